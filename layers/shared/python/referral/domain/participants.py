@@ -1,0 +1,108 @@
+"""Participants: who they are, their balances and counters, and the sponsor rules of registration."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from referral.domain.ledger import Balances
+from referral.domain.settings import MAX_LEVELS, Settings
+from referral.errors import InvalidInput
+
+_OZON_ID = re.compile(r"^\d{3,20}$")
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramProfile:
+    """What Telegram tells us about a user; the Telegram user id is the participant id."""
+
+    user_id: str
+    username: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    language_code: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        name = " ".join(part for part in (self.first_name, self.last_name) if part)
+        return name or (f"@{self.username}" if self.username else self.user_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Participant:
+    profile: TelegramProfile
+    ozon_id: str
+    registered_at: datetime
+    sponsor_id: str | None = None
+    ancestors: tuple[str, ...] = ()
+    joined_via: str | None = None
+    personal_code: str | None = None
+    blocked: bool = False
+    balances: Balances = field(default_factory=Balances)
+    accrued_total: int = 0
+    orders_count: int = 0
+    purchases_sum: Decimal = Decimal(0)
+    first_order_at: datetime | None = None
+    last_order_at: datetime | None = None
+    direct_referrals: int = 0
+    network_size: int = 0
+    last_withdrawal_at: datetime | None = None
+    last_withdrawal_points: int | None = None
+
+    @property
+    def id(self) -> str:
+        return self.profile.user_id
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkLevel:
+    """One level of a participant's network (0 = own purchases): size, purchases and points earned."""
+
+    level: int
+    referrals: int = 0
+    orders: int = 0
+    amount: Decimal = field(default_factory=Decimal)
+    earned: int = 0
+    last_order_at: datetime | None = None
+
+
+def normalize_ozon_id(raw: str) -> str:
+    """An Ozon ID is the buyer's numeric customer id; spaces and a leading '#' are tolerated."""
+    value = re.sub(r"[\s#]", "", raw or "")
+    if not _OZON_ID.match(value):
+        raise InvalidInput("The Ozon ID must be 3 to 20 digits, for example 123456789.")
+    return value
+
+
+class SponsorOutcome(StrEnum):
+    ATTACHED = "attached"
+    NO_LINK = "no_link"
+    UNKNOWN_LINK = "unknown_link"
+    EXISTING_BUYER = "existing_buyer"
+    """R3: the Ozon ID bought before registering and the program invites only new buyers."""
+
+
+def chain_below(sponsor: Participant) -> tuple[str, ...]:
+    """Ancestors of a new referral of ``sponsor``: the sponsor first, nearest to farthest."""
+    return (sponsor.id, *sponsor.ancestors)[:MAX_LEVELS]
+
+
+def decide_sponsor(
+    *,
+    link_owner: str | None,
+    link_given: bool,
+    sponsor: Participant | None,
+    bought_before: bool,
+    settings: Settings,
+) -> tuple[Participant | None, SponsorOutcome]:
+    """Whom a newcomer is attached to (R1, R3). Pure: the caller has read everything needed."""
+    if not link_given:
+        return None, SponsorOutcome.NO_LINK
+    if link_owner is None or sponsor is None:
+        return None, SponsorOutcome.UNKNOWN_LINK
+    if settings.invite_only_new_buyers and bought_before:
+        return None, SponsorOutcome.EXISTING_BUYER
+    return sponsor, SponsorOutcome.ATTACHED

@@ -1,0 +1,64 @@
+"""Domain exceptions.
+
+Every failure a caller can act on has its own type with a human-readable message, so handlers can map
+them to HTTP codes or bot replies in one place instead of inspecting DynamoDB error codes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """Base of all expected, explainable failures."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or {}
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    """The write lost a race or would violate a uniqueness rule; the state did not change."""
+
+    code = "conflict"
+
+
+class InvalidInput(DomainError):
+    code = "invalid_input"
+
+
+class InsufficientFunds(DomainError):
+    code = "insufficient_funds"
+
+
+class Forbidden(DomainError):
+    """The actor may not do this (blocked participant, wrong role, ...)."""
+
+    code = "forbidden"
+
+
+class AlreadyRegistered(Conflict):
+    code = "already_registered"
+
+
+class OzonIdTaken(Conflict):
+    code = "ozon_id_taken"
+
+
+class SelfReferral(InvalidInput):
+    code = "self_referral"
+
+
+class ReferralCycle(InvalidInput):
+    code = "referral_cycle"
+
+
+class InvalidTransition(Conflict):
+    code = "invalid_transition"

@@ -1,0 +1,106 @@
+"""Key builders: the only place that knows how keys are spelled."""
+
+from __future__ import annotations
+
+PROFILE = "PROFILE"
+
+
+def participant_pk(participant_id: str) -> str:
+    return f"P#{participant_id}"
+
+
+def network_sk(level: int) -> str:
+    return f"NET#{level:02d}"
+
+
+def accrual_sk(posting_number: str, level: int) -> str:
+    return f"ACCRUAL#{posting_number}#{level:02d}"
+
+
+def ledger_sk(created_at: str, entry_id: str) -> str:
+    return f"LEDGER#{created_at}#{entry_id}"
+
+
+def sponsor_gsi(sponsor_id: str | None) -> str:
+    return f"SPONSOR#{sponsor_id or '-'}"
+
+
+def ozon_pk(ozon_id: str) -> str:
+    return f"OZON#{ozon_id}"
+
+
+def link_pk(code: str) -> str:
+    return f"LINK#{code}"
+
+
+def links_gsi(owner_id: str) -> str:
+    return f"LINKS#{owner_id}"
+
+
+def order_pk(posting_number: str) -> str:
+    return f"ORDER#{posting_number}"
+
+
+def orders_gsi(participant_id: str) -> str:
+    return f"ORDERS#{participant_id}"
+
+
+def withdrawal_pk(withdrawal_id: str) -> str:
+    return f"WD#{withdrawal_id}"
+
+
+def withdrawals_gsi(participant_id: str) -> str:
+    return f"WDS#{participant_id}"
+
+
+def withdrawal_event_sk(created_at: str, suffix: str) -> str:
+    return f"EVENT#{created_at}#{suffix}"
+
+
+def audit_pk(audit_id: str) -> str:
+    return f"AUDIT#{audit_id}"
+
+
+def audit_object_gsi(object_type: str, object_id: str) -> str:
+    return f"AUDITOF#{object_type}#{object_id}"
+
+
+def admin_pk(telegram_id: str) -> str:
+    return f"ADMIN#{telegram_id}"
+
+
+ADMINS_GSI = "ADMINS"
+
+
+def notification_pk(notification_id: str) -> str:
+    return f"NOTIFY#{notification_id}"
+
+
+def guard_pk(key: str) -> str:
+    return f"GUARD#{key}"
+
+
+def feed_pk(feed: str, month: str) -> str:
+    """Global feeds are partitioned by month to keep partitions bounded; listings walk months back."""
+    return f"FEED#{feed}#{month}"
+
+
+SETTINGS_PK = "SETTINGS"
+SETTINGS_CURRENT = "CURRENT"
+SETTINGS_HISTORY_PK = "SETTINGS#HISTORY"
+
+
+def settings_version_sk(version: int) -> str:
+    return f"V#{version:08d}"
+
+
+DUE_RELEASE = "RELEASE"
+DUE_OUTBOX = "OUTBOX"
+
+
+def sync_pk(stream: str) -> str:
+    return f"SYNC#{stream}"
+
+
+def lease_pk(name: str) -> str:
+    return f"LEASE#{name}"

@@ -1,0 +1,376 @@
+"""The single table, defined once: PynamoDB models of every entity and the table's indexes.
+
+All entities share one table with generic keys (``PK``/``SK``) and a discriminator attribute
+``type``. Three global secondary indexes serve the access patterns listed in docs/data-model.md:
+
+* ``GSI1`` (``GSI1PK``/``GSI1SK``): children of an owner — a sponsor's referrals, a participant's
+  links, orders and withdrawals, the audit trail of one object, the admins list.
+* ``GSI2`` (``GSI2PK``/``GSI2SK``): global newest-first feeds partitioned by month — ledger, audit
+  journal, withdrawals, registrations, orders.
+* ``DUE`` (``DUEPK``/``DUESK``): sparse schedule of work that becomes due at a time — matured
+  accruals waiting for release and pending notifications. Items leave it once done.
+
+``expires_at`` is the table's TTL attribute (short-lived items: leases, update de-duplication).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from pynamodb.attributes import (
+    Attribute,
+    BooleanAttribute,
+    DiscriminatorAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+)
+from pynamodb.constants import NUMBER
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+DEFAULT_TABLE_NAME = "referral"
+
+
+class DecimalAttribute(Attribute[Decimal]):
+    """A DynamoDB number read back as ``Decimal`` (PynamoDB's NumberAttribute would give a float)."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: Decimal) -> str:
+        if isinstance(value, float):
+            raise TypeError("floats are not allowed for money")
+        return str(Decimal(value))
+
+    def deserialize(self, value: str) -> Decimal:
+        return Decimal(value)
+
+
+class IntegerAttribute(Attribute[int]):
+    """A DynamoDB number that must be a whole number (points, counters)."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: int) -> str:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"expected int, got {type(value).__name__}")
+        return str(value)
+
+    def deserialize(self, value: str) -> int:
+        return int(Decimal(value))
+
+
+class ByOwnerIndex(GlobalSecondaryIndex["Entity"]):
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    gsi1pk = UnicodeAttribute(hash_key=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(range_key=True, attr_name="GSI1SK")
+
+
+class FeedIndex(GlobalSecondaryIndex["Entity"]):
+    class Meta:
+        index_name = "GSI2"
+        projection = AllProjection()
+
+    gsi2pk = UnicodeAttribute(hash_key=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(range_key=True, attr_name="GSI2SK")
+
+
+class DueIndex(GlobalSecondaryIndex["Entity"]):
+    class Meta:
+        index_name = "DUE"
+        projection = AllProjection()
+
+    duepk = UnicodeAttribute(hash_key=True, attr_name="DUEPK")
+    duesk = UnicodeAttribute(range_key=True, attr_name="DUESK")
+
+
+class Entity(Model):
+    """Base of every item in the table."""
+
+    class Meta:
+        table_name = DEFAULT_TABLE_NAME
+        billing_mode = "PAY_PER_REQUEST"
+        max_retry_attempts = 3
+
+    pk = UnicodeAttribute(hash_key=True, attr_name="PK")
+    sk = UnicodeAttribute(range_key=True, attr_name="SK")
+    entity_type = DiscriminatorAttribute(attr_name="type")
+
+    gsi1pk = UnicodeAttribute(null=True, attr_name="GSI1PK")
+    gsi1sk = UnicodeAttribute(null=True, attr_name="GSI1SK")
+    gsi2pk = UnicodeAttribute(null=True, attr_name="GSI2PK")
+    gsi2sk = UnicodeAttribute(null=True, attr_name="GSI2SK")
+    duepk = UnicodeAttribute(null=True, attr_name="DUEPK")
+    duesk = UnicodeAttribute(null=True, attr_name="DUESK")
+    expires_at = TTLAttribute(null=True)
+
+    by_owner = ByOwnerIndex()
+    feed = FeedIndex()
+    due = DueIndex()
+
+
+# --- participants and the referral network ---------------------------------------------------------
+
+
+class ParticipantItem(Entity, discriminator="participant"):
+    """``P#<id>`` / ``PROFILE``: a participant with balances (a cache of the ledger) and counters."""
+
+    participant_id = UnicodeAttribute()
+    username = UnicodeAttribute(null=True)
+    first_name = UnicodeAttribute(null=True)
+    last_name = UnicodeAttribute(null=True)
+    language_code = UnicodeAttribute(null=True)
+    ozon_id = UnicodeAttribute()
+    sponsor_id = UnicodeAttribute(null=True)
+    ancestors = ListAttribute[str](of=UnicodeAttribute, default=list)
+    joined_via = UnicodeAttribute(null=True)
+    personal_code = UnicodeAttribute(null=True)
+    registered_at = UnicodeAttribute()
+    blocked = BooleanAttribute(default=False)
+
+    frozen = IntegerAttribute(default=0)
+    available = IntegerAttribute(default=0)
+    reserved = IntegerAttribute(default=0)
+    withdrawn = IntegerAttribute(default=0)
+    accrued_total = IntegerAttribute(default=0)
+
+    orders_count = IntegerAttribute(default=0)
+    purchases_sum = DecimalAttribute(default=Decimal)
+    first_order_at = UnicodeAttribute(null=True)
+    last_order_at = UnicodeAttribute(null=True)
+    direct_referrals = IntegerAttribute(default=0)
+    network_size = IntegerAttribute(default=0)
+    last_withdrawal_at = UnicodeAttribute(null=True)
+    last_withdrawal_points = IntegerAttribute(null=True)
+
+
+class NetworkLevelItem(Entity, discriminator="network_level"):
+    """``P#<id>`` / ``NET#<level>``: what one level of a participant's network did (0 = own)."""
+
+    participant_id = UnicodeAttribute()
+    level = IntegerAttribute()
+    referrals = IntegerAttribute(default=0)
+    orders = IntegerAttribute(default=0)
+    amount = DecimalAttribute(default=Decimal)
+    earned = IntegerAttribute(default=0)
+    last_order_at = UnicodeAttribute(null=True)
+
+
+class OzonIdentityItem(Entity, discriminator="ozon_identity"):
+    """``OZON#<ozon id>`` / ``OZON``: one Ozon ID ↔ one participant; also remembers earlier purchases."""
+
+    ozon_id = UnicodeAttribute()
+    participant_id = UnicodeAttribute(null=True)
+    claimed_at = UnicodeAttribute(null=True)
+    first_purchase_at = UnicodeAttribute(null=True)
+
+
+class LinkItem(Entity, discriminator="link"):
+    """``LINK#<code>`` / ``LINK``: a referral link with its counters."""
+
+    code = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    product_name = UnicodeAttribute(null=True)
+    product_ref = UnicodeAttribute(null=True)
+    clicks = IntegerAttribute(default=0)
+    registrations = IntegerAttribute(default=0)
+    purchases = IntegerAttribute(default=0)
+
+
+# --- orders and the ledger ---------------------------------------------------------------------------
+
+
+class AccrualRef(MapAttribute[str, Any]):
+    beneficiary_id = UnicodeAttribute()
+    level = IntegerAttribute()
+    points = IntegerAttribute()
+
+
+class OrderItem(Entity, discriminator="order"):
+    """``ORDER#<posting number>`` / ``ORDER``: an Ozon posting, its status and attribution."""
+
+    posting_number = UnicodeAttribute()
+    order_number = UnicodeAttribute(null=True)
+    scheme = UnicodeAttribute()
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    delivered_at = UnicodeAttribute(null=True)
+    amount = DecimalAttribute()
+    kept_amount = DecimalAttribute()
+    customer_id = UnicodeAttribute(null=True)
+    participant_id = UnicodeAttribute(null=True)
+    attribution = UnicodeAttribute(null=True)
+    attributed_at = UnicodeAttribute(null=True)
+    accruals = ListAttribute[AccrualRef](of=AccrualRef, default=list)
+    applied_returns = ListAttribute[str](of=UnicodeAttribute, default=list)
+    version = IntegerAttribute(default=0)
+    updated_at = UnicodeAttribute()
+
+
+class AccrualItem(Entity, discriminator="accrual"):
+    """``P#<beneficiary>`` / ``ACCRUAL#<posting>#<level>``: one reward, created exactly once.
+
+    Its key makes accruals exactly-once per (posting, beneficiary, level); its mutable state (how much
+    was reversed, whether it was released) is what releases and reversals condition on.
+    """
+
+    participant_id = UnicodeAttribute()
+    posting_number = UnicodeAttribute()
+    level = IntegerAttribute()
+    buyer_id = UnicodeAttribute()
+    amount = DecimalAttribute()
+    rate = DecimalAttribute()
+    points = IntegerAttribute()
+    reversed_points = IntegerAttribute(default=0)
+    state = UnicodeAttribute()
+    order_created_at = UnicodeAttribute()
+    release_at = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    released_at = UnicodeAttribute(null=True)
+
+
+class LedgerEntryItem(Entity, discriminator="ledger_entry"):
+    """``P#<id>`` / ``LEDGER#<time>#<entry id>``: an immutable points movement."""
+
+    entry_id = UnicodeAttribute()
+    participant_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    d_frozen = IntegerAttribute(default=0)
+    d_available = IntegerAttribute(default=0)
+    d_reserved = IntegerAttribute(default=0)
+    d_withdrawn = IntegerAttribute(default=0)
+    level = IntegerAttribute(null=True)
+    posting_number = UnicodeAttribute(null=True)
+    amount = DecimalAttribute(null=True)
+    rate = DecimalAttribute(null=True)
+    withdrawal_id = UnicodeAttribute(null=True)
+    actor_id = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    idempotency_key = UnicodeAttribute()
+
+
+class IdempotencyGuardItem(Entity, discriminator="guard"):
+    """``GUARD#<key>`` / ``GUARD``: makes an operation without a natural key happen at most once."""
+
+    operation = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    result_ref = UnicodeAttribute(null=True)
+
+
+# --- withdrawals -------------------------------------------------------------------------------------
+
+
+class WithdrawalItem(Entity, discriminator="withdrawal"):
+    """``WD#<id>`` / ``WD``: a withdrawal request; history and comments live under the same PK."""
+
+    withdrawal_id = UnicodeAttribute()
+    participant_id = UnicodeAttribute()
+    points = IntegerAttribute()
+    point_rate = DecimalAttribute()
+    fiat_amount = DecimalAttribute()
+    status = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    closed_at = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+
+
+class WithdrawalEventItem(Entity, discriminator="withdrawal_event"):
+    """``WD#<id>`` / ``EVENT#<time>#<n>``: a status change or an operator's comment."""
+
+    withdrawal_id = UnicodeAttribute()
+    event = UnicodeAttribute()
+    created_at = UnicodeAttribute()
+    actor_id = UnicodeAttribute(null=True)
+    from_status = UnicodeAttribute(null=True)
+    to_status = UnicodeAttribute(null=True)
+    text = UnicodeAttribute(null=True)
+
+
+# --- administration ----------------------------------------------------------------------------------
+
+
+class SettingsItem(Entity, discriminator="settings"):
+    """``SETTINGS`` / ``CURRENT`` (and ``SETTINGS#HISTORY`` / ``V#<version>``): the settings document.
+
+    ``value`` holds the JSON document so that Powertools' DynamoDB parameter provider can read and
+    cache it.
+    """
+
+    value = UnicodeAttribute()
+    version = IntegerAttribute()
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute(null=True)
+
+
+class AuditChange(MapAttribute[str, Any]):
+    attribute = UnicodeAttribute()
+    old = UnicodeAttribute(null=True)
+    new = UnicodeAttribute(null=True)
+
+
+class AuditItem(Entity, discriminator="audit"):
+    """``AUDIT#<id>`` / ``AUDIT``: who changed what, with each attribute's old and new value (R11)."""
+
+    audit_id = UnicodeAttribute()
+    actor_id = UnicodeAttribute()
+    action = UnicodeAttribute()
+    object_type = UnicodeAttribute()
+    object_id = UnicodeAttribute()
+    object_name = UnicodeAttribute(null=True)
+    changes = ListAttribute[AuditChange](of=AuditChange, default=list)
+    reason = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+
+
+class AdminItem(Entity, discriminator="admin"):
+    """``ADMIN#<telegram id>`` / ``ADMIN``: an operator or owner of the admin app."""
+
+    telegram_id = UnicodeAttribute()
+    role = UnicodeAttribute()
+    active = BooleanAttribute(default=True)
+    blocked = BooleanAttribute(default=False)
+    name = UnicodeAttribute(null=True)
+    added_by = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    session_version = IntegerAttribute(default=1)
+
+
+class NotificationItem(Entity, discriminator="notification"):
+    """``NOTIFY#<id>`` / ``NOTIFY``: a transactional-outbox message to a participant."""
+
+    notification_id = UnicodeAttribute()
+    participant_id = UnicodeAttribute()
+    kind = UnicodeAttribute()
+    payload = UnicodeAttribute()
+    status = UnicodeAttribute()
+    attempts = IntegerAttribute(default=0)
+    created_at = UnicodeAttribute()
+    next_attempt_at = UnicodeAttribute(null=True)
+    claimed_until = UnicodeAttribute(null=True)
+    sent_at = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)
+
+
+class SyncCheckpointItem(Entity, discriminator="sync_checkpoint"):
+    """``SYNC#<stream>`` / ``CHECKPOINT``: where a sync stream resumes."""
+
+    stream = UnicodeAttribute()
+    value = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class LeaseItem(Entity, discriminator="lease"):
+    """``LEASE#<name>`` / ``LEASE``: a single-runner lock with an expiry."""
+
+    owner = UnicodeAttribute()
+    lease_until = NumberAttribute()

@@ -1,0 +1,86 @@
+"""Operators' manual balance corrections (R11): ledger entry + audit record in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from referral.clock import utcnow
+from referral.domain.audit import AuditRecord, Change
+from referral.domain.ledger import LedgerEntry, correction_delta
+from referral.errors import InsufficientFunds, InvalidInput, NotFound
+from referral.repository.store import Store, entry_id_for
+from referral.repository.unit_of_work import TransactionConflict
+
+MAX_REASON = 500
+
+
+class LedgerService:
+    def __init__(self, store: Store | None = None, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.store = store or Store()
+        self.clock = clock
+
+    def entries_of(self, participant_id: str, limit: int | None = None) -> list[LedgerEntry]:
+        return self.store.ledger_of(participant_id, limit)
+
+    def correct_balance(
+        self,
+        actor_id: str,
+        participant_id: str,
+        *,
+        available_change: int,
+        total_change: int,
+        reason: str,
+        idempotency_key: str,
+    ) -> bool:
+        """Change "available" and "total" (frozen + available) separately. False if already applied."""
+        for name, value in (("available_change", available_change), ("total_change", total_change)):
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise InvalidInput(f"{name} must be a whole number of points.")
+        reason = (reason or "").strip()
+        if not 1 <= len(reason) <= MAX_REASON:
+            raise InvalidInput(f"A reason of 1 to {MAX_REASON} characters is required.")
+        if not idempotency_key:
+            raise InvalidInput("An idempotency key is required.")
+        if available_change == 0 and total_change == 0:
+            raise InvalidInput("Nothing to change.")
+        participant = self.store.get_participant(participant_id)
+        if participant is None:
+            raise NotFound("Participant not found.", details={"participant_id": participant_id})
+        delta = correction_delta(available_change, total_change)
+        before = participant.balances
+        after = before.apply(delta)
+        if after.frozen < 0 or after.available < 0:
+            raise InsufficientFunds(
+                "The correction would make a balance negative.",
+                details={"available": before.available, "frozen": before.frozen},
+            )
+        now = self.clock()
+        audit = AuditRecord(
+            audit_id=entry_id_for(f"audit:{idempotency_key}"),
+            actor_id=actor_id,
+            action="participant.balance_correction",
+            object_type="participant",
+            object_id=participant_id,
+            object_name=participant.profile.display_name,
+            created_at=now,
+            changes=(
+                Change("available", str(before.available), str(after.available)),
+                Change("frozen", str(before.frozen), str(after.frozen)),
+                Change("total", str(before.balance), str(after.balance)),
+            ),
+            reason=reason,
+        )
+        try:
+            self.store.commit_correction(
+                participant_id, delta, f"correction:{idempotency_key}", actor_id, reason, audit, now
+            )
+        except TransactionConflict as conflict:
+            if conflict.failed_on("guard"):
+                return False
+            if conflict.failed_on("profile:"):
+                raise InsufficientFunds(
+                    "The balance changed meanwhile; the correction would make it negative."
+                ) from None
+            raise
+        return True

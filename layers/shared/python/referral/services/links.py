@@ -1,0 +1,57 @@
+"""Participants' referral links: the personal one and product links."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from referral.clock import utcnow
+from referral.domain.links import Link, LinkKind, new_code, validate_product
+from referral.errors import Conflict, Forbidden, NotFound
+from referral.repository.store import Store
+from referral.repository.unit_of_work import TransactionConflict
+
+MAX_LINKS_PER_PARTICIPANT = 100
+
+
+class LinkService:
+    def __init__(self, store: Store | None = None, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.store = store or Store()
+        self.clock = clock
+
+    def links_of(self, owner_id: str) -> list[Link]:
+        return self.store.links_of(owner_id)
+
+    def personal_link(self, owner_id: str) -> Link:
+        participant = self.store.get_participant(owner_id)
+        if participant is None or participant.personal_code is None:
+            raise NotFound("Register first to get your link.")
+        link = self.store.get_link(participant.personal_code)
+        if link is None:
+            raise NotFound("Your personal link was not found.")
+        return link
+
+    def create_product_link(self, owner_id: str, product_name: str, product_ref: str) -> Link:
+        name, ref = validate_product(product_name, product_ref)
+        participant = self.store.get_participant(owner_id)
+        if participant is None:
+            raise NotFound("Register first to create links.")
+        if participant.blocked:
+            raise Forbidden("Your participation is suspended.")
+        if len(self.store.links_of(owner_id)) >= MAX_LINKS_PER_PARTICIPANT:
+            raise Conflict(f"You can have at most {MAX_LINKS_PER_PARTICIPANT} links.")
+        for _ in range(3):
+            link = Link(
+                code=new_code(),
+                owner_id=owner_id,
+                kind=LinkKind.PRODUCT,
+                created_at=self.clock(),
+                product_name=name,
+                product_ref=ref,
+            )
+            try:
+                self.store.create_link(link)
+            except TransactionConflict:
+                continue
+            return link
+        raise Conflict("Could not create a link, please try again.")

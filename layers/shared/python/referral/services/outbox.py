@@ -1,0 +1,87 @@
+"""Delivering the notification outbox through a ``NotificationSender`` (the Telegram bot implements it)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from referral.clock import utcnow
+from referral.domain.notifications import (
+    CLAIM_SECONDS,
+    MAX_ATTEMPTS,
+    Backoff,
+    DeliveryOutcome,
+    DeliveryResult,
+    Notification,
+    NotificationSender,
+    NotificationStatus,
+)
+from referral.repository.store import Store
+
+
+@dataclass
+class DispatchReport:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+    skipped: int = 0
+
+
+class OutboxService:
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self.store = store or Store()
+        self.clock = clock
+        self.backoff = backoff or Backoff()
+
+    def pending(self, limit: int = 100) -> list[Notification]:
+        return self.store.due_notifications(self.clock(), limit)
+
+    def dispatch_due(self, sender: NotificationSender, *, limit: int = 100) -> DispatchReport:
+        """The scheduled sweep: everything whose time has come, oldest first."""
+        return self._deliver(sender, self.pending(limit))
+
+    def dispatch(self, sender: NotificationSender, notification_ids: Iterable[str]) -> DispatchReport:
+        """Right after a change: deliver the notices it produced."""
+        found = [self.store.get_notification(nid) for nid in notification_ids]
+        return self._deliver(sender, [n for n in found if n is not None])
+
+    def _deliver(self, sender: NotificationSender, notifications: list[Notification]) -> DispatchReport:
+        report = DispatchReport()
+        for notification in notifications:
+            if notification.status not in (NotificationStatus.PENDING, NotificationStatus.SENDING):
+                report.skipped += 1
+                continue
+            now = self.clock()
+            if not self.store.claim_notification(notification, now, now + timedelta(seconds=CLAIM_SECONDS)):
+                report.skipped += 1
+                continue
+            attempts = notification.attempts + 1
+            try:
+                result = sender.send(notification)
+            except Exception as error:
+                result = DeliveryResult(DeliveryOutcome.RETRY, error=f"{type(error).__name__}: {error}")
+            now = self.clock()
+            if result.outcome == DeliveryOutcome.SENT:
+                self.store.finish_notification(
+                    notification.notification_id, NotificationStatus.SENT, now, None, None
+                )
+                report.sent += 1
+            elif result.outcome == DeliveryOutcome.UNREACHABLE or attempts >= MAX_ATTEMPTS:
+                self.store.finish_notification(
+                    notification.notification_id, NotificationStatus.FAILED, now, None, result.error
+                )
+                report.failed += 1
+            else:
+                retry_at = now + self.backoff.delay(attempts, result.retry_after)
+                self.store.finish_notification(
+                    notification.notification_id, NotificationStatus.PENDING, now, retry_at, result.error
+                )
+                report.retried += 1
+        return report

@@ -1,0 +1,286 @@
+"""Purchases: attributing Ozon postings, accruing rewards exactly once, and reversing them (R5–R9)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from referral.clock import to_iso, utcnow
+from referral.domain.ledger import to_amount
+from referral.domain.notifications import Notification, NotificationKind, draft
+from referral.domain.orders import (
+    CANCELLED,
+    AccrualPlan,
+    Attribution,
+    Order,
+    PlannedAccrual,
+    Posting,
+    check_claim,
+    plan_accruals,
+    plan_reversal,
+)
+from referral.domain.participants import Participant
+from referral.errors import Conflict, InvalidInput, NotFound
+from referral.repository.store import Store
+from referral.repository.unit_of_work import TransactionConflict
+from referral.services.settings import SettingsService
+
+ATTEMPTS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseResult:
+    posting_number: str
+    buyer_id: str
+    accruals: tuple[PlannedAccrual, ...]
+    duplicate: bool = False
+    """The posting was already recorded for this buyer: nothing was written."""
+
+    @property
+    def points(self) -> int:
+        return sum(a.points for a in self.accruals)
+
+
+@dataclass(frozen=True, slots=True)
+class ReversalResult:
+    posting_number: str
+    reversed_points: int
+    entries: int
+    duplicate: bool = False
+
+
+class PurchaseService:
+    def __init__(
+        self,
+        store: Store | None = None,
+        settings: SettingsService | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store or Store()
+        self.settings = settings or SettingsService(self.store)
+        self.clock = clock
+
+    # --- attribution and accrual ----------------------------------------------------------------------
+
+    def record_purchase(
+        self, posting: Posting, participant_id: str, attribution: Attribution
+    ) -> PurchaseResult:
+        """Attribute ``posting`` to a participant and accrue for them and their ancestors, exactly once.
+
+        The common case costs two requests: one read of the buyer (with the ancestor chain) and one
+        transaction. Retries re-read only what the failed condition names.
+        """
+        attribution = Attribution(attribution)
+        buyer = self.store.get_participant(participant_id)
+        if buyer is None:
+            raise NotFound("Participant not found.", details={"participant_id": participant_id})
+        return self._record(buyer, posting, attribution, order=None)
+
+    def claim_order(self, participant_id: str, posting: Posting) -> PurchaseResult:
+        """R6: a participant claims an order by its number; ``posting`` comes from the Seller API."""
+        participant = self.store.get_participant(participant_id)
+        if participant is None:
+            raise NotFound("Register first to claim orders.")
+        order = self.store.get_order(posting.posting_number)
+        check_claim(participant, order, posting)
+        return self._record(participant, posting, Attribution.CLAIM, order=order)
+
+    def _record(
+        self,
+        buyer: Participant,
+        posting: Posting,
+        attribution: Attribution,
+        *,
+        order: Order | None,
+    ) -> PurchaseResult:
+        settings = self.settings.current()
+        blocked: set[str] = set()
+        for _ in range(ATTEMPTS):
+            version = order.version if order is not None else None
+            kept = order.kept_amount if order is not None else None
+            effective = posting
+            if order is not None and order.posting.is_cancelled and not posting.is_cancelled:
+                effective = _with_status(posting, CANCELLED)
+            plan = plan_accruals(
+                buyer,
+                effective,
+                settings,
+                attribution,
+                kept_amount=kept,
+                blocked_ancestors=frozenset(blocked),
+            )
+            now = self.clock()
+            try:
+                self.store.commit_purchase(plan, version, now, self._accrual_notices(plan))
+            except TransactionConflict as conflict:
+                if conflict.failed_on("order"):
+                    order = self.store.get_order(posting.posting_number)
+                    if order is not None and order.participant_id == buyer.id:
+                        return PurchaseResult(posting.posting_number, buyer.id, (), duplicate=True)
+                    if order is not None and order.participant_id is not None:
+                        raise Conflict(
+                            "This order is already counted for another participant.",
+                            details={"posting_number": posting.posting_number},
+                        ) from None
+                    continue
+                refused = [
+                    label.split(":", 1)[1] for label in conflict.failed if label.startswith("profile:")
+                ]
+                if refused:
+                    current = self.store.get_participants(refused)
+                    newly_blocked = {pid for pid, p in current.items() if p.blocked}
+                    missing = set(refused) - set(current)
+                    if not newly_blocked and not missing:
+                        continue
+                    if buyer.id in newly_blocked:
+                        buyer = current[buyer.id]
+                    blocked |= newly_blocked | missing
+                    continue
+                if conflict.failed:
+                    raise
+                continue
+            return PurchaseResult(posting.posting_number, buyer.id, plan.accruals)
+        raise Conflict(
+            "The purchase could not be recorded because of concurrent changes; it will be retried."
+        )
+
+    @staticmethod
+    def _accrual_notices(plan: AccrualPlan) -> list[Notification]:
+        return [
+            draft(
+                NotificationKind.POINTS_ACCRUED,
+                accrual.beneficiary_id,
+                (plan.posting.posting_number, str(accrual.level)),
+                points=accrual.points,
+                level=accrual.level,
+                posting_number=plan.posting.posting_number,
+                release_at=to_iso(plan.release_at),
+            )
+            for accrual in plan.accruals
+        ]
+
+    def record_posting(self, posting: Posting) -> None:
+        """Keep a posting nobody has claimed (non-participants' too: R3 and later claims need them)."""
+        try:
+            self.store.upsert_order(posting, self.clock())
+        except TransactionConflict:
+            order = self.store.get_order(posting.posting_number)
+            if order is not None and order.participant_id is not None:
+                self.apply_status(posting)
+                return
+            raise
+
+    def observe(self, posting: Posting) -> PurchaseResult | None:
+        """What the sync does with every posting it sees: attribute by customer id, or track its status."""
+        order = self.store.get_order(posting.posting_number)
+        if order is not None and order.participant_id is not None:
+            self._apply_status(order, posting)
+            return None
+        if posting.customer_id:
+            identity = self.store.get_ozon_identity(posting.customer_id)
+            if identity is not None and identity.participant_id is not None:
+                buyer = self.store.get_participant(identity.participant_id)
+                if buyer is not None and posting.created_at > buyer.registered_at:
+                    return self._record(buyer, posting, Attribution.CUSTOMER_ID, order=order)
+        self.record_posting(posting)
+        return None
+
+    # --- status changes and returns ----------------------------------------------------------------
+
+    def apply_status(self, posting: Posting) -> ReversalResult | None:
+        """A posting's status changed: delivered starts the release clock, cancelled reverses (R7)."""
+        order = self.store.get_order(posting.posting_number)
+        if order is None:
+            self.record_posting(posting)
+            return None
+        return self._apply_status(order, posting)
+
+    def _apply_status(self, order: Order, posting: Posting) -> ReversalResult | None:
+        for _ in range(ATTEMPTS):
+            try:
+                if posting.is_cancelled and not order.posting.is_cancelled:
+                    return self._reverse(order, Decimal(0), status=CANCELLED, return_id=None)
+                if posting.is_delivered and not order.posting.is_delivered and not order.posting.is_cancelled:
+                    accruals = self.store.get_accruals(order.posting.posting_number, order.accruals)
+                    self.store.commit_delivery(order, posting, accruals, self.clock())
+                elif posting.status != order.posting.status and not order.posting.is_cancelled:
+                    self.store.set_order_status(order, posting.status, self.clock())
+                return None
+            except TransactionConflict:
+                refreshed = self.store.get_order(order.posting.posting_number)
+                if refreshed is None:
+                    raise
+                order = refreshed
+        raise Conflict("The order status could not be updated because of concurrent changes.")
+
+    def apply_return(
+        self, posting_number: str, return_id: str, returned_amount: Decimal | str
+    ) -> ReversalResult:
+        """A (partial) return of ``returned_amount`` RUB; each ``return_id`` counts once."""
+        amount = to_amount(returned_amount)
+        if not return_id:
+            raise InvalidInput("return_id is required")
+        for _ in range(ATTEMPTS):
+            order = self.store.get_order(posting_number)
+            if order is None:
+                raise NotFound("Unknown posting.", details={"posting_number": posting_number})
+            if return_id in order.applied_returns:
+                return ReversalResult(posting_number, 0, 0, duplicate=True)
+            try:
+                return self._reverse(
+                    order, max(Decimal(0), order.kept_amount - amount), status=None, return_id=return_id
+                )
+            except TransactionConflict:
+                continue
+        raise Conflict("The return could not be applied because of concurrent changes; it will be retried.")
+
+    def _reverse(
+        self, order: Order, new_kept: Decimal, *, status: str | None, return_id: str | None
+    ) -> ReversalResult:
+        posting_number = order.posting.posting_number
+        accruals = self.store.get_accruals(posting_number, order.accruals)
+        plan = plan_reversal(posting_number, accruals, new_kept)
+        network: tuple[tuple[str, int], ...] = ()
+        if order.participant_id is not None:
+            buyer = self.store.get_participant(order.participant_id)
+            if buyer is not None:
+                network = ((buyer.id, 0), *((a, lvl) for lvl, a in enumerate(buyer.ancestors, start=1)))
+        notices = [
+            draft(
+                NotificationKind.POINTS_REVERSED,
+                r.accrual.participant_id,
+                (posting_number, str(r.accrual.level), str(r.accrual.reversed_points + r.points)),
+                points=r.points,
+                level=r.accrual.level,
+                posting_number=posting_number,
+                cancelled=status == CANCELLED,
+            )
+            for r in plan.reversals
+        ]
+        self.store.commit_reversal(
+            order,
+            new_kept,
+            status,
+            return_id,
+            [(r.accrual, r.points) for r in plan.reversals],
+            network,
+            self.clock(),
+            notices,
+        )
+        return ReversalResult(posting_number, sum(r.points for r in plan.reversals), len(plan.reversals))
+
+
+def _with_status(posting: Posting, status: str) -> Posting:
+    return Posting(
+        posting_number=posting.posting_number,
+        scheme=posting.scheme,
+        status=status,
+        created_at=posting.created_at,
+        amount=posting.amount,
+        order_number=posting.order_number,
+        customer_id=posting.customer_id,
+        delivered_at=posting.delivered_at,
+    )

@@ -1,0 +1,146 @@
+"""Re-parenting participants (R12): cycles refused, the moved subtree's chains and statistics updated."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from referral.clock import utcnow
+from referral.domain.audit import AuditRecord, Change
+from referral.domain.participants import Participant
+from referral.domain.referral_tree import chain_under, check_new_sponsor
+from referral.domain.settings import MAX_LEVELS
+from referral.errors import Conflict, NotFound
+from referral.repository.store import Store
+from referral.repository.unit_of_work import TransactionConflict
+
+
+@dataclass(frozen=True, slots=True)
+class ReparentResult:
+    participant_id: str
+    old_sponsor_id: str | None
+    new_sponsor_id: str | None
+    rechained: int
+
+
+class ReferralTreeService:
+    def __init__(self, store: Store | None = None, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.store = store or Store()
+        self.clock = clock
+
+    def lineage(self, participant: Participant) -> list[str]:
+        """All ancestors, however deep: chains are cut at MAX_LEVELS, so walk further when needed."""
+        lineage = list(participant.ancestors)
+        seen = {participant.id, *lineage}
+        top = participant
+        while len(top.ancestors) == MAX_LEVELS:
+            above = self.store.get_participant(top.ancestors[-1])
+            if above is None:
+                break
+            extra = [a for a in above.ancestors if a not in seen]
+            if not extra:
+                break
+            lineage.extend(extra)
+            seen.update(extra)
+            top = above
+        return lineage
+
+    def subtree(self, root_id: str, max_depth: int = MAX_LEVELS - 1) -> list[tuple[Participant, int]]:
+        """Descendants of ``root_id`` with their depth below it (1 = direct referral)."""
+        found: list[tuple[Participant, int]] = []
+        frontier = [root_id]
+        for depth in range(1, max_depth + 1):
+            next_frontier = []
+            for parent in frontier:
+                for child in self.store.all_referrals_of(parent):
+                    found.append((child, depth))
+                    next_frontier.append(child.id)
+            if not next_frontier:
+                break
+            frontier = next_frontier
+        return found
+
+    def reparent(
+        self, actor_id: str, participant_id: str, new_sponsor_id: str | None, reason: str | None = None
+    ) -> ReparentResult:
+        moved = self.store.get_participant(participant_id)
+        if moved is None:
+            raise NotFound("Participant not found.", details={"participant_id": participant_id})
+        if new_sponsor_id == moved.sponsor_id:
+            return ReparentResult(participant_id, moved.sponsor_id, new_sponsor_id, 0)
+        sponsor = None
+        if new_sponsor_id is not None:
+            sponsor = self.store.get_participant(new_sponsor_id)
+            if sponsor is None:
+                raise NotFound(
+                    "The new sponsor is not a participant.", details={"sponsor_id": new_sponsor_id}
+                )
+        check_new_sponsor(moved.id, new_sponsor_id, tuple(self.lineage(sponsor)) if sponsor else ())
+        new_chain = chain_under(sponsor.id, sponsor.ancestors) if sponsor else ()
+        subtree = self.subtree(moved.id)
+        shift = _statistics_shift(moved, subtree, moved.ancestors, new_chain)
+        audit = AuditRecord(
+            audit_id=uuid.uuid4().hex,
+            actor_id=actor_id,
+            action="participant.reparent",
+            object_type="participant",
+            object_id=moved.id,
+            object_name=moved.profile.display_name,
+            created_at=self.clock(),
+            changes=(Change("sponsor_id", moved.sponsor_id, new_sponsor_id),),
+            reason=reason,
+        )
+        try:
+            self.store.commit_reparent(moved, new_sponsor_id, new_chain, shift, audit)
+        except TransactionConflict:
+            raise Conflict("The participant's sponsor changed meanwhile; reload and try again.") from None
+        rechained = self.propagate_chain(moved.id, new_chain, subtree)
+        return ReparentResult(moved.id, moved.sponsor_id, new_sponsor_id, rechained)
+
+    def propagate_chain(
+        self, root_id: str, root_chain: tuple[str, ...], subtree: list[tuple[Participant, int]] | None = None
+    ) -> int:
+        """Rewrite the chains below ``root_id`` from its current chain. Idempotent: safe to re-run."""
+        nodes = subtree if subtree is not None else self.subtree(root_id)
+        chains: dict[str, tuple[str, ...]] = {root_id: root_chain}
+        updated = 0
+        for node, _depth in sorted(nodes, key=lambda pair: pair[1]):
+            if node.sponsor_id is None or node.sponsor_id not in chains:
+                continue
+            chain = chain_under(node.sponsor_id, chains[node.sponsor_id])
+            chains[node.id] = chain
+            if tuple(node.ancestors) != chain:
+                self.store.set_chain(node.id, node.sponsor_id, chain)
+                updated += 1
+        return updated
+
+
+def _statistics_shift(
+    moved: Participant,
+    subtree: list[tuple[Participant, int]],
+    old_chain: tuple[str, ...],
+    new_chain: tuple[str, ...],
+) -> dict[tuple[str, int], tuple[int, int, Decimal]]:
+    """Per (ancestor, level): referrals, orders and purchase sum leaving old ancestors, joining new ones."""
+    by_depth: dict[int, list[int | Decimal]] = defaultdict(lambda: [0, 0, Decimal(0)])
+    for node, depth in [(moved, 0), *subtree]:
+        totals = by_depth[depth]
+        totals[0] = int(totals[0]) + 1
+        totals[1] = int(totals[1]) + node.orders_count
+        totals[2] = Decimal(totals[2]) + node.purchases_sum
+    shift: dict[tuple[str, int], list[int | Decimal]] = defaultdict(lambda: [0, 0, Decimal(0)])
+    for sign, chain in ((-1, old_chain), (1, new_chain)):
+        for distance, ancestor in enumerate(chain, start=1):
+            for depth, (count, orders, amount) in by_depth.items():
+                level = distance + depth
+                if level > MAX_LEVELS:
+                    continue
+                entry = shift[(ancestor, level)]
+                entry[0] = int(entry[0]) + sign * int(count)
+                entry[1] = int(entry[1]) + sign * int(orders)
+                entry[2] = Decimal(entry[2]) + sign * Decimal(amount)
+    return {key: (int(v[0]), int(v[1]), Decimal(v[2])) for key, v in shift.items() if any(v)}

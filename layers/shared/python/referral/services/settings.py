@@ -1,0 +1,115 @@
+"""Reading (cached) and updating (versioned, audited) the program settings."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.parameters import DynamoDBProvider
+
+from referral.clock import utcnow
+from referral.domain.audit import AuditRecord, diff
+from referral.domain.settings import Settings, merge_settings
+from referral.errors import Conflict
+from referral.repository import keys
+from referral.repository.store import Store
+from referral.repository.table import table_name
+from referral.repository.unit_of_work import TransactionConflict
+
+DEFAULT_CACHE_SECONDS = 60
+
+
+def _flatten(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in document.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+class SettingsService:
+    """Settings for the domain. Reads go through Powertools Parameters (cached for ``max_age`` seconds)."""
+
+    def __init__(
+        self,
+        store: Store | None = None,
+        *,
+        max_age: int | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store or Store()
+        self.max_age = (
+            int(os.environ.get("SETTINGS_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
+            if max_age is None
+            else max_age
+        )
+        self.clock = clock
+        self._provider: DynamoDBProvider | None = None
+        self._provider_table: str | None = None
+
+    def _parameters(self) -> DynamoDBProvider:
+        name = table_name()
+        if self._provider is None or self._provider_table != name:
+            self._provider = DynamoDBProvider(
+                table_name=name, key_attr="PK", sort_attr="SK", value_attr="value"
+            )
+            self._provider_table = name
+        return self._provider
+
+    def current(self, *, force_fetch: bool = False) -> Settings:
+        values = self._parameters().get_multiple(
+            keys.SETTINGS_PK, max_age=self.max_age, force_fetch=force_fetch or self.max_age == 0
+        )
+        raw = values.get(keys.SETTINGS_CURRENT) if isinstance(values, dict) else None
+        if not raw:
+            return Settings()
+        return Settings.from_document(json.loads(raw))
+
+    def versioned(self) -> tuple[Settings, int]:
+        """The settings with their version, read strongly (for operators' edits)."""
+        item = self.store.get_settings_item()
+        if item is None:
+            return Settings(), 0
+        return Settings.from_document(json.loads(item.value)), item.version
+
+    def update(
+        self,
+        actor_id: str,
+        changes: dict[str, Any],
+        *,
+        expected_version: int | None = None,
+        reason: str | None = None,
+    ) -> tuple[Settings, int]:
+        current, version = self.versioned()
+        if expected_version is not None and expected_version != version:
+            raise Conflict(
+                "Settings were changed by someone else; reload them and try again.",
+                details={"expected_version": expected_version, "current_version": version},
+            )
+        updated = merge_settings(current, changes)
+        now = self.clock()
+        audit = AuditRecord(
+            audit_id=uuid.uuid4().hex,
+            actor_id=actor_id,
+            action="settings.update",
+            object_type="settings",
+            object_id="settings",
+            object_name=f"version {version + 1}",
+            created_at=now,
+            changes=diff(_flatten(current.to_document()), _flatten(updated.to_document())),
+            reason=reason,
+        )
+        try:
+            self.store.commit_settings(updated.to_document(), version + 1, actor_id, audit, now)
+        except TransactionConflict:
+            raise Conflict("Settings were changed by someone else; reload them and try again.") from None
+        if self._provider is not None:
+            self._provider.clear_cache()
+        return updated, version + 1

@@ -1,0 +1,157 @@
+"""Withdrawal requests and their status flow (R9, R10)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+
+from referral.clock import utcnow
+from referral.domain.audit import AuditRecord, Change
+from referral.domain.notifications import NotificationKind, draft
+from referral.domain.withdrawals import (
+    Withdrawal,
+    WithdrawalStatus,
+    check_request,
+    check_transition,
+    fiat_amount,
+    transition_effect,
+)
+from referral.errors import Forbidden, InsufficientFunds, InvalidInput, InvalidTransition, NotFound
+from referral.repository.store import Store
+from referral.repository.unit_of_work import TransactionConflict
+from referral.services.settings import SettingsService
+
+MAX_COMMENT = 2000
+
+
+def withdrawal_id_for(participant_id: str, request_key: str) -> str:
+    return hashlib.sha256(f"{participant_id}|{request_key}".encode()).hexdigest()[:16]
+
+
+class WithdrawalService:
+    def __init__(
+        self,
+        store: Store | None = None,
+        settings: SettingsService | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.store = store or Store()
+        self.settings = settings or SettingsService(self.store)
+        self.clock = clock
+
+    def get(self, withdrawal_id: str) -> Withdrawal:
+        withdrawal = self.store.get_withdrawal(withdrawal_id)
+        if withdrawal is None:
+            raise NotFound("Withdrawal request not found.", details={"withdrawal_id": withdrawal_id})
+        return withdrawal
+
+    def request(self, participant_id: str, points: int, request_key: str) -> Withdrawal:
+        """Open a request and reserve the points atomically. ``request_key`` makes retries harmless."""
+        participant = self.store.get_participant(participant_id)
+        if participant is None:
+            raise NotFound("Register first to withdraw.")
+        settings = self.settings.current()
+        check_request(participant, points, settings)
+        now = self.clock()
+        withdrawal = Withdrawal(
+            withdrawal_id=withdrawal_id_for(participant_id, request_key),
+            participant_id=participant_id,
+            points=points,
+            point_rate=settings.point_rate,
+            fiat_amount=fiat_amount(points, settings.point_rate),
+            status=WithdrawalStatus.NEW,
+            created_at=now,
+            updated_at=now,
+        )
+        try:
+            self.store.commit_withdrawal_request(withdrawal, now, [])
+        except TransactionConflict as conflict:
+            if conflict.failed_on("withdrawal"):
+                existing = self.store.get_withdrawal(withdrawal.withdrawal_id)
+                if existing is not None and existing.participant_id == participant_id:
+                    return existing
+            if conflict.failed_on("profile:"):
+                fresh = self.store.get_participant(participant_id)
+                if fresh is not None and fresh.blocked:
+                    raise Forbidden(
+                        "Your participation is suspended, so withdrawals are not available."
+                    ) from None
+                available = fresh.balances.available if fresh else 0
+                raise InsufficientFunds(
+                    f"Only {max(available, 0)} points are available now.", details={"available": available}
+                ) from None
+            raise
+        return withdrawal
+
+    def change_status(
+        self, actor_id: str, withdrawal_id: str, target: WithdrawalStatus | str, reason: str | None = None
+    ) -> Withdrawal:
+        """Move a request along ``new → negotiation → paid | rejected`` (or cancel); audited, announced."""
+        target = WithdrawalStatus(target)
+        withdrawal = self.get(withdrawal_id)
+        check_transition(withdrawal.status, target)
+        reason = (reason or "").strip() or None
+        if target == WithdrawalStatus.REJECTED and reason is None:
+            raise InvalidInput("Give the reason for the rejection: the participant will see it.")
+        participant = self.store.get_participant(withdrawal.participant_id)
+        effect = transition_effect(target, withdrawal.points)
+        now = self.clock()
+        available_after = (participant.balances.available if participant else 0) + (
+            effect[1].available if effect else 0
+        )
+        notice = draft(
+            NotificationKind.WITHDRAWAL_STATUS,
+            withdrawal.participant_id,
+            (withdrawal_id, target.value),
+            withdrawal_id=withdrawal_id,
+            status=target.value,
+            points=withdrawal.points,
+            fiat_amount=str(withdrawal.fiat_amount),
+            reason=reason,
+            available_after=available_after,
+            frozen=participant.balances.frozen if participant else 0,
+        )
+        audit = AuditRecord(
+            audit_id=uuid.uuid4().hex,
+            actor_id=actor_id,
+            action=f"withdrawal.{target.value}",
+            object_type="withdrawal",
+            object_id=withdrawal_id,
+            object_name=participant.profile.display_name if participant else withdrawal.participant_id,
+            created_at=now,
+            changes=(Change("status", withdrawal.status.value, target.value),),
+            reason=reason,
+        )
+        try:
+            self.store.commit_withdrawal_transition(
+                withdrawal, target, effect, actor_id, reason, audit, now, [notice]
+            )
+        except TransactionConflict:
+            current = self.get(withdrawal_id)
+            raise InvalidTransition(
+                f"The request is now '{current.status}'; reload it and try again.",
+                details={"status": current.status.value},
+            ) from None
+        return self.get(withdrawal_id)
+
+    def comment(self, actor_id: str, withdrawal_id: str, text: str) -> None:
+        text = (text or "").strip()
+        if not 1 <= len(text) <= MAX_COMMENT:
+            raise InvalidInput(f"A comment must be 1 to {MAX_COMMENT} characters.")
+        now = self.clock()
+        audit = AuditRecord(
+            audit_id=uuid.uuid4().hex,
+            actor_id=actor_id,
+            action="withdrawal.comment",
+            object_type="withdrawal",
+            object_id=withdrawal_id,
+            created_at=now,
+            changes=(Change("comment", None, text),),
+        )
+        try:
+            self.store.add_withdrawal_comment(withdrawal_id, actor_id, text, audit, now)
+        except TransactionConflict:
+            raise NotFound("Withdrawal request not found.") from None

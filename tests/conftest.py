@@ -1,0 +1,48 @@
+"""Shared fixtures: a fresh moto-backed table per test, a controllable clock, wired services."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+os.environ.update(
+    AWS_ACCESS_KEY_ID="testing",
+    AWS_SECRET_ACCESS_KEY="testing",
+    AWS_SECURITY_TOKEN="testing",
+    AWS_SESSION_TOKEN="testing",
+    AWS_DEFAULT_REGION="eu-central-1",
+    AWS_REGION="eu-central-1",
+    POWERTOOLS_TRACE_DISABLED="true",
+    POWERTOOLS_METRICS_NAMESPACE="ReferralTest",
+    POWERTOOLS_SERVICE_NAME="referral-test",
+)
+for _endpoint in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
+    os.environ.pop(_endpoint, None)
+
+from moto import mock_aws  # noqa: E402
+from referral.repository.table import bind_table, create_table  # noqa: E402
+from referral.services import Services  # noqa: E402
+
+from tests.support.clock import FakeClock  # noqa: E402
+
+
+@pytest.fixture
+def table_name() -> Iterator[str]:
+    name = f"referral-test-{uuid.uuid4().hex[:8]}"
+    with mock_aws():
+        bind_table(name)
+        create_table()
+        yield name
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def services(table_name: str, clock: FakeClock) -> Services:
+    return Services.build(clock=clock, settings_max_age=0)
