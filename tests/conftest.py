@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -28,10 +27,16 @@ from referral.services import Services  # noqa: E402
 
 from tests.support.clock import FakeClock  # noqa: E402
 
+TABLE_NAME = "referral-test"
+
 
 @pytest.fixture
 def table_name() -> Iterator[str]:
-    name = f"referral-test-{uuid.uuid4().hex[:8]}"
+    """A fresh, empty table per test: every ``mock_aws`` context starts with an empty backend.
+
+    The name stays the same so PynamoDB keeps its client (and botocore its loaded models) across tests.
+    """
+    name = TABLE_NAME
     with mock_aws():
         bind_table(name)
         create_table()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_FLOOR, Decimal
+from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from referral.errors import InvalidInput
@@ -88,7 +88,7 @@ def to_amount(value: Decimal | int | str) -> Decimal:
         raise InvalidInput(f"Not an amount: {value!r}") from None
     if not amount.is_finite() or amount < 0:
         raise InvalidInput(f"Amount must be a non-negative number: {value!r}")
-    return amount.quantize(Decimal("0.01"))
+    return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def points_for(amount: Decimal, rate: Decimal) -> int:

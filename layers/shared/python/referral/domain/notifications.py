@@ -85,5 +85,6 @@ class Backoff:
     cap: timedelta = field(default=timedelta(hours=6))
 
     def delay(self, attempts: int, retry_after: timedelta | None = None) -> timedelta:
-        exponential = min(self.cap, self.base * (2 ** max(attempts - 1, 0)))
-        return max(exponential, retry_after or timedelta(0))
+        exponential: timedelta = min(self.cap, self.base * (2 ** max(attempts - 1, 0)))
+        wait: timedelta = retry_after or timedelta(0)
+        return max(exponential, wait)

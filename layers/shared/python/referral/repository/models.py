@@ -128,7 +128,7 @@ class ParticipantItem(Entity, discriminator="participant"):
     language_code = UnicodeAttribute(null=True)
     ozon_id = UnicodeAttribute()
     sponsor_id = UnicodeAttribute(null=True)
-    ancestors = ListAttribute[str](of=UnicodeAttribute, default=list)
+    ancestors = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     joined_via = UnicodeAttribute(null=True)
     personal_code = UnicodeAttribute(null=True)
     registered_at = UnicodeAttribute()
@@ -210,7 +210,7 @@ class OrderItem(Entity, discriminator="order"):
     attribution = UnicodeAttribute(null=True)
     attributed_at = UnicodeAttribute(null=True)
     accruals = ListAttribute[AccrualRef](of=AccrualRef, default=list)
-    applied_returns = ListAttribute[str](of=UnicodeAttribute, default=list)
+    applied_returns = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     version = IntegerAttribute(default=0)
     updated_at = UnicodeAttribute()
 

@@ -481,6 +481,7 @@ class Store:
             OrderItem.created_at.set(to_iso(posting.created_at)),
             OrderItem.amount.set(posting.amount),
             OrderItem.updated_at.set(to_iso(now)),
+            OrderItem.applied_returns.set(OrderItem.applied_returns | []),
             OrderItem.gsi2pk.set(keys.feed_pk(FEED_ORDERS, month_of(posting.created_at))),
             OrderItem.gsi2sk.set(f"{to_iso(posting.created_at)}#{posting.posting_number}"),
         ]
@@ -843,7 +844,7 @@ class Store:
     def commit_withdrawal_request(
         self, withdrawal: Withdrawal, now: datetime, notifications: list[Notification]
     ) -> None:
-        """R10: the request and its reservation in one transaction; the balance condition stops overspending."""
+        """R10: the request and its reservation in one transaction; the condition stops overspending."""
         uow = UnitOfWork()
         created = to_iso(withdrawal.created_at)
         uow.create(

@@ -72,9 +72,17 @@ def bind_table(table_name: str, *, host: str | None = None, region: str | None =
     """Point every model at ``table_name`` and drop cached connections (tests rebind per test)."""
     if not table_name:
         raise ValueError("table name is required")
-    Entity.Meta.table_name = table_name
-    Entity.Meta.host = host
-    Entity.Meta.region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    meta: Any = Entity.Meta
+    if (meta.table_name, getattr(meta, "host", None), getattr(meta, "region", None)) == (
+        table_name,
+        host,
+        region,
+    ):
+        return
+    meta.table_name = table_name
+    meta.host = host
+    meta.region = region
     for model in _all_models():
         model._connection = None
 

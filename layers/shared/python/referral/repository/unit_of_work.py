@@ -81,12 +81,12 @@ class UnitOfWork:
         connection: Connection = Entity._get_connection().connection
         try:
             with TransactWrite(connection=connection, client_request_token=self._token) as transaction:
-                for _, model, pk, sk, condition in self._checks:
-                    transaction.condition_check(model, pk, sk, condition=condition)
-                for _, item, condition in self._puts:
-                    transaction.save(item, condition=condition)
-                for _, item, actions, condition in self._updates:
-                    transaction.update(item, actions, condition=condition)
+                for _, model, pk, sk, check in self._checks:
+                    transaction.condition_check(model, pk, sk, condition=check)
+                for _, item, put_condition in self._puts:
+                    transaction.save(item, condition=put_condition)
+                for _, item, actions, update_condition in self._updates:
+                    transaction.update(item, actions, condition=update_condition)
         except Exception as error:
             reasons = _cancellation_codes(error)
             if reasons is None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from referral.domain.ledger import BalanceDelta, EntryKind
+from referral.domain.ledger import BalanceDelta, Balances, EntryKind
 from referral.domain.withdrawals import OPEN_STATUSES, WithdrawalStatus
 from referral.repository import mapping
 from referral.repository.models import AccrualItem, LedgerEntryItem, ParticipantItem, WithdrawalItem
@@ -62,18 +62,23 @@ class ReconciliationService:
                 accrual_remaining[item.participant_id] += item.points - item.reversed_points
         report.participants = len(stored)
         for participant_id in sorted(set(stored) | set(sums)):
-            item = stored.get(participant_id)
+            profile = stored.get(participant_id)
+            have = (
+                Balances(profile.frozen, profile.available, profile.reserved, profile.withdrawn)
+                if profile
+                else Balances()
+            )
             expected = sums[participant_id]
             checks = {
-                "frozen": (item.frozen if item else 0, expected.frozen),
-                "available": (item.available if item else 0, expected.available),
-                "reserved": (item.reserved if item else 0, expected.reserved),
-                "withdrawn": (item.withdrawn if item else 0, expected.withdrawn),
-                "accrued_total": (item.accrued_total if item else 0, accrued[participant_id]),
-                "reserved_vs_open_withdrawals": (item.reserved if item else 0, open_reserved[participant_id]),
+                "frozen": (have.frozen, expected.frozen),
+                "available": (have.available, expected.available),
+                "reserved": (have.reserved, expected.reserved),
+                "withdrawn": (have.withdrawn, expected.withdrawn),
+                "accrued_total": (profile.accrued_total if profile else 0, accrued[participant_id]),
+                "reserved_vs_open_withdrawals": (have.reserved, open_reserved[participant_id]),
                 "accrued_vs_accrual_records": (accrued[participant_id], accrual_remaining[participant_id]),
             }
-            for name, (have, want) in checks.items():
-                if have != want:
-                    report.drifts.append(Drift(participant_id, name, have, want))
+            for name, (stored_value, expected_value) in checks.items():
+                if stored_value != expected_value:
+                    report.drifts.append(Drift(participant_id, name, stored_value, expected_value))
         return report

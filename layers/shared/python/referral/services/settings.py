@@ -68,7 +68,7 @@ class SettingsService:
             keys.SETTINGS_PK, max_age=self.max_age, force_fetch=force_fetch or self.max_age == 0
         )
         raw = values.get(keys.SETTINGS_CURRENT) if isinstance(values, dict) else None
-        if not raw:
+        if not isinstance(raw, str) or not raw:
             return Settings()
         return Settings.from_document(json.loads(raw))
 
@@ -111,5 +111,5 @@ class SettingsService:
         except TransactionConflict:
             raise Conflict("Settings were changed by someone else; reload them and try again.") from None
         if self._provider is not None:
-            self._provider.clear_cache()
+            self._provider.clear_cache()  # type: ignore[no-untyped-call]
         return updated, version + 1
