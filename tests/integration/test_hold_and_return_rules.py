@@ -15,18 +15,6 @@ from referral.services import Services
 from tests.support.builders import join, posting
 from tests.support.clock import FakeClock
 
-
-def status(original: Posting, new_status: str) -> Posting:
-    return Posting(
-        posting_number=original.posting_number,
-        scheme=original.scheme,
-        status=new_status,
-        created_at=original.created_at,
-        amount=original.amount,
-        customer_id=original.customer_id,
-    )
-
-
 Purchase = tuple[Participant, Participant, Posting]
 
 
@@ -61,7 +49,7 @@ def test_r7_points_stay_frozen_until_the_hold_passed_even_when_delivered(
     services: Services, clock: FakeClock, purchase: Purchase
 ) -> None:
     sponsor, _, bought = purchase
-    services.purchases.apply_status(status(bought, "delivered"))
+    services.purchases.apply_status(bought.with_status("delivered"))
     clock.advance(days=29)
 
     assert services.release.release_matured().released == 0
@@ -86,7 +74,7 @@ def test_r7_delivery_after_the_hold_releases_at_the_next_run(
 ) -> None:
     sponsor, _, bought = purchase
     clock.advance(days=40)
-    services.purchases.apply_status(status(bought, "delivered"))
+    services.purchases.apply_status(bought.with_status("delivered"))
 
     assert services.release.release_matured().released == 1
     assert balances(services, sponsor.id) == (0, 150)
@@ -97,7 +85,7 @@ def test_r7_cancellation_reverses_frozen_points(
 ) -> None:
     sponsor, buyer, bought = purchase
 
-    result = services.purchases.apply_status(status(bought, "cancelled"))
+    result = services.purchases.apply_status(bought.with_status("cancelled"))
 
     assert result is not None and result.reversed_points == 150
     assert balances(services, sponsor.id) == (0, 0)
@@ -109,7 +97,7 @@ def test_r7_cancellation_reverses_frozen_points(
     )
     assert services.participants.get(buyer.id).orders_count == 0
     # a cancelled posting never releases, even if Ozon later says "delivered"
-    services.purchases.apply_status(status(bought, "delivered"))
+    services.purchases.apply_status(bought.with_status("delivered"))
     clock.advance(days=60)
     assert services.release.release_matured().released == 0
     assert services.reconciliation.run().clean
@@ -119,7 +107,7 @@ def test_r7_a_return_after_release_takes_points_from_available_which_may_go_nega
     services: Services, clock: FakeClock, purchase: Purchase
 ) -> None:
     sponsor, _, bought = purchase
-    services.purchases.apply_status(status(bought, "delivered"))
+    services.purchases.apply_status(bought.with_status("delivered"))
     clock.advance(days=31)
     services.release.release_matured()
     services.ledger.correct_balance(
@@ -185,7 +173,7 @@ def test_r7_a_partially_returned_frozen_accrual_releases_what_is_left(
 ) -> None:
     sponsor, _, bought = purchase
     services.purchases.apply_return("P-1", "R-1", "1000.00")
-    services.purchases.apply_status(status(bought, "delivered"))
+    services.purchases.apply_status(bought.with_status("delivered"))
     clock.advance(days=31)
 
     report = services.release.release_matured()
@@ -202,7 +190,7 @@ def test_release_handler_releases_through_the_lambda_entry_point(
     from tests.support.lambda_context import lambda_context
 
     sponsor, _, bought = purchase
-    services.purchases.apply_status(status(bought, "delivered"))
+    services.purchases.apply_status(bought.with_status("delivered"))
     monkeypatch.setenv("TABLE_NAME", table_name)
     # the handler runs on the real clock, long after this purchase's hold ended
     result = release_function.handler(

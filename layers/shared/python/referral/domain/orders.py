@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
@@ -53,6 +53,9 @@ class Posting:
     @property
     def is_cancelled(self) -> bool:
         return self.status == CANCELLED
+
+    def with_status(self, status: str) -> Posting:
+        return replace(self, status=status)
 
     @property
     def is_delivered(self) -> bool:

@@ -103,7 +103,7 @@ class PurchaseService:
             kept = order.kept_amount if order is not None else None
             effective = posting
             if order is not None and order.posting.is_cancelled and not posting.is_cancelled:
-                effective = _with_status(posting, CANCELLED)
+                effective = posting.with_status(CANCELLED)
             plan = plan_accruals(
                 buyer,
                 effective,
@@ -271,16 +271,3 @@ class PurchaseService:
             notices,
         )
         return ReversalResult(posting_number, sum(r.points for r in plan.reversals), len(plan.reversals))
-
-
-def _with_status(posting: Posting, status: str) -> Posting:
-    return Posting(
-        posting_number=posting.posting_number,
-        scheme=posting.scheme,
-        status=status,
-        created_at=posting.created_at,
-        amount=posting.amount,
-        order_number=posting.order_number,
-        customer_id=posting.customer_id,
-        delivered_at=posting.delivered_at,
-    )
