@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol
 
 from referral.domain.ledger import points_for, reversal_points, to_amount
 from referral.domain.participants import Participant
@@ -60,6 +61,15 @@ class Posting:
     @property
     def is_delivered(self) -> bool:
         return self.status == DELIVERED
+
+
+class PostingLookup(Protocol):
+    """Finds one of the company's postings by what a participant knows: an order or posting number.
+
+    The Ozon Seller API client implements it; order claims (R6) depend only on this port.
+    """
+
+    def find_posting(self, number: str) -> Posting | None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -94,6 +94,9 @@ def settings_version_sk(version: int) -> str:
     return f"V#{version:08d}"
 
 
+OZON_CONNECTION_PK = "OZON_CONNECTION"
+OZON_CONNECTION_SK = "CURRENT"
+
 DUE_RELEASE = "RELEASE"
 DUE_OUTBOX = "OUTBOX"
 

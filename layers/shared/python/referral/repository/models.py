@@ -148,6 +148,11 @@ class ParticipantItem(Entity, discriminator="participant"):
     network_size = IntegerAttribute(default=0)
     last_withdrawal_at = UnicodeAttribute(null=True)
     last_withdrawal_points = IntegerAttribute(null=True)
+    digest = UnicodeAttribute(null=True)
+    """Periodic digest the participant chose: "daily", "weekly", or absent (off)."""
+    last_digest_at = UnicodeAttribute(null=True)
+    unreachable = BooleanAttribute(default=False)
+    """The participant blocked the bot: notices are not attempted any more."""
 
 
 class NetworkLevelItem(Entity, discriminator="network_level"):
@@ -374,3 +379,18 @@ class LeaseItem(Entity, discriminator="lease"):
 
     owner = UnicodeAttribute()
     lease_until = NumberAttribute()
+
+
+class OzonConnectionItem(Entity, discriminator="ozon_connection"):
+    """``OZON_CONNECTION`` / ``CURRENT``: Seller API credentials set by operators, and the sync's health.
+
+    The API key is write-only for the admin API: it is never returned, only whether one is set.
+    """
+
+    client_id = UnicodeAttribute(null=True)
+    api_key = UnicodeAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
+    updated_by = UnicodeAttribute(null=True)
+    last_success_at = UnicodeAttribute(null=True)
+    last_error_at = UnicodeAttribute(null=True)
+    last_error = UnicodeAttribute(null=True)

@@ -6,15 +6,17 @@ import json
 import os
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.parameters import DynamoDBProvider
 
 from referral.clock import utcnow
-from referral.domain.audit import AuditRecord, diff
+from referral.config import optional, optional_secret
+from referral.domain.audit import AuditRecord, Change, diff
 from referral.domain.settings import Settings, merge_settings
-from referral.errors import Conflict
+from referral.errors import Conflict, InvalidInput
 from referral.repository import keys
 from referral.repository.store import Store
 from referral.repository.table import table_name
@@ -32,6 +34,15 @@ def _flatten(document: dict[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[name] = value
     return flat
+
+
+@dataclass(frozen=True, slots=True)
+class OzonConnection:
+    client_id: str | None
+    api_key_set: bool
+    last_success_at: str | None = None
+    last_error_at: str | None = None
+    last_error: str | None = None
 
 
 class SettingsService:
@@ -113,3 +124,51 @@ class SettingsService:
         if self._provider is not None:
             self._provider.clear_cache()  # type: ignore[no-untyped-call]
         return updated, version + 1
+
+    def ozon_connection(self) -> OzonConnection:
+        """The Seller API connection as operators may see it: never the key itself."""
+        item = self.store.get_ozon_connection()
+        if item is None:
+            return OzonConnection(client_id=None, api_key_set=False)
+        return OzonConnection(
+            client_id=item.client_id,
+            api_key_set=bool(item.api_key),
+            last_success_at=item.last_success_at,
+            last_error_at=item.last_error_at,
+            last_error=item.last_error,
+        )
+
+    def ozon_credentials(self) -> tuple[str, str] | None:
+        """Client-Id and Api-Key for the sync: the operators' setting, else the deployment's."""
+        item = self.store.get_ozon_connection()
+        if item is not None and item.client_id and item.api_key:
+            return item.client_id, item.api_key
+        client_id, api_key = optional("OZON_CLIENT_ID"), optional_secret("OZON_API_KEY")
+        return (client_id, api_key) if client_id and api_key else None
+
+    def update_ozon_connection(
+        self, actor_id: str, client_id: str, api_key: str | None = None
+    ) -> OzonConnection:
+        client_id = (client_id or "").strip()
+        if not client_id.isdigit() or len(client_id) > 20:
+            raise InvalidInput("The Ozon Client-Id is a number of up to 20 digits.")
+        if api_key is not None and not 10 <= len(api_key.strip()) <= 200:
+            raise InvalidInput("The Ozon Api-Key looks wrong: it should be 10 to 200 characters.")
+        before = self.ozon_connection()
+        changes = [Change("client_id", before.client_id, client_id)]
+        if api_key is not None:
+            changes.append(Change("api_key", "set" if before.api_key_set else None, "changed"))
+        audit = AuditRecord(
+            audit_id=uuid.uuid4().hex,
+            actor_id=actor_id,
+            action="settings.ozon_connection",
+            object_type="settings",
+            object_id="ozon_connection",
+            object_name="Ozon Seller API",
+            created_at=self.clock(),
+            changes=tuple(changes),
+        )
+        self.store.commit_ozon_connection(
+            client_id, api_key.strip() if api_key else None, actor_id, audit, self.clock()
+        )
+        return self.ozon_connection()
