@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install check test lint format typecheck bench clean
+.PHONY: help install run chat check test lint format typecheck bench layer synth deploy clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -18,6 +18,12 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 install: $(STAMP)  ## Create .venv and install the package with development tools
+
+run: $(STAMP)  ## Run the whole system locally (moto, gateway, fake Telegram and Ozon, timers); Ctrl-C stops
+	$(BIN)/python -m devtools.local_run
+
+chat: $(STAMP)  ## Talk to the locally running bot as a Telegram user (USER_ID=5101 NAME=...)
+	$(BIN)/python -m devtools.chat_console --user $(or $(USER_ID),5101) $(if $(NAME),--name "$(NAME)")
 
 check: lint typecheck test  ## Everything CI runs: lint, types, tests
 
@@ -38,5 +44,18 @@ typecheck: $(STAMP)  ## mypy (strict)
 bench: $(STAMP)  ## DynamoDB requests per domain operation
 	$(BIN)/python -m bench.dynamodb_requests
 
+LAYER_DIR := build/dependencies
+layer: $(STAMP)  ## Build the Lambda dependency layer (arm64, Python 3.13) into build/dependencies
+	rm -rf $(LAYER_DIR) && mkdir -p $(LAYER_DIR)
+	$(BIN)/python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; print('\n'.join(d for d in deps if not d.startswith('boto3')))" > build/layer-requirements.txt
+	$(BIN)/python -m pip install --quiet --platform manylinux2014_aarch64 --implementation cp --python-version 3.13 \
+		--only-binary=:all: --target $(LAYER_DIR)/python -r build/layer-requirements.txt
+
+synth: layer  ## Synthesize the CloudFormation template (cdk.out/) with the AWS Solutions checks
+	npx --yes aws-cdk@2 synth
+
+deploy: layer  ## Deploy to the current AWS account and region (see README)
+	npx --yes aws-cdk@2 deploy
+
 clean:  ## Remove the virtual environment and caches
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis

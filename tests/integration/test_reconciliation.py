@@ -30,3 +30,17 @@ def test_balances_equal_ledger_sums_after_business_and_drift_is_reported(
     assert [(d.participant_id, d.field, d.stored, d.expected) for d in report.drifts] == [
         ("2", "available", 7, 0)
     ]
+
+
+def test_reconciliation_ignores_item_types_it_does_not_know(services: Services, table_name: str) -> None:
+    from referral.repository.table import low_level_client
+
+    chain(services, "1", "2")
+    low_level_client().put_item(
+        TableName=table_name,
+        Item={"PK": {"S": "X#1"}, "SK": {"S": "X"}, "type": {"S": "defined_elsewhere"}},
+    )
+
+    report = services.reconciliation.run()
+
+    assert report.clean and report.participants == 2

@@ -107,3 +107,38 @@ def sync_pk(stream: str) -> str:
 
 def lease_pk(name: str) -> str:
     return f"LEASE#{name}"
+
+
+PARTICIPANT_LIST = "P"
+"""The one partition of the participant list indexes (``PLIST``)."""
+
+NO_ORDER_YET = "-"
+"""``sort_last_order`` before the first order: sorts before every ISO date."""
+
+
+def sort_id(participant_id: str) -> str:
+    """Numeric Telegram ids sort by value (zero-padded); anything else after them, as text."""
+    return (
+        f"{int(participant_id):020d}"
+        if participant_id.isdigit() and len(participant_id) <= 20
+        else (f"~{participant_id}")
+    )
+
+
+def sort_name(
+    participant_id: str, first_name: str | None, last_name: str | None, username: str | None
+) -> str:
+    """Case-insensitive name (or @username), the id appended so equal names keep a stable order."""
+    name = " ".join(part for part in (first_name, last_name) if part) or (username or "")
+    return f"{name.strip().casefold()[:200]}#{participant_id}"
+
+
+STATS_PK = "STATS"
+
+
+def stats_month_sk(month: str) -> str:
+    return f"M#{month}"
+
+
+def stats_links_sk(month: str) -> str:
+    return f"LINKS#{month}"

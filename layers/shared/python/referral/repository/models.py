@@ -29,7 +29,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
 )
 from pynamodb.constants import NUMBER
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 DEFAULT_TABLE_NAME = "referral"
@@ -90,6 +90,111 @@ class DueIndex(GlobalSecondaryIndex["Entity"]):
     duesk = UnicodeAttribute(range_key=True, attr_name="DUESK")
 
 
+# --- participant lists and ratings (admin API) -------------------------------------------------------
+#
+# One sparse index per sortable attribute of the participants list (SPEC §7) and per rating. Every
+# participant carries ``PLIST`` (one constant partition) and the sort attributes below, so the first
+# page of any ordering is one Query. Only keys are projected: updates of other attributes (ancestors,
+# names, balances under another index) never write to these indexes, and a page of keys is completed
+# with one BatchGetItem of the profiles.
+
+
+def _list_projection() -> KeysOnlyProjection:
+    return KeysOnlyProjection()
+
+
+class _ParticipantListIndex(GlobalSecondaryIndex["Entity"]):
+    plist = UnicodeAttribute(hash_key=True, attr_name="PLIST")
+
+
+class ByIdIndex(_ParticipantListIndex):
+    class Meta:
+        index_name = "P_ID"
+        projection = _list_projection()
+
+    sort_id = UnicodeAttribute(range_key=True, attr_name="sort_id")
+
+
+class ByNameIndex(_ParticipantListIndex):
+    class Meta:
+        index_name = "P_NAME"
+        projection = _list_projection()
+
+    sort_name = UnicodeAttribute(range_key=True, attr_name="sort_name")
+
+
+class ByRegisteredIndex(_ParticipantListIndex):
+    class Meta:
+        index_name = "P_REGISTERED"
+        projection = _list_projection()
+
+    registered_at = UnicodeAttribute(range_key=True, attr_name="registered_at")
+
+
+class ByBalanceIndex(_ParticipantListIndex):
+    class Meta:
+        index_name = "P_BALANCE"
+        projection = _list_projection()
+
+    balance = NumberAttribute(range_key=True, attr_name="balance")
+
+
+class ByLastOrderIndex(_ParticipantListIndex):
+    class Meta:
+        index_name = "P_LAST_ORDER"
+        projection = _list_projection()
+
+    sort_last_order = UnicodeAttribute(range_key=True, attr_name="sort_last_order")
+
+
+class ByReferralsIndex(_ParticipantListIndex):
+    class Meta:
+        index_name = "P_REFERRALS"
+        projection = _list_projection()
+
+    direct_referrals = NumberAttribute(range_key=True, attr_name="direct_referrals")
+
+
+class ByPurchasesIndex(_ParticipantListIndex):
+    class Meta:
+        index_name = "P_PURCHASES"
+        projection = _list_projection()
+
+    purchases_sum = NumberAttribute(range_key=True, attr_name="purchases_sum")
+
+
+class ByAccruedIndex(_ParticipantListIndex):
+    class Meta:
+        index_name = "P_ACCRUED"
+        projection = _list_projection()
+
+    accrued_total = NumberAttribute(range_key=True, attr_name="accrued_total")
+
+
+class ByWithdrawnIndex(_ParticipantListIndex):
+    class Meta:
+        index_name = "P_WITHDRAWN"
+        projection = _list_projection()
+
+    withdrawn = NumberAttribute(range_key=True, attr_name="withdrawn")
+
+
+class ByNetworkOrdersIndex(_ParticipantListIndex):
+    class Meta:
+        index_name = "P_NET_ORDERS"
+        projection = _list_projection()
+
+    network_orders = NumberAttribute(range_key=True, attr_name="network_orders")
+
+
+class ByNetworkAmountIndex(_ParticipantListIndex):
+    class Meta:
+        index_name = "P_NET_AMOUNT"
+        projection = _list_projection()
+
+    network_amount = NumberAttribute(range_key=True, attr_name="network_amount")
+
+
 class Entity(Model):
     """Base of every item in the table."""
 
@@ -113,6 +218,18 @@ class Entity(Model):
     by_owner = ByOwnerIndex()
     feed = FeedIndex()
     due = DueIndex()
+
+    by_id = ByIdIndex()
+    by_name = ByNameIndex()
+    by_registered = ByRegisteredIndex()
+    by_balance = ByBalanceIndex()
+    by_last_order = ByLastOrderIndex()
+    by_referrals = ByReferralsIndex()
+    by_purchases = ByPurchasesIndex()
+    by_accrued = ByAccruedIndex()
+    by_withdrawn = ByWithdrawnIndex()
+    by_network_orders = ByNetworkOrdersIndex()
+    by_network_amount = ByNetworkAmountIndex()
 
 
 # --- participants and the referral network ---------------------------------------------------------
@@ -153,6 +270,18 @@ class ParticipantItem(Entity, discriminator="participant"):
     last_digest_at = UnicodeAttribute(null=True)
     unreachable = BooleanAttribute(default=False)
     """The participant blocked the bot: notices are not attempted any more."""
+
+    # Sort keys of the admin lists and ratings (see the P_* indexes), maintained by the store's writes.
+    plist = UnicodeAttribute(null=True, attr_name="PLIST")
+    sort_id = UnicodeAttribute(null=True)
+    sort_name = UnicodeAttribute(null=True)
+    sort_last_order = UnicodeAttribute(null=True)
+    """``last_order_at``, or "-" before the first order (sorts before every date)."""
+    balance = IntegerAttribute(null=True)
+    """frozen + available, kept beside them so the list can be sorted by it."""
+    network_orders = IntegerAttribute(null=True)
+    """Orders of the whole network below (levels 1–10), for the ratings."""
+    network_amount = DecimalAttribute(null=True)
 
 
 class NetworkLevelItem(Entity, discriminator="network_level"):
@@ -364,6 +493,18 @@ class NotificationItem(Entity, discriminator="notification"):
     claimed_until = UnicodeAttribute(null=True)
     sent_at = UnicodeAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
+
+
+class RollupItem(Entity, discriminator="rollup"):
+    """``STATS`` / ``M#<yyyy-mm>``: one month of dashboard metrics; ``STATS`` / ``LINKS#<yyyy-mm>``: counters.
+
+    ``value`` is a JSON object of metric name → number (as text, so Decimal sums stay exact).
+    """
+
+    value = UnicodeAttribute(null=True)
+    month = UnicodeAttribute()
+    links = IntegerAttribute(null=True)
+    updated_at = UnicodeAttribute(null=True)
 
 
 class SyncCheckpointItem(Entity, discriminator="sync_checkpoint"):

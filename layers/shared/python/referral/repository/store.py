@@ -44,6 +44,7 @@ from referral.repository.models import (
     OzonConnectionItem,
     OzonIdentityItem,
     ParticipantItem,
+    RollupItem,
     SettingsItem,
     WithdrawalEventItem,
     WithdrawalItem,
@@ -116,6 +117,7 @@ class _Changes:
         change.add(ParticipantItem.reserved, delta.reserved)
         change.add(ParticipantItem.withdrawn, delta.withdrawn)
         change.add(ParticipantItem.accrued_total, accrued)
+        change.add(ParticipantItem.balance, delta.frozen + delta.available)
 
     def profile(
         self,
@@ -240,6 +242,12 @@ class Store:
             gsi1sk=f"{now}#{participant.id}",
             gsi2pk=keys.feed_pk(FEED_PARTICIPANTS, month_of(participant.registered_at)),
             gsi2sk=f"{now}#{participant.id}",
+            **self.list_keys(
+                participant.id,
+                participant.profile.first_name,
+                participant.profile.last_name,
+                participant.profile.username,
+            ),
         )
         uow.create("participant", item)
         uow.update(
@@ -278,9 +286,32 @@ class Store:
 
     def update_profile(self, participant_id: str, **fields: Any) -> None:
         actions = [getattr(ParticipantItem, name).set(value) for name, value in fields.items()]
-        ParticipantItem(keys.participant_pk(participant_id), keys.PROFILE).update(
-            actions, condition=ParticipantItem.pk.exists()
-        )
+        item = ParticipantItem(keys.participant_pk(participant_id), keys.PROFILE)
+        item.update(actions, condition=ParticipantItem.pk.exists())
+        if {"first_name", "last_name", "username"} & set(fields) and item.plist:
+            # The list's name order follows the profile (derived, idempotent: a second write).
+            item.update(
+                [
+                    ParticipantItem.sort_name.set(
+                        keys.sort_name(participant_id, item.first_name, item.last_name, item.username)
+                    )
+                ]
+            )
+
+    @staticmethod
+    def list_keys(
+        participant_id: str, first_name: str | None, last_name: str | None, username: str | None
+    ) -> dict[str, Any]:
+        """The sort attributes a new participant starts with (the P_* indexes of the admin lists)."""
+        return {
+            "plist": keys.PARTICIPANT_LIST,
+            "sort_id": keys.sort_id(participant_id),
+            "sort_name": keys.sort_name(participant_id, first_name, last_name, username),
+            "sort_last_order": keys.NO_ORDER_YET,
+            "balance": 0,
+            "network_orders": 0,
+            "network_amount": Decimal(0),
+        }
 
     def referrals_of(
         self, sponsor_id: str | None, limit: int = 100, cursor: dict[str, Any] | None = None
@@ -335,12 +366,14 @@ class Store:
             ParticipantItem.gsi1sk.set(f"{registered}#{moved.id}"),
             condition=condition,
         )
-        for (ancestor, level), (referrals, _orders, _amount) in level_shift.items():
+        for (ancestor, level), (referrals, orders, amount) in level_shift.items():
             changes.profile(
                 ancestor,
                 adds=[
                     (ParticipantItem.network_size, referrals),
                     (ParticipantItem.direct_referrals, referrals if level == 1 else 0),
+                    (ParticipantItem.network_orders, orders),
+                    (ParticipantItem.network_amount, amount),
                 ],
             )
         changes.flush()
@@ -398,6 +431,16 @@ class Store:
     def create_link(self, link: Link) -> None:
         uow = UnitOfWork()
         uow.create("link", self._link_item(link))
+        month = month_of(link.created_at)
+        uow.update(
+            "links_counter",
+            RollupItem(keys.STATS_PK, keys.stats_links_sk(month)),
+            [
+                RollupItem.entity_type.set(RollupItem),
+                RollupItem.month.set(month),
+                RollupItem.links.add(1),
+            ],
+        )
         uow.commit()
 
     def count_click(self, code: str) -> None:
@@ -538,6 +581,7 @@ class Store:
             changes.profile(
                 plan.buyer_id,
                 ParticipantItem.last_order_at.set(created),
+                ParticipantItem.sort_last_order.set(created),
                 ParticipantItem.first_order_at.set(ParticipantItem.first_order_at | created),
                 adds=[
                     (ParticipantItem.orders_count, 1),
@@ -552,6 +596,14 @@ class Store:
                     orders=1,
                     amount=plan.accounted_amount,
                 )
+                if level > 0:
+                    changes.profile(
+                        participant_id,
+                        adds=[
+                            (ParticipantItem.network_orders, 1),
+                            (ParticipantItem.network_amount, plan.accounted_amount),
+                        ],
+                    )
             if plan.link_code:
                 uow.update(
                     "link",
@@ -688,6 +740,14 @@ class Store:
             )
             for participant_id, level in network_levels:
                 changes.level(participant_id, level, amount=amount_change, orders=orders_change)
+                if level > 0:
+                    changes.profile(
+                        participant_id,
+                        adds=[
+                            (ParticipantItem.network_orders, orders_change),
+                            (ParticipantItem.network_amount, amount_change),
+                        ],
+                    )
         for accrual, points in reversals:
             from_frozen = accrual.state == AccrualState.FROZEN
             delta = BalanceDelta(frozen=-points) if from_frozen else BalanceDelta(available=-points)
@@ -783,9 +843,12 @@ class Store:
         )
         return [mapping.ledger_entry(item) for item in items]
 
-    def scan_all(self) -> Iterator[Entity]:
-        """Every item: reconciliation only (an offline, whole-table check)."""
-        yield from Entity.scan()
+    def scan_all(self, *types: type[Entity]) -> Iterator[Entity]:
+        """Every item of ``types``: reconciliation only (an offline, whole-table check).
+
+        Filtering on the discriminator also keeps out item types that modules not loaded here define.
+        """
+        yield from Entity.scan(Entity.entity_type.is_in(*types))
 
     def commit_correction(
         self,
@@ -1137,6 +1200,49 @@ class Store:
                 gsi1sk=telegram_id,
             ),
         )
+        uow.commit()
+
+    def commit_admin_create(
+        self, telegram_id: str, role: str, name: str | None, actor_id: str, audit: AuditRecord, now: datetime
+    ) -> None:
+        """A new admin and its audit record; fails (TransactionConflict on "admin") if one exists."""
+        uow = UnitOfWork()
+        uow.create(
+            "admin",
+            AdminItem(
+                keys.admin_pk(telegram_id),
+                "ADMIN",
+                telegram_id=telegram_id,
+                role=role,
+                name=name,
+                created_at=to_iso(now),
+                added_by=actor_id,
+                gsi1pk=keys.ADMINS_GSI,
+                gsi1sk=telegram_id,
+            ),
+        )
+        self._audit(uow, audit)
+        uow.commit()
+
+    def commit_admin_change(
+        self,
+        telegram_id: str,
+        expected_session_version: int,
+        fields: dict[str, Any],
+        audit: AuditRecord,
+    ) -> None:
+        """Change an admin and end its sessions (``session_version`` + 1), conditioned on what was read."""
+        uow = UnitOfWork()
+        uow.update(
+            "admin",
+            AdminItem(keys.admin_pk(telegram_id), "ADMIN"),
+            [
+                *(getattr(AdminItem, name).set(value) for name, value in fields.items()),
+                AdminItem.session_version.add(1),
+            ],
+            AdminItem.pk.exists() & (AdminItem.session_version == expected_session_version),
+        )
+        self._audit(uow, audit)
         uow.commit()
 
     # --- outbox ------------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ class TableDefinition:
     global_indexes: tuple[IndexDefinition, ...]
     ttl_attribute: str
     billing_mode: str
+    attribute_types: dict[str, str]
+    """DynamoDB type ("S", "N", "B") of every key attribute of the table and its indexes."""
 
 
 def table_definition() -> TableDefinition:
@@ -44,6 +46,7 @@ def table_definition() -> TableDefinition:
                 projection=gsi["projection"]["ProjectionType"],
             )
         )
+    types = {d["AttributeName"]: d["AttributeType"] for d in schema["attribute_definitions"]}
     ttl = next(
         attr.attr_name
         for attr in Entity.get_attributes().values()
@@ -55,6 +58,7 @@ def table_definition() -> TableDefinition:
         global_indexes=tuple(sorted(indexes, key=lambda i: i.name)),
         ttl_attribute=ttl,
         billing_mode=Entity.Meta.billing_mode,
+        attribute_types=types,
     )
 
 

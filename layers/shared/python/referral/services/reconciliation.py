@@ -47,7 +47,7 @@ class ReconciliationService:
         open_reserved: dict[str, int] = defaultdict(int)
         accrual_remaining: dict[str, int] = defaultdict(int)
         report = ReconciliationReport()
-        for item in self.store.scan_all():
+        for item in self.store.scan_all(ParticipantItem, LedgerEntryItem, WithdrawalItem, AccrualItem):
             if isinstance(item, ParticipantItem):
                 stored[item.participant_id] = item
             elif isinstance(item, LedgerEntryItem):

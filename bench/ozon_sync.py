@@ -1,0 +1,364 @@
+"""The Ozon sync's cost: postings per second, DynamoDB requests per posting (``python -m bench.ozon_sync``).
+
+A fake Seller API (``devtools.fake_ozon``, real HTTP on 127.0.0.1) serves ``--postings`` postings of the
+last 90 days (FBS with participants' customer ids, FBS of strangers, FBO without buyer ids) for
+``--participants`` participants in a random referral tree; the sync backfills them into moto in-process.
+Next to it, in the same run, a baseline writes the same minimal items (each posting's order, accruals and
+ledger entries, as the sync left them) straight into a second table, one ``TransactWriteItems`` per
+posting. Requests are counted where botocore emits ``before-call.dynamodb.<Operation>`` on every client
+(PynamoDB keeps one per model class; Powertools' settings provider has its own).
+
+Goal: sync time ≤ 2 × baseline time and ≤ 3 DynamoDB requests per new posting on average. Exit status 1
+if a goal is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+os.environ.setdefault("AWS_DEFAULT_REGION", "eu-central-1")
+os.environ.setdefault("AWS_REGION", "eu-central-1")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "ERROR")
+os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
+
+from botocore.handlers import BUILTIN_HANDLERS
+from moto import mock_aws
+from referral.domain.participants import TelegramProfile
+from referral.ozon.client import OzonClient
+from referral.ozon.config import ClientConfig, SyncConfig
+from referral.ozon.http import OzonHttp
+from referral.repository.models import Entity
+from referral.repository.table import bind_table, create_table
+from referral.services import Services
+from referral.services.ozon_sync import OzonSyncService, SyncReport
+
+from devtools.fake_ozon import FakeOzon, FakeProduct
+
+SYNC_TABLE = "bench-ozon-sync"
+BASELINE_TABLE = "bench-ozon-baseline"
+MINIMAL_TYPES = {"order", "accrual", "ledger_entry"}
+
+
+@contextmanager
+def item_level_transaction_backup() -> Iterator[None]:
+    """moto backs up whole tables before each TransactWriteItems (cost grows with the table, so 10,000
+    postings would take hours); back up only the items the transaction touches, which is all a
+    rollback needs. Applies to the sync and the baseline alike."""
+    import copy
+
+    from moto.dynamodb import models as dynamodb_models
+    from moto.dynamodb.models.table import Table
+
+    backend_class = dynamodb_models.DynamoDBBackend
+    original = backend_class.transact_write_items
+
+    class _IdentityForTables:
+        @staticmethod
+        def deepcopy(value: Any, memo: Any = None) -> Any:
+            return value if isinstance(value, Table) else copy.deepcopy(value, memo)
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        touched = []
+        for entry in transact_items:
+            _, op = next(iter(entry.items()))
+            table = self.get_table(op["TableName"])
+            if "Key" in op:
+                key = op["Key"]
+            else:
+                key = {table.hash_key_attr: op["Item"][table.hash_key_attr]}
+                if table.range_key_attr is not None:
+                    key[table.range_key_attr] = op["Item"][table.range_key_attr]
+            current = self.get_item(op["TableName"], key)
+            touched.append((op["TableName"], key, copy.deepcopy(current) if current else None))
+        try:
+            original(self, transact_items)
+        except Exception:
+            for table_name, key, before in reversed(touched):
+                if before is None:
+                    if self.get_item(table_name, key) is not None:
+                        self.delete_item(table_name, key)
+                else:
+                    self.put_item(table_name, before.to_json()["Attributes"])
+            raise
+
+    saved_copy = dynamodb_models.copy  # type: ignore[attr-defined]
+    dynamodb_models.copy = _IdentityForTables  # type: ignore[attr-defined,assignment]
+    backend_class.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        backend_class.transact_write_items = original  # type: ignore[method-assign]
+        dynamodb_models.copy = saved_copy  # type: ignore[attr-defined]
+
+
+class EmulatorClock:
+    """Seconds spent inside moto's emulation of DynamoDB, to tell the emulator's cost from the sync's."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        from moto.core.botocore_stubber import BotocoreStubber
+
+        original = BotocoreStubber.__call__
+
+        def timed_call(stubber: Any, event_name: str, request: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(stubber, event_name, request, **kwargs)
+            finally:
+                self.seconds += time.perf_counter() - start
+
+        BotocoreStubber.__call__ = timed_call  # type: ignore[method-assign,assignment]
+        try:
+            yield
+        finally:
+            BotocoreStubber.__call__ = original  # type: ignore[method-assign]
+
+
+class RequestCounter:
+    """Counts DynamoDB requests by operation while ``active``; each request once."""
+
+    def __init__(self) -> None:
+        self.active = False
+        self.operations: Counter[str] = Counter()
+
+    def __call__(self, model: Any, context: dict[str, Any], **_: Any) -> None:
+        if self.active and not context.get("bench_counted"):
+            context["bench_counted"] = True
+            self.operations[model.name] += 1
+
+    @property
+    def total(self) -> int:
+        return sum(self.operations.values())
+
+    @contextmanager
+    def counting(self) -> Iterator[None]:
+        self.operations.clear()
+        self.active = True
+        try:
+            yield
+        finally:
+            self.active = False
+
+
+def instrument(counter: RequestCounter, services: Services) -> None:
+    """Hook every existing DynamoDB client, and every one created later."""
+    BUILTIN_HANDLERS.append(("before-call.dynamodb", counter))
+    pending: list[type[Entity]] = [Entity]
+    while pending:
+        model = pending.pop()
+        pending.extend(model.__subclasses__())
+        model._get_connection().connection.client.meta.events.register("before-call.dynamodb", counter)
+    provider = services.settings._parameters()
+    provider.table.meta.client.meta.events.register("before-call.dynamodb", counter)
+
+
+@dataclass
+class Result:
+    postings: int
+    participants: int
+    sync_seconds: float
+    sync_requests: int
+    sync_operations: dict[str, int]
+    report: SyncReport
+    baseline_seconds: float
+    baseline_requests: int
+    api_requests: int
+    sync_emulator_seconds: float = 0.0
+    baseline_emulator_seconds: float = 0.0
+
+    @property
+    def requests_per_new_posting(self) -> float:
+        return self.sync_requests / max(1, self.report.new)
+
+    @property
+    def cost_ratio(self) -> float:
+        return self.sync_seconds / self.baseline_seconds if self.baseline_seconds else float("inf")
+
+    @property
+    def goals_met(self) -> bool:
+        return self.cost_ratio <= 2.0 and self.requests_per_new_posting <= 3.0
+
+
+def register(services: Services, participants: int, rng: random.Random) -> list[str]:
+    """A random referral tree; everyone joined 100 days ago or a little later. Returns their Ozon ids."""
+    ozon_ids: list[str] = []
+    codes: list[str] = []
+    for n in range(participants):
+        code = rng.choice(codes) if codes and rng.random() < 0.9 else None
+        user_id = str(10_000 + n)
+        if code:
+            services.participants.open_link(code, user_id)
+        ozon_id = str(50_000_000 + n)
+        registration = services.participants.register(
+            TelegramProfile(user_id=user_id, first_name=f"Member {n}"), ozon_id, code
+        )
+        ozon_ids.append(ozon_id)
+        if registration.participant.personal_code:
+            codes.append(registration.participant.personal_code)
+    return ozon_ids
+
+
+def serve(ozon: FakeOzon, postings: int, ozon_ids: list[str], rng: random.Random) -> None:
+    now = datetime.now(UTC)
+    for n in range(postings):
+        created = now - timedelta(days=89) + timedelta(seconds=rng.randrange(89 * 86_400 - 600))
+        price = Decimal(rng.randrange(10_000, 500_000)) / 100
+        products = [FakeProduct(1000 + n % 50, "Product", price, 1 + n % 3)]
+        number = f"{10_000_000 + n}-0001-1"
+        kind = rng.random()
+        if kind < 0.6:
+            ozon.add_fbs(number, created, products, customer_id=int(rng.choice(ozon_ids)))
+        elif kind < 0.8:
+            ozon.add_fbs(number, created, products, customer_id=90_000_000 + n)
+        else:
+            ozon.add_fbo(number, created, products)
+
+
+def minimal_items(client: Any) -> dict[str, list[dict[str, Any]]]:
+    """The sync's order, accrual and ledger items, grouped by posting."""
+    grouped: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for page in client.get_paginator("scan").paginate(TableName=SYNC_TABLE):
+        for item in page["Items"]:
+            if item.get("type", {}).get("S") in MINIMAL_TYPES and "posting_number" in item:
+                grouped[item["posting_number"]["S"]].append(item)
+    return grouped
+
+
+def timed(action: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    value = action()
+    return time.perf_counter() - start, value
+
+
+def run(postings: int = 10_000, participants: int = 1_000, *, page_size: int = 1000, seed: int = 7) -> Result:
+    rng = random.Random(seed)
+    counter = RequestCounter()
+    joined = [datetime.now(UTC) - timedelta(days=100)]
+
+    def clock() -> datetime:
+        joined[0] += timedelta(milliseconds=1)
+        return joined[0]
+
+    emulator = EmulatorClock()
+    with mock_aws(), item_level_transaction_backup(), emulator.installed(), FakeOzon() as ozon:
+        bind_table(SYNC_TABLE)
+        create_table()
+        services = Services.build(clock=clock, settings_max_age=300)
+        ozon_ids = register(services, participants, rng)
+        serve(ozon, postings, ozon_ids, rng)
+        os.environ["OZON_CLIENT_ID"], os.environ["OZON_API_KEY"] = ozon.client_id, ozon.api_key
+        instrument(counter, services)
+
+        def factory(client_id: str, api_key: str) -> OzonClient:
+            return OzonClient(OzonHttp(client_id, api_key, ClientConfig(base_url=ozon.url)))
+
+        sync = OzonSyncService(services.purchases, factory, SyncConfig(page_size=page_size))
+        emulator.seconds = 0.0
+        with counter.counting():
+            sync_seconds, report = timed(sync.run)
+        sync_emulator_seconds = emulator.seconds
+        sync_requests, operations = counter.total, dict(counter.operations)
+        api_requests = ozon.count()
+
+        client: Any = Entity._get_connection().connection.client
+        grouped = minimal_items(client)
+        bind_table(BASELINE_TABLE)
+        create_table()
+
+        def baseline() -> None:
+            for items in grouped.values():
+                client.transact_write_items(
+                    TransactItems=[{"Put": {"TableName": BASELINE_TABLE, "Item": item}} for item in items]
+                )
+
+        emulator.seconds = 0.0
+        with counter.counting():
+            baseline_seconds, _ = timed(baseline)
+        BUILTIN_HANDLERS.remove(("before-call.dynamodb", counter))
+        return Result(
+            postings=postings,
+            participants=participants,
+            sync_seconds=sync_seconds,
+            sync_requests=sync_requests,
+            sync_operations=operations,
+            report=report,
+            baseline_seconds=baseline_seconds,
+            baseline_requests=counter.total,
+            api_requests=api_requests,
+            sync_emulator_seconds=sync_emulator_seconds,
+            baseline_emulator_seconds=emulator.seconds,
+        )
+
+
+def render(result: Result) -> str:
+    report = result.report
+    rows = [
+        ("", "sync", "baseline"),
+        ("postings", f"{result.postings}", f"{result.postings}"),
+        ("seconds", f"{result.sync_seconds:.1f}", f"{result.baseline_seconds:.1f}"),
+        (
+            "postings / second",
+            f"{result.postings / result.sync_seconds:.0f}",
+            f"{result.postings / result.baseline_seconds:.0f}",
+        ),
+        (
+            "  of which in moto",
+            f"{result.sync_emulator_seconds:.1f}",
+            f"{result.baseline_emulator_seconds:.1f}",
+        ),
+        (
+            "  outside moto",
+            f"{result.sync_seconds - result.sync_emulator_seconds:.1f}",
+            f"{result.baseline_seconds - result.baseline_emulator_seconds:.1f}",
+        ),
+        ("DynamoDB requests", f"{result.sync_requests}", f"{result.baseline_requests}"),
+        (
+            "requests / posting",
+            f"{result.sync_requests / result.postings:.2f}",
+            f"{result.baseline_requests / result.postings:.2f}",
+        ),
+    ]
+    lines = [f"{a:<22}{b:>12}{c:>12}" for a, b, c in rows]
+    lines += [
+        "",
+        f"participants {result.participants}; new postings {report.new}, attributed {report.attributed}, "
+        f"points accrued {report.accrued}, skipped {report.skipped}, pages {report.pages}, "
+        f"Seller API requests {result.api_requests}",
+        "sync requests by operation: "
+        + ", ".join(f"{name} {count}" for name, count in sorted(result.sync_operations.items())),
+        f"sync cost / baseline cost: {result.cost_ratio:.2f} (goal ≤ 2.00)",
+        f"DynamoDB requests per new posting: {result.requests_per_new_posting:.2f} (goal ≤ 3.00)",
+        f"goals met: {'yes' if result.goals_met else 'NO'}",
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--postings", type=int, default=10_000)
+    parser.add_argument("--participants", type=int, default=1_000)
+    parser.add_argument("--page-size", type=int, default=1000)
+    args = parser.parse_args(argv)
+    result = run(args.postings, args.participants, page_size=args.page_size)
+    print(render(result))
+    return 0 if result.goals_met else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Scheduled (EventBridge): deliver whatever the notification outbox still holds (SPEC §4, §8).
+
+Notices are normally sent right after the change that wrote them; this sweep catches the rest (a failed
+send waiting for its backoff, a function that stopped in between). Each item is claimed with a
+conditional write before it is sent, so running next to other senders never doubles a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from referral.clock import utcnow
+from referral.repository.table import bind_table_from_env
+from referral.services.outbox import DispatchReport, OutboxService
+from referral.telegram.bot_api import BotApi
+from referral.telegram.config import BotConfig
+from referral.telegram.notifications import TelegramNotificationSender
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+BATCH = 100
+MARGIN_SECONDS = 10
+
+
+def sweep(
+    *, clock: Callable[[], datetime] = utcnow, time_left: Callable[[], float] | None = None
+) -> DispatchReport:
+    bind_table_from_env()
+    outbox = OutboxService(clock=clock)
+    sender = TelegramNotificationSender(BotApi(BotConfig.from_env()))
+    total = DispatchReport()
+    while time_left is None or time_left() > MARGIN_SECONDS:
+        report = outbox.dispatch_due(sender, limit=BATCH)
+        for name, value in asdict(report).items():
+            setattr(total, name, getattr(total, name) + value)
+        if report.sent + report.retried + report.failed + report.skipped < BATCH:
+            break
+    return total
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    report = sweep(time_left=lambda: context.get_remaining_time_in_millis() / 1000)
+    metrics.add_metric(name="NotificationsSent", unit=MetricUnit.Count, value=report.sent)
+    metrics.add_metric(name="NotificationsRetried", unit=MetricUnit.Count, value=report.retried)
+    metrics.add_metric(name="NotificationsFailed", unit=MetricUnit.Count, value=report.failed)
+    logger.info("outbox swept", extra=asdict(report))
+    return asdict(report)

@@ -1,0 +1,1 @@
+"""AWS CDK app of the referral program: one construct per concern, composed in ``stack.ReferralStack``."""

@@ -1,0 +1,91 @@
+"""One Lambda function with its own log group, least-privilege role, tracing and Powertools settings."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
+from constructs import Construct
+
+from infra.catalog import FunctionSpec
+from infra.constructs.findings import acknowledge
+from infra.constructs.layers import ARCHITECTURE, RUNTIME, Layers
+
+LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+METRICS_NAMESPACE = "OzonReferral"
+
+
+class ReferralFunction(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        spec: FunctionSpec,
+        repo_root: Path,
+        layers: Layers,
+        table: dynamodb.ITableV2,
+        secrets: dict[str, secretsmanager.ISecret],
+        environment: dict[str, str],
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.spec = spec
+        log_group = logs.LogGroup(self, "Logs", retention=LOG_RETENTION, removal_policy=RemovalPolicy.DESTROY)
+        self.role = iam.Role(
+            self,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"{spec.name}: its log group, the table, its own secrets",
+        )
+        log_group.grant_write(self.role)
+        env = {
+            "TABLE_NAME": table.table_name,
+            "POWERTOOLS_SERVICE_NAME": spec.name,
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "POWERTOOLS_LOG_LEVEL": "INFO",
+            **environment,
+            **spec.environment,
+        }
+        for variable in spec.secrets:
+            secret = secrets[variable]
+            env[f"{variable}_SECRET_ID"] = secret.secret_name
+            secret.grant_read(self.role)
+        self.function = lambda_.Function(
+            self,
+            "Function",
+            description=spec.description,
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            handler=spec.entry,
+            code=lambda_.Code.from_asset(
+                str(repo_root / "functions" / spec.code_folder), exclude=["**/__pycache__", "**/*.pyc"]
+            ),
+            layers=[layers.dependencies, layers.shared],
+            role=self.role,
+            log_group=log_group,
+            timeout=Duration.seconds(spec.timeout_seconds),
+            memory_size=spec.memory_mb,
+            reserved_concurrent_executions=spec.reserved_concurrency,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment=env,
+        )
+        table.grant_read_write_data(self.role)
+        acknowledge(
+            self,
+            "IAM5[Resource::*]",
+            "X-Ray's PutTraceSegments/PutTelemetryRecords take no resource; added by active tracing",
+        )
+        table_id = Stack.of(self).get_logical_id(table.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            self,
+            f"IAM5[Resource::<{table_id}.Arn>/index/*]",
+            "The function queries the table's own indexes (GSI1, GSI2, DUE); nothing beyond this table",
+        )
+        acknowledge(
+            self, "L1", "Pinned to Python 3.13, the runtime the dependency layer is built and tested for"
+        )

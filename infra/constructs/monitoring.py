@@ -1,0 +1,84 @@
+"""Alarms: errors and throttles of every function, failed scheduled runs, and a sync that falls behind."""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cloudwatch
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constructs.function import METRICS_NAMESPACE
+
+SYNC_COMPLETED_METRIC = "SyncRunsCompleted"
+"""Emitted by the sync at the end of every successful run."""
+SYNC_STALE_AFTER = Duration.minutes(30)
+
+
+class Monitoring(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        functions: dict[str, lambda_.Function],
+        dead_letters: sqs.IQueue,
+        sync_service_name: str = "ozon_sync",
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.topic = sns.Topic(self, "Alarms", enforce_ssl=True, display_name="Ozon referral alarms")
+        action = actions.SnsAction(self.topic)
+        self.alarms: list[cloudwatch.Alarm] = []
+        for name, function in functions.items():
+            for metric, label in (
+                (function.metric_errors(), "Errors"),
+                (function.metric_throttles(), "Throttles"),
+            ):
+                self._alarm(
+                    f"{name}{label}",
+                    metric.with_(period=Duration.minutes(5), statistic="Sum"),
+                    f"{name}: {label.lower()} in the last 5 minutes",
+                    action,
+                )
+        self._alarm(
+            "FailedScheduledRuns",
+            dead_letters.metric_approximate_number_of_messages_visible(period=Duration.minutes(5)),
+            "A scheduled run failed after its retries (see the failed-runs queue)",
+            action,
+        )
+        stale = cloudwatch.Alarm(
+            self,
+            "SyncBehind",
+            metric=cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=SYNC_COMPLETED_METRIC,
+                dimensions_map={"service": sync_service_name},
+                statistic="Sum",
+                period=SYNC_STALE_AFTER,
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            alarm_description="No successful Ozon sync for 30 minutes: purchases are not being counted",
+        )
+        stale.add_alarm_action(action)
+        self.alarms.append(stale)
+
+    def _alarm(
+        self, name: str, metric: cloudwatch.IMetric, description: str, action: actions.SnsAction
+    ) -> None:
+        alarm = cloudwatch.Alarm(
+            self,
+            name,
+            metric=metric,
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
+            alarm_description=description,
+        )
+        alarm.add_alarm_action(action)
+        self.alarms.append(alarm)

@@ -1,0 +1,1 @@
+"""The operators' admin HTTP API: routes, request/response models and their wiring (SPEC §7)."""

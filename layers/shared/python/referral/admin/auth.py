@@ -1,0 +1,57 @@
+"""Login with the Telegram Login Widget and the session it opens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from pydantic import BaseModel, ConfigDict, Field
+
+from referral.admin import context
+from referral.services.admins import Admin
+
+router = Router()  # type: ignore[no-untyped-call]
+
+
+class TelegramLogin(BaseModel):
+    """Exactly what the Login Widget returned; every field takes part in the signature check."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: Annotated[int, Field(ge=1, le=10**15)]
+    first_name: Annotated[str | None, Field(max_length=256)] = None
+    last_name: Annotated[str | None, Field(max_length=256)] = None
+    username: Annotated[str | None, Field(max_length=256)] = None
+    photo_url: Annotated[str | None, Field(max_length=2048)] = None
+    auth_date: Annotated[int, Field(ge=0, le=10**11)]
+    hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+
+
+class AdminOut(BaseModel):
+    telegram_id: str
+    role: str
+    name: str | None
+
+
+class Session(BaseModel):
+    token: str
+    token_type: str = "Bearer"  # noqa: S105 — the scheme name, not a secret
+    expires_at: int
+    """Unix time when the token stops working."""
+    admin: AdminOut
+
+
+def admin_out(admin: Admin) -> AdminOut:
+    return AdminOut(telegram_id=admin.telegram_id, role=admin.role.value, name=admin.name)
+
+
+@router.post("/auth/telegram", summary="Log in with Telegram Login Widget data", tags=["auth"])
+def login(data: TelegramLogin) -> Session:
+    token, expires, admin = context.current().admins.login(data.model_dump(exclude_none=True))
+    return Session(token=token, expires_at=expires, admin=admin_out(admin))
+
+
+@router.get("/auth/me", summary="The admin of this session", tags=["auth"])
+def me() -> AdminOut:
+    admin: Admin = router.context["admin"]
+    return admin_out(admin)

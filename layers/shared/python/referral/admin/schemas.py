@@ -1,0 +1,223 @@
+"""Response and request models shared by the admin routes (they make the OpenAPI document)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from referral.errors import InvalidInput
+from referral.repository.models import AuditItem, LedgerEntryItem, ParticipantItem, WithdrawalItem
+from referral.services.statistics import display_name
+
+Money = Annotated[
+    str, Field(description='RUB amount as a decimal string, e.g. "1500.00"', examples=["1500.00"])
+]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+IdText = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]
+Timestamp = Annotated[str, Field(description="UTC ISO time, e.g. 2026-01-10T12:00:00.000000Z")]
+
+
+def ordered(**pairs: tuple[Any, Any]) -> None:
+    """Refuse ranges whose lower bound is above the upper one (DynamoDB refuses such key conditions)."""
+    wrong = [
+        name for name, (low, high) in pairs.items() if low is not None and high is not None and low > high
+    ]
+    if wrong:
+        raise InvalidInput(
+            f"The lower bound is above the upper bound: {', '.join(wrong)}.", details={"ranges": wrong}
+        )
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class ErrorBody(BaseModel):
+    error: ErrorDetail
+
+
+class Done(BaseModel):
+    ok: bool = True
+    applied: bool = True
+    """False when the request repeated one already applied (idempotent)."""
+
+
+class ParticipantRow(BaseModel):
+    id: str
+    name: str
+    username: str | None
+    registered_at: Timestamp
+    sponsor_id: str | None
+    blocked: bool
+    balance: int
+    available: int
+    frozen: int
+    reserved: int
+    withdrawn: int
+    accrued_total: int
+    orders_count: int
+    purchases_sum: Money
+    last_order_at: Timestamp | None
+    direct_referrals: int
+    network_size: int
+
+
+def participant_row(item: ParticipantItem) -> ParticipantRow:
+    return ParticipantRow(
+        id=item.participant_id,
+        name=display_name(item),
+        username=item.username,
+        registered_at=item.registered_at,
+        sponsor_id=item.sponsor_id,
+        blocked=bool(item.blocked),
+        balance=item.frozen + item.available,
+        available=item.available,
+        frozen=item.frozen,
+        reserved=item.reserved,
+        withdrawn=item.withdrawn,
+        accrued_total=item.accrued_total,
+        orders_count=item.orders_count,
+        purchases_sum=str(item.purchases_sum),
+        last_order_at=item.last_order_at,
+        direct_referrals=item.direct_referrals,
+        network_size=item.network_size,
+    )
+
+
+class ParticipantPage(BaseModel):
+    items: list[ParticipantRow]
+    next_cursor: str | None
+
+
+class LedgerRow(BaseModel):
+    entry_id: str
+    participant_id: str
+    created_at: Timestamp
+    kind: str
+    credit: int
+    debit: int
+    d_frozen: int
+    d_available: int
+    d_reserved: int
+    d_withdrawn: int
+    level: int | None
+    posting_number: str | None
+    amount: Money | None
+    rate: str | None
+    withdrawal_id: str | None
+    actor_id: str | None
+    reason: str | None
+
+
+def ledger_row(item: LedgerEntryItem) -> LedgerRow:
+    total = item.d_frozen + item.d_available
+    return LedgerRow(
+        entry_id=item.entry_id,
+        participant_id=item.participant_id,
+        created_at=item.created_at,
+        kind=item.kind,
+        credit=max(total, 0),
+        debit=max(-total, 0),
+        d_frozen=item.d_frozen,
+        d_available=item.d_available,
+        d_reserved=item.d_reserved,
+        d_withdrawn=item.d_withdrawn,
+        level=item.level,
+        posting_number=item.posting_number,
+        amount=None if item.amount is None else str(item.amount),
+        rate=None if item.rate is None else str(item.rate),
+        withdrawal_id=item.withdrawal_id,
+        actor_id=item.actor_id,
+        reason=item.reason,
+    )
+
+
+class LedgerPage(BaseModel):
+    items: list[LedgerRow]
+    next_cursor: str | None
+
+
+class WithdrawalRow(BaseModel):
+    id: str
+    participant_id: str
+    points: int
+    fiat_amount: Money
+    point_rate: str
+    status: str
+    created_at: Timestamp
+    updated_at: Timestamp
+    closed_at: Timestamp | None
+    reason: str | None
+
+
+def withdrawal_row(item: WithdrawalItem) -> WithdrawalRow:
+    return WithdrawalRow(
+        id=item.withdrawal_id,
+        participant_id=item.participant_id,
+        points=item.points,
+        fiat_amount=str(item.fiat_amount),
+        point_rate=str(item.point_rate),
+        status=item.status,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+        closed_at=item.closed_at,
+        reason=item.reason,
+    )
+
+
+class WithdrawalPage(BaseModel):
+    items: list[WithdrawalRow]
+    next_cursor: str | None
+
+
+class AuditChangeOut(BaseModel):
+    attribute: str
+    old: str | None
+    new: str | None
+
+
+class AuditRow(BaseModel):
+    id: str
+    created_at: Timestamp
+    actor_id: str
+    action: str
+    object_type: str
+    object_id: str
+    object_name: str | None
+    reason: str | None
+
+
+class AuditDetail(AuditRow):
+    changes: list[AuditChangeOut]
+
+
+def audit_row(item: AuditItem) -> AuditRow:
+    return AuditRow(
+        id=item.audit_id,
+        created_at=item.created_at,
+        actor_id=item.actor_id,
+        action=item.action,
+        object_type=item.object_type,
+        object_id=item.object_id,
+        object_name=item.object_name,
+        reason=item.reason,
+    )
+
+
+def audit_detail(item: AuditItem) -> AuditDetail:
+    return AuditDetail(
+        **audit_row(item).model_dump(),
+        changes=[AuditChangeOut(attribute=c.attribute, old=c.old, new=c.new) for c in item.changes or ()],
+    )
+
+
+class AuditPage(BaseModel):
+    items: list[AuditRow]
+    next_cursor: str | None

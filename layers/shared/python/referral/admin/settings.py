@@ -1,0 +1,188 @@
+"""Program settings, the Ozon connection (key write-only) and the admins list — changed by owners, audited."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from pydantic import BaseModel, Field, StringConstraints
+
+from referral.admin import context
+from referral.admin.roles import actor, owner_only
+from referral.admin.schemas import IdText, Reason, Strict, Timestamp
+from referral.repository.models import AdminItem
+from referral.services.admins import Role
+
+router = Router()  # type: ignore[no-untyped-call]
+
+AdminId = Annotated[str, Path(pattern=r"^[0-9]{1,20}$")]
+
+
+class SettingsOut(BaseModel):
+    version: int
+    """0 until the first change: the defaults are in force."""
+    settings: dict[str, Any]
+
+
+class SettingsUpdate(Strict):
+    expected_version: Annotated[
+        int, Field(ge=0, description="The version read; a change meanwhile is refused")
+    ]
+    changes: Annotated[
+        dict[str, Any],
+        Field(
+            min_length=1,
+            description="Top-level settings to replace (texts are merged per key): levels, level_rates, "
+            "own_rate, "
+            "hold_days, point_rate, min_withdrawal, max_withdrawal, invite_only_new_buyers, texts",
+        ),
+    ]
+    reason: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=500)] = None
+
+
+@router.get("/settings", summary="The program settings in force", tags=["settings"])
+def get_settings() -> SettingsOut:
+    settings, version = context.current().services.settings.versioned()
+    return SettingsOut(version=version, settings=settings.to_document())
+
+
+@router.put(
+    "/settings",
+    summary="Change settings (owners; validated, versioned, audited)",
+    tags=["settings"],
+    middlewares=[owner_only],
+)
+def update_settings(body: SettingsUpdate) -> SettingsOut:
+    settings, version = context.current().services.settings.update(
+        actor(router).telegram_id, body.changes, expected_version=body.expected_version, reason=body.reason
+    )
+    return SettingsOut(version=version, settings=settings.to_document())
+
+
+class OzonConnectionOut(BaseModel):
+    client_id: str | None
+    api_key_set: bool
+    """The key itself is never returned."""
+    last_success_at: Timestamp | None
+    last_error_at: Timestamp | None
+    last_error: str | None
+
+
+class OzonConnectionIn(Strict):
+    client_id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,20}$")]
+    api_key: Annotated[
+        str | None, StringConstraints(strip_whitespace=True, min_length=10, max_length=200)
+    ] = Field(default=None, description="Write-only; omit to keep the stored key")
+
+
+def _ozon() -> OzonConnectionOut:
+    connection = context.current().services.settings.ozon_connection()
+    return OzonConnectionOut(
+        client_id=connection.client_id,
+        api_key_set=connection.api_key_set,
+        last_success_at=connection.last_success_at,
+        last_error_at=connection.last_error_at,
+        last_error=connection.last_error,
+    )
+
+
+@router.get("/settings/ozon", summary="The Ozon Seller API connection (never the key)", tags=["settings"])
+def get_ozon() -> OzonConnectionOut:
+    return _ozon()
+
+
+@router.put(
+    "/settings/ozon",
+    summary="Set the Ozon Seller API connection (owners; audited)",
+    tags=["settings"],
+    middlewares=[owner_only],
+)
+def update_ozon(body: OzonConnectionIn) -> OzonConnectionOut:
+    context.current().services.settings.update_ozon_connection(
+        actor(router).telegram_id, body.client_id, body.api_key
+    )
+    return _ozon()
+
+
+class AdminRow(BaseModel):
+    telegram_id: str
+    role: str
+    name: str | None
+    active: bool
+    blocked: bool
+    added_by: str | None
+    created_at: Timestamp
+
+
+class AdminList(BaseModel):
+    items: list[AdminRow]
+    next_cursor: str | None = None
+    """Always null: the admins list is one short page."""
+
+
+def admin_row(item: AdminItem) -> AdminRow:
+    return AdminRow(
+        telegram_id=item.telegram_id,
+        role=item.role,
+        name=item.name,
+        active=bool(item.active),
+        blocked=bool(item.blocked),
+        added_by=item.added_by,
+        created_at=item.created_at,
+    )
+
+
+class AdminIn(Strict):
+    telegram_id: IdText
+    role: Role = Role.OPERATOR
+    name: Annotated[str | None, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = None
+
+
+class RoleIn(Strict):
+    role: Role
+
+
+class AdminBlockIn(Strict):
+    blocked: bool
+    reason: Reason | None = None
+
+
+@router.get("/admins", summary="Admins (owners)", tags=["admins"], middlewares=[owner_only])
+def list_admins() -> AdminList:
+    return AdminList(items=[admin_row(i) for i in context.current().admins.list()])
+
+
+@router.post("/admins", summary="Add an admin (owners; audited)", tags=["admins"], middlewares=[owner_only])
+def add_admin(body: AdminIn) -> AdminRow:
+    return admin_row(context.current().admins.add(actor(router), body.telegram_id, body.role, body.name))
+
+
+@router.put(
+    "/admins/<telegram_id>/role",
+    summary="Change an admin's role (owners; audited)",
+    tags=["admins"],
+    middlewares=[owner_only],
+)
+def set_role(telegram_id: AdminId, body: RoleIn) -> AdminRow:
+    return admin_row(context.current().admins.set_role(actor(router), telegram_id, body.role))
+
+
+@router.put(
+    "/admins/<telegram_id>/blocked",
+    summary="Block or unblock an admin (owners; audited)",
+    tags=["admins"],
+    middlewares=[owner_only],
+)
+def set_admin_blocked(telegram_id: AdminId, body: AdminBlockIn) -> AdminRow:
+    return admin_row(context.current().admins.set_blocked(actor(router), telegram_id, body.blocked))
+
+
+@router.delete(
+    "/admins/<telegram_id>",
+    summary="Remove an admin (owners; audited)",
+    tags=["admins"],
+    middlewares=[owner_only],
+)
+def remove_admin(telegram_id: AdminId) -> AdminRow:
+    return admin_row(context.current().admins.remove(actor(router), telegram_id))

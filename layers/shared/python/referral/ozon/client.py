@@ -1,0 +1,184 @@
+"""The Seller API methods the program uses, returning typed pages.
+
+Each list method returns the records it could read and, separately, the records it could not
+(``RecordError``): the sync applies the first and logs and skips the second.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from referral.ozon.errors import OzonNotFound, RecordError
+from referral.ozon.http import OzonHttp
+from referral.ozon.models import FBO, FBS, OzonPosting, OzonReturn, parse_records
+
+FBS_LIST = "/v4/posting/fbs/list"
+FBS_GET = "/v3/posting/fbs/get"
+FBO_LIST = "/v2/posting/fbo/list"
+FBO_GET = "/v2/posting/fbo/get"
+RETURNS_LIST = "/v1/returns/list"
+
+FBO_MAX_OFFSET = 20_000
+"""``/v2/posting/fbo/list`` refuses offsets beyond this."""
+
+
+def ozon_time(moment: datetime) -> str:
+    """UTC ``YYYY-MM-DDTHH:MM:SSZ``, the form every filter of the Seller API accepts."""
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(frozen=True, slots=True)
+class PostingsPage:
+    scheme: str
+    postings: list[OzonPosting]
+    errors: list[RecordError]
+    has_next: bool
+    cursor: str | None = None
+    """FBS: the cursor of the next page."""
+    received: int = 0
+    """Records in the answer, readable or not (FBO: offset arithmetic)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnsPage:
+    returns: list[OzonReturn]
+    errors: list[RecordError]
+    has_next: bool
+    last_id: int | None
+
+
+class OzonClient:
+    """Typed access to postings and returns of one seller account."""
+
+    def __init__(self, http: OzonHttp) -> None:
+        self.http = http
+
+    def close(self) -> None:
+        self.http.close()
+
+    # --- FBS -----------------------------------------------------------------------------------------
+
+    def fbs_postings(
+        self,
+        since: datetime,
+        to: datetime,
+        *,
+        cursor: str | None = None,
+        limit: int = 100,
+        changed_from: datetime | None = None,
+        changed_to: datetime | None = None,
+    ) -> PostingsPage:
+        """One page of FBS postings created in ``[since, to]`` (and, if given, whose status changed then)."""
+        filter_: dict[str, Any] = {"since": ozon_time(since), "to": ozon_time(to)}
+        if changed_from is not None and changed_to is not None:
+            filter_["last_changed_status_date"] = {
+                "from": ozon_time(changed_from),
+                "to": ozon_time(changed_to),
+            }
+        body: dict[str, Any] = {
+            "cursor": cursor or "",
+            "limit": limit,
+            "sort_dir": "ASC",
+            "filter": filter_,
+            "with": {"analytics_data": False, "financial_data": True},
+        }
+        answer = self.http.post(FBS_LIST, body)
+        parsed = parse_records(OzonPosting, answer.get("postings"), "FBS posting", "posting_number")
+        next_cursor = answer.get("cursor")
+        return PostingsPage(
+            scheme=FBS,
+            postings=parsed.records,
+            errors=parsed.errors,
+            has_next=bool(answer.get("has_next")) and bool(next_cursor),
+            cursor=str(next_cursor) if next_cursor else None,
+            received=len(parsed.records) + len(parsed.errors),
+        )
+
+    def fbs_posting(self, posting_number: str) -> OzonPosting | None:
+        """One FBS posting with its ``customer`` (the detail carries it even when lists do not)."""
+        body = {"posting_number": posting_number, "with": {"analytics_data": False, "financial_data": True}}
+        return self._get(FBS_GET, body, posting_number)
+
+    # --- FBO -----------------------------------------------------------------------------------------
+
+    def fbo_postings(
+        self, since: datetime, to: datetime, *, offset: int = 0, limit: int = 100
+    ) -> PostingsPage:
+        """One page of FBO postings created in ``[since, to]``, oldest first (offset pagination)."""
+        body = {
+            "dir": "ASC",
+            "filter": {"since": ozon_time(since), "to": ozon_time(to)},
+            "limit": limit,
+            "offset": offset,
+            "with": {"analytics_data": False, "financial_data": True},
+        }
+        answer = self.http.post(FBO_LIST, body)
+        parsed = parse_records(OzonPosting, answer.get("result"), "FBO posting", "posting_number")
+        received = len(parsed.records) + len(parsed.errors)
+        return PostingsPage(
+            scheme=FBO,
+            postings=parsed.records,
+            errors=parsed.errors,
+            has_next=received >= limit,
+            received=received,
+        )
+
+    def fbo_posting(self, posting_number: str) -> OzonPosting | None:
+        body = {"posting_number": posting_number, "with": {"analytics_data": False, "financial_data": True}}
+        return self._get(FBO_GET, body, posting_number)
+
+    # --- returns -------------------------------------------------------------------------------------
+
+    def returns(
+        self, changed_from: datetime, changed_to: datetime, *, last_id: int | None = None, limit: int = 100
+    ) -> ReturnsPage:
+        """Returns (FBS and FBO) whose status changed in ``[changed_from, changed_to]``, by id."""
+        body: dict[str, Any] = {
+            "filter": {
+                "visual_status_change_moment": {
+                    "time_from": ozon_time(changed_from),
+                    "time_to": ozon_time(changed_to),
+                }
+            },
+            "limit": limit,
+            "last_id": last_id or 0,
+        }
+        answer = self.http.post(RETURNS_LIST, body)
+        raw = answer.get("returns")
+        parsed = parse_records(OzonReturn, raw, "return", "posting_number")
+        ids = [item.get("id") for item in raw or [] if isinstance(item, dict)]
+        numeric = [i for i in ids if isinstance(i, int) and not isinstance(i, bool)]
+        next_id = max(numeric) if numeric else last_id
+        return ReturnsPage(
+            returns=parsed.records,
+            errors=parsed.errors,
+            has_next=bool(answer.get("has_next")) and next_id != last_id,
+            last_id=next_id,
+        )
+
+    # --- single postings -----------------------------------------------------------------------------
+
+    def _get(self, path: str, body: dict[str, Any], posting_number: str) -> OzonPosting | None:
+        try:
+            answer = self.http.post(path, body)
+        except OzonNotFound:
+            return None
+        result = answer.get("result")
+        if not result:
+            return None
+        parsed = parse_records(OzonPosting, [result], "posting", "posting_number")
+        if parsed.errors:
+            raise parsed.errors[0]
+        return parsed.records[0]
+
+    def posting(self, posting_number: str) -> tuple[str, OzonPosting] | None:
+        """A posting of either scheme by its number: FBS first (claims and returns mostly concern it)."""
+        found = self.fbs_posting(posting_number)
+        if found is not None:
+            return FBS, found
+        found = self.fbo_posting(posting_number)
+        return (FBO, found) if found is not None else None

@@ -1,0 +1,195 @@
+"""POST to the Seller API politely: a request budget, retries with backoff and jitter, typed failures.
+
+Ozon allows about 50 requests per second per Client-Id over all methods and may revoke a key that is
+hammered, so every request waits for the budget first. Rate limits ("You have reached request rate
+limit per second", "Circle is open" when a method is blocked for minutes), 5xx and timeouts are
+retried with exponential backoff and jitter. Amounts are decoded as ``Decimal`` (``parse_float``), so
+money never passes through a float.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import requests
+from aws_lambda_powertools import Logger
+
+from referral.ozon.config import ClientConfig
+from referral.ozon.errors import (
+    OzonAuthError,
+    OzonNotFound,
+    OzonRequestError,
+    OzonUnavailable,
+)
+
+logger = Logger(child=True)
+
+RETRYABLE_MESSAGES = ("rate limit", "circle is open", "too many requests")
+NOT_FOUND_CODES = {5}
+"""Ozon's gRPC-style error code for "not found" (HTTP 404)."""
+
+
+class RequestBudget:
+    """Spaces requests at least ``1 / per_second`` apart for everyone sharing it (thread-safe)."""
+
+    def __init__(
+        self,
+        per_second: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        if per_second <= 0:
+            raise ValueError("per_second must be positive")
+        self.interval = 1.0 / per_second
+        self._clock = clock
+        self._sleep = sleep
+        self._next = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = self._clock()
+            start = max(now, self._next)
+            self._next = start + self.interval
+        if start > now:
+            self._sleep(start - now)
+
+
+def decode(text: str) -> Any:
+    """JSON with every fractional number as ``Decimal``: prices stay exact."""
+    return json.loads(text, parse_float=Decimal)
+
+
+class OzonHttp:
+    """One authenticated connection to the Seller API."""
+
+    def __init__(
+        self,
+        client_id: str,
+        api_key: str,
+        config: ClientConfig | None = None,
+        *,
+        session: requests.Session | None = None,
+        budget: RequestBudget | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        if not client_id or not api_key:
+            raise OzonAuthError("Ozon Client-Id and Api-Key are not configured.")
+        self.config = config or ClientConfig()
+        self._headers = {"Client-Id": client_id, "Api-Key": api_key, "Content-Type": "application/json"}
+        self._session = session or requests.Session()
+        self.budget = budget or RequestBudget(self.config.max_requests_per_second, sleep=sleep)
+        self._sleep = sleep
+        self._jitter = jitter
+        self.requests_sent = 0
+        self.retries = 0
+
+    def __repr__(self) -> str:  # never show the key
+        return f"OzonHttp({self.config.base_url!r})"
+
+    def close(self) -> None:
+        self._session.close()
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        """The decoded JSON object Ozon answered, after retrying transient failures."""
+        url = f"{self.config.base_url}{path}"
+        data = json.dumps(body, default=str)
+        attempts = self.config.max_attempts
+        problem = ""
+        for attempt in range(1, attempts + 1):
+            self.budget.acquire()
+            self.requests_sent += 1
+            retry_after: float | None = None
+            try:
+                response = self._session.post(
+                    url, data=data, headers=self._headers, timeout=self.config.timeout_seconds
+                )
+            except requests.Timeout:
+                problem = "timed out"
+            except requests.ConnectionError as error:
+                problem = f"connection failed ({type(error).__name__})"
+            else:
+                payload = _payload(response)
+                message = _message(payload)
+                status = response.status_code
+                if status in (401, 403):
+                    raise OzonAuthError(
+                        f"Ozon rejected the API key (HTTP {status}: {message or 'no message'}). "
+                        "Check the Client-Id and Api-Key in the admin settings."
+                    )
+                if status == 200 and isinstance(payload, dict):
+                    return payload
+                if status == 429 or status >= 500 or _retryable_message(message) or status == 200:
+                    problem = f"HTTP {status}: {message or 'unreadable answer'}"
+                    retry_after = _retry_after(response)
+                else:
+                    code = payload.get("code") if isinstance(payload, dict) else None
+                    error_type = (
+                        OzonNotFound if status == 404 or code in NOT_FOUND_CODES else OzonRequestError
+                    )
+                    raise error_type(
+                        f"Ozon refused {path} (HTTP {status}: {message or 'no message'})",
+                        status=status,
+                        code=code if isinstance(code, int) else None,
+                    )
+            if attempt == attempts:
+                break
+            delay = self._backoff(attempt, retry_after)
+            self.retries += 1
+            logger.warning(
+                "Ozon request will be retried",
+                extra={
+                    "path": path,
+                    "attempt": attempt,
+                    "problem": problem,
+                    "delay_seconds": round(delay, 3),
+                },
+            )
+            self._sleep(delay)
+        raise OzonUnavailable(f"Ozon {path} failed {attempts} times; last: {problem}")
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        """Exponential with "equal jitter": at least half the step, so retries never stampede."""
+        step = min(self.config.backoff_cap_seconds, self.config.backoff_base_seconds * 2.0 ** (attempt - 1))
+        delay = step / 2 + self._jitter() * step / 2
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.config.backoff_cap_seconds))
+        return delay
+
+
+def _payload(response: requests.Response) -> Any:
+    try:
+        return decode(response.text)
+    except ValueError:
+        return None
+
+
+def _message(payload: Any) -> str:
+    if isinstance(payload, dict):
+        message = payload.get("message")
+        if isinstance(message, str):
+            return message[:300]
+    return ""
+
+
+def _retryable_message(message: str) -> bool:
+    lowered = message.lower()
+    return any(marker in lowered for marker in RETRYABLE_MESSAGES)
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None

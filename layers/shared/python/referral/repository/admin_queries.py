@@ -1,0 +1,519 @@
+"""Read side of the admin API: lists with filters, sorts and cursors; feeds; ratings; rollups.
+
+Every listing costs a bounded number of requests whatever the table size: one Query page of an index
+(plus one BatchGetItem where the index projects keys only). Filters that are not a key condition are
+applied to what the page read, within a read budget; a page may then hold fewer items than asked, and
+its cursor says where to go on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from pynamodb.expressions.condition import Condition
+
+from referral.clock import month_of
+from referral.repository import keys
+from referral.repository.models import (
+    AdminItem,
+    AuditItem,
+    Entity,
+    LedgerEntryItem,
+    OrderItem,
+    ParticipantItem,
+    RollupItem,
+    WithdrawalEventItem,
+    WithdrawalItem,
+)
+from referral.repository.store import (
+    FEED_AUDIT,
+    FEED_LEDGER,
+    FEED_ORDERS,
+    FEED_PARTICIPANTS,
+    FEED_WITHDRAWALS,
+)
+
+SCAN_BUDGET = 500
+"""Most keys or items one filtered listing request reads before it answers with a cursor."""
+
+MONTH_BUDGET = 24
+"""Most empty months a feed listing walks back in one request."""
+
+FEEDS = {
+    "ledger": FEED_LEDGER,
+    "audit": FEED_AUDIT,
+    "withdrawals": FEED_WITHDRAWALS,
+    "participants": FEED_PARTICIPANTS,
+    "orders": FEED_ORDERS,
+}
+
+E = TypeVar("E", bound=Entity)
+Key = dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class SortSpec:
+    index: str
+    attribute: Any
+    numeric: bool
+
+
+SORTS: dict[str, SortSpec] = {
+    "id": SortSpec("P_ID", ParticipantItem.sort_id, False),
+    "name": SortSpec("P_NAME", ParticipantItem.sort_name, False),
+    "registered_at": SortSpec("P_REGISTERED", ParticipantItem.registered_at, False),
+    "balance": SortSpec("P_BALANCE", ParticipantItem.balance, True),
+    "last_order_at": SortSpec("P_LAST_ORDER", ParticipantItem.sort_last_order, False),
+    "referrals": SortSpec("P_REFERRALS", ParticipantItem.direct_referrals, True),
+    "purchases_sum": SortSpec("P_PURCHASES", ParticipantItem.purchases_sum, True),
+    "accrued": SortSpec("P_ACCRUED", ParticipantItem.accrued_total, True),
+    "withdrawn": SortSpec("P_WITHDRAWN", ParticipantItem.withdrawn, True),
+    "network_orders": SortSpec("P_NET_ORDERS", ParticipantItem.network_orders, True),
+    "network_amount": SortSpec("P_NET_AMOUNT", ParticipantItem.network_amount, True),
+}
+
+
+@dataclass(frozen=True)
+class Range:
+    """Inclusive bounds; either may be open. Values are in the attribute's own type."""
+
+    low: Any = None
+    high: Any = None
+
+    @property
+    def is_open(self) -> bool:
+        return self.low is None and self.high is None
+
+    def contains(self, value: Any) -> bool:
+        if value is None:
+            return False
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+
+@dataclass(frozen=True)
+class ParticipantFilter:
+    """Filters of the participants list; ranges are keyed by the sort names of ``SORTS``."""
+
+    participant_id: str | None = None
+    name: str | None = None
+    """Case-insensitive prefix of the display name (first + last name, or the username without one)."""
+    blocked: bool | None = None
+    sponsor_id: str | None = None
+    ranges: dict[str, Range] = field(default_factory=dict)
+
+    def matches(self, item: ParticipantItem, *, skip: str | None = None) -> bool:
+        if self.blocked is not None and bool(item.blocked) != self.blocked:
+            return False
+        if self.sponsor_id is not None and item.sponsor_id != self.sponsor_id:
+            return False
+        if self.name and skip != "name" and not (item.sort_name or "").startswith(self.name.casefold()):
+            return False
+        for sort, bounds in self.ranges.items():
+            if sort != skip and not bounds.is_open and not bounds.contains(_sort_value(item, sort)):
+                return False
+        return True
+
+    def post_filters(self, sort: str) -> bool:
+        """Whether anything is left to check after the key condition of ``sort``."""
+        return (
+            self.blocked is not None
+            or self.sponsor_id is not None
+            or bool(self.name and sort != "name")
+            or any(s != sort and not r.is_open for s, r in self.ranges.items())
+        )
+
+
+def _sort_value(item: ParticipantItem, sort: str) -> Any:
+    if sort == "id":
+        return item.participant_id
+    if sort == "last_order_at":
+        return item.last_order_at
+    if sort == "balance":
+        return item.frozen + item.available
+    return getattr(item, SORTS[sort].attribute.attr_name, None)
+
+
+def _key_condition(sort: str, flt: ParticipantFilter) -> Condition | None:
+    spec = SORTS[sort]
+    attribute = spec.attribute
+    if sort == "name" and flt.name:
+        return attribute.startswith(flt.name.casefold())  # type: ignore[no-any-return]
+    bounds = flt.ranges.get(sort)
+    if sort == "last_order_at":
+        low = bounds.low if bounds else None
+        high = bounds.high if bounds else None
+        if low is None and high is None:
+            return None
+        return attribute.between(low or "0", high or "\uffff")  # type: ignore[no-any-return]
+    if bounds is None or bounds.is_open or sort == "id":
+        return None
+    if bounds.low is not None and bounds.high is not None:
+        return attribute.between(bounds.low, bounds.high)  # type: ignore[no-any-return]
+    if bounds.low is not None:
+        return attribute >= bounds.low  # type: ignore[no-any-return]
+    return attribute <= bounds.high  # type: ignore[no-any-return]
+
+
+def _connection() -> Any:
+    return Entity._get_connection()
+
+
+def _query(
+    hash_key: str,
+    *,
+    index: str | None = None,
+    condition: Condition | None = None,
+    filter_condition: Condition | None = None,
+    limit: int,
+    start: Key | None,
+    descending: bool,
+) -> tuple[list[Key], Key | None]:
+    response = _connection().query(
+        hash_key,
+        range_key_condition=condition,
+        filter_condition=filter_condition,
+        index_name=index,
+        limit=limit,
+        exclusive_start_key=start,
+        scan_index_forward=not descending,
+    )
+    return list(response.get("Items", [])), response.get("LastEvaluatedKey")
+
+
+def _key_of(raw: Key, names: tuple[str, ...]) -> Key:
+    return {name: raw[name] for name in names if name in raw}
+
+
+def load_profiles(raw_keys: list[Key]) -> dict[str, ParticipantItem]:
+    """One BatchGetItem (per 100) of the profiles named by index keys, by PK."""
+    wanted = list(dict.fromkeys((k["PK"]["S"], k["SK"]["S"]) for k in raw_keys))
+    if not wanted:
+        return {}
+    return {item.pk: item for item in ParticipantItem.batch_get(wanted)}
+
+
+# --- participants ----------------------------------------------------------------------------------------
+
+
+def participants_page(
+    sort: str, descending: bool, limit: int, flt: ParticipantFilter, start: Key | None
+) -> tuple[list[ParticipantItem], Key | None]:
+    """A page of participants in ``sort`` order: one Query of its index + one BatchGetItem."""
+    if flt.participant_id is not None:
+        item = _get_participant(flt.participant_id)
+        return ([item] if item is not None and flt.matches(item) else []), None
+    spec = SORTS[sort]
+    names = ("PK", "SK", "PLIST", spec.attribute.attr_name)
+    condition = _key_condition(sort, flt)
+    filtered = flt.post_filters(sort)
+    found: list[ParticipantItem] = []
+    scanned = 0
+    while True:
+        page_size = min(100, max(limit, SCAN_BUDGET - scanned)) if filtered else limit - len(found)
+        raw_keys, last = _query(
+            keys.PARTICIPANT_LIST,
+            index=spec.index,
+            condition=condition,
+            limit=page_size,
+            start=start,
+            descending=descending,
+        )
+        profiles = load_profiles(raw_keys)
+        for raw in raw_keys:
+            item = profiles.get(raw["PK"]["S"])
+            if item is not None and flt.matches(item, skip=sort):
+                found.append(item)
+                if len(found) == limit:
+                    more = last is not None or raw is not raw_keys[-1]
+                    return found, (_key_of(raw, names) if more else None)
+        scanned += len(raw_keys)
+        if last is None or scanned >= SCAN_BUDGET or not filtered:
+            return found, last
+        start = last
+
+
+def _get_participant(participant_id: str) -> ParticipantItem | None:
+    try:
+        return ParticipantItem.get(keys.participant_pk(participant_id), keys.PROFILE)
+    except ParticipantItem.DoesNotExist:
+        return None
+
+
+def top(sort: str, limit: int = 100) -> list[ParticipantItem]:
+    """Ratings: the first ``limit`` of an index, highest first (one Query + one BatchGetItem)."""
+    spec = SORTS[sort]
+    raw_keys, _ = _query(
+        keys.PARTICIPANT_LIST, index=spec.index, condition=None, limit=limit, start=None, descending=True
+    )
+    profiles = load_profiles(raw_keys)
+    return [profiles[k["PK"]["S"]] for k in raw_keys if k["PK"]["S"] in profiles]
+
+
+def referrals_page(
+    sponsor_id: str, limit: int, start: Key | None
+) -> tuple[list[ParticipantItem], Key | None]:
+    raw, last = _query(keys.sponsor_gsi(sponsor_id), index="GSI1", limit=limit, start=start, descending=False)
+    return [i for i in _entities(raw) if isinstance(i, ParticipantItem)], last
+
+
+def children(
+    sponsor_id: str, limit: int, start: Key | None
+) -> tuple[list[tuple[ParticipantItem, Key]], Key | None]:
+    """A sponsor's direct referrals with their index keys (to resume right after any one of them)."""
+    raw, last = _query(keys.sponsor_gsi(sponsor_id), index="GSI1", limit=limit, start=start, descending=False)
+    names = ("PK", "SK", "GSI1PK", "GSI1SK")
+    found = []
+    for entry in raw:
+        entity = Entity.from_raw_data(entry)
+        if isinstance(entity, ParticipantItem):
+            found.append((entity, _key_of(entry, names)))
+    return found, last
+
+
+def all_participants_by_registration(
+    start: Key | None, limit: int
+) -> tuple[list[ParticipantItem], Key | None]:
+    """Everyone, oldest first, a page at a time (the referral tree export)."""
+    spec = SORTS["registered_at"]
+    raw_keys, last = _query(
+        keys.PARTICIPANT_LIST, index=spec.index, limit=limit, start=start, descending=False
+    )
+    profiles = load_profiles(raw_keys)
+    return [profiles[k["PK"]["S"]] for k in raw_keys if k["PK"]["S"] in profiles], last
+
+
+def first_registration_month() -> str | None:
+    raw_keys, _ = _query(keys.PARTICIPANT_LIST, index="P_REGISTERED", limit=1, start=None, descending=False)
+    return raw_keys[0]["registered_at"]["S"][:7] if raw_keys else None
+
+
+# --- generic pages over the base table and GSI1 -----------------------------------------------------------
+
+
+def _entities(raw_items: list[Key]) -> list[Entity]:
+    return [Entity.from_raw_data(raw) for raw in raw_items]
+
+
+def filtered_page(
+    hash_key: str,
+    model: type[E],
+    *,
+    index: str | None,
+    condition: Condition | None,
+    predicate: Callable[[E], bool],
+    limit: int,
+    start: Key | None,
+    descending: bool,
+) -> tuple[list[E], Key | None]:
+    """Items of one partition (table or index), filtered in code, within the read budget."""
+    names = ("PK", "SK") if index is None else ("PK", "SK", f"{index}PK", f"{index}SK")
+    found: list[E] = []
+    scanned = 0
+    while True:
+        raw_items, last = _query(
+            hash_key,
+            index=index,
+            condition=condition,
+            limit=min(100, max(limit, 25)),
+            start=start,
+            descending=descending,
+        )
+        for raw in raw_items:
+            entity = Entity.from_raw_data(raw)
+            if isinstance(entity, model) and predicate(entity):
+                found.append(entity)
+                if len(found) == limit:
+                    more = last is not None or raw is not raw_items[-1]
+                    return found, (_key_of(raw, names) if more else None)
+        scanned += len(raw_items)
+        if last is None or scanned >= SCAN_BUDGET:
+            return found, last
+        start = last
+
+
+# --- monthly feeds (GSI2), newest first -------------------------------------------------------------------
+
+
+def previous_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def next_month(month: str) -> str:
+    year, number = int(month[:4]), int(month[5:7])
+    return f"{year + 1}-01" if number == 12 else f"{year}-{number + 1:02d}"
+
+
+def months_between(first: str, last: str) -> list[str]:
+    months = []
+    current = first
+    while current <= last:
+        months.append(current)
+        current = next_month(current)
+    return months
+
+
+def feed_page(
+    feed: str,
+    model: type[E],
+    *,
+    newest: datetime,
+    oldest_month: str,
+    since: str | None,
+    until: str | None,
+    predicate: Callable[[E], bool],
+    limit: int,
+    cursor: tuple[str, Key | None] | None,
+    descending: bool = True,
+) -> tuple[list[E], tuple[str, Key | None] | None]:
+    """Walk the month partitions of a feed (newest first) from ``cursor``; ``since``/``until`` are ISO."""
+    first = max(oldest_month, since[:7]) if since else oldest_month
+    last = min(month_of(newest), until[:7]) if until else month_of(newest)
+    if descending:
+        month, start = cursor if cursor else (last, None)
+    else:
+        month, start = cursor if cursor else (first, None)
+    condition: Condition | None = None
+    if since and until:
+        condition = Entity.gsi2sk.between(since, until + "\uffff")
+    elif since:
+        condition = Entity.gsi2sk >= since
+    elif until:
+        condition = Entity.gsi2sk <= until + "\uffff"
+    found: list[E] = []
+    scanned = walked = 0
+    names = ("PK", "SK", "GSI2PK", "GSI2SK")
+    while first <= month <= last:
+        raw_items, lek = _query(
+            keys.feed_pk(feed, month),
+            index="GSI2",
+            condition=condition,
+            limit=min(100, max(limit, 25)),
+            start=start,
+            descending=descending,
+        )
+        for raw in raw_items:
+            entity = Entity.from_raw_data(raw)
+            if isinstance(entity, model) and predicate(entity):
+                found.append(entity)
+                if len(found) == limit:
+                    if raw is not raw_items[-1] or lek is not None:
+                        return found, (month, _key_of(raw, names))
+                    following = previous_month(month) if descending else next_month(month)
+                    return found, ((following, None) if first <= following <= last else None)
+        scanned += len(raw_items)
+        walked += 1
+        if lek is not None:
+            start = lek
+        else:
+            month = previous_month(month) if descending else next_month(month)
+            start = None
+        if scanned >= SCAN_BUDGET or walked >= MONTH_BUDGET:
+            return found, ((month, start) if first <= month <= last else None)
+    return found, None
+
+
+def feed_items(feed: str, month: str, model: type[E]) -> Iterator[E]:
+    """Every item of one month of a feed (rollups and exports; cost proportional to the month)."""
+    start: Key | None = None
+    while True:
+        raw_items, start = _query(
+            keys.feed_pk(feed, month), index="GSI2", limit=500, start=start, descending=False
+        )
+        for raw in raw_items:
+            entity = Entity.from_raw_data(raw)
+            if isinstance(entity, model):
+                yield entity
+        if start is None:
+            return
+
+
+# --- small reads -------------------------------------------------------------------------------------------
+
+
+def admins() -> list[AdminItem]:
+    return [i for i in Entity.by_owner.query(keys.ADMINS_GSI) if isinstance(i, AdminItem)]
+
+
+def withdrawal_events(withdrawal_id: str) -> list[WithdrawalEventItem]:
+    return list(
+        WithdrawalEventItem.query(
+            keys.withdrawal_pk(withdrawal_id), WithdrawalEventItem.sk.startswith("EVENT#")
+        )
+    )
+
+
+def get_withdrawal(withdrawal_id: str) -> WithdrawalItem | None:
+    try:
+        return WithdrawalItem.get(keys.withdrawal_pk(withdrawal_id), "WD")
+    except WithdrawalItem.DoesNotExist:
+        return None
+
+
+def get_audit(audit_id: str) -> AuditItem | None:
+    try:
+        return AuditItem.get(keys.audit_pk(audit_id), "AUDIT")
+    except AuditItem.DoesNotExist:
+        return None
+
+
+def get_order(posting_number: str) -> OrderItem | None:
+    try:
+        return OrderItem.get(keys.order_pk(posting_number), "ORDER")
+    except OrderItem.DoesNotExist:
+        return None
+
+
+def ledger_sk_range(since: str | None, until: str | None) -> Condition:
+    low = keys.ledger_sk(since, "") if since else "LEDGER#"
+    high = keys.ledger_sk(until, "\uffff") if until else "LEDGER#\uffff"
+    return LedgerEntryItem.sk.between(low, high)
+
+
+def rollups(first_month: str, last_month: str) -> list[RollupItem]:
+    """The dashboard: the monthly rollup items of a window, one Query."""
+    return list(
+        RollupItem.query(
+            keys.STATS_PK,
+            RollupItem.sk.between(keys.stats_month_sk(first_month), keys.stats_month_sk(last_month)),
+        )
+    )
+
+
+def link_counters(last_month: str) -> dict[str, int]:
+    """Product links created per month up to ``last_month`` (one Query of small counter items)."""
+    return {
+        item.month: item.links or 0
+        for item in RollupItem.query(
+            keys.STATS_PK, RollupItem.sk.between("LINKS#", keys.stats_links_sk(last_month))
+        )
+    }
+
+
+def put_rollup(month: str, value: str, stamp: str) -> None:
+    RollupItem(keys.STATS_PK, keys.stats_month_sk(month), value=value, month=month, updated_at=stamp).save()
+
+
+def get_rollup(month: str) -> RollupItem | None:
+    try:
+        return RollupItem.get(keys.STATS_PK, keys.stats_month_sk(month))
+    except RollupItem.DoesNotExist:
+        return None
+
+
+def as_decimal(value: Any) -> Decimal:
+    return value if isinstance(value, Decimal) else Decimal(str(value or 0))
+
+
+def oldest_month(now: datetime) -> str:
+    """The first month any feed can hold anything: the first registration or the first admin."""
+    months = [month_of(now)]
+    first = first_registration_month()
+    if first:
+        months.append(first)
+    months += [a.created_at[:7] for a in admins() if a.created_at]
+    return min(months)

@@ -1,0 +1,261 @@
+"""Admins of the admin app: Telegram login, session tokens, and the owners' management of admins (R11).
+
+A session token is ``<payload>.<signature>``: the payload (admin id, session version, expiry) in
+base64url JSON, signed with HMAC-SHA256 under a key derived from ``ADMIN_SESSION_SECRET``. Tokens are
+short-lived, and every request re-reads the admin: blocking, removing or changing an admin bumps its
+``session_version``, which ends every token issued before at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hashlib
+import hmac
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from referral.clock import utcnow
+from referral.domain.audit import AuditRecord, Change
+from referral.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from referral.repository import admin_queries
+from referral.repository.models import AdminItem
+from referral.repository.store import Store
+from referral.repository.unit_of_work import TransactionConflict
+
+CLOCK_SKEW_SECONDS = 60
+
+
+class Role(StrEnum):
+    OWNER = "owner"
+    OPERATOR = "operator"
+
+
+class Unauthorized(DomainError):
+    """No valid credentials: the login or the session token is missing, forged, stale or revoked."""
+
+    code = "unauthorized"
+
+
+@dataclass(frozen=True, slots=True)
+class Admin:
+    telegram_id: str
+    role: Role
+    name: str | None
+    session_version: int
+
+    @property
+    def is_owner(self) -> bool:
+        return self.role == Role.OWNER
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings:
+    bot_token: str
+    session_secret: str
+    bootstrap_ids: frozenset[str]
+    session_seconds: int = 3600
+    login_max_age_seconds: int = 86400
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def login_hash_valid(fields: Mapping[str, Any], bot_token: str) -> bool:
+    """Telegram Login Widget: hex(HMAC-SHA256(SHA256(bot_token), data_check_string)) == hash."""
+    received = fields.get("hash")
+    if not isinstance(received, str):
+        return False
+    check = "\n".join(
+        f"{key}={fields[key]}" for key in sorted(fields) if key != "hash" and fields[key] is not None
+    )
+    secret_key = hashlib.sha256(bot_token.encode()).digest()
+    expected = hmac.new(secret_key, check.encode(), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, received)
+
+
+class AdminService:
+    def __init__(
+        self, auth: AuthSettings, store: Store | None = None, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.auth = auth
+        self.store = store or Store()
+        self.clock = clock
+        self._signing_key = hashlib.sha256(b"admin-session\x00" + auth.session_secret.encode()).digest()
+
+    # --- login and sessions ---------------------------------------------------------------------------
+
+    def login(self, fields: Mapping[str, Any]) -> tuple[str, int, Admin]:
+        """Verify Login Widget data; returns (token, expires_at, admin)."""
+        if not login_hash_valid(fields, self.auth.bot_token):
+            raise Unauthorized("The Telegram login signature is not valid.")
+        now = int(self.clock().timestamp())
+        auth_date = int(fields["auth_date"])
+        if auth_date > now + CLOCK_SKEW_SECONDS or now - auth_date > self.auth.login_max_age_seconds:
+            raise Unauthorized("The Telegram login is too old; log in again.")
+        telegram_id = str(fields["id"])
+        item = self.store.get_admin(telegram_id)
+        if item is None and telegram_id in self.auth.bootstrap_ids:
+            with contextlib.suppress(TransactionConflict):  # a concurrent first login created it
+                self.store.ensure_admin(telegram_id, Role.OWNER.value, self.clock())
+            item = self.store.get_admin(telegram_id)
+        admin = self._active(item)
+        if admin is None:
+            raise Forbidden("This Telegram account is not an active admin.")
+        expires = now + self.auth.session_seconds
+        return (
+            self._sign({"sub": admin.telegram_id, "ver": admin.session_version, "exp": expires}),
+            expires,
+            admin,
+        )
+
+    def authenticate(self, token: str) -> Admin:
+        """The admin a bearer token belongs to, re-checked against the admins list on every request."""
+        claims = self._verify(token)
+        admin = self._active(self.store.get_admin(str(claims["sub"])))
+        if admin is None or admin.session_version != claims.get("ver"):
+            raise Unauthorized("The session has ended; log in again.")
+        return admin
+
+    def _sign(self, claims: dict[str, Any]) -> str:
+        payload = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
+        signature = _b64(hmac.new(self._signing_key, payload.encode(), hashlib.sha256).digest())
+        return f"{payload}.{signature}"
+
+    def _verify(self, token: str) -> dict[str, Any]:
+        try:
+            payload, signature = token.split(".")
+            expected = _b64(hmac.new(self._signing_key, payload.encode(), hashlib.sha256).digest())
+            if not hmac.compare_digest(expected, signature):
+                raise ValueError("signature")
+            claims = json.loads(_unb64(payload))
+            if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int):
+                raise ValueError("claims")
+        except (ValueError, UnicodeError, json.JSONDecodeError):
+            raise Unauthorized("The session token is not valid; log in again.") from None
+        if claims["exp"] <= int(self.clock().timestamp()):
+            raise Unauthorized("The session has expired; log in again.")
+        return claims
+
+    @staticmethod
+    def _active(item: AdminItem | None) -> Admin | None:
+        if item is None or not item.active or item.blocked or item.role not in Role.__members__.values():
+            return None
+        return Admin(item.telegram_id, Role(item.role), item.name, item.session_version)
+
+    # --- management (owners) ----------------------------------------------------------------------------
+
+    def list(self) -> list[AdminItem]:
+        return admin_queries.admins()
+
+    def get(self, telegram_id: str) -> AdminItem:
+        item = self.store.get_admin(telegram_id)
+        if item is None:
+            raise NotFound("Admin not found.", details={"telegram_id": telegram_id})
+        return item
+
+    def add(self, actor: Admin, telegram_id: str, role: Role, name: str | None) -> AdminItem:
+        if not telegram_id.isdigit():
+            raise InvalidInput("A Telegram user id is a number.")
+        existing = self.store.get_admin(telegram_id)
+        if existing is not None:
+            if existing.active:
+                raise Conflict("This user is already an admin.", details={"telegram_id": telegram_id})
+            self._change(actor, existing, "admin.add", {"active": True, "blocked": False, "role": role.value})
+            return self.get(telegram_id)
+        now = self.clock()
+        audit = self._audit(
+            actor,
+            "admin.add",
+            telegram_id,
+            name,
+            (Change("role", None, role.value), Change("active", None, "true")),
+        )
+        try:
+            self.store.commit_admin_create(telegram_id, role.value, name, actor.telegram_id, audit, now)
+        except TransactionConflict:
+            raise Conflict("This user was added meanwhile; reload the list.") from None
+        return self.get(telegram_id)
+
+    def remove(self, actor: Admin, telegram_id: str) -> AdminItem:
+        item = self._other(actor, telegram_id)
+        if not item.active:
+            return item
+        self._keep_an_owner(item, losing=True)
+        self._change(actor, item, "admin.remove", {"active": False})
+        return self.get(telegram_id)
+
+    def set_blocked(self, actor: Admin, telegram_id: str, blocked: bool) -> AdminItem:
+        item = self._other(actor, telegram_id)
+        if bool(item.blocked) == blocked:
+            return item
+        if blocked:
+            self._keep_an_owner(item, losing=True)
+        self._change(actor, item, "admin.block" if blocked else "admin.unblock", {"blocked": blocked})
+        return self.get(telegram_id)
+
+    def set_role(self, actor: Admin, telegram_id: str, role: Role) -> AdminItem:
+        item = self._other(actor, telegram_id)
+        if item.role == role.value:
+            return item
+        self._keep_an_owner(item, losing=role != Role.OWNER)
+        self._change(actor, item, "admin.role", {"role": role.value})
+        return self.get(telegram_id)
+
+    def _other(self, actor: Admin, telegram_id: str) -> AdminItem:
+        if telegram_id == actor.telegram_id:
+            raise Forbidden("You cannot change your own admin account.")
+        return self.get(telegram_id)
+
+    def _keep_an_owner(self, item: AdminItem, *, losing: bool) -> None:
+        if not losing or item.role != Role.OWNER.value:
+            return
+        owners = [
+            a for a in admin_queries.admins() if a.role == Role.OWNER.value and a.active and not a.blocked
+        ]
+        if len(owners) <= 1:
+            raise Conflict("The program needs at least one active owner.")
+
+    def _change(self, actor: Admin, item: AdminItem, action: str, fields: dict[str, Any]) -> None:
+        changes = tuple(
+            Change(name, _text(getattr(item, name)), _text(value))
+            for name, value in fields.items()
+            if getattr(item, name) != value
+        )
+        audit = self._audit(actor, action, item.telegram_id, item.name, changes)
+        try:
+            self.store.commit_admin_change(item.telegram_id, item.session_version, fields, audit)
+        except TransactionConflict:
+            raise Conflict("The admin was changed meanwhile; reload and try again.") from None
+
+    def _audit(
+        self, actor: Admin, action: str, telegram_id: str, name: str | None, changes: tuple[Change, ...]
+    ) -> AuditRecord:
+        return AuditRecord(
+            audit_id=uuid.uuid4().hex,
+            actor_id=actor.telegram_id,
+            action=action,
+            object_type="admin",
+            object_id=telegram_id,
+            object_name=name,
+            created_at=self.clock(),
+            changes=changes,
+        )
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

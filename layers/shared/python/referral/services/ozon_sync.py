@@ -1,0 +1,397 @@
+"""The scheduled Ozon sync (SPEC §5): the one place where purchases, and so points, enter the system.
+
+Four streams are walked page by page from checkpoints saved in the table:
+
+* ``fbs-created`` — FBS postings by creation date (cursor pagination);
+* ``fbs-changed`` — FBS postings by ``last_changed_status_date`` (deliveries, cancellations);
+* ``fbo`` — FBO postings by creation date (offset pagination). FBO lists cannot filter by status
+  change, so every run re-reads the last ``fbo_refresh_days`` of them; unchanged ones cost nothing;
+* ``returns`` — returns (FBS and FBO) by status-change moment (``last_id`` pagination).
+
+Every posting goes through ``PurchaseService`` (attribution by customer id, exactly-once accrual,
+statuses, returns); the sync only decides which of its operations a posting needs, after one batch
+read of what the table already knows about the page. A checkpoint is saved only after its page was
+fully applied, so a run that dies anywhere is resumed by the next one; re-applying a page is harmless
+because every domain write is conditional (exactly-once). A lease item keeps overlapping runs apart.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from referral.clock import from_iso, to_iso, utcnow
+from referral.domain.orders import Attribution, Order, Posting
+from referral.errors import Conflict, DomainError, Forbidden, NotFound
+from referral.ozon.client import FBO_MAX_OFFSET, OzonClient, PostingsPage
+from referral.ozon.config import MAX_PERIOD_DAYS, SyncConfig
+from referral.ozon.errors import OzonAuthError, RecordError
+from referral.ozon.models import FBS, OzonPosting, OzonReturn
+from referral.repository import sync_state
+from referral.repository.store import OzonIdentity, Store
+from referral.services.purchases import PurchaseService
+
+logger = Logger(child=True)
+
+LEASE_NAME = "ozon-sync"
+FBS_CREATED = "fbs-created"
+FBS_CHANGED = "fbs-changed"
+FBO_STREAM = "fbo"
+RETURNS_STREAM = "returns"
+STREAMS = (FBS_CREATED, FBS_CHANGED, FBO_STREAM, RETURNS_STREAM)
+MAX_PERIOD = timedelta(days=MAX_PERIOD_DAYS)
+SAFETY_MARGIN_SECONDS = 20.0
+"""Stop starting pages when the Lambda has less time than this left; the next run resumes."""
+
+OK = "ok"
+BUSY = "busy"
+AUTH_ERROR = "auth_error"
+NOT_CONFIGURED = "not_configured"
+LEASE_LOST = "lease_lost"
+
+
+@dataclass
+class SyncReport:
+    """What one run did. ``accrued`` and ``reversed`` are points; the rest are counts of records."""
+
+    status: str = OK
+    seen: int = 0
+    new: int = 0
+    attributed: int = 0
+    accrued: int = 0
+    reversed: int = 0
+    skipped: int = 0
+    returns_applied: int = 0
+    pages: int = 0
+    caught_up: bool = False
+    error: str | None = None
+    streams: dict[str, bool] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class LeaseLost(Exception):
+    """Another run took the lease over (ours expired): stop at once; that run carries on."""
+
+
+ClientFactory = Callable[[str, str], OzonClient]
+
+
+class OzonSyncService:
+    def __init__(
+        self,
+        purchases: PurchaseService,
+        client_factory: ClientFactory,
+        config: SyncConfig | None = None,
+        *,
+        store: Store | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        time_left: Callable[[], float] | None = None,
+    ) -> None:
+        self.purchases = purchases
+        self.store = store or purchases.store
+        self.client_factory = client_factory
+        self.config = config or SyncConfig()
+        self.clock = clock
+        self.time_left = time_left
+        self.owner = uuid.uuid4().hex
+
+    # --- the run -------------------------------------------------------------------------------------
+
+    def run(self) -> SyncReport:
+        """One scheduled run: take the lease, walk every stream from its checkpoint, record health."""
+        report = SyncReport()
+        credentials = self.purchases.settings.ozon_credentials()
+        if credentials is None:
+            report.status = NOT_CONFIGURED
+            report.error = "Ozon API credentials are not configured."
+            self.store.record_sync_health(self.clock(), report.error)
+            return report
+        if not sync_state.acquire_lease(LEASE_NAME, self.owner, self.clock(), self.config.lease_seconds):
+            report.status = BUSY
+            logger.info("another sync run holds the lease; nothing to do")
+            return report
+        client = self.client_factory(*credentials)
+        try:
+            run = _Run(self, client, report)
+            run.walk()
+        except OzonAuthError as error:
+            report.status = AUTH_ERROR
+            report.error = str(error)
+            self.store.record_sync_health(self.clock(), report.error)
+            logger.error("Ozon rejected the API key", extra={"error": report.error})
+            return report
+        except LeaseLost:
+            report.status = LEASE_LOST
+            logger.warning("the sync lease was taken over by another run; stopping")
+            return report
+        except Exception as error:
+            self.store.record_sync_health(self.clock(), f"{type(error).__name__}: {error}")
+            raise
+        finally:
+            client.close()
+            sync_state.release_lease(LEASE_NAME, self.owner)
+        self.store.record_sync_health(self.clock(), None)
+        return report
+
+
+class _Run:
+    """State of one run: the client, the counters, the page budget."""
+
+    def __init__(self, service: OzonSyncService, client: OzonClient, report: SyncReport) -> None:
+        self.service = service
+        self.purchases = service.purchases
+        self.config = service.config
+        self.client = client
+        self.report = report
+        # Ozon's filters take whole seconds: round up so the window's end includes this very moment.
+        now = service.clock()
+        self.now = now.replace(microsecond=0) + timedelta(seconds=1 if now.microsecond else 0)
+        self.checkpoints = {stream: sync_state.get_checkpoint(stream) for stream in STREAMS}
+
+    def walk(self) -> None:
+        """Unfinished windows first, then the stream caught up longest ago: a page budget is shared fairly."""
+        walkers: dict[str, Callable[[], bool]] = {
+            FBS_CREATED: lambda: self._walk_postings(FBS_CREATED),
+            FBS_CHANGED: lambda: self._walk_postings(FBS_CHANGED),
+            FBO_STREAM: lambda: self._walk_postings(FBO_STREAM),
+            RETURNS_STREAM: self._walk_returns,
+        }
+        for stream in sorted(STREAMS, key=self._staleness):
+            self.report.streams[stream] = walkers[stream]()
+            if not self.report.streams[stream]:
+                break
+        self.report.caught_up = all(
+            checkpoint is not None and checkpoint.get("done") for checkpoint in self.checkpoints.values()
+        )
+
+    def _staleness(self, stream: str) -> tuple[int, str, int]:
+        checkpoint = self.checkpoints[stream]
+        order = STREAMS.index(stream)
+        if checkpoint is None or not checkpoint.get("done"):
+            return 0, "", order
+        return 1, str(checkpoint["to"]), order
+
+    # --- budget, lease, windows ----------------------------------------------------------------------
+
+    def _may_fetch(self) -> bool:
+        if self.config.max_pages is not None and self.report.pages >= self.config.max_pages:
+            return False
+        time_left = self.service.time_left
+        return time_left is None or time_left() > SAFETY_MARGIN_SECONDS
+
+    def _page_done(self, stream: str, window: dict[str, Any]) -> None:
+        """The page is applied: keep the lease (or stop, leaving the checkpoint to the new holder), save."""
+        if not sync_state.renew_lease(
+            LEASE_NAME, self.service.owner, self.service.clock(), self.config.lease_seconds
+        ):
+            raise LeaseLost
+        sync_state.save_checkpoint(stream, window, self.service.clock())
+        self.checkpoints[stream] = dict(window)
+        self.report.pages += 1
+
+    def _window(self, stream: str) -> dict[str, Any]:
+        """The unfinished window of ``stream``, or the next: from where the last ended, minus an overlap."""
+        checkpoint = self.checkpoints[stream]
+        if checkpoint is not None and not checkpoint.get("done"):
+            return dict(checkpoint)
+        if checkpoint is None:
+            start = origin = self.now - timedelta(days=self.config.backfill_days)
+        else:
+            start = from_iso(checkpoint["to"]) - timedelta(seconds=self.config.overlap_seconds)
+            origin = from_iso(checkpoint.get("origin") or checkpoint["from"])
+        if stream == FBO_STREAM:
+            # re-read recent FBO postings for status changes, but never before the installation's backfill
+            start = min(start, max(origin, self.now - timedelta(days=self.config.fbo_refresh_days)))
+        start = max(start, self.now - MAX_PERIOD)
+        end = min(self.now, start + MAX_PERIOD)
+        return {
+            "from": to_iso(start),
+            "to": to_iso(end),
+            "position": None,
+            "done": False,
+            "origin": to_iso(origin),
+        }
+
+    # --- postings ------------------------------------------------------------------------------------
+
+    def _walk_postings(self, stream: str) -> bool:
+        while self._may_fetch():
+            window = self._window(stream)
+            start, end = from_iso(window["from"]), from_iso(window["to"])
+            page = self._fetch(stream, start, end, window["position"])
+            self._apply_page(page)
+            if stream == FBO_STREAM:
+                offset = int(window["position"] or 0) + page.received
+                if page.has_next and offset + self.config.page_size > FBO_MAX_OFFSET and page.postings:
+                    # Ozon refuses deeper offsets: continue from the newest posting read so far.
+                    window["from"] = to_iso(max(p.ordered_at for p in page.postings))
+                    offset = 0
+                window["position"] = offset if page.has_next else None
+            else:
+                window["position"] = page.cursor if page.has_next else None
+            window["done"] = not page.has_next
+            self._page_done(stream, window)
+            if window["done"] and end >= self.now:
+                return True
+        return False
+
+    def _fetch(self, stream: str, start: datetime, end: datetime, position: Any) -> PostingsPage:
+        size = self.config.page_size
+        if stream == FBS_CREATED:
+            return self.client.fbs_postings(start, end, cursor=position, limit=size)
+        if stream == FBS_CHANGED:
+            return self.client.fbs_postings(
+                max(end - MAX_PERIOD, self.now - MAX_PERIOD),
+                end,
+                cursor=position,
+                limit=size,
+                changed_from=start,
+                changed_to=end,
+            )
+        return self.client.fbo_postings(start, end, offset=int(position or 0), limit=size)
+
+    def _apply_page(self, page: PostingsPage) -> None:
+        for error in page.errors:
+            self._skip(error.reference, error.problem)
+        self.report.seen += len(page.postings)
+        converted: list[tuple[OzonPosting, Posting]] = []
+        for raw in page.postings:
+            try:
+                converted.append((raw, raw.to_posting(page.scheme)))
+            except DomainError as error:
+                self._skip(raw.posting_number, error.message)
+        orders, identities = sync_state.known_postings(
+            (p.posting_number for _, p in converted), {p.customer_id for _, p in converted if p.customer_id}
+        )
+        for raw, posting in converted:
+            order = orders.get(posting.posting_number)
+            if (
+                order is None
+                and page.scheme == FBS
+                and not raw.customer_reported
+                and self.config.fetch_missing_customer
+            ):
+                posting = self._with_customer(posting, identities)
+            self._apply_posting(posting, order, identities)
+
+    def _with_customer(self, posting: Posting, identities: dict[str, OzonIdentity]) -> Posting:
+        """The FBS list left out ``customer``: its detail says who bought it."""
+        detail = self.client.fbs_posting(posting.posting_number)
+        if detail is None or detail.customer_id is None:
+            return posting
+        enriched = detail.to_posting(FBS)
+        if enriched.customer_id and enriched.customer_id not in identities:
+            identities.update(sync_state.known_postings((), {enriched.customer_id})[1])
+        return enriched
+
+    def _apply_posting(
+        self, posting: Posting, order: Order | None, identities: dict[str, OzonIdentity]
+    ) -> None:
+        """Route one posting to the purchase service; refusals of the domain skip only this posting."""
+        try:
+            if order is None:
+                self.report.new += 1
+                self._new_posting(posting, identities)
+            elif order.participant_id is not None:
+                if posting.status != order.posting.status and not order.posting.is_cancelled:
+                    result = self.purchases.apply_status(posting)
+                    if result is not None:
+                        self.report.reversed += result.reversed_points
+            elif _changed(order.posting, posting):
+                purchase = self.purchases.observe(posting)
+                if purchase is not None and not purchase.duplicate:
+                    self.report.attributed += 1
+                    self.report.accrued += purchase.points
+        except Conflict:
+            raise  # lost a race: the page is not checkpointed and the next run applies it again
+        except DomainError as error:
+            self._skip(posting.posting_number, error.message)
+
+    def _new_posting(self, posting: Posting, identities: dict[str, OzonIdentity]) -> None:
+        identity = identities.get(posting.customer_id) if posting.customer_id else None
+        if identity is not None and identity.participant_id is not None:
+            try:
+                purchase = self.purchases.record_purchase(
+                    posting, identity.participant_id, Attribution.CUSTOMER_ID
+                )
+            except (Forbidden, NotFound):
+                pass  # bought before registering (R6), or the participant is gone: just keep the posting
+            else:
+                if not purchase.duplicate:
+                    self.report.attributed += 1
+                    self.report.accrued += purchase.points
+                return
+        self.purchases.record_posting(posting)
+
+    # --- returns -------------------------------------------------------------------------------------
+
+    def _walk_returns(self) -> bool:
+        while self._may_fetch():
+            window = self._window(RETURNS_STREAM)
+            start, end = from_iso(window["from"]), from_iso(window["to"])
+            page = self.client.returns(
+                start, end, last_id=window["position"], limit=self.config.returns_page_size
+            )
+            for error in page.errors:
+                self._skip(error.reference, error.problem)
+            self.report.seen += len(page.returns)
+            for item in page.returns:
+                self._apply_return(item)
+            window["position"] = page.last_id if page.has_next else None
+            window["done"] = not page.has_next
+            self._page_done(RETURNS_STREAM, window)
+            if window["done"] and end >= self.now:
+                return True
+        return False
+
+    def _apply_return(self, item: OzonReturn) -> None:
+        if not item.counts:
+            return
+        try:
+            try:
+                result = self.purchases.apply_return(item.posting_number, item.return_id, item.amount)
+            except NotFound:
+                if not self._fetch_posting(item.posting_number):
+                    self._skip(item.posting_number, "return of a posting Ozon does not know")
+                    return
+                result = self.purchases.apply_return(item.posting_number, item.return_id, item.amount)
+        except Conflict:
+            raise
+        except (DomainError, RecordError) as error:
+            self._skip(item.posting_number, str(error))
+            return
+        if not result.duplicate:
+            self.report.returns_applied += 1
+            self.report.reversed += result.reversed_points
+
+    def _fetch_posting(self, posting_number: str) -> bool:
+        """A return of a posting older than anything synced: read the posting itself first."""
+        found = self.client.posting(posting_number)
+        if found is None:
+            return False
+        scheme, raw = found
+        posting = raw.to_posting(scheme)
+        customers = {posting.customer_id} if posting.customer_id else set()
+        orders, identities = sync_state.known_postings((posting_number,), customers)
+        self.report.seen += 1
+        self._apply_posting(posting, orders.get(posting_number), identities)
+        return True
+
+    def _skip(self, reference: str | None, problem: str) -> None:
+        self.report.skipped += 1
+        logger.warning("skipped a record", extra={"posting_number": reference, "problem": problem})
+
+
+def _changed(stored: Posting, seen: Posting) -> bool:
+    return (
+        stored.status != seen.status
+        or stored.amount != seen.amount
+        or (seen.customer_id is not None and stored.customer_id != seen.customer_id)
+    )

@@ -1,0 +1,243 @@
+"""Statistics for operators: monthly rollups behind the dashboard, ratings and CSV exports.
+
+The dashboard reads one item per month. The items are computed by ``rollup`` (scheduled, and on demand)
+from the month-partitioned feeds of registrations, orders and withdrawals, so its cost is proportional
+to one month's activity, never to the size of the table. Ratings read the first page of a sorted index.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from referral.clock import from_iso, month_of, to_iso, utcnow
+from referral.repository import admin_queries as q
+from referral.repository.models import OrderItem, ParticipantItem, WithdrawalItem
+
+DASHBOARD_MONTHS = 12
+ROLLUP_MONTHS_BACK = 2
+"""Recent months recomputed on every run: late status changes (returns, payouts) land in them."""
+
+METRICS = (
+    "participants_new",
+    "participants_total",
+    "sales_orders",
+    "sales_sum",
+    "withdrawals_requested",
+    "withdrawals_paid",
+    "points_withdrawn",
+    "fiat_withdrawn",
+    "referrals_first_purchase",
+    "referrals_with_purchase_total",
+    "referrals_with_purchase_share",
+    "avg_days_to_first_purchase",
+    "links_total",
+    "avg_referrals_per_link",
+    "active_referrals",
+    "average_order",
+    "repeat_purchase_share",
+    "return_share",
+)
+
+RATINGS = {
+    "referrals": "referrals",
+    "network_orders": "network_orders",
+    "network_sum": "network_amount",
+    "withdrawn": "withdrawn",
+}
+
+
+def _ratio(numerator: Decimal | int, denominator: Decimal | int) -> Decimal:
+    return (
+        (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.0001")) if denominator else Decimal(0)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    months: list[str]
+    series: dict[str, list[float]]
+    updated_at: str | None
+
+
+class StatisticsService:
+    def __init__(self, *, clock: Callable[[], datetime] = utcnow) -> None:
+        self.clock = clock
+
+    # --- rollups --------------------------------------------------------------------------------------
+
+    def rollup(self, months_back: int = ROLLUP_MONTHS_BACK) -> list[str]:
+        """Recompute the recent months (and any missing earlier ones). Returns the months written."""
+        now = self.clock()
+        current = month_of(now)
+        first = q.first_registration_month()
+        if first is None:
+            return []
+        start = current
+        for _ in range(months_back):
+            start = q.previous_month(start)
+        start = max(start, first)
+        while start > first and q.get_rollup(q.previous_month(start)) is None:
+            start = q.previous_month(start)
+        previous = q.get_rollup(q.previous_month(start))
+        carried = json.loads(previous.value) if previous is not None and previous.value else {}
+        product_links = q.link_counters(current)
+        written = []
+        for month in q.months_between(start, current):
+            metrics = self._month(month, carried, product_links.get(month, 0))
+            q.put_rollup(month, json.dumps(metrics, sort_keys=True), to_iso(now))
+            carried = metrics
+            written.append(month)
+        return written
+
+    def _month(self, month: str, previous: dict[str, str], product_links: int) -> dict[str, str]:
+        registered = list(q.feed_items(q.FEEDS["participants"], month, ParticipantItem))
+        new_referrals = sum(1 for p in registered if p.sponsor_id)
+        orders = [o for o in q.feed_items(q.FEEDS["orders"], month, OrderItem) if o.participant_id]
+        counted = [o for o in orders if o.status != "cancelled"]
+        buyers = q.load_profiles(
+            [{"PK": {"S": f"P#{o.participant_id}"}, "SK": {"S": "PROFILE"}} for o in orders]
+        )
+        sales = sum((o.kept_amount for o in counted), Decimal(0))
+        first_buyers = [b for b in buyers.values() if b.first_order_at and b.first_order_at[:7] == month]
+        first_referrals = sum(1 for b in first_buyers if b.sponsor_id)
+        days = [
+            Decimal((from_iso(b.first_order_at or "") - from_iso(b.registered_at)).total_seconds()) / 86400
+            for b in first_buyers
+        ]
+        repeat = sum(
+            1
+            for o in counted
+            if (b := buyers.get(f"P#{o.participant_id}")) is not None
+            and b.first_order_at is not None
+            and o.created_at > b.first_order_at
+        )
+        returned = sum(1 for o in orders if o.status == "cancelled" or o.kept_amount < o.amount)
+        withdrawals = list(q.feed_items(q.FEEDS["withdrawals"], month, WithdrawalItem))
+        paid = [w for w in withdrawals if w.status == "paid"]
+
+        def carried(name: str) -> int:
+            return int(Decimal(previous.get(name, "0")))
+
+        participants_total = carried("participants_total") + len(registered)
+        referrals_total = carried("referrals_total") + new_referrals
+        with_purchase = carried("referrals_with_purchase_total") + first_referrals
+        links_total = carried("links_total") + len(registered) + product_links
+        values: dict[str, Any] = {
+            "participants_new": len(registered),
+            "participants_total": participants_total,
+            "referrals_total": referrals_total,
+            "sales_orders": len(counted),
+            "sales_sum": sales,
+            "withdrawals_requested": len(withdrawals),
+            "withdrawals_paid": len(paid),
+            "points_withdrawn": sum(w.points for w in paid),
+            "fiat_withdrawn": sum((w.fiat_amount for w in paid), Decimal(0)),
+            "referrals_first_purchase": first_referrals,
+            "referrals_with_purchase_total": with_purchase,
+            "referrals_with_purchase_share": _ratio(with_purchase, referrals_total),
+            "avg_days_to_first_purchase": _ratio(sum(days, Decimal(0)), len(days)).quantize(Decimal("0.01")),
+            "links_total": links_total,
+            "avg_referrals_per_link": _ratio(referrals_total, links_total),
+            "active_referrals": sum(1 for b in buyers.values() if b.sponsor_id),
+            "average_order": _ratio(sales, len(counted)).quantize(Decimal("0.01")),
+            "repeat_purchase_share": _ratio(repeat, len(counted)),
+            "return_share": _ratio(returned, len(orders)),
+        }
+        return {name: str(value) for name, value in values.items()}
+
+    def dashboard(self) -> Dashboard:
+        """12 monthly points per metric from the rollup items (one Query)."""
+        current = month_of(self.clock())
+        first = current
+        for _ in range(DASHBOARD_MONTHS - 1):
+            first = q.previous_month(first)
+        items = {item.month: item for item in q.rollups(q.previous_month(first), current)}
+        months = q.months_between(first, current)
+        series: dict[str, list[float]] = {name: [] for name in METRICS}
+        before = items.get(q.previous_month(first))
+        last: dict[str, str] = json.loads(before.value) if before is not None and before.value else {}
+        updated = max((i.updated_at or "" for i in items.values()), default="") or None
+        cumulative = {
+            name for name in METRICS if name.endswith(("_total", "_share")) or name.startswith("avg_r")
+        }
+        for month in months:
+            item = items.get(month)
+            values: dict[str, str] | None = (
+                json.loads(item.value) if item is not None and item.value else None
+            )
+            for name in METRICS:
+                if values is not None:
+                    raw = values.get(name, "0")
+                else:
+                    raw = last.get(name, "0") if name in cumulative else "0"
+                series[name].append(float(Decimal(raw)))
+            if values is not None:
+                last = values
+        return Dashboard(months, series, updated)
+
+    # --- ratings ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def rating(kind: str, limit: int = 100) -> list[ParticipantItem]:
+        return q.top(RATINGS[kind], limit)
+
+    # --- exports ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def referral_stats(since: str, until: str) -> list[dict[str, Any]]:
+        """Per sponsor over a period: referrals brought, how many referrals bought, their purchase sum.
+
+        Cost: the period's registrations and orders (month feeds) plus the buyers' profiles.
+        """
+        brought: dict[str, int] = defaultdict(int)
+        bought: dict[str, set[str]] = defaultdict(set)
+        amount: dict[str, Decimal] = defaultdict(Decimal)
+        months = q.months_between(since[:7], until[:7])
+        for month in months:
+            for p in q.feed_items(q.FEEDS["participants"], month, ParticipantItem):
+                if p.sponsor_id and since <= p.registered_at <= until + "\uffff":
+                    brought[p.sponsor_id] += 1
+        orders = [
+            o
+            for month in months
+            for o in q.feed_items(q.FEEDS["orders"], month, OrderItem)
+            if o.participant_id and o.status != "cancelled" and since <= o.created_at <= until + "\uffff"
+        ]
+        buyers = q.load_profiles(
+            [{"PK": {"S": f"P#{o.participant_id}"}, "SK": {"S": "PROFILE"}} for o in orders]
+        )
+        for order in orders:
+            buyer = buyers.get(f"P#{order.participant_id}")
+            if buyer is not None and buyer.sponsor_id:
+                bought[buyer.sponsor_id].add(buyer.participant_id)
+                amount[buyer.sponsor_id] += order.kept_amount
+        sponsors = set(brought) | set(bought)
+        rows = [
+            {
+                "participant_id": sponsor,
+                "referrals_brought": brought.get(sponsor, 0),
+                "referrals_bought": len(bought.get(sponsor, ())),
+                "referrals_purchases_sum": amount.get(sponsor, Decimal(0)),
+            }
+            for sponsor in sponsors
+        ]
+        names = q.load_profiles(
+            [{"PK": {"S": f"P#{r['participant_id']}"}, "SK": {"S": "PROFILE"}} for r in rows]
+        )
+        for row in rows:
+            profile = names.get(f"P#{row['participant_id']}")
+            row["name"] = display_name(profile) if profile else ""
+        return sorted(
+            rows, key=lambda r: (-r["referrals_brought"], -r["referrals_bought"], r["participant_id"])
+        )
+
+
+def display_name(item: ParticipantItem) -> str:
+    name = " ".join(part for part in (item.first_name, item.last_name) if part)
+    return name or (f"@{item.username}" if item.username else item.participant_id)

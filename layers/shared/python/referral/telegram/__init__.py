@@ -1,0 +1,1 @@
+"""The participants' Telegram bot: routing, dialogs, operator topics, notifications and digests."""

@@ -1,0 +1,317 @@
+"""The bot application: python-telegram-bot without an Updater, fed one webhook update at a time.
+
+One ``BotRuntime`` lives per Lambda container with its own event loop (PTB's HTTP client is bound to the
+loop it was first used on). The bot knows its identity from configuration, so no ``getMe`` is made, and
+dialog state lives in the table, not in PTB's persistence. A turn's calls are made after the handlers
+ran; the last one goes back in the webhook answer, which saves an outbound request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from telegram import (
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    ReplyParameters,
+    Update,
+    User,
+)
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ExtBot,
+    MessageHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from referral.clock import utcnow
+from referral.config import ConfigurationError
+from referral.domain.orders import PostingLookup
+from referral.domain.participants import TelegramProfile
+from referral.repository import bot_state
+from referral.services import Services
+from referral.telegram import texts
+from referral.telegram.bot_api import BotApi
+from referral.telegram.config import BotConfig
+from referral.telegram.conversation import Turn
+from referral.telegram.flows import COMMANDS, ParticipantFlows, UnavailableLookup
+from referral.telegram.notifications import TelegramNotificationSender
+from referral.telegram.operators import OperatorDesk
+
+logger = Logger(child=True)
+
+WEBHOOK_METHODS = frozenset({"sendMessage", "editMessageText", "answerCallbackQuery"})
+
+
+class ConfiguredBot(ExtBot[None]):
+    """A bot that knows who it is from its token and configured username instead of calling ``getMe``."""
+
+    def __init__(self, config: BotConfig, request: HTTPXRequest) -> None:
+        super().__init__(config.token, base_url=config.base_url, request=request)
+        self._identity = User(
+            id=config.bot_id, is_bot=True, first_name=config.bot_username, username=config.bot_username
+        )
+
+    async def get_me(self, *args: Any, **kwargs: Any) -> User:
+        self._bot_user = self._identity
+        return self._identity
+
+
+Handler = Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]
+
+
+class BotRuntime:
+    """Everything one container needs to answer updates, built once and reused while warm."""
+
+    def __init__(
+        self,
+        config: BotConfig,
+        *,
+        services: Services | None = None,
+        posting_lookup: PostingLookup | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if not config.bot_username:
+            raise ConfigurationError("TELEGRAM_BOT_USERNAME is not set")
+        logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the bot token
+        self.config = config
+        self.clock = clock
+        self.services = services or Services.build(clock=clock)
+        self.loop = asyncio.new_event_loop()
+        self.bot = ConfiguredBot(config, HTTPXRequest(connection_pool_size=4))
+        self.desk = (
+            OperatorDesk(self.bot, config.operators_chat_id, clock) if config.operators_chat_id else None
+        )
+        self.flows = ParticipantFlows(
+            self.services, config, posting_lookup or UnavailableLookup(), self.desk, clock
+        )
+        self._sender: TelegramNotificationSender | None = None
+        self._turn: Turn | None = None
+        self.application = Application.builder().bot(self.bot).updater(None).build()
+        self._route(self.application)
+        self.loop.run_until_complete(self.application.initialize())
+
+    # --- routing -----------------------------------------------------------------------------------
+
+    def _route(self, application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+        application.add_handler(CommandHandler("start", self._guard(self._on_start), filters=private))
+        application.add_handler(
+            CommandHandler(list(COMMANDS), self._guard(self._on_command), filters=private)
+        )
+        if self.config.operators_chat_id is not None:
+            operators = filters.Chat(self.config.operators_chat_id) & filters.UpdateType.MESSAGE
+            application.add_handler(MessageHandler(operators, self._guard(self._on_operator_message)))
+        application.add_handler(MessageHandler(private & filters.TEXT, self._guard(self._on_text)))
+        application.add_handler(MessageHandler(private, self._guard(self._on_other)))
+        application.add_handler(CallbackQueryHandler(self._guard(self._on_callback)))
+        application.add_error_handler(self._on_error)
+
+    def _guard(self, handler: Handler) -> Handler:
+        """Domain failures and bugs are logged with context and answered with an apology, never raised."""
+
+        async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+            try:
+                await handler(update, context)
+            except Exception:
+                turn = self._current()
+                logger.exception(
+                    "bot handler failed",
+                    extra={
+                        "update_id": update.update_id,
+                        "handler": handler.__name__,
+                        "user_id": _uid(update),
+                    },
+                )
+                if turn.user is not None and turn.chat_id == int(turn.user.user_id):  # a private chat
+                    turn.calls.clear()
+                    turn.reply(texts.t("apology", turn.lang))
+
+        guarded.__name__ = handler.__name__
+        return guarded
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        logger.error("update not processed", extra={"error": repr(context.error)})
+
+    def _current(self) -> Turn:
+        if self._turn is None:
+            raise RuntimeError("no update is being handled")
+        return self._turn
+
+    def _enter(self, update: Update) -> Turn | None:
+        """The turn of a participant's update; None when it has no human sender (nothing to answer)."""
+        turn = self._current()
+        user = update.effective_user
+        if user is None or user.is_bot:
+            return None
+        turn.user = TelegramProfile(
+            user_id=str(user.id),
+            username=user.username,
+            first_name=user.first_name,
+            last_name=user.last_name,
+            language_code=user.language_code,
+        )
+        turn.chat_id = update.effective_chat.id if update.effective_chat else None
+        return turn if turn.chat_id is not None else None
+
+    async def _on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        turn = self._enter(update)
+        if turn is None:
+            return
+        payload = context.args[0] if context.args else None
+        await self.flows.start(turn, payload)
+
+    async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        turn = self._enter(update)
+        if turn is None:
+            return
+        message = update.effective_message
+        command = (message.text or "").split()[0].lstrip("/").split("@")[0].lower() if message else ""
+        await self.flows.command(turn, COMMANDS[command])
+
+    async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        turn = self._enter(update)
+        if turn is None:
+            return
+        message = update.effective_message
+        if message is not None and message.text is not None:
+            await self.flows.text(turn, message.text)
+
+    async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        turn = self._enter(update)
+        if turn is None:
+            return
+        await self.flows.not_text(turn)
+
+    async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        if query is None:
+            return
+        turn = self._enter(update)
+        if turn is None:
+            return
+        message = query.message
+        if not isinstance(message, Message) or message.chat.type != "private":
+            turn.call("answerCallbackQuery", callback_query_id=query.id)
+            return
+        turn.chat_id = message.chat.id
+        await self.flows.callback(turn, query.data or "", message.message_id, query.id)
+
+    async def _on_operator_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        turn = self._current()
+        message = update.message
+        if (
+            self.desk is None
+            or message is None
+            or not message.is_topic_message
+            or message.message_thread_id is None
+            or message.from_user is None
+            or message.from_user.is_bot
+            or message.forum_topic_created is not None
+        ):
+            return
+        participant_id = bot_state.participant_of_thread(str(message.chat.id), message.message_thread_id)
+        if participant_id is None:
+            return
+        participant = self.services.participants.find(participant_id)
+        if participant is not None:
+            await self.desk.relay_to_participant(turn, message, participant)
+
+    # --- one update ------------------------------------------------------------------------------------
+
+    def handle(self, data: dict[str, Any]) -> dict[str, Any] | None:
+        """Handle one update exactly once; returns the Bot API call to put in the webhook answer, if any."""
+        update_id = data["update_id"]
+        try:
+            update = Update.de_json(data, self.bot)
+        except Exception:
+            logger.warning("malformed update ignored", extra={"update_id": update_id})
+            return None
+        if not bot_state.claim_update(update_id, self.clock()):
+            logger.info("duplicate update ignored", extra={"update_id": update_id})
+            return None
+        turn = Turn(update_id=update_id, clock=self.clock)
+        self._turn = turn
+        try:
+            inline = self.loop.run_until_complete(self._process(update, turn))
+        finally:
+            self._turn = None
+        if turn.notices:
+            try:
+                self.services.outbox.dispatch(self.sender(), turn.notices)
+            except Exception:  # the change is committed; the scheduled sweep delivers what is left
+                logger.exception("immediate delivery failed", extra={"update_id": update_id})
+        return inline
+
+    async def _process(self, update: Update, turn: Turn) -> dict[str, Any] | None:
+        await self.application.process_update(update)
+        calls = list(turn.calls)
+        if not calls:
+            return None
+        last = calls[-1]
+        deferred = calls if turn.notices or last["method"] not in WEBHOOK_METHODS else calls[:-1]
+        for call in deferred:
+            await self._make(call)
+        return None if deferred is calls else last
+
+    async def _make(self, call: dict[str, Any]) -> None:
+        params = dict(call)
+        method = params.pop("method")
+        markup = _markup(params.pop("reply_markup", None))
+        if "link_preview_options" in params:
+            params["link_preview_options"] = LinkPreviewOptions(**params["link_preview_options"])
+        if "reply_parameters" in params:
+            params["reply_parameters"] = ReplyParameters(**params["reply_parameters"])
+        try:
+            if method == "sendMessage":
+                await self.bot.send_message(reply_markup=markup, **params)
+            elif method == "editMessageText":
+                inline = markup if isinstance(markup, InlineKeyboardMarkup) else None
+                await self.bot.edit_message_text(reply_markup=inline, **params)
+            elif method == "answerCallbackQuery":
+                await self.bot.answer_callback_query(**params)
+            else:
+                raise ValueError(f"unsupported call {method}")
+        except Exception:
+            logger.exception(
+                "bot API call failed", extra={"method": method, "chat_id": params.get("chat_id")}
+            )
+
+    def sender(self) -> TelegramNotificationSender:
+        if self._sender is None:
+            self._sender = TelegramNotificationSender(BotApi(self.config))
+        return self._sender
+
+    def close(self) -> None:
+        if self.loop.is_closed():
+            return
+        self.loop.run_until_complete(self.application.shutdown())
+        self.loop.close()
+
+
+def _markup(
+    value: dict[str, Any] | None,
+) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove | None:
+    if value is None:
+        return None
+    if "inline_keyboard" in value:
+        return InlineKeyboardMarkup.de_json(value, None)
+    if value.get("remove_keyboard"):
+        return ReplyKeyboardRemove()
+    return ReplyKeyboardMarkup.de_json(value, None)
+
+
+def _uid(update: Update) -> int | None:
+    return update.effective_user.id if update.effective_user else None

@@ -1,0 +1,373 @@
+"""The bot's own phrases (Russian by default, English for English-speaking users) and safe formatting.
+
+Messages are sent with ``parse_mode=HTML``. Every value put into a phrase is escaped unless it is
+already :class:`Html`, so names, usernames, product names and admin-edited texts can never break the
+markup or inject links. Admin-editable texts come from the settings; these are the fixed ones around them.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from referral.domain.settings import LocalizedText
+
+RU = "ru"
+EN = "en"
+
+
+class Html(str):
+    """A fragment that is already valid, escaped HTML."""
+
+    __slots__ = ()
+
+
+def language(code: str | None) -> str:
+    return EN if (code or "").lower().startswith("en") else RU
+
+
+def esc(value: object) -> Html:
+    return value if isinstance(value, Html) else Html(html.escape(str(value), quote=True))
+
+
+def setting(text: LocalizedText, lang: str) -> Html:
+    """An operator-edited text: plain text, escaped."""
+    return esc(text.for_language(lang))
+
+
+def points(value: int) -> str:
+    return f"{value:,}".replace(",", " ")
+
+
+def money(value: Decimal) -> str:
+    return f"{value:,.2f}".replace(",", " ")
+
+
+def date(value: datetime | None) -> str:
+    return value.strftime("%d.%m.%Y") if value else "—"
+
+
+PHRASES: dict[str, tuple[str, str]] = {
+    # menu buttons
+    "btn_link": ("🔗 Моя ссылка", "🔗 My link"),
+    "btn_links": ("📋 Мои ссылки", "📋 My links"),
+    "btn_new_link": ("➕ Ссылка на товар", "➕ Product link"),
+    "btn_balance": ("💰 Баланс", "💰 Balance"),
+    "btn_referrals": ("👥 Мои рефералы", "👥 My referrals"),
+    "btn_claim": ("🧾 Моя покупка", "🧾 My purchase"),
+    "btn_withdraw": ("💸 Вывести баллы", "💸 Withdraw"),
+    "btn_notifications": ("🔔 Уведомления", "🔔 Notifications"),
+    "btn_help": ("❓ Помощь", "❓ Help"),
+    "btn_cancel": ("✖️ Отмена", "✖️ Cancel"),
+    "btn_confirm": ("✅ Подтвердить", "✅ Confirm"),
+    "btn_daily": ("Ежедневно", "Daily"),
+    "btn_weekly": ("Еженедельно", "Weekly"),
+    "btn_off": ("Выключить", "Off"),
+    # registration
+    "start_conditions": ("<b>Условия программы</b>\n{conditions}", "<b>Program conditions</b>\n{conditions}"),
+    "ask_ozon_id": (
+        "Чтобы участвовать, пришлите свой Ozon ID.\n\n{howto}",
+        "To join, send your Ozon ID.\n\n{howto}",
+    ),
+    "unknown_link": (
+        "Эта ссылка-приглашение не найдена. Вы всё равно можете присоединиться.",
+        "This invitation link was not found. You can still join.",
+    ),
+    "invited_by": ("Вас пригласил(а) {name}.", "You were invited by {name}."),
+    "already_registered": (
+        "Вы уже участвуете в программе. Повторная регистрация по другой ссылке невозможна.",
+        "You are already in the program. Another invitation link cannot change your sponsor.",
+    ),
+    "own_link": (
+        "Это ваша собственная ссылка — поделитесь ею с друзьями.",
+        "This is your own link — share it.",
+    ),
+    "welcome_back": ("С возвращением! Меню ниже.", "Welcome back! The menu is below."),
+    "welcome": ("{welcome}", "{welcome}"),
+    "existing_buyer": (
+        "Вы уже покупали наши товары до регистрации, поэтому присоединились без пригласившего "
+        "(таковы условия программы). Приглашать друзей и получать баллы вы можете как обычно.",
+        "You bought our goods before joining, so you joined without a sponsor (the program's rules). "
+        "You can invite friends and earn points as usual.",
+    ),
+    "joined_via_sponsor": ("Ваш пригласивший: {name}.", "Your sponsor: {name}."),
+    "product_after_join": (
+        "Товар, по ссылке на который вы пришли: <b>{name}</b>\n{url}",
+        "The product you came for: <b>{name}</b>\n{url}",
+    ),
+    "bad_ozon_id": (
+        "Ozon ID — это от 3 до 20 цифр, например 123456789. Попробуйте ещё раз.",
+        "The Ozon ID is 3 to 20 digits, for example 123456789. Please try again.",
+    ),
+    "ozon_id_taken": (
+        "Этот Ozon ID уже привязан к другому участнику. Проверьте номер или напишите в поддержку: /help",
+        "This Ozon ID already belongs to another participant. Check it or contact support: /help",
+    ),
+    "register_first": (
+        "Сначала зарегистрируйтесь: нажмите /start",
+        "Please register first: tap /start",
+    ),
+    # menu answers
+    "my_link": (
+        "Ваша ссылка для приглашений:\n{url}\n\nПоделитесь ею — за покупки приглашённых вы получаете баллы.",
+        "Your invitation link:\n{url}\n\nShare it — you earn points for your referrals' purchases.",
+    ),
+    "links_title": ("<b>Ваши ссылки</b>", "<b>Your links</b>"),
+    "links_item": (
+        "{title}\n{url}\nсоздана {created} · переходов {clicks} · регистраций {registrations} · "
+        "покупок {purchases}",
+        "{title}\n{url}\ncreated {created} · clicks {clicks} · registrations {registrations} · "
+        "purchases {purchases}",
+    ),
+    "link_personal": ("🔗 Личная ссылка", "🔗 Personal link"),
+    "link_product": ("🛍 {name}", "🛍 {name}"),
+    "ask_product_name": (
+        "{intro}\n\nШаг 1 из 2: пришлите название товара.",
+        "{intro}\n\nStep 1 of 2: send the product name.",
+    ),
+    "ask_product_ref": (
+        "Шаг 2 из 2: пришлите ссылку на товар Ozon (https://www.ozon.ru/product/…) или его SKU.",
+        "Step 2 of 2: send the Ozon product URL (https://www.ozon.ru/product/…) or its SKU.",
+    ),
+    "bad_product_name": ("Название — от 1 до 100 символов.", "The name must be 1 to 100 characters."),
+    "bad_product_ref": (
+        "Нужна ссылка вида https://www.ozon.ru/product/… или числовой SKU. Попробуйте ещё раз.",
+        "Send a link like https://www.ozon.ru/product/… or a numeric SKU. Please try again.",
+    ),
+    "product_link_created": (
+        "Ссылка на товар «{name}» готова:\n{url}",
+        "Your link for “{name}” is ready:\n{url}",
+    ),
+    "balance": (
+        "<b>Баланс: {total}</b> баллов\n"
+        "• доступно сейчас: {available}\n"
+        "• заморожено (период возврата): {frozen}\n"
+        "{reserved}"
+        "\n<b>Начислено всего</b>\n"
+        "• за собственные покупки: {own}\n"
+        "{levels}",
+        "<b>Balance: {total}</b> points\n"
+        "• available now: {available}\n"
+        "• frozen (return period): {frozen}\n"
+        "{reserved}"
+        "\n<b>Earned in total</b>\n"
+        "• for own purchases: {own}\n"
+        "{levels}",
+    ),
+    "balance_reserved": ("• в заявках на вывод: {reserved}\n", "• in withdrawal requests: {reserved}\n"),
+    "balance_withdrawn": ("• выведено за всё время: {withdrawn}\n", "• withdrawn in total: {withdrawn}\n"),
+    "balance_level": ("• за {level}-й уровень: {points}\n", "• for level {level}: {points}\n"),
+    "referrals_title": ("<b>Ваши рефералы</b>", "<b>Your referrals</b>"),
+    "referrals_level1": ("<b>1-й уровень: {count}</b>", "<b>Level 1: {count}</b>"),
+    "referrals_item": (
+        "• {who} — с {joined}; заказов {orders} на {amount} ₽; последний {last}",
+        "• {who} — since {joined}; {orders} orders, {amount} RUB; last {last}",
+    ),
+    "referrals_more": ("… и ещё {count}", "… and {count} more"),
+    "referrals_none": ("Пока никого — поделитесь своей ссылкой!", "Nobody yet — share your link!"),
+    "referrals_level": (
+        "<b>{level}-й уровень: {count}</b> · заказов {orders} на {amount} ₽ · последний {last}",
+        "<b>Level {level}: {count}</b> · {orders} orders, {amount} RUB · last {last}",
+    ),
+    "ask_order_number": (
+        "Пришлите номер заказа Ozon (например 12345678-0001 или 12345678-0001-1).",
+        "Send the Ozon order number (for example 12345678-0001 or 12345678-0001-1).",
+    ),
+    "bad_order_number": (
+        "Номер заказа — цифры и дефисы, например 12345678-0001-1. Попробуйте ещё раз.",
+        "An order number is digits and dashes, for example 12345678-0001-1. Please try again.",
+    ),
+    "order_not_found": (
+        "Заказ {number} не найден среди заказов наших товаров. Проверьте номер.",
+        "Order {number} was not found among orders of our goods. Please check the number.",
+    ),
+    "order_lookup_unavailable": (
+        "Сейчас не получается проверить заказ в Ozon. Попробуйте позже.",
+        "The order cannot be checked with Ozon right now. Please try later.",
+    ),
+    "order_claimed": (
+        "Заказ {number} от {created} на {amount} ₽ засчитан.\n{earn}",
+        "Order {number} of {created}, {amount} RUB, is counted.\n{earn}",
+    ),
+    "order_earns": (
+        "Вам начислено {points} баллов; они заморожены до {release}, затем станут доступны.",
+        "You earn {points} points; they are frozen until {release}, then become available.",
+    ),
+    "order_earns_nothing": (
+        "За собственные покупки баллы сейчас не начисляются, но заказ учтён в статистике, "
+        "и баллы получат ваши пригласившие.",
+        "Own purchases earn no points at the moment, but the order counts in the statistics "
+        "and earns points for your sponsors.",
+    ),
+    "order_duplicate": ("Этот заказ уже засчитан вам.", "This order is already counted for you."),
+    "withdraw_too_little": (
+        "Вывод возможен от {minimum} баллов. Сейчас доступно: {available}.",
+        "You can withdraw from {minimum} points. Available now: {available}.",
+    ),
+    "withdraw_ask_amount": (
+        "{instruction}\n\nДоступно: <b>{available}</b> баллов (минимум {minimum}{maximum}). "
+        "Сколько баллов вывести?",
+        "{instruction}\n\nAvailable: <b>{available}</b> points (minimum {minimum}{maximum}). "
+        "How many points?",
+    ),
+    "withdraw_maximum": (", максимум {maximum}", ", maximum {maximum}"),
+    "withdraw_bad_amount": (
+        "Укажите целое число баллов, например 500.",
+        "Send a whole number of points, for example 500.",
+    ),
+    "withdraw_below_min": (
+        "Минимальная сумма вывода — {minimum} баллов.",
+        "The minimum is {minimum} points.",
+    ),
+    "withdraw_above_max": (
+        "Максимальная сумма вывода — {maximum} баллов.",
+        "The maximum is {maximum} points.",
+    ),
+    "withdraw_above_available": (
+        "Столько нет: доступно {available} баллов.",
+        "That is more than you have: {available} points are available.",
+    ),
+    "withdraw_blocked": (
+        "Ваше участие приостановлено, вывод недоступен. Напишите в поддержку: /help",
+        "Your participation is suspended, so withdrawals are not available. Contact support: /help",
+    ),
+    "withdraw_confirm": (
+        "Вывести <b>{points}</b> баллов = <b>{fiat} ₽</b> (курс {rate} ₽ за балл)?\n"
+        "После подтверждения баллы будут зарезервированы, а оператор свяжется с вами здесь.",
+        "Withdraw <b>{points}</b> points = <b>{fiat} RUB</b> (rate {rate} RUB per point)?\n"
+        "After you confirm, the points are reserved and an operator will contact you here.",
+    ),
+    "withdraw_requested": (
+        "✅ Заявка на вывод {points} баллов ({fiat} ₽) принята, номер {id}. "
+        "Оператор напишет вам в этом чате.",
+        "✅ Your request to withdraw {points} points ({fiat} RUB) is open, number {id}. "
+        "An operator will write to you in this chat.",
+    ),
+    "withdraw_cancelled": ("Вывод отменён.", "Withdrawal cancelled."),
+    "stale_button": ("Эта кнопка уже неактуальна.", "This button is no longer active."),
+    "notifications": (
+        "<b>Дайджест</b>: баллы за период, рост сети и покупки рефералов.\nСейчас: <b>{current}</b>.\n\n"
+        "О новых рефералах, начислениях, разморозке и заявках на вывод бот сообщает сразу.",
+        "<b>Digest</b>: points of the period, network growth and referrals' purchases.\n"
+        "Now: <b>{current}</b>.\n\n"
+        "New referrals, accruals, released points and withdrawal updates are announced at once.",
+    ),
+    "digest_daily": ("ежедневно", "daily"),
+    "digest_weekly": ("еженедельно", "weekly"),
+    "digest_off": ("выключен", "off"),
+    "help": (
+        "<b>Помощь</b>\n"
+        "Напишите свой вопрос одним или несколькими сообщениями прямо сюда — "
+        "оператор ответит в этом чате.\n\n"
+        "Команды: /link — моя ссылка, /links — мои ссылки, /newlink — ссылка на товар, /balance — баланс, "
+        "/referrals — рефералы, /claim — засчитать покупку, /withdraw — вывод, /notifications — уведомления, "
+        "/cancel — отменить действие.\n\n{promo}",
+        "<b>Help</b>\n"
+        "Write your question here in one or more messages — an operator will answer in this chat.\n\n"
+        "Commands: /link — my link, /links — my links, /newlink — product link, /balance — balance, "
+        "/referrals — referrals, /claim — claim a purchase, /withdraw — withdraw, /notifications — "
+        "notifications, /cancel — cancel the current action.\n\n{promo}",
+    ),
+    "cancelled": ("Действие отменено.", "Cancelled."),
+    "relayed": ("✉️ Передано оператору. Ответ придёт сюда.", "✉️ Sent to an operator. The answer comes here."),
+    "text_only": (
+        "Пожалуйста, отправьте текстовое сообщение.",
+        "Please send a text message.",
+    ),
+    "use_menu": ("Выберите действие в меню ниже.", "Choose an action in the menu below."),
+    "apology": (
+        "Извините, что-то пошло не так. Попробуйте ещё раз чуть позже.",
+        "Sorry, something went wrong. Please try again a little later.",
+    ),
+    "operator_says": ("💬 <b>Оператор:</b>\n{text}", "💬 <b>Operator:</b>\n{text}"),
+    # notifications
+    "n_new_referral": ("🎉 У вас новый реферал: {who}.", "🎉 You have a new referral: {who}."),
+    "n_accrued_own": (
+        "💰 +{points} баллов за вашу покупку (заказ {posting}). Заморожены до {release}.",
+        "💰 +{points} points for your purchase (order {posting}). Frozen until {release}.",
+    ),
+    "n_accrued": (
+        "💰 +{points} баллов за покупку реферала {level}-го уровня (заказ {posting}). "
+        "Заморожены до {release}.",
+        "💰 +{points} points for a level {level} referral's purchase (order {posting}). "
+        "Frozen until {release}.",
+    ),
+    "n_released": (
+        "✅ {points} баллов разморожены и доступны к выводу (заказ {posting}).",
+        "✅ {points} points were released and can be withdrawn (order {posting}).",
+    ),
+    "n_reversed": (
+        "↩️ Списано {points} баллов: заказ {posting} {what}.",
+        "↩️ {points} points were taken back: order {posting} {what}.",
+    ),
+    "n_reversed_cancelled": ("отменён", "was cancelled"),
+    "n_reversed_returned": ("возвращён (полностью или частично)", "was returned (fully or partly)"),
+    "n_wd_negotiation": (
+        "💬 Заявка на вывод {points} баллов в работе: оператор согласует с вами способ выплаты.",
+        "💬 Your withdrawal of {points} points is in progress: an operator will agree the payout with you.",
+    ),
+    "n_wd_paid": (
+        "✅ Выплачено {fiat} ₽ за {points} баллов. Осталось: доступно {available}, заморожено {frozen}.",
+        "✅ Paid {fiat} RUB for {points} points. Left: {available} available, {frozen} frozen.",
+    ),
+    "n_wd_rejected": (
+        "❌ Заявка на вывод {points} баллов отклонена. Причина: {reason}. Баллы вернулись на баланс.",
+        "❌ Your withdrawal of {points} points was rejected. Reason: {reason}. The points are back.",
+    ),
+    "n_wd_cancelled": (
+        "Заявка на вывод {points} баллов отменена, баллы вернулись на баланс.",
+        "Your withdrawal of {points} points was cancelled; the points are back on your balance.",
+    ),
+    "digest": (
+        "<b>Дайджест за {period}</b>\n• начислено баллов: {accrued}\n• новых участников в сети: {grown}\n"
+        "• покупок рефералов: {orders} на {amount} ₽\nБаланс: {balance} (доступно {available}).",
+        "<b>Your {period} digest</b>\n• points earned: {accrued}\n• new members in your network: {grown}\n"
+        "• referrals' purchases: {orders}, {amount} RUB\nBalance: {balance} ({available} available).",
+    ),
+    "period_daily": ("день", "daily"),
+    "period_weekly": ("неделю", "weekly"),
+}
+
+
+def t(key: str, lang: str, **values: Any) -> Html:
+    """A phrase in ``lang`` with ``values`` escaped (``Html`` values are inserted as they are)."""
+    ru, en = PHRASES[key]
+    template = en if lang == EN else ru
+    return Html(template.format(**{name: esc(value) for name, value in values.items()}))
+
+
+def button_labels(key: str) -> tuple[str, str]:
+    return PHRASES[key]
+
+
+# Operators read Russian: what the bot writes into the operators' topics.
+TOPIC_PARTICIPANT = "👤 <b>Участник</b> {who}:\n{text}"
+TOPIC_WITHDRAWAL = (
+    "💸 <b>Заявка на вывод</b> {id}\nУчастник: {who}\nБаллы: <b>{points}</b>\nСумма: <b>{fiat} ₽</b> "
+    "(курс {rate})\nОсталось доступно: {available}, заморожено: {frozen}\nСоздана: {created}"
+)
+TOPIC_UNDELIVERED = "⚠️ Не доставлено: участник заблокировал бота."
+TOPIC_TEXT_ONLY = "⚠️ Участнику пересылаются только текстовые сообщения."
+
+
+def topic(template: str, **values: Any) -> Html:
+    return Html(template.format(**{name: esc(value) for name, value in values.items()}))
+
+
+def who(user_id: str, name: str | None, username: str | None) -> Html:
+    """How a participant is shown: name, @username and id, all escaped."""
+    parts = [esc(name)] if name else []
+    if username:
+        parts.append(esc(f"@{username}"))
+    parts.append(Html(f"id {esc(user_id)}"))
+    return Html(", ".join(parts))
+
+
+def who_short(name: str | None, username: str | None) -> Html:
+    """A referral as other participants see them: name and @username, never ids."""
+    parts = [esc(name)] if name else []
+    if username:
+        parts.append(esc(f"@{username}"))
+    return Html(" ".join(parts) or "—")

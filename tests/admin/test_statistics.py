@@ -1,0 +1,148 @@
+"""Dashboard rollups, ratings and CSV exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from referral.domain.orders import Attribution
+from referral.repository.models import RollupItem
+from referral.services import Services
+
+from functions.admin_api.handler import rollup
+from tests.admin.conftest import OPERATOR_ID, OWNER_ID, Api
+from tests.support.builders import chain, join, posting
+from tests.support.clock import FakeClock
+from tests.support.lambda_context import lambda_context
+
+
+@pytest.fixture
+def activity(owner: Api, domain: Services, clock: FakeClock) -> None:
+    """January: 61 → 62 → 63, 64 under 61; 62 buys twice, 63 once (then cancelled); a payout to 61.
+    February: 65 registers under 62 and buys."""
+    a, b, c = chain(domain, "61", "62", "63")
+    join(domain, "64", a)
+    domain.links.create_product_link(a.id, "Kettle", "123456")
+    clock.advance(days=1)
+    domain.purchases.record_purchase(posting(clock.now, "1000.00", number="P-1"), b.id, Attribution.CLAIM)
+    clock.advance(days=2)
+    domain.purchases.record_purchase(posting(clock.now, "3000.00", number="P-2"), b.id, Attribution.CLAIM)
+    domain.purchases.record_purchase(posting(clock.now, "500.00", number="P-3"), c.id, Attribution.CLAIM)
+    domain.purchases.apply_status(posting(clock.now, "500.00", number="P-3", status="cancelled"))
+    domain.ledger.correct_balance(
+        "x", a.id, available_change=500, total_change=500, reason="r", idempotency_key="s1"
+    )
+    request = domain.withdrawals.request(a.id, 200, "w1")
+    domain.withdrawals.change_status("x", request.withdrawal_id, "negotiation")
+    domain.withdrawals.change_status("x", request.withdrawal_id, "paid")
+    clock.advance(days=30)
+    e = join(domain, "65", b)
+    clock.advance(hours=1)
+    domain.purchases.record_purchase(posting(clock.now, "2000.00", number="P-4"), e.id, Attribution.CLAIM)
+    owner.login(OWNER_ID, "owner")  # a month later: the morning's sessions have expired
+    owner.login(OPERATOR_ID, "operator")
+
+
+def test_the_dashboard_reads_monthly_rollups(owner: Api, activity: None, clock: FakeClock) -> None:
+    assert rollup({}, lambda_context()) == {"months": ["2026-01", "2026-02"]}
+    assert [i.month for i in RollupItem.query("STATS", RollupItem.sk.startswith("M#"))] == [
+        "2026-01",
+        "2026-02",
+    ]
+
+    reply = owner.get("/admin/statistics/dashboard", as_="operator")
+
+    assert reply.status == 200
+    board = reply.json
+    assert len(board["months"]) == 12 and board["months"][-2:] == ["2026-01", "2026-02"]
+    series = {name: points[-2:] for name, points in board["series"].items()}
+    assert series["participants_new"] == [4, 1]
+    assert series["participants_total"] == [4, 5]
+    assert series["sales_orders"] == [2, 1]
+    assert series["sales_sum"] == [4000, 2000]
+    assert series["return_share"] == [pytest.approx(1 / 3, abs=1e-3), 0]
+    assert series["repeat_purchase_share"] == [0.5, 0]
+    assert series["average_order"] == [2000, 2000]
+    assert series["referrals_first_purchase"] == [2, 1]
+    assert series["referrals_with_purchase_total"] == [2, 3]
+    assert series["referrals_with_purchase_share"] == [
+        pytest.approx(2 / 3, abs=1e-3),
+        pytest.approx(3 / 4, abs=1e-3),
+    ]
+    assert series["active_referrals"] == [2, 1]
+    assert series["links_total"] == [5, 6]
+    assert series["withdrawals_paid"] == [1, 0] and series["points_withdrawn"] == [200, 0]
+    assert series["avg_days_to_first_purchase"][0] == pytest.approx(2.0, abs=0.1)
+    assert board["series"]["participants_total"][:10] == [0] * 10
+    again = owner.post("/admin/statistics/rollup")
+    assert again.status == 200 and again.json["months"][-1] == "2026-02"
+
+
+def test_ratings_come_from_sorted_indexes(owner: Api, activity: None) -> None:
+    referrals = owner.get("/admin/statistics/ratings/referrals").json["items"]
+    assert [(r["participant_id"], r["value"]) for r in referrals[:2]] == [("61", "2"), ("62", "2")] or [
+        (r["participant_id"], r["value"]) for r in referrals[:2]
+    ] == [("62", "2"), ("61", "2")]
+    network_sum = owner.get("/admin/statistics/ratings/network_sum").json["items"]
+    assert (network_sum[0]["participant_id"], network_sum[0]["value"]) == ("61", "6000.00")
+    assert network_sum[0]["rank"] == 1
+    orders = owner.get("/admin/statistics/ratings/network_orders", query={"limit": 1}).json["items"]
+    assert [(r["participant_id"], r["value"]) for r in orders] == [("61", "3")]
+    withdrawn = owner.get("/admin/statistics/ratings/withdrawn").json["items"]
+    assert (withdrawn[0]["participant_id"], withdrawn[0]["value"]) == ("61", "200")
+    assert owner.get("/admin/statistics/ratings/height").status == 422
+
+
+def rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_the_referral_tree_export_comes_in_parts(owner: Api, activity: None) -> None:
+    first = owner.get("/admin/exports/referral-tree.csv", query={"limit": 3})
+    assert first.status == 200 and first.headers["Content-Type"].startswith("text/csv")
+    second = owner.get("/admin/exports/referral-tree.csv", query={"cursor": first.headers["X-Next-Cursor"]})
+    assert "X-Next-Cursor" not in second.headers
+    tree = rows(first.text) + rows(second.text)
+    assert [r["participant_id"] for r in tree] == ["61", "62", "63", "64", "65"]
+    assert tree[1]["sponsor_id"] == "61" and tree[1]["sponsor_name"] == "Name61"
+
+
+def test_the_purchases_and_referral_stats_exports(owner: Api, activity: None) -> None:
+    purchases = owner.get("/admin/exports/purchases.csv", query={"from": "2026-01-01", "to": "2026-02-28"})
+    assert purchases.status == 200
+    assert [(r["posting_number"], r["participant_id"], r["marketplace"]) for r in rows(purchases.text)] == [
+        ("P-1", "62", "ozon"),
+        ("P-2", "62", "ozon"),
+        ("P-3", "63", "ozon"),
+        ("P-4", "65", "ozon"),
+    ]
+    january = owner.get("/admin/exports/purchases.csv", query={"from": "2026-01-01", "to": "2026-01-31"})
+    assert len(rows(january.text)) == 3
+    stats = owner.get("/admin/exports/referral-stats.csv", query={"from": "2026-01-01", "to": "2026-02-28"})
+    by_id = {r["participant_id"]: r for r in rows(stats.text)}
+    assert (
+        by_id["61"]["referrals_brought"],
+        by_id["61"]["referrals_bought"],
+        by_id["61"]["referrals_purchases_sum"],
+    ) == ("2", "1", "4000.00")
+    assert (by_id["62"]["referrals_brought"], by_id["62"]["referrals_bought"]) == ("2", "1")
+    assert (
+        owner.get(
+            "/admin/exports/referral-stats.csv", query={"from": "2026-02-01", "to": "2026-01-01"}
+        ).status
+        == 422
+    )
+    assert (
+        owner.get("/admin/exports/purchases.csv", query={"from": "2024-01-01", "to": "2026-01-01"}).status
+        == 422
+    )
+    assert owner.get("/admin/exports/purchases.csv", query={"from": "2026-01-01"}).status == 422
+
+
+def test_csv_cells_never_become_formulas(owner: Api, domain: Services) -> None:
+    from referral.domain.participants import TelegramProfile
+
+    domain.participants.register(TelegramProfile("71", first_name="=HYPERLINK(1)"), "55555")
+    text = owner.get("/admin/exports/referral-tree.csv").text
+    assert rows(text)[0]["name"] == "'=HYPERLINK(1)"

@@ -1,0 +1,158 @@
+"""Withdrawals: list, detail with history and comments, status changes with exactly one notice each."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from referral.services import Services
+
+from tests.admin.conftest import OPERATOR_ID, Api, audits, ledger, outbox, snapshot
+from tests.support.builders import join
+from tests.support.clock import FakeClock
+
+
+@pytest.fixture
+def requests(owner: Api, domain: Services, clock: FakeClock) -> list[str]:
+    """Participant 31 with 1000 available points and two requests (300, then 200 points)."""
+    participant = join(domain, "31")
+    join(domain, "32")
+    domain.ledger.correct_balance(
+        "setup",
+        participant.id,
+        available_change=1000,
+        total_change=1000,
+        reason="seed",
+        idempotency_key="seed-1",
+    )
+    first = domain.withdrawals.request(participant.id, 300, "req-1")
+    clock.advance(minutes=1)
+    second = domain.withdrawals.request(participant.id, 200, "req-2")
+    return [first.withdrawal_id, second.withdrawal_id]
+
+
+def test_the_list_is_newest_first_and_filterable(owner: Api, requests: list[str]) -> None:
+    reply = owner.get("/admin/withdrawals", as_="operator")
+    assert reply.status == 200
+    assert [w["id"] for w in reply.json["items"]] == requests[::-1]
+    row = reply.json["items"][0]
+    assert (row["participant_id"], row["points"], row["fiat_amount"], row["status"]) == (
+        "31",
+        200,
+        "200.00",
+        "new",
+    )
+    assert [
+        w["id"] for w in owner.get("/admin/withdrawals", query={"order": "asc"}).json["items"]
+    ] == requests
+    assert [
+        w["points"] for w in owner.get("/admin/withdrawals", query={"points_min": 250}).json["items"]
+    ] == [300]
+    assert owner.get("/admin/withdrawals", query={"status": "paid"}).json["items"] == []
+    assert len(owner.get("/admin/withdrawals", query={"participant_id": "31"}).json["items"]) == 2
+    assert owner.get("/admin/withdrawals", query={"participant_id": "32"}).json["items"] == []
+    assert owner.get("/admin/withdrawals", query={"from": "2026-02-01"}).json["items"] == []
+    page = owner.get("/admin/withdrawals", query={"limit": 1}).json
+    rest = owner.get("/admin/withdrawals", query={"limit": 1, "cursor": page["next_cursor"]}).json
+    assert [page["items"][0]["id"], rest["items"][0]["id"]] == requests[::-1]
+    assert owner.get("/admin/withdrawals", query={"status": "done"}).status == 422
+
+
+def test_a_status_change_is_audited_moves_points_and_puts_exactly_one_notice_in_the_outbox(
+    owner: Api, requests: list[str]
+) -> None:
+    wid = requests[0]
+    before = len(outbox())
+
+    negotiating = owner.post(f"/admin/withdrawals/{wid}/status", {"status": "negotiation"}, as_="operator")
+    assert (negotiating.status, negotiating.json["status"]) == (200, "negotiation")
+    paid = owner.post(f"/admin/withdrawals/{wid}/status", {"status": "paid"}, as_="operator")
+
+    assert (paid.status, paid.json["status"]) == (200, "paid")
+    notices = [n for n in outbox() if json.loads(n.payload).get("withdrawal_id") == wid]
+    assert len(outbox()) == before + 2
+    assert sorted(json.loads(n.payload)["status"] for n in notices) == ["negotiation", "paid"]
+    assert all(
+        n.participant_id == "31" and n.kind == "withdrawal_status" and n.status == "pending" for n in notices
+    )
+    paid_notice = next(json.loads(n.payload) for n in notices if json.loads(n.payload)["status"] == "paid")
+    assert (paid_notice["points"], paid_notice["fiat_amount"], paid_notice["available_after"]) == (
+        300,
+        "300.00",
+        500,
+    )
+    [entry] = [e for e in ledger() if e.withdrawal_id == wid and e.kind == "withdrawal_paid"]
+    assert (entry.d_reserved, entry.d_withdrawn, entry.actor_id) == (-300, 300, OPERATOR_ID)
+    records = [a for a in audits() if a.object_id == wid]
+    assert sorted((a.action, tuple((c.old, c.new) for c in a.changes)) for a in records) == [
+        ("withdrawal.negotiation", (("new", "negotiation"),)),
+        ("withdrawal.paid", (("negotiation", "paid"),)),
+    ]
+    history = paid.json["history"]
+    assert [(h["event"], h["to_status"]) for h in history] == [
+        ("created", "new"),
+        ("status", "negotiation"),
+        ("status", "paid"),
+    ]
+    card = owner.get("/admin/participants/31").json
+    assert (card["withdrawn"], card["reserved"], card["last_withdrawal"]["points"]) == (300, 200, 300)
+
+
+def test_a_rejection_needs_a_reason_and_a_wrong_transition_is_refused_without_writes(
+    owner: Api, requests: list[str]
+) -> None:
+    wid = requests[1]
+    before = snapshot()
+
+    no_reason = owner.post(f"/admin/withdrawals/{wid}/status", {"status": "rejected"})
+    wrong = owner.post(f"/admin/withdrawals/{wid}/status", {"status": "paid"})
+    unknown = owner.post(f"/admin/withdrawals/{wid}/status", {"status": "lost"})
+    missing = owner.post("/admin/withdrawals/abc123/status", {"status": "cancelled"})
+
+    assert (no_reason.status, no_reason.error["code"]) == (422, "invalid_input")
+    assert "reason" in no_reason.error["message"]
+    assert (wrong.status, wrong.error["code"]) == (409, "invalid_transition")
+    assert unknown.status == 422
+    assert missing.status == 404
+    assert snapshot() == before
+
+    rejected = owner.post(f"/admin/withdrawals/{wid}/status", {"status": "rejected", "reason": "wrong card"})
+    assert (rejected.status, rejected.json["reason"]) == (200, "wrong card")
+    [notice] = [json.loads(n.payload) for n in outbox() if json.loads(n.payload).get("withdrawal_id") == wid]
+    assert (notice["status"], notice["reason"]) == ("rejected", "wrong card")
+
+
+def test_comments_are_kept_in_the_history_and_audited(owner: Api, requests: list[str]) -> None:
+    wid = requests[0]
+    reply = owner.post(f"/admin/withdrawals/{wid}/comments", {"text": "called, waiting for card number"})
+
+    assert reply.status == 200
+    assert [h["text"] for h in reply.json["history"] if h["event"] == "comment"] == [
+        "called, waiting for card number"
+    ]
+    assert [a.action for a in audits() if a.object_id == wid] == ["withdrawal.comment"]
+    before = snapshot()
+    assert owner.post(f"/admin/withdrawals/{wid}/comments", {"text": "   "}).status == 422
+    assert owner.post("/admin/withdrawals/ffff/comments", {"text": "x"}).status == 404
+    assert snapshot() == before
+    detail = owner.get(f"/admin/withdrawals/{wid}")
+    assert (detail.status, detail.json["participant_name"]) == (200, "Name31")
+
+
+def test_the_status_notice_reaches_the_bot_api(
+    owner: Api, requests: list[str], clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from devtools.fake_telegram import FakeTelegram
+    from functions.notify_outbox.handler import sweep
+
+    with FakeTelegram() as telegram:
+        monkeypatch.setenv("TELEGRAM_API_URL", telegram.url)
+        reply = owner.post(f"/admin/withdrawals/{requests[0]}/status", {"status": "negotiation"})
+        assert reply.status == 200
+
+        report = sweep(clock=clock)
+
+        assert report.sent == 1
+        [call] = telegram.calls_to("sendMessage")
+        assert str(call.chat_id) == "31"
+        assert [n.status for n in outbox()] == ["sent"]

@@ -1,0 +1,189 @@
+"""Withdrawal with confirmation (R10), the operators' topics, and operators' replies relayed back."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from referral.domain.withdrawals import WithdrawalStatus
+from referral.repository import bot_state
+from referral.services import Services
+
+from tests.bot.conftest import OPERATORS, Bot, FakeLookup, TgUser
+from tests.support.builders import posting
+
+
+def earn_available(bot: Bot, services: Services, lookup: FakeLookup, user: TgUser, amount: str) -> None:
+    """The user claims an order that is then delivered and released: its points become available."""
+    bot.clock.advance(hours=1)
+    order = posting(bot.clock.now - timedelta(minutes=5), amount, number=f"7{user.id}-0001-1")
+    lookup.postings[order.posting_number] = order
+    bot.say(user, "/claim")
+    bot.say(user, order.posting_number)
+    services.purchases.apply_status(order.with_status("delivered"))
+    bot.clock.advance(days=31)
+    assert services.release.release_matured().released >= 1
+    bot.telegram.reset()
+
+
+def own_rate(services: Services) -> None:
+    services.settings.update("admin", {"own_rate": "100"})
+
+
+def test_withdrawal_is_confirmed_reserved_and_announced_to_operators(
+    bot: Bot, services: Services, lookup: FakeLookup
+) -> None:
+    own_rate(services)
+    anna = TgUser(101, "Anna <A>", "anna")
+    bot.register(anna, "111111111")
+    earn_available(bot, services, lookup, anna, "3000.00")  # 300 points
+
+    ask = bot.say(anna, "💸 Вывести баллы")
+    too_small = bot.say(anna, "50")
+    too_much = bot.say(anna, "301")
+    not_a_number = bot.say(anna, "сто")
+    confirm = bot.say(anna, "250")
+
+    assert ask["text"].startswith("Укажите, сколько баллов вы хотите вывести.")
+    assert "Доступно: <b>300</b> баллов (минимум 100). Сколько баллов вывести?" in ask["text"]
+    assert ask["reply_markup"] == {"keyboard": [[{"text": "✖️ Отмена"}]], "resize_keyboard": True}
+    assert too_small["text"] == "Минимальная сумма вывода — 100 баллов."
+    assert too_much["text"] == "Столько нет: доступно 300 баллов."
+    assert not_a_number["text"] == "Укажите целое число баллов, например 500."
+    assert confirm["text"].startswith("Вывести <b>250</b> баллов = <b>250.00 ₽</b> (курс 1 ₽ за балл)?")
+    buttons = confirm["reply_markup"]["inline_keyboard"][0]
+    assert [b["text"] for b in buttons] == ["✅ Подтвердить", "✖️ Отмена"]
+    participant = services.store.get_participant("101")
+    assert (
+        participant is not None and participant.balances.reserved == 0
+    )  # nothing reserved before confirming
+
+    answer = bot.press(anna, buttons[0]["callback_data"], message_id=77)
+
+    assert answer == {"method": "answerCallbackQuery", "callback_query_id": answer["callback_query_id"]}
+    [edited] = bot.telegram.calls_to("editMessageText")
+    assert (edited.chat_id, edited.params["message_id"]) == (101, 77)
+    assert edited.text.startswith("✅ Заявка на вывод 250 баллов (250.00 ₽) принята, номер ")
+    [topic] = bot.telegram.calls_to("createForumTopic")
+    assert topic.params == {"chat_id": OPERATORS, "name": "Anna <A> · 101"}
+    [announcement] = bot.telegram.calls_to("sendMessage", chat_id=OPERATORS)
+    thread = bot_state.topic_of("101")
+    assert announcement.params["message_thread_id"] == thread
+    assert announcement.text.startswith("💸 <b>Заявка на вывод</b> ")
+    assert (
+        "Участник: Anna &lt;A&gt;, @anna, id 101\nБаллы: <b>250</b>\nСумма: <b>250.00 ₽</b>"
+        in announcement.text
+    )
+    assert "Осталось доступно: 50, заморожено: 0" in announcement.text
+
+    [withdrawal] = services.store.withdrawals_of("101")
+    assert (withdrawal.points, withdrawal.status) == (250, WithdrawalStatus.NEW)
+    participant = services.store.get_participant("101")
+    assert participant is not None
+    assert (participant.balances.available, participant.balances.reserved) == (50, 250)
+
+    again = bot.press(anna, buttons[0]["callback_data"], message_id=77)
+    assert again["text"] == "Эта кнопка уже неактуальна."
+    assert len(services.store.withdrawals_of("101")) == 1
+    assert services.reconciliation.run().clean
+
+
+def test_withdrawal_is_not_offered_below_the_minimum(bot: Bot) -> None:
+    anna = TgUser(101, "Anna")
+    bot.register(anna, "111111111")
+
+    answer = bot.say(anna, "/withdraw")
+
+    assert answer["text"] == "Вывод возможен от 100 баллов. Сейчас доступно: 0."
+
+
+def test_a_withdrawal_can_be_cancelled_before_confirming(
+    bot: Bot, services: Services, lookup: FakeLookup
+) -> None:
+    own_rate(services)
+    anna = TgUser(101, "Anna")
+    bot.register(anna, "111111111")
+    earn_available(bot, services, lookup, anna, "2000.00")
+    bot.say(anna, "💸 Вывести баллы")
+    confirm = bot.say(anna, "150")
+
+    cancel = confirm["reply_markup"]["inline_keyboard"][0][1]["callback_data"]
+    bot.press(anna, cancel, message_id=80)
+
+    [edited] = bot.telegram.calls_to("editMessageText")
+    assert edited.text == "Вывод отменён."
+    assert services.store.withdrawals_of("101") == []
+
+
+def test_participant_messages_go_to_their_topic_and_operator_replies_come_back(bot: Bot) -> None:
+    anna = TgUser(101, "Anna", "anna")
+    bot.register(anna, "111111111")
+
+    ack = bot.say(anna, "Где мои баллы? <script>")
+    bot.say(anna, "И ещё вопрос")
+
+    [topic] = bot.telegram.calls_to("createForumTopic")  # created once, then remembered
+    assert topic.params["name"] == "Anna · 101"
+    relayed = bot.telegram.calls_to("sendMessage", chat_id=OPERATORS)
+    thread = bot_state.topic_of("101")
+    assert thread is not None
+    assert [c.params["message_thread_id"] for c in relayed] == [thread, thread]
+    assert relayed[0].text == "👤 <b>Участник</b> Anna, @anna, id 101:\nГде мои баллы? &lt;script&gt;"
+    assert ack["text"] == "✉️ Передано оператору. Ответ придёт сюда."
+    bot.telegram.reset()
+
+    bot.operator_says(thread, "Здравствуйте! Баллы <b>заморожены</b> 30 дней.")
+
+    [reply] = bot.telegram.calls_to("sendMessage")
+    assert reply.chat_id == 101
+    assert reply.text == "💬 <b>Оператор:</b>\nЗдравствуйте! Баллы &lt;b&gt;заморожены&lt;/b&gt; 30 дней."
+
+
+def test_an_operator_reply_to_a_participant_who_blocked_the_bot_is_reported(
+    bot: Bot, services: Services
+) -> None:
+    anna = TgUser(101, "Anna")
+    bot.register(anna, "111111111")
+    bot.say(anna, "Вопрос")
+    thread = bot_state.topic_of("101")
+    assert thread is not None
+    bot.telegram.block(101)
+
+    note = bot.operator_says(thread, "Ответ")
+
+    assert note["chat_id"] == OPERATORS and note["message_thread_id"] == thread
+    assert note["text"] == "⚠️ Не доставлено: участник заблокировал бота."
+    assert bot_state.load_user("101").unreachable
+
+
+def test_only_the_operators_topics_are_relayed(bot: Bot) -> None:
+    anna = TgUser(101, "Anna")
+    bot.register(anna, "111111111")
+    bot.say(anna, "Вопрос")
+    thread = bot_state.topic_of("101")
+    assert thread is not None
+    bot.telegram.reset()
+
+    other_group = bot.operator_says(thread, "Привет", chat_id=-1009999999999)
+    unknown_topic = bot.operator_says(thread + 1000, "Привет")
+    sticker = bot.operator_says(thread, None)
+
+    assert other_group == {} and unknown_topic == {}
+    assert bot.telegram.calls == []
+    assert sticker["text"] == "⚠️ Участнику пересылаются только текстовые сообщения."
+
+
+def test_a_deleted_topic_is_recreated(bot: Bot) -> None:
+    anna = TgUser(101, "Anna")
+    bot.register(anna, "111111111")
+    bot.say(anna, "Вопрос")
+    first = bot_state.topic_of("101")
+    bot.telegram.fail(
+        "sendMessage", chat_id=OPERATORS, status=400, description="Bad Request: message thread not found"
+    )
+
+    bot.say(anna, "Ещё вопрос")
+
+    second = bot_state.topic_of("101")
+    assert second is not None and second != first
+    assert bot.telegram.calls_to("sendMessage", chat_id=OPERATORS)[-1].params["message_thread_id"] == second
+    assert bot_state.participant_of_thread(str(OPERATORS), second) == "101"
