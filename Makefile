@@ -3,10 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-PYTEST_ARGS ?=
+PYTEST_ARGS ?= -n auto
 
 .DEFAULT_GOAL := help
-.PHONY: help install run chat check test lint format typecheck bench layer synth deploy clean
+.PHONY: help install run chat check test lint format typecheck bench bench-sync bench-admin layer synth deploy clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -41,8 +41,15 @@ format: $(STAMP)  ## Apply ruff fixes and formatting
 typecheck: $(STAMP)  ## mypy (strict)
 	$(BIN)/mypy
 
-bench: $(STAMP)  ## DynamoDB requests per domain operation
+bench: $(STAMP)  ## DynamoDB requests per domain operation; the bot's import time, calls and memory
 	$(BIN)/python -m bench.dynamodb_requests
+	$(BIN)/python -m bench.bot_webhook
+
+bench-sync: $(STAMP)  ## Ozon sync throughput and requests per posting against a direct-write baseline
+	$(BIN)/python -m bench.ozon_sync --postings 1000 --participants 100
+
+bench-admin: $(STAMP)  ## Admin list and dashboard reads at scale (PARTICIPANTS=100000; slow to seed on moto)
+	$(BIN)/python -m bench.admin_api $(or $(PARTICIPANTS),100000)
 
 LAYER_DIR := build/dependencies
 layer: $(STAMP)  ## Build the Lambda dependency layer (arm64, Python 3.13) into build/dependencies

@@ -360,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
                 [
                     "Ozon referral program is running locally.",
                     f"  HTTP API (gateway):   {runtime.gateway}  (POST /telegram/webhook, /admin/...)",
-                    f"  Admin API docs:       {runtime.gateway}/admin/docs",
+                    f"  Admin API contract:   {runtime.gateway}/admin/openapi.json",
                     f"  DynamoDB (moto):      {runtime.dynamodb}  table {os.environ['TABLE_NAME']}",
                     f"  Telegram Bot API:     {runtime.telegram_api}"
                     + ("  (local fake)" if runtime.fake_telegram else "  (real, long polling)"),
