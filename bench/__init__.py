@@ -1,1 +1,1 @@
-"""Benchmarks of the shared package: DynamoDB requests per domain operation, import time, memory."""
+"""Benchmarks of the referral program, each runnable as ``python -m bench.<name>``."""

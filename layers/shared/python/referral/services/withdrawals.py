@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from dataclasses import replace
 from collections.abc import Callable
 from datetime import datetime
 
@@ -135,7 +136,7 @@ class WithdrawalService:
                 f"The request is now '{current.status}'; reload it and try again.",
                 details={"status": current.status.value},
             ) from None
-        return self.get(withdrawal_id)
+        return replace(withdrawal, status=target, updated_at=now, reason=reason or withdrawal.reason)
 
     def comment(self, actor_id: str, withdrawal_id: str, text: str) -> None:
         text = (text or "").strip()
