@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from referral.clock import utcnow
