@@ -3,10 +3,13 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-PYTEST_ARGS ?= -n auto
+PYTEST_ARGS ?= -n auto --dist loadgroup
+BROWSER ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+E2E_NODE := tests/e2e/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install run chat check test lint format typecheck bench bench-sync bench-admin layer synth deploy clean
+.PHONY: help install e2e-deps run chat check test lint format typecheck bench bench-sync bench-admin layer synth deploy clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -19,6 +22,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)  ## Create .venv and install the package with development tools
 
+$(BROWSER):
+	$(SUDO) apt-get update -qq
+	$(SUDO) DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+$(E2E_NODE): tests/e2e/package.json tests/e2e/package-lock.json
+	npm ci --prefix tests/e2e --no-audit --no-fund --loglevel=error
+
+e2e-deps: $(STAMP) $(BROWSER) $(E2E_NODE)  ## Debian's Chromium (apt) and axe-core (npm) for the browser tests
+
 run: $(STAMP)  ## Run the whole system locally (moto, gateway, fake Telegram and Ozon, timers); Ctrl-C stops
 	$(BIN)/python -m devtools.local_run
 
@@ -27,7 +39,7 @@ chat: $(STAMP)  ## Talk to the locally running bot as a Telegram user (USER_ID=5
 
 check: lint typecheck test  ## Everything CI runs: lint, types, tests
 
-test: $(STAMP)  ## Run the test suite
+test: e2e-deps  ## Run the test suite
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff lint and format check
@@ -65,4 +77,4 @@ deploy: layer  ## Deploy to the current AWS account and region (see README)
 	npx --yes aws-cdk@2 deploy
 
 clean:  ## Remove the virtual environment and caches
-	rm -rf $(VENV) build cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/e2e/node_modules

@@ -2,6 +2,7 @@
 
 * DynamoDB: an embedded moto server with the table created from the one table definition.
 * A local gateway routing ``POST /telegram/webhook`` and ``/admin/...`` to the real Lambda handlers.
+* The operators' web app at ``/admin/app``, with a login by admin id (``ADMIN_DEV_LOGIN``, local only).
 * The scheduled functions on timers (sync, release, outbox sweep, digests).
 * Telegram: a local fake Bot API, unless ``TELEGRAM_BOT_TOKEN`` is set — then the same bot handler runs
   by long polling against Telegram (use a separate test bot: polling and a webhook exclude each other).
@@ -83,6 +84,8 @@ def _configure_environment(moto_url: str) -> None:
         "POWERTOOLS_METRICS_DISABLED": "true",
         "ADMIN_SESSION_SECRET": secrets.token_urlsafe(32),
         "BOOTSTRAP_ADMIN_IDS": LOCAL_ADMIN_ID,
+        # Telegram cannot sign a Login Widget for localhost: the web app offers a login by id instead.
+        "ADMIN_DEV_LOGIN": "1",
         "SETTINGS_CACHE_SECONDS": "5",
     }
     for name, value in defaults.items():
@@ -360,6 +363,7 @@ def main(argv: list[str] | None = None) -> int:
                 [
                     "Ozon referral program is running locally.",
                     f"  HTTP API (gateway):   {runtime.gateway}  (POST /telegram/webhook, /admin/...)",
+                    f"  Admin web app:        {runtime.gateway}/admin/app  (local login by admin id)",
                     f"  Admin API contract:   {runtime.gateway}/admin/openapi.json",
                     f"  DynamoDB (moto):      {runtime.dynamodb}  table {os.environ['TABLE_NAME']}",
                     f"  Telegram Bot API:     {runtime.telegram_api}"

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from referral.admin.app import app
+from referral.admin import webapp
+from referral.admin.app import PREFIX, app
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
+app.include_router(webapp.router(Path(__file__).with_name("web")), prefix=PREFIX)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)

@@ -202,3 +202,42 @@ def test_repository_root_is_where_the_stack_looks(template: Template) -> None:
         source = (REPO_ROOT / "functions" / spec.code_folder / f"{module}.py").read_text()
         assert f"def {function}(event" in source
     assert Path(REPO_ROOT / "cdk.json").is_file()
+
+
+def test_the_deployed_admin_api_refuses_the_development_login(
+    template: Template, table_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin function with exactly the environment the stack gives it, secrets in Secrets Manager."""
+    import boto3
+    from referral.admin import context
+
+    from functions.admin_api.handler import handler
+    from tests.admin.conftest import http_event
+    from tests.support.lambda_context import lambda_context
+
+    [variables] = [
+        f["Properties"]["Environment"]["Variables"]
+        for f in resources(template, "AWS::Lambda::Function").values()
+        if f["Properties"]["Environment"]["Variables"].get("POWERTOOLS_SERVICE_NAME") == "admin_api"
+    ]
+    assert not any("DEV_LOGIN" in name for name in variables)
+    secrets = boto3.client("secretsmanager", region_name="eu-central-1")
+    for name, value in variables.items():
+        if name == "TABLE_NAME":
+            value = table_name  # a reference to the table in the template
+        elif name.endswith("_SECRET_ID"):
+            secrets.create_secret(Name=value, SecretString="x" * 48)
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("ADMIN_DEV_LOGIN", raising=False)
+    for local_only in ("TELEGRAM_BOT_TOKEN", "ADMIN_SESSION_SECRET"):
+        monkeypatch.delenv(local_only, raising=False)
+    context.reset()
+    try:
+        config = handler(http_event("GET", "/admin/auth/config"), lambda_context())
+        login = handler(http_event("POST", "/admin/auth/dev", body={"telegram_id": "42"}), lambda_context())
+    finally:
+        context.reset()
+
+    assert json.loads(config["body"]) == {"bot_username": "referral_bot", "dev_login": False}
+    assert login["statusCode"] == 403
+    assert json.loads(login["body"])["error"]["code"] == "dev_login_disabled"

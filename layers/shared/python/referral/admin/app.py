@@ -18,7 +18,7 @@ from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
 
-from referral.admin import auth, context, journal, participants, settings, statistics, withdrawals
+from referral.admin import auth, context, journal, participants, settings, statistics, webapp, withdrawals
 from referral.admin.pagination import BadRequest
 from referral.admin.schemas import ErrorBody
 from referral.config import ConfigurationError
@@ -28,7 +28,13 @@ from referral.services.admins import Unauthorized
 logger = Logger(child=True)
 
 PREFIX = "/admin"
-PUBLIC = {("POST", f"{PREFIX}/auth/telegram"), ("GET", f"{PREFIX}/openapi.json")}
+PUBLIC = {
+    ("POST", f"{PREFIX}/auth/telegram"),
+    ("POST", f"{PREFIX}/auth/dev"),
+    ("GET", f"{PREFIX}/auth/config"),
+    ("GET", f"{PREFIX}/openapi.json"),
+}
+"""Routes open without a session; the web app's files (``webapp``) are public too."""
 TITLE = "Referral program admin API"
 VERSION = "1.0.0"
 
@@ -54,7 +60,7 @@ def error(status: int, code: str, message: str, details: dict[str, Any] | None =
 def authenticate(resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
     """Bearer session token → the active admin, re-read on every request (revocation is immediate)."""
     event = resolver.current_event
-    if (event.http_method, event.path) in PUBLIC:
+    if (event.http_method, event.path) in PUBLIC or webapp.is_app_path(event.path, PREFIX):
         return next_middleware(resolver)
     header = event.headers.get("authorization") or ""
     scheme, _, token = header.partition(" ")

@@ -27,6 +27,19 @@ class TelegramLogin(BaseModel):
     hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
+class DevLogin(BaseModel):
+    """Local runs only: the admin to log in as."""
+
+    telegram_id: Annotated[str, Field(pattern=r"^[0-9]{1,15}$")]
+
+
+class LoginOptions(BaseModel):
+    bot_username: str | None
+    """The Login Widget's bot; null when not configured."""
+    dev_login: bool
+    """True only on a local run with ``ADMIN_DEV_LOGIN`` on."""
+
+
 class AdminOut(BaseModel):
     telegram_id: str
     role: str
@@ -48,6 +61,17 @@ def admin_out(admin: Admin) -> AdminOut:
 @router.post("/auth/telegram", summary="Log in with Telegram Login Widget data", tags=["auth"])
 def login(data: TelegramLogin) -> Session:
     token, expires, admin = context.current().admins.login(data.model_dump(exclude_none=True))
+    return Session(token=token, expires_at=expires, admin=admin_out(admin))
+
+
+@router.get("/auth/config", summary="How to log in here: the widget's bot and the local login", tags=["auth"])
+def login_options() -> LoginOptions:
+    return LoginOptions(bot_username=context.bot_username(), dev_login=context.current().auth.dev_login)
+
+
+@router.post("/auth/dev", summary="Local development login by Telegram id (off when deployed)", tags=["auth"])
+def dev_login(data: DevLogin) -> Session:
+    token, expires, admin = context.current().admins.dev_login(data.telegram_id)
     return Session(token=token, expires_at=expires, admin=admin_out(admin))
 
 

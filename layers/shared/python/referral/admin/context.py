@@ -32,7 +32,22 @@ def _int(name: str, default: int, low: int, high: int) -> int:
     return value
 
 
+def dev_login_enabled() -> bool:
+    """``ADMIN_DEV_LOGIN=1``, only for local runs: never with secrets from Secrets Manager (a deployment)."""
+    if (optional("ADMIN_DEV_LOGIN") or "").lower() not in ("1", "true", "yes"):
+        return False
+    if any(name.endswith("_SECRET_ID") and value.strip() for name, value in os.environ.items()):
+        raise ConfigurationError("ADMIN_DEV_LOGIN is for local runs; it cannot be on with deployed secrets")
+    return True
+
+
+def bot_username() -> str | None:
+    """The bot the Login Widget signs in with (``TELEGRAM_BOT_USERNAME``)."""
+    return (optional("TELEGRAM_BOT_USERNAME") or "").lstrip("@") or None
+
+
 def load_auth_settings() -> AuthSettings:
+    dev_login = dev_login_enabled()
     ids = frozenset(
         part.strip() for part in (optional("BOOTSTRAP_ADMIN_IDS") or "").split(",") if part.strip()
     )
@@ -42,6 +57,7 @@ def load_auth_settings() -> AuthSettings:
     if len(session_secret) < 32:
         raise ConfigurationError("ADMIN_SESSION_SECRET must be at least 32 characters")
     return AuthSettings(
+        dev_login=dev_login,
         bot_token=secret("TELEGRAM_BOT_TOKEN"),
         session_secret=session_secret,
         bootstrap_ids=ids,
