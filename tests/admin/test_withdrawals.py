@@ -156,3 +156,19 @@ def test_the_status_notice_reaches_the_bot_api(
         [call] = telegram.calls_to("sendMessage")
         assert str(call.chat_id) == "31"
         assert [n.status for n in outbox()] == ["sent"]
+
+
+def test_the_queue_counts_follow_every_status_change(owner: Api, requests: list[str]) -> None:
+    def counts() -> dict[str, int]:
+        reply = owner.get("/admin/withdrawals/counts", as_="operator")
+        assert reply.status == 200
+        return dict(reply.json)
+
+    assert counts() == {"new": 2, "negotiation": 0}
+    first, second = requests
+    assert owner.post(f"/admin/withdrawals/{first}/status", {"status": "negotiation"}).status == 200
+    assert counts() == {"new": 1, "negotiation": 1}
+    assert owner.post(f"/admin/withdrawals/{first}/status", {"status": "paid"}).status == 200
+    assert owner.post(f"/admin/withdrawals/{second}/status", {"status": "cancelled"}).status == 200
+    assert counts() == {"new": 0, "negotiation": 0}
+    assert owner.get("/admin/withdrawals/counts", as_=None).status == 401

@@ -90,6 +90,18 @@ def list_withdrawals(
     return WithdrawalPage(items=[withdrawal_row(i) for i in found], next_cursor=seal(position, scope))
 
 
+class QueueCounts(BaseModel):
+    """Open requests per status, for the badge every screen of the web app shows."""
+
+    new: int
+    negotiation: int
+
+
+@router.get("/withdrawals/counts", summary="How many requests are new / in negotiation", tags=["withdrawals"])
+def queue_counts() -> QueueCounts:
+    return QueueCounts(**q.open_withdrawal_counts())
+
+
 class WithdrawalEventOut(BaseModel):
     at: Timestamp
     event: str

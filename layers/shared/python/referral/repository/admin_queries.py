@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pynamodb.expressions.condition import Condition
 
 from referral.clock import month_of
+from referral.domain.withdrawals import WithdrawalStatus
 from referral.repository import keys
 from referral.repository.models import (
     AdminItem,
@@ -517,3 +518,19 @@ def oldest_month(now: datetime) -> str:
         months.append(first)
     months += [a.created_at[:7] for a in admins() if a.created_at]
     return min(months)
+
+
+def open_withdrawal_counts() -> dict[str, int]:
+    """How many requests wait in each open status: a count query on the sparse ``W_QUEUE`` index."""
+    return {status.value: _count(status.value, "W_QUEUE") for status in WithdrawalStatus if status.is_open}
+
+
+def _count(hash_key: str, index: str) -> int:
+    """Select=COUNT over every page (the keys-only index carries no ``type`` for a model-level count)."""
+    total, start = 0, None
+    while True:
+        response = _connection().query(hash_key, index_name=index, select="COUNT", exclusive_start_key=start)
+        total += int(response.get("Count", 0))
+        start = response.get("LastEvaluatedKey")
+        if not start:
+            return total

@@ -195,6 +195,17 @@ class ByNetworkAmountIndex(_ParticipantListIndex):
     network_amount = NumberAttribute(range_key=True, attr_name="network_amount")
 
 
+class WithdrawalQueueIndex(GlobalSecondaryIndex["Entity"]):
+    """Open withdrawal requests by status, sparse (only while new or in negotiation): the queue's counts."""
+
+    class Meta:
+        index_name = "W_QUEUE"
+        projection = KeysOnlyProjection()
+
+    queue = UnicodeAttribute(hash_key=True, attr_name="WQUEUE")
+    queued_at = UnicodeAttribute(range_key=True, attr_name="WQUEUE_AT")
+
+
 class Entity(Model):
     """Base of every item in the table."""
 
@@ -230,6 +241,8 @@ class Entity(Model):
     by_withdrawn = ByWithdrawnIndex()
     by_network_orders = ByNetworkOrdersIndex()
     by_network_amount = ByNetworkAmountIndex()
+
+    withdrawal_queue = WithdrawalQueueIndex()
 
 
 # --- participants and the referral network ---------------------------------------------------------
@@ -416,6 +429,9 @@ class WithdrawalItem(Entity, discriminator="withdrawal"):
     updated_at = UnicodeAttribute()
     closed_at = UnicodeAttribute(null=True)
     reason = UnicodeAttribute(null=True)
+    queue = UnicodeAttribute(null=True, attr_name="WQUEUE")
+    """The status while the request is open; removed when it closes (``W_QUEUE`` is sparse)."""
+    queued_at = UnicodeAttribute(null=True, attr_name="WQUEUE_AT")
 
 
 class WithdrawalEventItem(Entity, discriminator="withdrawal_event"):

@@ -928,6 +928,8 @@ class Store:
                 gsi1sk=f"{created}#{withdrawal.withdrawal_id}",
                 gsi2pk=keys.feed_pk(FEED_WITHDRAWALS, month_of(withdrawal.created_at)),
                 gsi2sk=f"{created}#{withdrawal.withdrawal_id}",
+                queue=withdrawal.status.value,
+                queued_at=f"{created}#{withdrawal.withdrawal_id}",
             ),
         )
         self._withdrawal_event(
@@ -971,8 +973,11 @@ class Store:
             WithdrawalItem.status.set(target.value),
             WithdrawalItem.updated_at.set(stamp),
         ]
-        if not target.is_open:
-            actions.append(WithdrawalItem.closed_at.set(stamp))
+        if target.is_open:
+            actions.append(WithdrawalItem.queue.set(target.value))
+        else:
+            actions += [WithdrawalItem.closed_at.set(stamp), WithdrawalItem.queue.remove()]
+            actions.append(WithdrawalItem.queued_at.remove())
         if reason:
             actions.append(WithdrawalItem.reason.set(reason))
         uow.update(
