@@ -313,3 +313,21 @@ def test_blocking_and_unblocking_are_audited(owner: Api, network: dict[str, str]
     assert actions == [("participant.block", "fraud"), ("participant.unblock", "ok")]
     assert owner.put(f"/admin/participants/{network['b']}/blocked", {"blocked": "maybe"}).status == 422
     _ = timedelta
+
+
+def test_search_by_ozon_id_finds_exactly_its_owner(
+    owner: Api, network: dict[str, str], domain: Services
+) -> None:
+    ozon_id = domain.participants.get(network["c"]).ozon_id
+
+    def listing(**query: object) -> list[str]:
+        reply = owner.get("/admin/participants", query=query)
+        assert reply.status == 200, reply.text
+        return ids(reply.json)
+
+    assert listing(ozon_id=ozon_id) == [network["c"]]
+    assert listing(ozon_id=ozon_id, id=network["c"], sort="balance") == [network["c"]]
+    assert listing(ozon_id=ozon_id, id=network["b"]) == []
+    assert listing(ozon_id=ozon_id, blocked=True) == []
+    assert listing(ozon_id="999999999999") == []
+    assert owner.get("/admin/participants", query={"ozon_id": "12ab"}).status == 422

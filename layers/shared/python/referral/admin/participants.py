@@ -77,6 +77,9 @@ def list_participants(
     cursor: Cursor = None,
     id: Annotated[IdText | None, Query(description="Exactly this participant")] = None,
     name: Annotated[str | None, Query(min_length=1, max_length=100, description="Name starts with")] = None,
+    ozon_id: Annotated[
+        str | None, Query(pattern=r"^[0-9]{1,20}$", description="The participant with this Ozon ID")
+    ] = None,
     blocked: Annotated[bool | None, Query()] = None,
     sponsor_id: Annotated[IdText | None, Query()] = None,
     registered_from: Day = None,
@@ -112,6 +115,12 @@ def list_participants(
         "accrued": q.Range(accrued_min, accrued_max),
         "withdrawn": q.Range(withdrawn_min, withdrawn_max),
     }
+    if ozon_id is not None:
+        identity = context.current().services.store.get_ozon_identity(ozon_id)
+        owner = identity.participant_id if identity and identity.participant_id else None
+        if owner is None or (id is not None and id != owner):
+            return ParticipantPage(items=[], next_cursor=None)
+        id = owner
     flt = q.ParticipantFilter(
         participant_id=id,
         name=name.strip() or None if name else None,
