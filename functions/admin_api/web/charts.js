@@ -1,0 +1,95 @@
+// Small inline SVG charts (no library): monthly bars for flows, a line for totals and shares.
+
+import { s, uid } from "/admin/app/dom.js";
+
+const W = 360;
+const H = 180;
+const PAD = { left: 48, right: 10, top: 14, bottom: 30 };
+
+function niceMax(value) {
+  if (value <= 0) return 1;
+  const exponent = Math.floor(Math.log10(value));
+  const base = 10 ** exponent;
+  for (const step of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
+    if (value <= step * base) return step * base;
+  }
+  return 10 * base;
+}
+
+/**
+ * values: numbers (one per month); labels: the months' short labels; format(value) → text;
+ * kind: "bar" | "line". Returns an <svg role="img"> with a label summarising the series and a
+ * <title> per point (shown as a tooltip).
+ */
+export function monthlyChart({ values, labels, format, kind = "bar", label, integer = false }) {
+  const plotW = W - PAD.left - PAD.right;
+  const plotH = H - PAD.top - PAD.bottom;
+  const minValue = Math.min(0, ...values);
+  let maxValue = niceMax(Math.max(0, ...values));
+  if (integer) maxValue = Math.max(2, Math.ceil(maxValue / 2) * 2);
+  const span = maxValue - minValue || 1;
+  const y = (v) => PAD.top + plotH - ((v - minValue) / span) * plotH;
+  const step = plotW / Math.max(values.length, 1);
+  const x = (i) => PAD.left + step * i + step / 2;
+  const titleId = uid("chart");
+
+  const svg = s("svg", {
+    viewBox: `0 0 ${W} ${H}`,
+    class: "chart",
+    role: "img",
+    "aria-labelledby": titleId,
+    preserveAspectRatio: "xMidYMid meet",
+  });
+  svg.append(s("title", { id: titleId, text: label }));
+
+  const grid = s("g", { class: "chart-grid" });
+  for (const fraction of [0, 0.5, 1]) {
+    const value = minValue + span * fraction;
+    const gy = y(value);
+    grid.append(
+      s("line", { x1: PAD.left, x2: W - PAD.right, y1: gy, y2: gy, stroke: "#d5dbe5", "stroke-width": 1 }),
+      s("text", { x: PAD.left - 6, y: gy + 3.5, "text-anchor": "end", "font-size": 10, fill: "#4a5568", text: format(value, true) }),
+    );
+  }
+  svg.append(grid);
+
+  const axis = s("g", { class: "chart-axis" });
+  labels.forEach((text, i) => {
+    if (labels.length > 6 && i % 2 === 1 && i !== labels.length - 1) return;
+    axis.append(s("text", { x: x(i), y: H - PAD.bottom + 16, "text-anchor": "middle", "font-size": 10, fill: "#4a5568", text }));
+  });
+  svg.append(axis);
+
+  const series = s("g", { class: `chart-series chart-${kind}` });
+  if (kind === "line") {
+    const points = values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
+    const baseline = y(Math.max(minValue, 0));
+    series.append(
+      s("polygon", {
+        points: `${x(0).toFixed(1)},${baseline} ${points} ${x(values.length - 1).toFixed(1)},${baseline}`,
+        fill: "#1f4fb3",
+        "fill-opacity": 0.08,
+      }),
+      s("polyline", { points, fill: "none", stroke: "#1f4fb3", "stroke-width": 2, "stroke-linejoin": "round" }),
+    );
+    values.forEach((v, i) => {
+      series.append(s("circle", { cx: x(i), cy: y(v), r: 3, fill: "#1f4fb3" }, s("title", { text: `${labels[i]}: ${format(v)}` })));
+    });
+  } else {
+    const barW = Math.max(step * 0.62, 2);
+    const zero = y(0);
+    values.forEach((v, i) => {
+      const top = Math.min(y(v), zero);
+      const height = Math.max(Math.abs(zero - y(v)), v === 0 ? 0 : 1);
+      series.append(
+        s(
+          "rect",
+          { x: x(i) - barW / 2, y: top, width: barW, height, rx: 2, fill: i === values.length - 1 ? "#1f4fb3" : "#6b8fd6" },
+          s("title", { text: `${labels[i]}: ${format(v)}` }),
+        ),
+      );
+    });
+  }
+  svg.append(series);
+  return svg;
+}

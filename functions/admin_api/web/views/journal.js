@@ -1,0 +1,124 @@
+// The journal of operators' actions: filters, list, and one action with each attribute's old and new value.
+
+import { api } from "/admin/app/api.js";
+import { h } from "/admin/app/dom.js";
+import { fmt, t } from "/admin/app/i18n.js";
+import { compact, dataTable, dl, field, pageHeader, pagedList, section } from "/admin/app/ui.js";
+import { actionLabel, auditColumns, objectLink } from "/admin/app/views/participant.js";
+
+export const ACTIONS = [
+  "participant.balance_correction",
+  "participant.reparent",
+  "participant.block",
+  "participant.unblock",
+  "withdrawal.negotiation",
+  "withdrawal.paid",
+  "withdrawal.rejected",
+  "withdrawal.cancelled",
+  "withdrawal.comment",
+  "settings.update",
+  "settings.ozon_connection",
+  "admin.add",
+  "admin.remove",
+  "admin.block",
+  "admin.unblock",
+  "admin.role",
+];
+const OBJECT_TYPES = ["participant", "withdrawal", "settings", "admin"];
+const FILTER_KEYS = ["actor_id", "action", "object_type", "object_id", "from", "to"];
+
+async function detailView(id) {
+  const action = await api.get(`/journal/actions/${encodeURIComponent(id)}`);
+  return h(
+    "div",
+    { class: "view view-action" },
+    h("p", { class: "crumbs" }, h("a", { href: "#/journal" }, `← ${t("j.title")}`)),
+    pageHeader(actionLabel(action.action)),
+    section(
+      t("j.details"),
+      dl([
+        [t("j.date"), fmt.dateTime(action.created_at)],
+        [t("j.actor"), action.actor_id],
+        [t("j.action"), h("span", {}, actionLabel(action.action), " ", h("code", {}, action.action))],
+        [t("j.object_type"), t(`object.${action.object_type}`)],
+        [t("j.object_id"), objectLink(action.object_type, action.object_id)],
+        [t("j.object_name"), action.object_name || "—"],
+        [t("j.reason"), action.reason || "—"],
+      ]),
+    ),
+    Object.assign(section(
+      t("j.changes"),
+      dataTable({
+        caption: t("j.changes"),
+        columns: [
+          { key: "attribute", label: t("j.attribute"), render: (c) => h("code", {}, c.attribute) },
+          { key: "old", label: t("j.old"), render: (c) => (c.old === null ? h("span", { class: "muted" }, "—") : h("span", { class: "value-old" }, c.old)) },
+          { key: "new", label: t("j.new"), render: (c) => (c.new === null ? h("span", { class: "muted" }, "—") : h("span", { class: "value-new" }, c.new)) },
+        ],
+        rows: action.changes,
+        empty: t("j.no_changes"),
+      }),
+    ), { id: "changes" }),
+  );
+}
+
+export async function render({ params, query, navigate }) {
+  if (params.length) return detailView(params[0]);
+  const filters = {};
+  for (const key of FILTER_KEYS) if (query.get(key)) filters[key] = query.get(key);
+
+  const form = h(
+    "form",
+    { class: "filters", "aria-label": t("j.filters") },
+    h(
+      "div",
+      { class: "filter-grid" },
+      field({ label: t("j.actor_id"), name: "actor_id", value: filters.actor_id || "", attrs: { inputmode: "numeric" } }),
+      field({
+        label: t("j.action"),
+        name: "action",
+        kind: "select",
+        value: filters.action || "",
+        options: [{ value: "", label: t("common.any") }, ...ACTIONS.map((a) => ({ value: a, label: actionLabel(a) }))],
+      }),
+      field({
+        label: t("j.object_type"),
+        name: "object_type",
+        kind: "select",
+        value: filters.object_type || "",
+        options: [{ value: "", label: t("common.any") }, ...OBJECT_TYPES.map((o) => ({ value: o, label: t(`object.${o}`) }))],
+      }),
+      field({ label: t("j.object_id"), name: "object_id", value: filters.object_id || "" }),
+      field({ label: t("common.from"), name: "from", kind: "date", value: filters.from || "" }),
+      field({ label: t("common.to"), name: "to", kind: "date", value: filters.to || "" }),
+    ),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "submit", class: "btn btn-primary" }, t("common.apply")),
+      h("button", { type: "reset", class: "btn" }, t("common.reset")),
+    ),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    navigate("journal", compact(new FormData(form)));
+  });
+  form.addEventListener("reset", (event) => {
+    event.preventDefault();
+    navigate("journal", {});
+  });
+  const list = pagedList({
+    label: t("j.title"),
+    load: (cursor) => api.get("/journal/actions", { limit: 50, cursor, ...filters }),
+    render: (items) => dataTable({ caption: t("j.title"), columns: auditColumns({ withObject: true }), rows: items, empty: t("j.none") }),
+  });
+  const view = h(
+    "div",
+    { class: "view view-journal" },
+    pageHeader(t("j.title"), h("a", { class: "btn btn-small", href: "#/ledger" }, t("nav.ledger"))),
+    h("details", { class: "filter-box", open: Object.keys(filters).length > 0 }, h("summary", {}, t("j.filters")), form),
+    list,
+  );
+  await list.reload();
+  return view;
+}

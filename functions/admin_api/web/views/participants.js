@@ -1,0 +1,246 @@
+// Participants: sortable table, filters on every column the API filters, search, cursor paging.
+
+import { api } from "/admin/app/api.js";
+import { h } from "/admin/app/dom.js";
+import { fmt, t } from "/admin/app/i18n.js";
+import { compact, dataTable, field, formAlert, pageHeader, pagedList, participantLink } from "/admin/app/ui.js";
+
+const SORTS = ["registered_at", "id", "name", "balance", "last_order_at", "referrals", "purchases_sum", "accrued", "withdrawn"];
+const RANGE_FILTERS = [
+  ["registered", "registered_from", "registered_to", "date"],
+  ["last_order", "last_order_from", "last_order_to", "date"],
+  ["balance", "balance_min", "balance_max", "number"],
+  ["referrals", "referrals_min", "referrals_max", "number"],
+  ["purchases", "purchases_min", "purchases_max", "number"],
+  ["accrued", "accrued_min", "accrued_max", "number"],
+  ["withdrawn", "withdrawn_min", "withdrawn_max", "number"],
+];
+const FILTER_KEYS = ["id", "name", "ozon_id", "blocked", "sponsor_id", ...RANGE_FILTERS.flatMap(([, a, b]) => [a, b])];
+const PAGE_SIZES = ["25", "50", "100"];
+
+let ozonSearch = null;
+
+/** Whether the server lists participants by Ozon ID (read from its own OpenAPI document). */
+async function ozonSearchSupported() {
+  if (ozonSearch !== null) return ozonSearch;
+  try {
+    const response = await fetch("/admin/openapi.json", { cache: "no-store" });
+    const document_ = await response.json();
+    const parameters = document_.paths["/admin/participants"].get.parameters || [];
+    ozonSearch = parameters.some((p) => p.name === "ozon_id");
+  } catch {
+    ozonSearch = false;
+  }
+  return ozonSearch;
+}
+
+function currentFilters(query) {
+  const filters = {};
+  for (const key of FILTER_KEYS) if (query.get(key)) filters[key] = query.get(key);
+  return filters;
+}
+
+function columns() {
+  return [
+    { key: "id", label: t("p.id"), sort: "id", render: (r) => participantLink(r.id) },
+    {
+      key: "name",
+      label: t("p.name"),
+      sort: "name",
+      render: (r) =>
+        h(
+          "span",
+          { class: "name-cell" },
+          h("a", { href: `#/participants/${r.id}` }, r.name),
+          r.username ? h("span", { class: "muted" }, ` @${r.username}`) : null,
+          r.blocked ? h("span", { class: "status status-blocked" }, t("p.blocked")) : null,
+        ),
+    },
+    { key: "registered_at", label: t("p.registered"), sort: "registered_at", render: (r) => fmt.date(r.registered_at) },
+    {
+      key: "balance",
+      label: t("p.balance"),
+      sort: "balance",
+      num: true,
+      render: (r) => h("span", {}, fmt.int(r.balance), h("span", { class: "sub" }, `${t("p.available_short")} ${fmt.int(r.available)} · ${t("p.frozen_short")} ${fmt.int(r.frozen)}`)),
+    },
+    { key: "last_order_at", label: t("p.last_order"), sort: "last_order_at", render: (r) => fmt.date(r.last_order_at) },
+    {
+      key: "referrals",
+      label: t("p.referrals"),
+      sort: "referrals",
+      num: true,
+      render: (r) => h("span", {}, fmt.int(r.direct_referrals), h("span", { class: "sub" }, `${t("p.network")} ${fmt.int(r.network_size)}`)),
+    },
+    {
+      key: "purchases_sum",
+      label: t("p.purchases"),
+      sort: "purchases_sum",
+      num: true,
+      render: (r) => h("span", {}, fmt.money(r.purchases_sum), h("span", { class: "sub" }, t("p.orders_n", { n: fmt.int(r.orders_count) }))),
+    },
+    { key: "accrued", label: t("p.accrued"), sort: "accrued", num: true, render: (r) => fmt.int(r.accrued_total) },
+    { key: "withdrawn", label: t("p.withdrawn"), sort: "withdrawn", num: true, render: (r) => fmt.int(r.withdrawn) },
+    { key: "sponsor_id", label: t("p.sponsor"), render: (r) => participantLink(r.sponsor_id) },
+  ];
+}
+
+function searchForm(filters, canOzon, apply) {
+  const kind = filters.id ? "id" : filters.ozon_id ? "ozon_id" : "name";
+  const options = [
+    { value: "name", label: t("p.search_name") },
+    { value: "id", label: t("p.search_id") },
+  ];
+  if (canOzon) options.push({ value: "ozon_id", label: t("p.search_ozon") });
+  const by = field({ label: t("p.search_by"), name: "by", kind: "select", value: kind, options });
+  const text = field({
+    label: t("p.search_text"),
+    name: "q",
+    kind: "text",
+    value: filters.id || filters.ozon_id || filters.name || "",
+    field: kind,
+    attrs: { type: "search", autocomplete: "off" },
+  });
+  const form = h(
+    "form",
+    { class: "search-form", role: "search", "aria-label": t("p.search") },
+    by,
+    text,
+    h("button", { type: "submit", class: "btn btn-primary" }, t("p.search_submit")),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const data = new FormData(form);
+    const value = String(data.get("q") || "").trim();
+    const next = { ...filters };
+    delete next.id;
+    delete next.name;
+    delete next.ozon_id;
+    if (value) next[String(data.get("by"))] = value;
+    apply(next);
+  });
+  return form;
+}
+
+function filterForm(filters, apply) {
+  const blocked = field({
+    label: t("p.f_blocked"),
+    name: "blocked",
+    kind: "select",
+    value: filters.blocked || "",
+    options: [
+      { value: "", label: t("common.any") },
+      { value: "true", label: t("p.only_blocked") },
+      { value: "false", label: t("p.only_active") },
+    ],
+  });
+  const sponsor = field({ label: t("p.f_sponsor"), name: "sponsor_id", value: filters.sponsor_id || "", attrs: { inputmode: "numeric" } });
+  const ranges = RANGE_FILTERS.map(([key, low, high, kind]) => {
+    const legend = t(`p.f_${key}`);
+    // "From" alone is ambiguous out of context: the legend is part of each field's name.
+    const label = (text) => [text, h("span", { class: "visually-hidden" }, ` — ${legend}`)];
+    const type = kind === "date" ? "date" : "number";
+    return h(
+      "fieldset",
+      { class: "range" },
+      h("legend", {}, legend),
+      field({ label: label(kind === "date" ? t("common.from") : t("common.min")), name: low, kind: type, value: filters[low] || "" }),
+      field({ label: label(kind === "date" ? t("common.to") : t("common.max")), name: high, kind: type, value: filters[high] || "" }),
+    );
+  });
+  const active = Object.keys(filters).filter((k) => !["id", "name", "ozon_id"].includes(k)).length;
+  const form = h(
+    "form",
+    { class: "filters" },
+    formAlert(),
+    h("div", { class: "filter-grid" }, blocked, sponsor, ranges),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "submit", class: "btn btn-primary" }, t("common.apply")),
+      h("button", { type: "reset", class: "btn" }, t("common.reset")),
+    ),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const values = compact(new FormData(form));
+    const next = {};
+    for (const key of ["id", "name", "ozon_id"]) if (filters[key]) next[key] = filters[key];
+    apply({ ...next, ...values });
+  });
+  form.addEventListener("reset", (event) => {
+    event.preventDefault();
+    const next = {};
+    for (const key of ["id", "name", "ozon_id"]) if (filters[key]) next[key] = filters[key];
+    apply(next);
+  });
+  return h(
+    "details",
+    { class: "filter-box", open: active > 0 },
+    h("summary", {}, t("p.filters"), active ? h("span", { class: "badge badge-quiet" }, String(active)) : null),
+    form,
+  );
+}
+
+export async function render({ query, navigate }) {
+  const sort = SORTS.includes(query.get("sort")) ? query.get("sort") : "registered_at";
+  const order = query.get("order") === "asc" ? "asc" : "desc";
+  const limit = PAGE_SIZES.includes(query.get("limit")) ? query.get("limit") : "50";
+  const filters = currentFilters(query);
+  const canOzon = await ozonSearchSupported();
+
+  const go = (changes) => navigate("participants", { sort, order, limit, ...changes });
+  const applyFilters = (next) => navigate("participants", { sort, order, limit, ...next });
+  const onSort = (name) => {
+    const nextOrder = name === sort ? (order === "asc" ? "desc" : "asc") : name === "name" || name === "id" ? "asc" : "desc";
+    go({ ...filters, sort: name, order: nextOrder });
+  };
+
+  const list = pagedList({
+    label: t("p.title"),
+    load: (cursor) => api.get("/participants", { sort, order, limit, cursor, ...filters }),
+    render: (items) =>
+      dataTable({
+        caption: t("p.table_caption"),
+        columns: columns(),
+        rows: items,
+        sorting: { sort, order, onSort },
+        empty: t("p.none"),
+      }),
+  });
+  const sizeSelect = field({
+    label: t("page.size"),
+    name: "limit",
+    kind: "select",
+    value: limit,
+    options: PAGE_SIZES.map((v) => ({ value: v, label: v })),
+  });
+  sizeSelect.control.addEventListener("change", () => go({ ...filters, limit: sizeSelect.control.value }));
+
+  const sortSelect = field({
+    label: t("p.sort_by"),
+    name: "sort",
+    kind: "select",
+    value: `${sort}:${order}`,
+    options: SORTS.flatMap((name) => [
+      { value: `${name}:desc`, label: `${t(`sort.${name}`)} ↓` },
+      { value: `${name}:asc`, label: `${t(`sort.${name}`)} ↑` },
+    ]),
+  });
+  sortSelect.control.addEventListener("change", () => {
+    const [name, direction] = sortSelect.control.value.split(":");
+    go({ ...filters, sort: name, order: direction });
+  });
+
+  const container = h(
+    "div",
+    { class: "view view-participants" },
+    pageHeader(t("p.title")),
+    searchForm(filters, canOzon, applyFilters),
+    filterForm(filters, applyFilters),
+    h("div", { class: "list-tools" }, sortSelect, sizeSelect),
+    list,
+  );
+  await list.reload();
+  return container;
+}
