@@ -124,7 +124,16 @@ def test_a_participant_is_found_by_sorting_and_filtering_the_table(
     names = [r["name"].split()[0] for r in table_rows(page)]
     assert names == ["Борис", "Анна", "Вера"], names
 
+    # the Ozon ID finds exactly one participant
+    page.get_by_label("Искать по").select_option("ozon_id")
+    page.get_by_label("Что искать").fill("500000003")
+    page.get_by_role("button", name="Найти").click()
+    expect(page).to_have_url(re.compile(r"ozon_id=500000003"))
+    expect(page.locator("table.data tbody tr")).to_have_count(1)
+    assert table_rows(page)[0]["id"] == "5003"
+
     # and the name search narrows it to one
+    page.get_by_label("Искать по").select_option("name")
     page.get_by_label("Что искать").fill("Бор")
     page.get_by_role("button", name="Найти").click()
     expect(page.locator("table.data tbody tr")).to_have_count(1)

@@ -18,22 +18,6 @@ const RANGE_FILTERS = [
 const FILTER_KEYS = ["id", "name", "ozon_id", "blocked", "sponsor_id", ...RANGE_FILTERS.flatMap(([, a, b]) => [a, b])];
 const PAGE_SIZES = ["25", "50", "100"];
 
-let ozonSearch = null;
-
-/** Whether the server lists participants by Ozon ID (read from its own OpenAPI document). */
-async function ozonSearchSupported() {
-  if (ozonSearch !== null) return ozonSearch;
-  try {
-    const response = await fetch("/admin/openapi.json", { cache: "no-store" });
-    const document_ = await response.json();
-    const parameters = document_.paths["/admin/participants"].get.parameters || [];
-    ozonSearch = parameters.some((p) => p.name === "ozon_id");
-  } catch {
-    ozonSearch = false;
-  }
-  return ozonSearch;
-}
-
 function currentFilters(query) {
   const filters = {};
   for (const key of FILTER_KEYS) if (query.get(key)) filters[key] = query.get(key);
@@ -85,13 +69,13 @@ function columns() {
   ];
 }
 
-function searchForm(filters, canOzon, apply) {
+function searchForm(filters, apply) {
   const kind = filters.id ? "id" : filters.ozon_id ? "ozon_id" : "name";
   const options = [
     { value: "name", label: t("p.search_name") },
     { value: "id", label: t("p.search_id") },
+    { value: "ozon_id", label: t("p.search_ozon") },
   ];
-  if (canOzon) options.push({ value: "ozon_id", label: t("p.search_ozon") });
   const by = field({ label: t("p.search_by"), name: "by", kind: "select", value: kind, options });
   const text = field({
     label: t("p.search_text"),
@@ -187,7 +171,6 @@ export async function render({ query, navigate }) {
   const order = query.get("order") === "asc" ? "asc" : "desc";
   const limit = PAGE_SIZES.includes(query.get("limit")) ? query.get("limit") : "50";
   const filters = currentFilters(query);
-  const canOzon = await ozonSearchSupported();
 
   const go = (changes) => navigate("participants", { sort, order, limit, ...changes });
   const applyFilters = (next) => navigate("participants", { sort, order, limit, ...next });
@@ -236,7 +219,7 @@ export async function render({ query, navigate }) {
     "div",
     { class: "view view-participants" },
     pageHeader(t("p.title")),
-    searchForm(filters, canOzon, applyFilters),
+    searchForm(filters, applyFilters),
     filterForm(filters, applyFilters),
     h("div", { class: "list-tools" }, sortSelect, sizeSelect),
     list,
