@@ -152,3 +152,14 @@ def test_secrets_and_tokens_never_reach_the_logs(api: Api, capsys: pytest.Captur
     logged = capsys.readouterr().out + capsys.readouterr().err
     for secret in (BOT_TOKEN, SESSION_SECRET, good.json["token"], "very-secret-ozon-key"):
         assert secret not in logged
+
+
+def test_a_blocked_owner_can_be_removed_or_demoted_while_another_owner_is_active(owner: Api) -> None:
+    assert owner.post("/admin/admins", {"telegram_id": "3000", "role": "owner"}).status == 200
+    assert owner.put("/admin/admins/3000/blocked", {"blocked": True}).status == 200
+
+    demoted = owner.put("/admin/admins/3000/role", {"role": "operator"})
+    removed = owner.delete("/admin/admins/3000")
+
+    assert (demoted.status, demoted.json["role"]) == (200, "operator")
+    assert (removed.status, removed.json["active"]) == (200, False)

@@ -6,13 +6,17 @@ The local admin is 100 (owner), logged in with the local login.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import re
 import time
+from urllib.parse import urlencode
 
 import pytest
 from playwright.sync_api import Page, expect
 
+from devtools.local_run import LOCAL_BOT_TOKEN
 from devtools.telegram_updates import LocalUser
 from tests.e2e.conftest import PHONE, LocalSystem, check_accessibility, screenshot
 
@@ -88,6 +92,30 @@ def test_login_screen_offers_the_local_login_and_refuses_a_stranger(
 
     page.get_by_role("button", name="Выйти").click()
     expect(page.get_by_role("heading", name="Вход для операторов")).to_be_visible()
+
+
+def test_the_telegram_widgets_redirect_logs_in_with_the_signed_data(
+    page: Page, local_system: LocalSystem
+) -> None:
+    """The widget sends the browser back to ``data-auth-url`` with the signed user: the production login."""
+    fields = {
+        "id": ADMIN_ID,
+        "first_name": "Owner",
+        "username": "owner_local",
+        "auth_date": str(int(time.time())),
+    }
+    check = "\n".join(f"{key}={fields[key]}" for key in sorted(fields))
+    secret_key = hashlib.sha256(LOCAL_BOT_TOKEN.encode()).digest()
+    signed = {**fields, "hash": hmac.new(secret_key, check.encode(), hashlib.sha256).hexdigest()}
+
+    page.goto(f"{local_system.app_url}?{urlencode({**signed, 'hash': '0' * 64})}")
+    expect(page.get_by_role("heading", name="Вход для операторов")).to_be_visible()
+    expect(page.get_by_role("status").filter(has_text="signature")).to_have_count(1)
+
+    page.goto(f"{local_system.app_url}?{urlencode(signed)}")
+    expect(page.get_by_role("heading", level=1, name="Участники")).to_be_visible()
+    expect(page.get_by_role("banner")).to_contain_text("владелец")
+    assert "hash=" not in page.url, "the signed data must not stay in the address bar"
 
 
 def test_a_participant_is_found_by_sorting_and_filtering_the_table(

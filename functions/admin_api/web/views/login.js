@@ -6,18 +6,10 @@ import { t } from "/admin/app/i18n.js";
 import { field, formAlert, onSubmit } from "/admin/app/ui.js";
 
 const WIDGET_SRC = "https://telegram.org/js/telegram-widget.js?22";
-const CALLBACK = "referralAdminTelegramAuth";
 
-function telegramWidget(botUsername, onSession, status) {
-  // The widget calls a global function named in data-onauth with the signed user object.
-  window[CALLBACK] = async (user) => {
-    status.textContent = t("login.checking");
-    try {
-      onSession(await api.public("POST", "/auth/telegram", user));
-    } catch (error) {
-      status.textContent = error.message || t("login.failed");
-    }
-  };
+function telegramWidget(botUsername, status) {
+  // The widget redirects back to the app with the signed user (``data-auth-url``); app.js completes the
+  // login. A ``data-onauth`` callback would need the widget to evaluate code, which the app's CSP forbids.
   const holder = h("div", { class: "tg-widget" });
   const script = document.createElement("script");
   script.async = true;
@@ -26,7 +18,7 @@ function telegramWidget(botUsername, onSession, status) {
   script.setAttribute("data-size", "large");
   script.setAttribute("data-userpic", "false");
   script.setAttribute("data-lang", document.documentElement.lang || "ru");
-  script.setAttribute("data-onauth", `${CALLBACK}(user)`);
+  script.setAttribute("data-auth-url", `${window.location.origin}/admin/app`);
   script.addEventListener("error", () => {
     status.textContent = t("login.widget_failed");
   });
@@ -39,7 +31,7 @@ export function render({ config, onSession }) {
   const parts = [h("h1", { tabindex: "-1" }, t("login.title")), h("p", { class: "lead" }, t("login.lead"))];
 
   if (config.bot_username) {
-    parts.push(h("div", { class: "login-block" }, h("h2", {}, t("login.telegram")), telegramWidget(config.bot_username, onSession, status)));
+    parts.push(h("div", { class: "login-block" }, h("h2", {}, t("login.telegram")), telegramWidget(config.bot_username, status)));
   } else {
     parts.push(h("p", { class: "note" }, t("login.no_bot")));
   }

@@ -81,7 +81,6 @@ def _serve(root: Path, relative: str) -> Response[str | bytes]:
     )
 
 
-@cache
 def _read(root: Path, relative: str) -> tuple[str, bytes]:
     """A file under ``root`` with a known type; anything else (``..``, hidden, unknown type) is 404."""
     path = (root / relative).resolve()
@@ -93,4 +92,10 @@ def _read(root: Path, relative: str) -> tuple[str, bytes]:
         or not path.is_file()
     ):
         raise NotFound(f"No file {relative!r} in the web app.")
-    return content_type, path.read_bytes()
+    return content_type, _contents(path, path.stat().st_mtime_ns)
+
+
+@cache
+def _contents(path: Path, modified_ns: int) -> bytes:
+    """Read once per version of the file: a warm function serves from memory, a local run sees edits."""
+    return path.read_bytes()

@@ -235,12 +235,15 @@ class AdminService:
         return self.get(telegram_id)
 
     def _keep_an_owner(self, item: AdminItem, *, losing: bool) -> None:
-        if not losing or item.role != Role.OWNER.value:
+        """Refuse to take away the last active owner; a blocked or removed owner does not count."""
+        if not losing or self._active(item) is None or item.role != Role.OWNER.value:
             return
-        owners = [
-            a for a in admin_queries.admins() if a.role == Role.OWNER.value and a.active and not a.blocked
+        others = [
+            a
+            for a in admin_queries.admins()
+            if a.telegram_id != item.telegram_id and a.role == Role.OWNER.value and a.active and not a.blocked
         ]
-        if len(owners) <= 1:
+        if not others:
             raise Conflict("The program needs at least one active owner.")
 
     def _change(self, actor: Admin, item: AdminItem, action: str, fields: dict[str, Any]) -> None:
