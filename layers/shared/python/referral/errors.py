@@ -1,7 +1,10 @@
 """Domain exceptions.
 
 Every failure a caller can act on has its own type with a human-readable message, so handlers can map
-them to HTTP codes or bot replies in one place instead of inspecting DynamoDB error codes.
+them to HTTP codes or bot replies in one place instead of inspecting DynamoDB error codes. The type's
+``code`` is the category (it picks the HTTP status); ``reason`` is the stable machine key of the exact
+case (``negative_balance``, ``order_taken``, ...), so the bot and the web app can word it in the user's
+language without matching English messages.
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ class DomainError(Exception):
 
     code = "domain_error"
 
-    def __init__(self, message: str, *, details: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, *, details: dict[str, Any] | None = None, reason: str | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.details = details or {}
+        self.reason = reason or self.code
 
 
 class NotFound(DomainError):

@@ -82,7 +82,7 @@ def domain_error(exc: DomainError) -> Response[str]:
     status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
     if status == 401:
         logger.info("refused: not authenticated", extra={"reason": exc.code})
-    return error(status, exc.code, exc.message, exc.details)
+    return error(status, exc.code, exc.message, {**exc.details, "reason": exc.reason})
 
 
 @app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]

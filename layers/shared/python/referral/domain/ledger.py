@@ -81,20 +81,20 @@ class Balances:
 def to_amount(value: Decimal | int | str) -> Decimal:
     """Normalise a RUB amount to kopecks precision; refuse floats and negatives."""
     if isinstance(value, float):
-        raise InvalidInput("Amounts must be Decimal or str, never float")
+        raise InvalidInput("Amounts must be Decimal or str, never float", reason="invalid_amount")
     try:
         amount = Decimal(value)
     except ArithmeticError:
-        raise InvalidInput(f"Not an amount: {value!r}") from None
+        raise InvalidInput(f"Not an amount: {value!r}", reason="invalid_amount") from None
     if not amount.is_finite() or amount < 0:
-        raise InvalidInput(f"Amount must be a non-negative number: {value!r}")
+        raise InvalidInput(f"Amount must be a non-negative number: {value!r}", reason="invalid_amount")
     return amount.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def points_for(amount: Decimal, rate: Decimal) -> int:
     """R5: floor(amount × rate / 1000), exact in Decimal."""
     if amount < 0 or rate < 0:
-        raise InvalidInput("amount and rate must be non-negative")
+        raise InvalidInput("amount and rate must be non-negative", reason="invalid_amount")
     return int((amount * rate / THOUSAND).to_integral_value(rounding=ROUND_FLOOR))
 
 

@@ -52,10 +52,13 @@ def validate_product(name: str, product_ref: str) -> tuple[str, str]:
     """A product link needs a name and either an Ozon product URL or a SKU."""
     clean_name = " ".join((name or "").split())
     if not 1 <= len(clean_name) <= 100:
-        raise InvalidInput("The product name must be 1 to 100 characters.")
+        raise InvalidInput("The product name must be 1 to 100 characters.", reason="product_name_length")
     ref = (product_ref or "").strip()
     if not (_SKU.match(ref) or _OZON_URL.match(ref)):
-        raise InvalidInput("Give an Ozon product URL (https://www.ozon.ru/product/…) or a numeric SKU.")
+        raise InvalidInput(
+            "Give an Ozon product URL (https://www.ozon.ru/product/…) or a numeric SKU.",
+            reason="product_ref_invalid",
+        )
     return clean_name, ref
 
 

@@ -150,6 +150,7 @@ def plan_accruals(
         raise Forbidden(
             "The order was placed before the participant registered, so it does not count.",
             details={"posting_number": posting.posting_number},
+            reason="order_before_registration",
         )
     amount = posting.amount if kept_amount is None else kept_amount
     beneficiaries: list[tuple[str, int]] = [(buyer.id, 0)]
@@ -179,15 +180,18 @@ def plan_accruals(
 def check_claim(participant: Participant, order: Order | None, posting: Posting) -> None:
     """R6: an order claim is accepted only for an unattributed posting of this participant."""
     if posting.is_cancelled:
-        raise InvalidInput("This order was cancelled, so it earns nothing.")
+        raise InvalidInput("This order was cancelled, so it earns nothing.", reason="order_cancelled")
     if order is not None and order.participant_id is not None:
         if order.participant_id == participant.id:
-            raise Conflict("You have already claimed this order.")
-        raise Conflict("This order is already counted for another participant.")
+            raise Conflict("You have already claimed this order.", reason="order_already_yours")
+        raise Conflict("This order is already counted for another participant.", reason="order_taken")
     if posting.customer_id and posting.customer_id != participant.ozon_id:
-        raise Forbidden("This order was placed from another Ozon account.")
+        raise Forbidden("This order was placed from another Ozon account.", reason="order_other_account")
     if posting.created_at <= participant.registered_at:
-        raise Forbidden("This order was placed before you joined the program, so it does not count.")
+        raise Forbidden(
+            "This order was placed before you joined the program, so it does not count.",
+            reason="order_before_registration",
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -73,7 +73,9 @@ def normalize_ozon_id(raw: str) -> str:
     """An Ozon ID is the buyer's numeric customer id; spaces and a leading '#' are tolerated."""
     value = re.sub(r"[\s#]", "", raw or "")
     if not _OZON_ID.match(value):
-        raise InvalidInput("The Ozon ID must be 3 to 20 digits, for example 123456789.")
+        raise InvalidInput(
+            "The Ozon ID must be 3 to 20 digits, for example 123456789.", reason="ozon_id_format"
+        )
     return value
 
 

@@ -122,7 +122,9 @@ def parse_settings(document: dict[str, Any]) -> Settings:
             for error in exc.errors(include_url=False)
         ]
         summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
-        raise InvalidInput(f"Invalid settings: {summary}", details={"errors": problems}) from None
+        raise InvalidInput(
+            f"Invalid settings: {summary}", details={"errors": problems}, reason="invalid_settings"
+        ) from None
 
 
 def merge_settings(current: Settings, changes: dict[str, Any]) -> Settings:
@@ -130,7 +132,9 @@ def merge_settings(current: Settings, changes: dict[str, Any]) -> Settings:
     document = current.to_document()
     unknown = sorted(set(changes) - set(document))
     if unknown:
-        raise InvalidInput(f"Unknown settings: {', '.join(unknown)}", details={"unknown": unknown})
+        raise InvalidInput(
+            f"Unknown settings: {', '.join(unknown)}", details={"unknown": unknown}, reason="unknown_settings"
+        )
     for key, value in changes.items():
         if key == "texts" and isinstance(value, dict):
             document["texts"] = {**document["texts"], **value}

@@ -57,18 +57,24 @@ def fiat_amount(points: int, point_rate: Decimal) -> Decimal:
 def check_request(participant: Participant, points: int, settings: Settings) -> None:
     """R9/R10: whether a participant may ask for ``points`` now. The reservation re-checks atomically."""
     if participant.blocked:
-        raise Forbidden("Your participation is suspended, so withdrawals are not available.")
+        raise Forbidden(
+            "Your participation is suspended, so withdrawals are not available.", reason="participant_blocked"
+        )
     if not isinstance(points, int) or isinstance(points, bool) or points <= 0:
-        raise InvalidInput("The amount must be a positive whole number of points.")
+        raise InvalidInput(
+            "The amount must be a positive whole number of points.", reason="amount_not_positive"
+        )
     if points < settings.min_withdrawal:
         raise InvalidInput(
             f"The minimum withdrawal is {settings.min_withdrawal} points.",
             details={"min_withdrawal": settings.min_withdrawal},
+            reason="below_min_withdrawal",
         )
     if settings.max_withdrawal is not None and points > settings.max_withdrawal:
         raise InvalidInput(
             f"The maximum withdrawal is {settings.max_withdrawal} points.",
             details={"max_withdrawal": settings.max_withdrawal},
+            reason="above_max_withdrawal",
         )
     if points > participant.balances.available:
         raise InsufficientFunds(

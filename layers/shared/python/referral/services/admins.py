@@ -122,7 +122,7 @@ class AdminService:
             item = self.store.get_admin(telegram_id)
         admin = self._active(item)
         if admin is None:
-            raise Forbidden("This Telegram account is not an active admin.")
+            raise Forbidden("This Telegram account is not an active admin.", reason="not_an_admin")
         expires = now + self.auth.session_seconds
         return (
             self._sign({"sub": admin.telegram_id, "ver": admin.session_version, "exp": expires}),
@@ -178,16 +178,20 @@ class AdminService:
     def get(self, telegram_id: str) -> AdminItem:
         item = self.store.get_admin(telegram_id)
         if item is None:
-            raise NotFound("Admin not found.", details={"telegram_id": telegram_id})
+            raise NotFound("Admin not found.", details={"telegram_id": telegram_id}, reason="admin_not_found")
         return item
 
     def add(self, actor: Admin, telegram_id: str, role: Role, name: str | None) -> AdminItem:
         if not telegram_id.isdigit():
-            raise InvalidInput("A Telegram user id is a number.")
+            raise InvalidInput("A Telegram user id is a number.", reason="telegram_id_format")
         existing = self.store.get_admin(telegram_id)
         if existing is not None:
             if existing.active:
-                raise Conflict("This user is already an admin.", details={"telegram_id": telegram_id})
+                raise Conflict(
+                    "This user is already an admin.",
+                    details={"telegram_id": telegram_id},
+                    reason="admin_exists",
+                )
             self._change(actor, existing, "admin.add", {"active": True, "blocked": False, "role": role.value})
             return self.get(telegram_id)
         now = self.clock()
@@ -201,7 +205,7 @@ class AdminService:
         try:
             self.store.commit_admin_create(telegram_id, role.value, name, actor.telegram_id, audit, now)
         except TransactionConflict:
-            raise Conflict("This user was added meanwhile; reload the list.") from None
+            raise Conflict("This user was added meanwhile; reload the list.", reason="admin_exists") from None
         return self.get(telegram_id)
 
     def remove(self, actor: Admin, telegram_id: str) -> AdminItem:
@@ -231,7 +235,7 @@ class AdminService:
 
     def _other(self, actor: Admin, telegram_id: str) -> AdminItem:
         if telegram_id == actor.telegram_id:
-            raise Forbidden("You cannot change your own admin account.")
+            raise Forbidden("You cannot change your own admin account.", reason="own_account")
         return self.get(telegram_id)
 
     def _keep_an_owner(self, item: AdminItem, *, losing: bool) -> None:
@@ -244,7 +248,7 @@ class AdminService:
             if a.telegram_id != item.telegram_id and a.role == Role.OWNER.value and a.active and not a.blocked
         ]
         if not others:
-            raise Conflict("The program needs at least one active owner.")
+            raise Conflict("The program needs at least one active owner.", reason="last_owner")
 
     def _change(self, actor: Admin, item: AdminItem, action: str, fields: dict[str, Any]) -> None:
         changes = tuple(
@@ -256,7 +260,7 @@ class AdminService:
         try:
             self.store.commit_admin_change(item.telegram_id, item.session_version, fields, audit)
         except TransactionConflict:
-            raise Conflict("The admin was changed meanwhile; reload and try again.") from None
+            raise Conflict("The admin was changed meanwhile; reload and try again.", reason="stale") from None
 
     def _audit(
         self, actor: Admin, action: str, telegram_id: str, name: str | None, changes: tuple[Change, ...]

@@ -36,17 +36,23 @@ class LedgerService:
         """Change "available" and "total" (frozen + available) separately. False if already applied."""
         for name, value in (("available_change", available_change), ("total_change", total_change)):
             if not isinstance(value, int) or isinstance(value, bool):
-                raise InvalidInput(f"{name} must be a whole number of points.")
+                raise InvalidInput(f"{name} must be a whole number of points.", reason="points_not_integer")
         reason = (reason or "").strip()
         if not 1 <= len(reason) <= MAX_REASON:
-            raise InvalidInput(f"A reason of 1 to {MAX_REASON} characters is required.")
+            raise InvalidInput(
+                f"A reason of 1 to {MAX_REASON} characters is required.", reason="reason_required"
+            )
         if not idempotency_key:
-            raise InvalidInput("An idempotency key is required.")
+            raise InvalidInput("An idempotency key is required.", reason="idempotency_key_required")
         if available_change == 0 and total_change == 0:
-            raise InvalidInput("Nothing to change.")
+            raise InvalidInput("Nothing to change.", reason="nothing_to_change")
         participant = self.store.get_participant(participant_id)
         if participant is None:
-            raise NotFound("Participant not found.", details={"participant_id": participant_id})
+            raise NotFound(
+                "Participant not found.",
+                details={"participant_id": participant_id},
+                reason="participant_not_found",
+            )
         delta = correction_delta(available_change, total_change)
         before = participant.balances
         after = before.apply(delta)
@@ -54,6 +60,7 @@ class LedgerService:
             raise InsufficientFunds(
                 "The correction would make a balance negative.",
                 details={"available": before.available, "frozen": before.frozen},
+                reason="negative_balance",
             )
         now = self.clock()
         audit = AuditRecord(
@@ -80,7 +87,8 @@ class LedgerService:
                 return False
             if conflict.failed_on("profile:"):
                 raise InsufficientFunds(
-                    "The balance changed meanwhile; the correction would make it negative."
+                    "The balance changed meanwhile; the correction would make it negative.",
+                    reason="negative_balance",
                 ) from None
             raise
         return True

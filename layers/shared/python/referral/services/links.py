@@ -25,21 +25,23 @@ class LinkService:
     def personal_link(self, owner_id: str) -> Link:
         participant = self.store.get_participant(owner_id)
         if participant is None or participant.personal_code is None:
-            raise NotFound("Register first to get your link.")
+            raise NotFound("Register first to get your link.", reason="not_registered")
         link = self.store.get_link(participant.personal_code)
         if link is None:
-            raise NotFound("Your personal link was not found.")
+            raise NotFound("Your personal link was not found.", reason="link_not_found")
         return link
 
     def create_product_link(self, owner_id: str, product_name: str, product_ref: str) -> Link:
         name, ref = validate_product(product_name, product_ref)
         participant = self.store.get_participant(owner_id)
         if participant is None:
-            raise NotFound("Register first to create links.")
+            raise NotFound("Register first to create links.", reason="not_registered")
         if participant.blocked:
-            raise Forbidden("Your participation is suspended.")
+            raise Forbidden("Your participation is suspended.", reason="participant_blocked")
         if len(self.store.links_of(owner_id)) >= MAX_LINKS_PER_PARTICIPANT:
-            raise Conflict(f"You can have at most {MAX_LINKS_PER_PARTICIPANT} links.")
+            raise Conflict(
+                f"You can have at most {MAX_LINKS_PER_PARTICIPANT} links.", reason="too_many_links"
+            )
         for _ in range(3):
             link = Link(
                 code=new_code(),
@@ -54,4 +56,4 @@ class LinkService:
             except TransactionConflict:
                 continue
             return link
-        raise Conflict("Could not create a link, please try again.")
+        raise Conflict("Could not create a link, please try again.", reason="busy_retry")

@@ -57,7 +57,11 @@ class ParticipantService:
     def get(self, participant_id: str) -> Participant:
         participant = self.store.get_participant(participant_id)
         if participant is None:
-            raise NotFound("Participant not found.", details={"participant_id": participant_id})
+            raise NotFound(
+                "Participant not found.",
+                details={"participant_id": participant_id},
+                reason="participant_not_found",
+            )
         return participant
 
     def find(self, participant_id: str) -> Participant | None:
@@ -127,7 +131,7 @@ class ParticipantService:
                 raise
             product = link if (link is not None and link.kind == LinkKind.PRODUCT) else None
             return Registration(participant, outcome, product)
-        raise Conflict("Registration could not be completed, please try again.")
+        raise Conflict("Registration could not be completed, please try again.", reason="busy_retry")
 
     def network(self, participant_id: str) -> dict[int, NetworkLevel]:
         """Own purchases (level 0) and each network level's size, purchases and points earned."""

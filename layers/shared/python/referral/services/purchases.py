@@ -76,14 +76,18 @@ class PurchaseService:
         attribution = Attribution(attribution)
         buyer = self.store.get_participant(participant_id)
         if buyer is None:
-            raise NotFound("Participant not found.", details={"participant_id": participant_id})
+            raise NotFound(
+                "Participant not found.",
+                details={"participant_id": participant_id},
+                reason="participant_not_found",
+            )
         return self._record(buyer, posting, attribution, order=None)
 
     def claim_order(self, participant_id: str, posting: Posting) -> PurchaseResult:
         """R6: a participant claims an order by its number; ``posting`` comes from the Seller API."""
         participant = self.store.get_participant(participant_id)
         if participant is None:
-            raise NotFound("Register first to claim orders.")
+            raise NotFound("Register first to claim orders.", reason="not_registered")
         order = self.store.get_order(posting.posting_number)
         check_claim(participant, order, posting)
         return self._record(participant, posting, Attribution.CLAIM, order=order)
@@ -124,6 +128,7 @@ class PurchaseService:
                         raise Conflict(
                             "This order is already counted for another participant.",
                             details={"posting_number": posting.posting_number},
+                            reason="order_taken",
                         ) from None
                     continue
                 refused = [
@@ -144,7 +149,8 @@ class PurchaseService:
                 continue
             return PurchaseResult(posting.posting_number, buyer.id, plan.accruals)
         raise Conflict(
-            "The purchase could not be recorded because of concurrent changes; it will be retried."
+            "The purchase could not be recorded because of concurrent changes; it will be retried.",
+            reason="busy_retry",
         )
 
     @staticmethod
@@ -214,7 +220,9 @@ class PurchaseService:
                 if refreshed is None:
                     raise
                 order = refreshed
-        raise Conflict("The order status could not be updated because of concurrent changes.")
+        raise Conflict(
+            "The order status could not be updated because of concurrent changes.", reason="busy_retry"
+        )
 
     def apply_return(
         self, posting_number: str, return_id: str, returned_amount: Decimal | str
@@ -226,7 +234,9 @@ class PurchaseService:
         for _ in range(ATTEMPTS):
             order = self.store.get_order(posting_number)
             if order is None:
-                raise NotFound("Unknown posting.", details={"posting_number": posting_number})
+                raise NotFound(
+                    "Unknown posting.", details={"posting_number": posting_number}, reason="posting_not_found"
+                )
             if return_id in order.applied_returns:
                 return ReversalResult(posting_number, 0, 0, duplicate=True)
             try:
@@ -235,7 +245,10 @@ class PurchaseService:
                 )
             except TransactionConflict:
                 continue
-        raise Conflict("The return could not be applied because of concurrent changes; it will be retried.")
+        raise Conflict(
+            "The return could not be applied because of concurrent changes; it will be retried.",
+            reason="busy_retry",
+        )
 
     def _reverse(
         self, order: Order, new_kept: Decimal, *, status: str | None, return_id: str | None

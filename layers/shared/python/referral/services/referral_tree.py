@@ -69,7 +69,11 @@ class ReferralTreeService:
     ) -> ReparentResult:
         moved = self.store.get_participant(participant_id)
         if moved is None:
-            raise NotFound("Participant not found.", details={"participant_id": participant_id})
+            raise NotFound(
+                "Participant not found.",
+                details={"participant_id": participant_id},
+                reason="participant_not_found",
+            )
         if new_sponsor_id == moved.sponsor_id:
             return ReparentResult(participant_id, moved.sponsor_id, new_sponsor_id, 0)
         sponsor = None
@@ -77,7 +81,9 @@ class ReferralTreeService:
             sponsor = self.store.get_participant(new_sponsor_id)
             if sponsor is None:
                 raise NotFound(
-                    "The new sponsor is not a participant.", details={"sponsor_id": new_sponsor_id}
+                    "The new sponsor is not a participant.",
+                    details={"sponsor_id": new_sponsor_id},
+                    reason="sponsor_not_found",
                 )
         check_new_sponsor(moved.id, new_sponsor_id, tuple(self.lineage(sponsor)) if sponsor else ())
         new_chain = chain_under(sponsor.id, sponsor.ancestors) if sponsor else ()
@@ -97,7 +103,9 @@ class ReferralTreeService:
         try:
             self.store.commit_reparent(moved, new_sponsor_id, new_chain, shift, audit)
         except TransactionConflict:
-            raise Conflict("The participant's sponsor changed meanwhile; reload and try again.") from None
+            raise Conflict(
+                "The participant's sponsor changed meanwhile; reload and try again.", reason="stale"
+            ) from None
         rechained = self.propagate_chain(moved.id, new_chain, subtree)
         return ReparentResult(moved.id, moved.sponsor_id, new_sponsor_id, rechained)
 

@@ -103,6 +103,7 @@ class SettingsService:
             raise Conflict(
                 "Settings were changed by someone else; reload them and try again.",
                 details={"expected_version": expected_version, "current_version": version},
+                reason="stale",
             )
         updated = merge_settings(current, changes)
         now = self.clock()
@@ -120,7 +121,9 @@ class SettingsService:
         try:
             self.store.commit_settings(updated.to_document(), version + 1, actor_id, audit, now)
         except TransactionConflict:
-            raise Conflict("Settings were changed by someone else; reload them and try again.") from None
+            raise Conflict(
+                "Settings were changed by someone else; reload them and try again.", reason="stale"
+            ) from None
         if self._provider is not None:
             self._provider.clear_cache()  # type: ignore[no-untyped-call]
         return updated, version + 1
@@ -151,9 +154,14 @@ class SettingsService:
     ) -> OzonConnection:
         client_id = (client_id or "").strip()
         if not client_id.isdigit() or len(client_id) > 20:
-            raise InvalidInput("The Ozon Client-Id is a number of up to 20 digits.")
+            raise InvalidInput(
+                "The Ozon Client-Id is a number of up to 20 digits.", reason="ozon_client_id_format"
+            )
         if api_key is not None and not 10 <= len(api_key.strip()) <= 200:
-            raise InvalidInput("The Ozon Api-Key looks wrong: it should be 10 to 200 characters.")
+            raise InvalidInput(
+                "The Ozon Api-Key looks wrong: it should be 10 to 200 characters.",
+                reason="ozon_api_key_format",
+            )
         before = self.ozon_connection()
         changes = [Change("client_id", before.client_id, client_id)]
         if api_key is not None:

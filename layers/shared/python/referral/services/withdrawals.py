@@ -46,14 +46,18 @@ class WithdrawalService:
     def get(self, withdrawal_id: str) -> Withdrawal:
         withdrawal = self.store.get_withdrawal(withdrawal_id)
         if withdrawal is None:
-            raise NotFound("Withdrawal request not found.", details={"withdrawal_id": withdrawal_id})
+            raise NotFound(
+                "Withdrawal request not found.",
+                details={"withdrawal_id": withdrawal_id},
+                reason="withdrawal_not_found",
+            )
         return withdrawal
 
     def request(self, participant_id: str, points: int, request_key: str) -> Withdrawal:
         """Open a request and reserve the points atomically. ``request_key`` makes retries harmless."""
         participant = self.store.get_participant(participant_id)
         if participant is None:
-            raise NotFound("Register first to withdraw.")
+            raise NotFound("Register first to withdraw.", reason="not_registered")
         settings = self.settings.current()
         check_request(participant, points, settings)
         now = self.clock()
@@ -78,7 +82,8 @@ class WithdrawalService:
                 fresh = self.store.get_participant(participant_id)
                 if fresh is not None and fresh.blocked:
                     raise Forbidden(
-                        "Your participation is suspended, so withdrawals are not available."
+                        "Your participation is suspended, so withdrawals are not available.",
+                        reason="participant_blocked",
                     ) from None
                 available = fresh.balances.available if fresh else 0
                 raise InsufficientFunds(
@@ -96,7 +101,10 @@ class WithdrawalService:
         check_transition(withdrawal.status, target)
         reason = (reason or "").strip() or None
         if target == WithdrawalStatus.REJECTED and reason is None:
-            raise InvalidInput("Give the reason for the rejection: the participant will see it.")
+            raise InvalidInput(
+                "Give the reason for the rejection: the participant will see it.",
+                reason="rejection_reason_required",
+            )
         participant = self.store.get_participant(withdrawal.participant_id)
         effect = transition_effect(target, withdrawal.points)
         now = self.clock()
@@ -135,13 +143,14 @@ class WithdrawalService:
             raise InvalidTransition(
                 f"The request is now '{current.status}'; reload it and try again.",
                 details={"status": current.status.value},
+                reason="stale",
             ) from None
         return replace(withdrawal, status=target, updated_at=now, reason=reason or withdrawal.reason)
 
     def comment(self, actor_id: str, withdrawal_id: str, text: str) -> None:
         text = (text or "").strip()
         if not 1 <= len(text) <= MAX_COMMENT:
-            raise InvalidInput(f"A comment must be 1 to {MAX_COMMENT} characters.")
+            raise InvalidInput(f"A comment must be 1 to {MAX_COMMENT} characters.", reason="comment_length")
         now = self.clock()
         audit = AuditRecord(
             audit_id=uuid.uuid4().hex,
@@ -155,4 +164,4 @@ class WithdrawalService:
         try:
             self.store.add_withdrawal_comment(withdrawal_id, actor_id, text, audit, now)
         except TransactionConflict:
-            raise NotFound("Withdrawal request not found.") from None
+            raise NotFound("Withdrawal request not found.", reason="withdrawal_not_found") from None
