@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from pathlib import Path
 
@@ -315,3 +316,53 @@ def test_every_phrase_the_app_uses_exists_in_both_languages(page: Page, local_sy
         keys,
     )
     assert bad == []
+
+
+def test_answers_with_validation_types_and_decimal_string_amounts_are_understood(
+    page: Page, local_system: LocalSystem
+) -> None:
+    """The API may word a 422 item by pydantic's type and context, and send amounts as decimal strings."""
+    months = [f"2026-{m:02d}" for m in range(1, 13)]
+    dashboard = {
+        "months": months,
+        "series": {"sales_sum": ["0.00"] * 11 + ["11570.00"], "average_order": ["0.00"] * 11 + ["2892.50"]},
+        "updated_at": None,
+    }
+    refusal = {
+        "code": "invalid_input",
+        "message": "Invalid request",
+        "details": {
+            "errors": [
+                {
+                    "field": "hold_days",
+                    "message": "(worded by the type)",
+                    "type": "less_than_equal",
+                    "ctx": {"le": 365},
+                }
+            ]
+        },
+    }
+
+    def serve_dashboard(route: Route) -> None:
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(dashboard))
+
+    def refuse_settings(route: Route) -> None:
+        if route.request.method != "PUT":
+            route.continue_()
+            return
+        route.fulfill(status=422, content_type="application/json", body=json.dumps({"error": refusal}))
+
+    page.route("**/admin/statistics/dashboard", serve_dashboard)
+    page.route("**/admin/settings", refuse_settings)
+    log_in(page, local_system.app_url, "statistics")
+    expect(page.get_by_role("heading", level=1, name="Статистика")).to_be_visible()
+    expect(page.locator("figure[data-metric=sales_sum] .metric-last")).to_have_text("11 570,00 ₽")
+    expect(page.locator("figure[data-metric=average_order] .metric-last")).to_have_text("2 892,50 ₽")
+    expect(page.locator("figure[data-metric=sales_sum] .chart-grid text").last).to_have_text("15 тыс.")
+
+    open_screen(page, local_system.app_url, "settings", "Настройки")
+    page.get_by_label("Срок заморозки, дней").fill("400")
+    page.get_by_role("button", name="Сохранить настройки").click()
+    alert = page.locator(".settings-form").get_by_role("alert")
+    expect(alert).to_contain_text("Срок заморозки, дней: Не больше 365.")
+    expect(alert).not_to_contain_text("worded by the type")
