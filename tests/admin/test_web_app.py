@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import base64
 import gzip
+import os
 import re
 from pathlib import Path
 
 import pytest
-from referral.admin import context
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+from referral.admin import context, webapp
 
 from functions.admin_api.handler import handler
 from tests.admin.conftest import OWNER_ID, Api, http_event, snapshot
@@ -120,3 +122,17 @@ def test_the_development_login_cannot_be_on_with_deployed_secrets(
     reply = api.post("/admin/auth/dev", {"telegram_id": OWNER_ID}, as_=None)
 
     assert (reply.status, reply.error["code"]) == (500, "misconfigured")
+
+
+def test_a_file_edited_many_times_is_served_fresh_and_held_once(api: Api, tmp_path: Path) -> None:
+    """A warm function keeps what it read, one version per file: edits are seen and memory does not grow."""
+    resolver = APIGatewayHttpResolver()
+    resolver.include_router(webapp.router(tmp_path), prefix="/admin")
+    script = tmp_path / "app.js"
+    for version in range(1, 21):
+        script.write_text(f"export const version = {version};\n")
+        os.utime(script, ns=(version * 10**9, version * 10**9))
+        result = resolver.resolve(http_event("GET", "/admin/app/app.js"), lambda_context())
+
+        assert (result["statusCode"], result["body"]) == (200, f"export const version = {version};\n")
+    assert [path for path in webapp._FILES if path.parent == tmp_path] == [script.resolve()]

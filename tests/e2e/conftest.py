@@ -14,6 +14,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +22,7 @@ from typing import Any
 
 import pytest
 import requests
-from playwright.sync_api import Browser, ConsoleMessage, Page, Route, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Route, ViewportSize, expect, sync_playwright
 
 from devtools.telegram_updates import LocalUser, callback_update, message_update, post_update
 
@@ -32,9 +33,11 @@ AXE = E2E / "node_modules" / "axe-core" / "axe.min.js"
 AXE_URL_PATH = "/admin/app/__axe.min.js"
 """Served to the page by the test itself (a route), so the page's strict CSP ('self' scripts) stays on."""
 SCREENSHOTS = E2E / "screenshots"
-DESKTOP = ViewportSize(width=1366, height=900)
+DESKTOP = ViewportSize(width=1366, height=768)
 PHONE = ViewportSize(width=390, height=844)
 STARTUP_SECONDS = 120
+ADMIN_ID = "100"
+"""The local owner (``BOOTSTRAP_ADMIN_IDS`` of the local runner)."""
 
 
 def free_port() -> int:
@@ -51,6 +54,7 @@ class LocalSystem:
     runtime: dict[str, Any]
     app_url: str
     log: Path
+    owner_token: str | None = None
 
     @property
     def gateway(self) -> str:
@@ -82,6 +86,58 @@ class LocalSystem:
         answer = requests.post(f"{self.gateway}/_local/run/{function}", json={}, timeout=120)
         answer.raise_for_status()
         return answer.json()
+
+    def admin_api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        """The admin API as the local owner, for setup and cleanup (what a test checks goes via the app)."""
+        if self.owner_token is None:
+            login = requests.post(
+                f"{self.gateway}/admin/auth/dev", json={"telegram_id": ADMIN_ID}, timeout=10
+            )
+            login.raise_for_status()
+            self.owner_token = str(login.json()["token"])
+        answer = requests.request(
+            method,
+            f"{self.gateway}/admin{path}",
+            json=body,
+            headers={"Authorization": f"Bearer {self.owner_token}"},
+            timeout=30,
+        )
+        answer.raise_for_status()
+        return answer.json()
+
+    def give_points(self, participant_id: int, points: int) -> None:
+        """Makes ``points`` available to the participant (an operator's correction)."""
+        self.admin_api(
+            "POST",
+            f"/participants/{participant_id}/balance-corrections",
+            {
+                "available_change": points,
+                "total_change": points,
+                "reason": "Баллы для проверки",
+                "idempotency_key": uuid.uuid4().hex,
+            },
+        )
+
+    def ask_withdrawal(self, user: LocalUser, points: int) -> str:
+        """The participant asks the bot for ``points`` and confirms; the new request's id."""
+        _, seen = self.telegram_calls(user.id)
+        self.say(user, "💸 Вывести баллы")
+        self.say(user, str(points))
+        calls, _ = self.telegram_calls(user.id, seen)
+        markups = [call["params"].get("reply_markup") or {} for call in calls]
+        buttons = [
+            button
+            for markup in markups
+            for row in (json.loads(markup) if isinstance(markup, str) else markup).get("inline_keyboard", [])
+            for button in row
+            if str(button.get("callback_data", "")).startswith("wd:ok:")
+        ]
+        assert buttons, f"the bot offered no confirmation: {calls}"
+        self.press(user, buttons[-1]["callback_data"], 1)
+        texts = wait_for_calls(self, user.id, seen, rf"Заявка на вывод {points} баллов")
+        found = re.findall(r"номер (\S+)\. Оператор", " ".join(texts))
+        assert found, texts
+        return str(found[-1])
 
 
 def _runner_environment() -> dict[str, str]:
@@ -213,3 +269,48 @@ def check_accessibility(page: Page, screen: str) -> None:
 def screenshot(page: Page, name: str) -> None:
     SCREENSHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def log_in(page: Page, app_url: str, route: str = "participants") -> None:
+    page.goto(f"{app_url}#/{route}")
+    expect(page.get_by_role("heading", name="Вход для операторов")).to_be_visible()
+    page.get_by_label("Telegram ID").fill(ADMIN_ID)
+    page.get_by_role("button", name="Войти").click()
+    expect(page.get_by_role("navigation", name="Разделы")).to_be_visible()
+
+
+def open_screen(page: Page, app_url: str, route: str, heading: str) -> None:
+    page.goto(f"{app_url}#/{route}")
+    expect(page.get_by_role("heading", level=1, name=heading)).to_be_visible()
+    expect(page.locator("[aria-busy=true]")).to_have_count(0)
+
+
+def table_rows(page: Page, scope: str = "main") -> list[dict[str, str]]:
+    """The first data table under ``scope`` as {column key: cell text} per row."""
+    return list(
+        page.locator(scope)
+        .locator("table.data")
+        .first.evaluate(
+            """table => [...table.tBodies[0].rows]
+                .filter(row => !row.querySelector("td.empty"))
+                .map(row => Object.fromEntries(
+                    [...row.cells].map(c => [c.dataset.col, c.innerText.trim()])))"""
+        )
+    )
+
+
+def number(text: str) -> int:
+    return int(re.sub(r"[^\d-]", "", text.split("\n")[0]) or "0")
+
+
+def wait_for_calls(system: LocalSystem, chat_id: int, after: int, pattern: str) -> list[str]:
+    """The texts the fake Bot API got for ``chat_id`` since ``after``, once one matches ``pattern``."""
+    deadline = time.monotonic() + 15
+    texts: list[str] = []
+    while time.monotonic() < deadline:
+        calls, _ = system.telegram_calls(chat_id, after)
+        texts = [re.sub(r"<[^>]+>", "", str(c["params"].get("text", ""))) for c in calls]
+        if any(re.search(pattern, text) for text in texts):
+            return texts
+        time.sleep(0.3)
+    raise AssertionError(f"no message matching {pattern!r} to {chat_id}; got {texts}")

@@ -39,9 +39,11 @@ export class ApiError extends Error {
     this.status = status;
     this.code = error.code || (status === 0 ? "network" : "http_error");
     this.details = error.details || {};
+    /** The server's own (English) words, if it sent any. */
+    this.serverMessage = error.message || null;
   }
 
-  /** Validation problems as [{field, message}] (422 and the settings' own checks). */
+  /** Validation problems as [{field, message, type?, ctx?}] (422 and the settings' own checks). */
   get fieldErrors() {
     return Array.isArray(this.details.errors) ? this.details.errors : [];
   }
@@ -56,8 +58,9 @@ export function url(path, query) {
   return target.pathname + target.search;
 }
 
-export async function request(method, path, { query, body, auth = true } = {}) {
-  const headers = { Accept: "application/json" };
+/** One request; anything but 2xx becomes an ApiError, and a 401 also ends the session. */
+async function send(method, path, { query, body, auth = true, accept = "application/json" } = {}) {
+  const headers = { Accept: accept };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const session = getSession();
   if (auth && session) headers.Authorization = `Bearer ${session.token}`;
@@ -87,6 +90,11 @@ export async function request(method, path, { query, body, auth = true } = {}) {
     }
     throw error;
   }
+  return response;
+}
+
+export async function request(method, path, options) {
+  const response = await send(method, path, options);
   if (response.status === 204) return null;
   return response.json();
 }
@@ -100,44 +108,22 @@ export const api = {
 };
 
 /**
- * A CSV export: fetched with the bearer token part after part (`X-Next-Cursor`), joined (the header line
- * once) and handed to the browser as a file.
+ * A CSV export: fetched with the bearer token part after part (`X-Next-Cursor`), joined (the header line once)
+ * and handed to the browser as a file. At most `maxParts` parts: `complete` is false when more were left.
  */
 export async function downloadCsv(path, query, filename, { maxParts = 200 } = {}) {
-  const session = getSession();
   let cursor = null;
   const chunks = [];
-  for (let part = 0; part < maxParts; part += 1) {
-    let response;
-    try {
-      response = await fetch(url(path, { ...query, cursor }), {
-        headers: { Accept: "text/csv", Authorization: session ? `Bearer ${session.token}` : "" },
-        credentials: "omit",
-        cache: "no-store",
-      });
-    } catch {
-      throw new ApiError(0, null);
-    }
-    if (!response.ok) {
-      let data = null;
-      try {
-        data = await response.json();
-      } catch {
-        data = null;
-      }
-      const error = new ApiError(response.status, data);
-      if (response.status === 401) {
-        clearSession();
-        unauthorizedHandler(error);
-      }
-      throw error;
-    }
+  do {
+    const response = await send("GET", path, { query: { ...query, cursor }, accept: "text/csv" });
     let text = await response.text();
-    if (chunks.length > 0) text = text.slice(text.indexOf("\n") + 1);
+    if (chunks.length > 0) {
+      const endOfHeader = text.indexOf("\n");
+      text = endOfHeader === -1 ? "" : text.slice(endOfHeader + 1);
+    }
     chunks.push(text);
     cursor = response.headers.get("X-Next-Cursor");
-    if (!cursor) break;
-  }
+  } while (cursor && chunks.length < maxParts);
   const blob = new Blob(["\ufeff", ...chunks], { type: "text/csv;charset=utf-8" });
   const link = document.createElement("a");
   link.href = URL.createObjectURL(blob);
@@ -147,5 +133,5 @@ export async function downloadCsv(path, query, filename, { maxParts = 200 } = {}
   link.click();
   link.remove();
   setTimeout(() => URL.revokeObjectURL(link.href), 10_000);
-  return { parts: chunks.length, bytes: blob.size };
+  return { parts: chunks.length, bytes: blob.size, complete: !cursor };
 }

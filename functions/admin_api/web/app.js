@@ -2,7 +2,8 @@
 
 import { ApiError, api, clearSession, getSession, onUnauthorized, saveSession } from "/admin/app/api.js";
 import { h, replace } from "/admin/app/dom.js";
-import { getLang, setLang, t } from "/admin/app/i18n.js";
+import { errorLine } from "/admin/app/errors.js";
+import { getLang, setLang, t, tn } from "/admin/app/i18n.js";
 import { alertBox, announce, loading } from "/admin/app/ui.js";
 import * as journal from "/admin/app/views/journal.js";
 import * as ledger from "/admin/app/views/ledger.js";
@@ -41,7 +42,7 @@ const state = {
   config: null,
   admin: null,
   badgeTimer: null,
-  newCount: null,
+  newCount: 0,
   renderId: 0,
   lastPath: null,
 };
@@ -95,7 +96,6 @@ async function render() {
   if (state.lastPath !== null) refreshBadge();
   const params = path.match(pattern).slice(1).map(decodeURIComponent);
   replace(target, loading());
-  const section = path.split("/")[0];
   const navigated = state.lastPath !== null && state.lastPath !== path;
   state.lastPath = path;
   try {
@@ -106,7 +106,6 @@ async function render() {
       navigate,
       refreshBadge,
       isCurrent: () => renderId === state.renderId,
-      section,
     });
     if (renderId !== state.renderId) return;
     replace(target, content);
@@ -166,29 +165,46 @@ function buildShell() {
     },
     t("app.skip"),
   );
-  const brand = h("a", { class: "brand", href: state.admin ? "#/participants" : "#/" }, h("img", { src: "/admin/app/favicon.svg", alt: "", width: 28, height: 28 }), h("span", {}, t("app.name")));
+  const brand = h(
+    "a",
+    { class: "brand", href: state.admin ? "#/participants" : "#/" },
+    h("img", { src: "/admin/app/favicon.svg", alt: "", width: 28, height: 28 }),
+    h("span", {}, t("app.name")),
+  );
   const headerParts = [brand];
   if (state.admin) {
-    const nav = h(
-      "nav",
-      { class: "main-nav", "aria-label": t("nav.label") },
-      h(
-        "ul",
-        {},
-        NAV.map(([path, key]) =>
+    // On narrow screens the sections fold behind a menu button (which repeats the new-requests badge).
+    const menu = h(
+      "button",
+      { type: "button", class: "btn btn-small nav-toggle", "aria-expanded": "false", "aria-controls": "nav-list" },
+      h("span", { class: "nav-toggle-icon", "aria-hidden": "true" }, "☰"),
+      t("nav.menu"),
+      h("span", { class: "badge new-badge", id: "menu-badge", hidden: true }),
+    );
+    const list = h(
+      "ul",
+      { id: "nav-list" },
+      NAV.map(([path, key]) =>
+        h(
+          "li",
+          {},
           h(
-            "li",
-            {},
-            h(
-              "a",
-              { href: `#/${path}`, dataset: { nav: path } },
-              t(key),
-              path === "withdrawals" ? h("span", { class: "badge", id: "new-badge", hidden: true }) : null,
-            ),
+            "a",
+            { href: `#/${path}`, dataset: { nav: path } },
+            t(key),
+            path === "withdrawals" ? h("span", { class: "badge new-badge", id: "new-badge", hidden: true }) : null,
           ),
         ),
       ),
     );
+    const nav = h("nav", { class: "main-nav", "aria-label": t("nav.label") }, menu, list);
+    menu.addEventListener("click", () => setMenu(menu.getAttribute("aria-expanded") !== "true"));
+    nav.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && menu.getAttribute("aria-expanded") === "true") {
+        setMenu(false);
+        menu.focus();
+      }
+    });
     const who = h(
       "div",
       { class: "who" },
@@ -208,7 +224,15 @@ function buildShell() {
   showBadge();
 }
 
+function setMenu(open) {
+  const menu = document.querySelector(".nav-toggle");
+  if (!menu) return;
+  menu.setAttribute("aria-expanded", String(open));
+  menu.closest(".main-nav").classList.toggle("open", open);
+}
+
 function updateNav(path) {
+  setMenu(false);
   const section = path.split("/")[0];
   for (const link of document.querySelectorAll("[data-nav]")) {
     if (link.dataset.nav === section) link.setAttribute("aria-current", "page");
@@ -219,22 +243,22 @@ function updateNav(path) {
 /* ---------- the badge: open NEW withdrawal requests ---------- */
 
 function showBadge() {
-  const badge = document.getElementById("new-badge");
-  if (!badge) return;
-  const count = state.newCount;
-  if (!count) {
-    badge.hidden = true;
-    badge.textContent = "";
-    delete badge.dataset.count;
-    return;
+  for (const badge of document.querySelectorAll(".new-badge")) {
+    const count = state.newCount;
+    if (!count) {
+      badge.hidden = true;
+      badge.textContent = "";
+      delete badge.dataset.count;
+      continue;
+    }
+    const text = String(count);
+    badge.hidden = false;
+    badge.textContent = text;
+    badge.title = tn("badge.new", count);
+    badge.dataset.count = text;
+    // Read as part of the link's (or menu button's) name: "Withdrawals, 3 new requests".
+    badge.append(h("span", { class: "visually-hidden" }, `, ${tn("badge.new", count)}`));
   }
-  const text = String(count.n);
-  badge.hidden = false;
-  badge.textContent = text;
-  badge.title = t("badge.new", { n: text });
-  badge.dataset.count = text;
-  // Read as part of the link's name: "Withdrawals, 3 new".
-  badge.append(h("span", { class: "visually-hidden" }, `, ${t("badge.new", { n: text })}`));
 }
 
 export async function refreshBadge() {
@@ -245,7 +269,7 @@ export async function refreshBadge() {
   } catch {
     return;
   }
-  state.newCount = counts.new ? { n: counts.new, negotiation: counts.negotiation } : null;
+  state.newCount = counts.new || 0;
   showBadge();
 }
 
@@ -260,28 +284,28 @@ function startBadge() {
 function stopBadge() {
   if (state.badgeTimer) clearInterval(state.badgeTimer);
   state.badgeTimer = null;
-  state.newCount = null;
+  state.newCount = 0;
 }
 
 /* ---------- login and logout ---------- */
 
+/** The login options; kept once read, asked again after a failure. */
 async function loadConfig() {
-  if (state.config) return state.config;
-  try {
-    state.config = await api.public("GET", "/auth/config");
-  } catch {
-    state.config = { bot_username: null, dev_login: false };
-  }
+  if (!state.config) state.config = await api.public("GET", "/auth/config");
   return state.config;
 }
 
 function renderLogin() {
   const target = main();
   replace(target, loading());
-  loadConfig().then((config) => {
-    if (state.admin) return;
-    replace(target, login.render({ config, onSession: startSession }));
-  });
+  loadConfig().then(
+    (config) => {
+      if (!state.admin) replace(target, login.render({ config, onSession: startSession }));
+    },
+    (error) => {
+      if (!state.admin) replace(target, login.unavailable({ error, retry: renderLogin }));
+    },
+  );
 }
 
 async function startSession(session) {
@@ -348,7 +372,7 @@ async function start() {
       await startSession(session);
       return;
     } catch (error) {
-      announce(error.message || t("login.failed"), "error");
+      announce(errorLine(error), "error");
     }
   }
   const session = getSession();

@@ -6,14 +6,19 @@ const W = 360;
 const H = 180;
 const PAD = { left: 48, right: 10, top: 14, bottom: 30 };
 
-function niceMax(value) {
-  if (value <= 0) return 1;
-  const exponent = Math.floor(Math.log10(value));
-  const base = 10 ** exponent;
-  for (const step of [1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10]) {
-    if (value <= step * base) return step * base;
-  }
-  return 10 * base;
+const GRID_LINES = 3;
+const LABEL_EVERY = 3;
+
+/** Gridline values that read well: multiples of 1, 2 or 5 × 10ⁿ from below `low` to above `high`. */
+function niceTicks(low, high, integer = false) {
+  const raw = (high - low) / GRID_LINES || 1;
+  const base = 10 ** Math.floor(Math.log10(raw));
+  let step = [1, 2, 5, 10].map((m) => m * base).find((candidate) => candidate >= raw);
+  if (integer) step = Math.max(1, Math.round(step));
+  const first = Math.floor(low / step);
+  const last = Math.max(Math.ceil(high / step), first + 1);
+  // Rounded so that 3 × 0.1 is 0.3, not 0.30000000000000004.
+  return Array.from({ length: last - first + 1 }, (_, i) => Number(((first + i) * step).toPrecision(12)));
 }
 
 /**
@@ -24,10 +29,9 @@ function niceMax(value) {
 export function monthlyChart({ values, labels, format, kind = "bar", label, integer = false }) {
   const plotW = W - PAD.left - PAD.right;
   const plotH = H - PAD.top - PAD.bottom;
-  const minValue = Math.min(0, ...values);
-  let maxValue = niceMax(Math.max(0, ...values));
-  if (integer) maxValue = Math.max(2, Math.ceil(maxValue / 2) * 2);
-  const span = maxValue - minValue || 1;
+  const ticks = niceTicks(Math.min(0, ...values), Math.max(0, ...values), integer);
+  const minValue = ticks[0];
+  const span = ticks[ticks.length - 1] - minValue;
   const y = (v) => PAD.top + plotH - ((v - minValue) / span) * plotH;
   const step = plotW / Math.max(values.length, 1);
   const x = (i) => PAD.left + step * i + step / 2;
@@ -43,8 +47,7 @@ export function monthlyChart({ values, labels, format, kind = "bar", label, inte
   svg.append(s("title", { id: titleId, text: label }));
 
   const grid = s("g", { class: "chart-grid" });
-  for (const fraction of [0, 0.5, 1]) {
-    const value = minValue + span * fraction;
+  for (const value of ticks) {
     const gy = y(value);
     grid.append(
       s("line", { x1: PAD.left, x2: W - PAD.right, y1: gy, y2: gy, stroke: "#d5dbe5", "stroke-width": 1 }),
@@ -55,7 +58,8 @@ export function monthlyChart({ values, labels, format, kind = "bar", label, inte
 
   const axis = s("g", { class: "chart-axis" });
   labels.forEach((text, i) => {
-    if (labels.length > 6 && i % 2 === 1 && i !== labels.length - 1) return;
+    // Every third month, counted back from the latest, so the labels never crowd.
+    if ((labels.length - 1 - i) % LABEL_EVERY !== 0) return;
     axis.append(s("text", { x: x(i), y: H - PAD.bottom + 16, "text-anchor": "middle", "font-size": 10, fill: "#4a5568", text }));
   });
   svg.append(axis);

@@ -3,7 +3,8 @@
 const LANG_KEY = "referral-admin.lang";
 const LANGS = ["ru", "en"];
 
-// key: [Russian, English]; {name} is replaced by vars.name.
+// key: [Russian, English]; {name} is replaced by vars.name. A phrase with a number in it may give its plural
+// forms ({one, few, many, other}: Intl.PluralRules categories), chosen by vars.count (see tn()).
 const PHRASES = {
   "app.title": ["Реферальная программа — администрирование", "Referral program — administration"],
   "app.name": ["Реферальная программа", "Referral program"],
@@ -14,13 +15,14 @@ const PHRASES = {
   "lang.ru": ["Русский", "Russian"],
   "lang.en": ["Английский", "English"],
   "nav.label": ["Разделы", "Sections"],
+  "nav.menu": ["Меню", "Menu"],
   "nav.participants": ["Участники", "Participants"],
   "nav.withdrawals": ["Заявки на вывод", "Withdrawals"],
   "nav.journal": ["Журнал действий", "Action journal"],
   "nav.ledger": ["Движение баллов", "Points ledger"],
   "nav.settings": ["Настройки", "Settings"],
   "nav.statistics": ["Статистика", "Statistics"],
-  "badge.new": ["новых заявок: {n}", "{n} new requests"],
+  "badge.new": ["новых заявок: {n}", { one: "{n} new request", other: "{n} new requests" }],
   "role.owner": ["владелец", "owner"],
   "role.operator": ["оператор", "operator"],
 
@@ -37,28 +39,103 @@ const PHRASES = {
   "common.min": ["От", "Min"],
   "common.max": ["До", "Max"],
   "common.table": ["Таблица", "Table"],
-  "common.points_n": ["{n} баллов", "{n} points"],
+  "common.points_n": [
+    { one: "{n} балл", few: "{n} балла", many: "{n} баллов", other: "{n} балла" },
+    { one: "{n} point", other: "{n} points" },
+  ],
+  "toast.close": ["Закрыть уведомление", "Dismiss the message"],
 
   "error.title": ["Не удалось загрузить", "Could not load"],
   "error.network": ["Сервер недоступен. Проверьте соединение и повторите.", "The server cannot be reached. Check the connection and retry."],
+  "error.bad_request": ["Сервер не принял запрос.", "The server refused the request."],
+  "error.unauthorized": ["Вход не выполнен или сессия закончилась.", "Not logged in, or the session has ended."],
   "error.forbidden": ["Недостаточно прав.", "Not allowed."],
   "error.not_found": ["Не найдено.", "Not found."],
-  "error.conflict": ["Конфликт с текущим состоянием.", "Conflicts with the current state."],
+  "error.conflict": ["Действие не выполнено: данные уже в другом состоянии.", "Not done: the data is in another state now."],
+  "error.rejected": ["Сервер не принял значения.", "The server did not accept the values."],
+  "error.server": ["Ошибка на сервере. Повторите позже.", "Server error. Please try again later."],
   "error.invalid": ["Проверьте введённые значения:", "Please check the values:"],
+  "error.generic_field": ["Недопустимое значение.", "Invalid value."],
+  "error.server_said": ["Ответ сервера: {text}", "The server said: {text}"],
+  "error.ranges": ["Нижняя граница больше верхней: {fields}.", "The lower bound is above the upper one: {fields}."],
   "error.unknown": ["Что-то пошло не так.", "Something went wrong."],
   "error.no_page": ["Такой страницы нет", "No such page"],
+
+  "range.dates": ["Период", "Period"],
+  "range.points": ["Баллы", "Points"],
+
+  "invalid.missing": ["Заполните это поле.", "Fill in this field."],
+  "invalid.less_than_equal": ["Не больше {le}.", "At most {le}."],
+  "invalid.less_than": ["Меньше {lt}.", "Less than {lt}."],
+  "invalid.greater_than_equal": ["Не меньше {ge}.", "At least {ge}."],
+  "invalid.greater_than": ["Больше {gt}.", "More than {gt}."],
+  "invalid.int_parsing": ["Введите целое число.", "Enter a whole number."],
+  "invalid.decimal_parsing": ["Введите число, например 12,5.", "Enter a number, e.g. 12.5."],
+  "invalid.decimal_max_places": ["Не больше {decimal_places} знаков после запятой.", "At most {decimal_places} decimal places."],
+  "invalid.decimal_max_digits": ["Не больше {max_digits} цифр.", "At most {max_digits} digits."],
+  "invalid.date_parsing": ["Введите дату.", "Enter a date."],
+  "invalid.bool_parsing": ["Выберите «да» или «нет».", "Choose yes or no."],
+  "invalid.string_too_short": ["Минимум символов: {min_length}.", "At least {min_length} characters."],
+  "invalid.string_too_long": ["Максимум символов: {max_length}.", "At most {max_length} characters."],
+  "invalid.string_pattern_mismatch": ["Неверный формат.", "Wrong format."],
+  "invalid.digits": ["Только цифры, не больше {max}.", "Digits only, at most {max}."],
+  "invalid.choice": ["Выберите значение из списка.", "Choose a value from the list."],
+  "invalid.extra_forbidden": ["Лишнее поле.", "Unexpected field."],
+  "invalid.max_below_min": ["Максимальный вывод меньше минимального.", "The maximum withdrawal is below the minimum."],
+  "invalid.blank": ["Текст не может быть пустым.", "The text must not be blank."],
+
+  "reason.negative_balance": ["Корректировка сделала бы баланс отрицательным.", "The correction would make a balance negative."],
+  "reason.balance_now": ["Сейчас доступно {available}, заморожено {frozen}.", "Available now: {available}, frozen: {frozen}."],
+  "reason.referral_cycle": [
+    "Новый пригласивший состоит в сети этого участника — получился бы цикл.",
+    "The new sponsor is in this participant's own network: that would make a cycle.",
+  ],
+  "reason.self_referral": ["Участник не может быть пригласившим сам для себя.", "A participant cannot be their own sponsor."],
+  "reason.sponsor_not_found": ["Участника с таким ID нет.", "No participant has this ID."],
+  "reason.participant_not_found": ["Участник не найден.", "Participant not found."],
+  "reason.participant_blocked": ["Участник заблокирован.", "The participant is blocked."],
+  "reason.rejection_reason_required": ["Укажите причину отклонения — её увидит участник.", "Give the reason for the rejection: the participant sees it."],
+  "reason.comment_length": ["Комментарий — от 1 до 2000 символов.", "A comment is 1 to 2000 characters."],
+  "reason.invalid_transition": [
+    "Из текущего статуса заявки так перейти нельзя — возможно, её уже изменили. Обновите страницу.",
+    "The request cannot move to that status from its current one; it may have changed. Reload the page.",
+  ],
+  "reason.withdrawal_not_found": ["Заявка не найдена.", "Withdrawal request not found."],
+  "reason.stale": ["Данные изменились, пока вы работали. Обновите страницу и повторите.", "The data changed meanwhile. Reload the page and try again."],
+  "reason.last_owner": ["В программе должен остаться хотя бы один активный владелец.", "The program needs at least one active owner."],
+  "reason.own_account": ["Свою учётную запись администратора изменить нельзя.", "You cannot change your own admin account."],
+  "reason.admin_exists": ["Этот пользователь уже администратор.", "This user is already an admin."],
+  "reason.admin_not_found": ["Администратор не найден.", "Admin not found."],
+  "reason.not_an_admin": ["Этот аккаунт Telegram не является активным администратором.", "This Telegram account is not an active admin."],
+  "reason.dev_login_disabled": ["Локальный вход выключен — войдите через Telegram.", "The local login is off; log in with Telegram."],
+  "reason.telegram_id_format": ["Telegram ID — это число.", "A Telegram ID is a number."],
+  "reason.ozon_client_id_format": ["Client-Id — число до 20 цифр.", "The Client-Id is a number of up to 20 digits."],
+  "reason.ozon_api_key_format": ["Api-Key — от 10 до 200 символов.", "The Api-Key is 10 to 200 characters."],
+  "reason.invalid_settings": ["Проверьте значения настроек:", "Please check the settings:"],
+  "reason.unknown_settings": ["Неизвестные настройки — обновите страницу.", "Unknown settings; reload the page."],
+  "reason.idempotency_key_reused": [
+    "Эта отправка формы уже использована для другой операции. Обновите страницу и повторите.",
+    "This form submission was already used for another operation. Reload the page and try again.",
+  ],
+  "reason.reason_required": ["Укажите причину (до 500 символов).", "Give a reason (up to 500 characters)."],
+  "reason.nothing_to_change": ["Нечего менять: оба изменения равны нулю.", "Nothing to change: both changes are zero."],
+  "reason.points_not_integer": ["Баллы — целое число.", "Points are a whole number."],
+  "reason.busy_retry": ["Сервер был занят другими изменениями — повторите.", "The server was busy with other changes; try again."],
 
   "login.title": ["Вход для операторов", "Operators' login"],
   "login.lead": ["Войдите через Telegram. Доступ есть только у администраторов программы.", "Log in with Telegram. Only the program's admins have access."],
   "login.telegram": ["Через Telegram", "With Telegram"],
   "login.no_bot": ["Бот для входа через Telegram не настроен.", "The Telegram login bot is not configured."],
   "login.dev_title": ["Локальный вход", "Local login"],
-  "login.dev_hint": ["Только для локального запуска: вход по Telegram ID администратора без подписи Telegram.", "Local runs only: log in by an admin's Telegram ID without Telegram's signature."],
+  "login.dev_hint": [
+    "Только для локального запуска: вход по Telegram ID администратора без подписи Telegram.",
+    "Local runs only: log in by an admin's Telegram ID without Telegram's signature.",
+  ],
   "login.dev_id": ["Telegram ID", "Telegram ID"],
   "login.dev_submit": ["Войти", "Log in"],
-  "login.checking": ["Проверяем вход…", "Checking the login…"],
-  "login.failed": ["Войти не удалось.", "Login failed."],
   "login.widget_failed": ["Не удалось загрузить виджет Telegram.", "The Telegram widget could not be loaded."],
+  "login.config_failed": ["Не удалось узнать у сервера способы входа.", "Could not get the login options from the server."],
+  "login.retry": ["Повторить", "Try again"],
   "login.welcome": ["Вы вошли как {name}.", "Logged in as {name}."],
   "login.expired": ["Сессия закончилась — войдите снова.", "The session ended — please log in again."],
 
@@ -92,7 +169,10 @@ const PHRASES = {
   "p.referrals": ["Рефералы", "Referrals"],
   "p.network": ["сеть", "network"],
   "p.purchases": ["Покупки", "Purchases"],
-  "p.orders_n": ["заказов: {n}", "{n} orders"],
+  "p.orders_n": [
+    { one: "{n} заказ", few: "{n} заказа", many: "{n} заказов", other: "{n} заказа" },
+    { one: "{n} order", other: "{n} orders" },
+  ],
   "p.accrued": ["Начислено", "Accrued"],
   "p.withdrawn": ["Выведено", "Withdrawn"],
   "p.sponsor": ["Пригласил", "Invited by"],
@@ -100,7 +180,7 @@ const PHRASES = {
   "p.none": ["Участники не найдены", "No participants found"],
   "p.search": ["Поиск участника", "Find a participant"],
   "p.search_by": ["Искать по", "Search by"],
-  "p.search_name": ["Имени (начало)", "Name (starts with)"],
+  "p.search_name": ["Имени или @нику", "Name or @username"],
   "p.search_id": ["Telegram ID", "Telegram ID"],
   "p.search_ozon": ["Ozon ID", "Ozon ID"],
   "p.search_text": ["Что искать", "Search for"],
@@ -165,13 +245,18 @@ const PHRASES = {
   "tree.more": ["Показать ещё", "Show more"],
   "tree.none": ["Рефералов нет", "No referrals"],
   "tree.expand": ["Рефералы участника {name}", "Referrals of {name}"],
-  "tree.referrals_n": ["рефералов: {n}", "{n} referrals"],
+  "tree.referrals_n": [
+    { one: "{n} реферал", few: "{n} реферала", many: "{n} рефералов", other: "{n} реферала" },
+    { one: "{n} referral", other: "{n} referrals" },
+  ],
   "tree.balance": ["баланс {n}", "balance {n}"],
 
   "edit.correction": ["Корректировка баланса", "Balance correction"],
   "edit.correction_hint": [
-    "Баланс = заморожено + доступно. Изменение доступных баллов и изменение всего баланса задаются отдельно: разница между ними меняет замороженные баллы.",
-    "Balance = frozen + available. The change of available points and the change of the whole balance are set separately: the difference between them changes the frozen points.",
+    "Баланс = заморожено + доступно. Изменение доступных баллов и изменение всего баланса задаются отдельно: " +
+      "разница между ними меняет замороженные баллы.",
+    "Balance = frozen + available. The change of available points and the change of the whole balance are set separately: " +
+      "the difference between them changes the frozen points.",
   ],
   "edit.available_change": ["Изменение доступных баллов", "Change of available points"],
   "edit.available_hint": ["Сейчас доступно: {n}. Например, +100 или -50.", "Available now: {n}. E.g. +100 or -50."],
@@ -180,11 +265,21 @@ const PHRASES = {
   "edit.reason": ["Причина", "Reason"],
   "edit.correction_submit": ["Провести корректировку", "Apply the correction"],
   "edit.correction_done": ["Корректировка проведена.", "The correction is recorded."],
+  "edit.correction_repeat": [
+    "Эта корректировка уже была проведена раньше — баллы повторно не изменены.",
+    "This correction was already applied before; the points did not change again.",
+  ],
   "edit.sponsor": ["Пригласивший", "Sponsor"],
-  "edit.sponsor_hint": ["Перенос участника со всей его сетью под другого пригласившего. Пустое поле — отвязать.", "Moves the participant with their whole network under another sponsor. Empty — detach."],
+  "edit.sponsor_hint": [
+    "Перенос участника со всей его сетью под другого пригласившего. Пустое поле — отвязать.",
+    "Moves the participant with their whole network under another sponsor. Empty — detach.",
+  ],
   "edit.sponsor_id": ["ID нового пригласившего", "New sponsor's ID"],
   "edit.sponsor_submit": ["Сменить пригласившего", "Change the sponsor"],
-  "edit.sponsor_done": ["Пригласивший изменён, перестроено цепочек: {n}.", "Sponsor changed; {n} chains rebuilt."],
+  "edit.sponsor_done": [
+    "Пригласивший изменён, перестроено цепочек: {n}.",
+    { one: "Sponsor changed; {n} chain rebuilt.", other: "Sponsor changed; {n} chains rebuilt." },
+  ],
   "edit.block": ["Блокировка", "Blocking"],
   "edit.unblock": ["Разблокировка", "Unblocking"],
   "edit.block_hint": ["Заблокированный участник не получает баллы и не может выводить их.", "A blocked participant earns no points and cannot withdraw."],
@@ -203,14 +298,17 @@ const PHRASES = {
   "l.credit": ["Приход", "Credit"],
   "l.debit": ["Расход", "Debit"],
   "l.direction": ["Направление", "Direction"],
-  "l.d_frozen": ["Δ замор.", "Δ frozen"],
-  "l.d_available": ["Δ дост.", "Δ available"],
-  "l.d_reserved": ["Δ в заявках", "Δ reserved"],
-  "l.d_withdrawn": ["Δ выведено", "Δ withdrawn"],
+  "l.movement": ["Движение", "Movement"],
+  "l.part_frozen": ["замор.", "frozen"],
+  "l.part_available": ["дост.", "available"],
+  "l.part_reserved": ["в заявках", "reserved"],
+  "l.part_withdrawn": ["выведено", "withdrawn"],
+  "l.details": ["Основание", "Source"],
   "l.level": ["Уровень", "Level"],
+  "l.level_n": ["{n}-й уровень", "level {n}"],
+  "l.own": ["своя покупка", "own purchase"],
   "l.posting": ["Отправление", "Posting"],
-  "l.amount": ["Сумма заказа", "Order amount"],
-  "l.rate": ["Ставка", "Rate"],
+  "l.rate_value": ["{rate} балл. за 1000 ₽", "{rate} pts per 1000 RUB"],
   "l.withdrawal": ["Заявка", "Withdrawal"],
   "l.actor": ["Оператор", "Operator"],
   "l.actor_id": ["ID оператора", "Operator ID"],
@@ -263,9 +361,12 @@ const PHRASES = {
   "wd.to_cancelled": ["Отменить", "Cancel request"],
   "wd.confirm_title": ["Новый статус: {status}", "New status: {status}"],
   "wd.confirm_negotiation": ["Участник получит сообщение, что заявка в работе.", "The participant will be told the request is in progress."],
-  "wd.confirm_paid": ["Подтвердите выплату {fiat} за {points} баллов. Участник получит уведомление.", "Confirm the payout of {fiat} for {points} points. The participant will be notified."],
-  "wd.confirm_rejected": ["{points} баллов вернутся участнику. Он увидит причину.", "{points} points go back to the participant, who will see the reason."],
-  "wd.confirm_cancelled": ["{points} баллов вернутся участнику.", "{points} points go back to the participant."],
+  "wd.confirm_paid": [
+    "Подтвердите выплату {fiat} за {points}. Участник получит уведомление.",
+    "Confirm the payout of {fiat} for {points}. The participant will be notified.",
+  ],
+  "wd.confirm_rejected": ["Участнику вернётся {points}. Он увидит причину.", "{points} go back to the participant, who will see the reason."],
+  "wd.confirm_cancelled": ["Участнику вернётся {points}.", "{points} go back to the participant."],
   "wd.reason_required": ["Причина (её увидит участник)", "Reason (the participant sees it)"],
   "wd.reason_optional": ["Комментарий к смене статуса (необязательно)", "Note on the change (optional)"],
   "wd.reason_hint": ["Обязательно при отклонении.", "Required when rejecting."],
@@ -337,7 +438,10 @@ const PHRASES = {
   "s.rate_hint": ["Баллов за 1000 ₽.", "Points per 1000 RUB."],
   "s.points": ["Баллы и вывод", "Points and withdrawals"],
   "s.hold_days": ["Срок заморозки, дней", "Hold period, days"],
-  "s.hold_days_hint": ["От 0 до 365: срок возврата, после которого баллы становятся доступными.", "0 to 365: the return window after which points become available."],
+  "s.hold_days_hint": [
+    "От 0 до 365: срок возврата, после которого баллы становятся доступными.",
+    "0 to 365: the return window after which points become available.",
+  ],
   "s.point_rate": ["Курс балла, ₽", "Point rate, RUB"],
   "s.point_rate_hint": ["Сколько рублей стоит один балл при выводе.", "RUB paid per point on withdrawal."],
   "s.min_withdrawal": ["Минимальный вывод, баллов", "Minimum withdrawal, points"],
@@ -411,7 +515,7 @@ const PHRASES = {
   "stat.month": ["Месяц", "Month"],
   "stat.value": ["Значение", "Value"],
   "stat.data": ["Данные", "Data"],
-  "stat.days_n": ["{n} дн.", "{n} days"],
+  "stat.days_n": ["{n} дн.", { one: "{n} day", other: "{n} days" }],
   "stat.chart_label": ["{metric}: последний месяц {last}, максимум {max}", "{metric}: last month {last}, maximum {max}"],
   "stat.group_participants": ["Участники", "Participants"],
   "stat.group_sales": ["Продажи через программу", "Sales through the program"],
@@ -462,6 +566,10 @@ const PHRASES = {
   "exp.referrals_only": ["Только покупки рефералов", "Referrals' purchases only"],
   "exp.download": ["Скачать CSV", "Download CSV"],
   "exp.done": ["Файл {name} готов ({kb} КБ).", "{name} is ready ({kb} KB)."],
+  "exp.incomplete": [
+    "Выгрузка слишком большая: в файл {name} вошли только первые {parts} частей. Сузьте период и выгрузите остальное отдельно.",
+    "The export is too large: {name} holds only its first {parts} parts. Narrow the period and export the rest separately.",
+  ],
 };
 
 function initialLang() {
@@ -491,15 +599,25 @@ export function setLang(next) {
   document.documentElement.lang = next;
 }
 
+export function hasPhrase(key) {
+  return Object.hasOwn(PHRASES, key);
+}
+
 export function t(key, vars) {
   const entry = PHRASES[key];
   if (!entry) return key;
   let text = entry[lang === "en" ? 1 : 0];
+  if (typeof text === "object") text = text[new Intl.PluralRules(locale()).select(Number(vars?.count ?? 0))] ?? text.other;
   if (vars) text = text.replace(/\{(\w+)\}/g, (match, name) => (name in vars ? String(vars[name]) : match));
   return text;
 }
 
-/** Keys of every phrase (for checks). */
+/** A phrase about `count` things in its plural form: tn("p.orders_n", 1) → "1 order", "1 заказ". */
+export function tn(key, count, vars) {
+  return t(key, { ...vars, count, n: fmt.int(count) });
+}
+
+/** Keys of every phrase: a test checks each is used and worded in both languages. */
 export const KEYS = Object.keys(PHRASES);
 
 function locale() {
@@ -519,7 +637,8 @@ export const fmt = {
   },
   dateTime(value) {
     const date = parseDate(value);
-    return date ? new Intl.DateTimeFormat(locale(), { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" }).format(date) : "—";
+    if (!date) return "—";
+    return new Intl.DateTimeFormat(locale(), { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit" }).format(date);
   },
   int(value) {
     const n = Number(value);

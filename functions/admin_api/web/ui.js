@@ -1,42 +1,53 @@
 // Shared pieces of the screens: fields with their errors, tables with sorting, pagers, messages.
 
 import { h, replace, uid } from "/admin/app/dom.js";
+import { REASON_FIELDS, errorLine, explain, problemText } from "/admin/app/errors.js";
 import { fmt, t } from "/admin/app/i18n.js";
 
 /* ---------- messages ---------- */
 
-/** A short message in the page's live region (read out by screen readers, shown as a toast). */
+const TOASTS_AT_ONCE = 3;
+
+/**
+ * A short message in the corner (the live region #announcer: read out by screen readers). It goes by itself after
+ * a few seconds, or with its close button; older ones give way when more than three pile up.
+ */
 export function announce(message, kind = "ok") {
   const region = document.getElementById("announcer");
   if (!region) return;
-  const item = h("p", { class: ["toast", `toast-${kind}`] }, message);
+  const item = h("div", { class: ["toast", `toast-${kind}`] }, h("p", {}, message));
+  item.append(h("button", { type: "button", class: "toast-close", "aria-label": t("toast.close"), onclick: () => item.remove() }, "×"));
   region.append(item);
+  while (region.children.length > TOASTS_AT_ONCE) region.firstElementChild.remove();
   setTimeout(() => item.remove(), kind === "error" ? 9000 : 5000);
 }
 
-export function errorText(error) {
-  if (!error) return "";
-  if (error.status === 0) return t("error.network");
-  if (error.status === 403) return `${t("error.forbidden")} ${error.message || ""}`.trim();
-  if (error.status === 404) return `${t("error.not_found")} ${error.message || ""}`.trim();
-  if (error.status === 409) return `${t("error.conflict")} ${error.message || ""}`.trim();
-  return error.message || t("error.unknown");
+/** A failed request as a toast. */
+export function announceError(error) {
+  announce(errorLine(error), "error");
 }
 
-/** An inline alert box (role=alert) for a failed request; validation errors listed one per line. */
-export function alertBox(error) {
-  const problems = error && error.fieldErrors ? error.fieldErrors : [];
+/**
+ * An inline alert box (role=alert) for a failed request: the problem in the operator's language, validation
+ * problems one per line under the fields' labels (`labelOf`, see labelsIn), the server's words when ours are missing.
+ */
+export function alertBox(error, labelOf) {
+  const { text, items, server } = explain(error, labelOf);
+  const serverLine = (words) => h("span", { class: "server-text", lang: "en" }, t("error.server_said", { text: words }));
   return h(
     "div",
     { class: "alert alert-error", role: "alert" },
-    h("p", {}, problems.length ? t("error.invalid") : errorText(error)),
-    problems.length
+    h("p", {}, text),
+    items.length
       ? h(
           "ul",
           {},
-          problems.map((p) => h("li", {}, h("code", {}, p.field), ": ", p.message)),
+          items.map((item) =>
+            h("li", {}, item.label ? [h("strong", {}, item.label), ": "] : null, item.text, item.server ? [" ", serverLine(item.server)] : null),
+          ),
         )
       : null,
+    server ? h("p", {}, serverLine(server)) : null,
   );
 }
 
@@ -113,32 +124,49 @@ export function clearErrors(form) {
   if (slot) replace(slot);
 }
 
-function matches(controlField, errorField) {
-  if (!controlField) return false;
-  const candidates = [errorField, errorField.replace(/^(body|query|changes)\./, "")];
-  return candidates.some((f) => f === controlField || f.startsWith(`${controlField}.`));
+/** The controls in `scope` that show an API field ("body.hold_days", "query.level", "level_rates.1"…). */
+function controlsFor(scope, apiField) {
+  const name = apiField.replace(/^(body|query|changes)\./, "");
+  const shows = (control) => control.dataset.field && (name === control.dataset.field || name.startsWith(`${control.dataset.field}.`));
+  const controls = [...scope.querySelectorAll("[data-field]")].filter(shows);
+  // The most specific control wins: "level_rates.1" → the second rate, not every rate.
+  const exact = controls.filter((c) => c.dataset.field === name);
+  return exact.length ? exact : controls.slice(0, 1);
 }
 
-/** Shows a failed request on a form: each validation message under its field, and an alert on top. */
+/** Names API fields by the labels of the controls in `scope` (for alertBox). */
+function labelsIn(scope) {
+  return (apiField) => {
+    const [control] = controlsFor(scope, apiField);
+    // Not control.labels: the list may fail before its screen is in the document.
+    const label = control && scope.querySelector(`label[for="${CSS.escape(control.id)}"]`);
+    if (!label) return null;
+    const copy = label.cloneNode(true);
+    for (const mark of copy.querySelectorAll(".req")) mark.remove();
+    return copy.textContent.trim() || null;
+  };
+}
+
+/** Shows a failed request on a form: each problem under its field, and an alert on top. */
 export function showErrors(form, error) {
   clearErrors(form);
   let firstInvalid = null;
-  for (const problem of error.fieldErrors || []) {
-    const controls = [...form.querySelectorAll("[data-field]")].filter((c) => matches(c.dataset.field, String(problem.field)));
-    // The most specific control wins: "level_rates.1" → the second rate, not every rate.
-    const exact = controls.filter((c) => c.dataset.field === String(problem.field).replace(/^(body|query|changes)\./, ""));
-    for (const control of exact.length ? exact : controls.slice(0, 1)) {
+  const marks = (error.fieldErrors || []).map((problem) => [String(problem.field), problemText(problem) || problem.message]);
+  const reasonField = REASON_FIELDS[(error.details || {}).reason];
+  if (!marks.length && reasonField) marks.push([reasonField, explain(error).text]);
+  for (const [apiField, text] of marks) {
+    for (const control of controlsFor(form, apiField)) {
       control.setAttribute("aria-invalid", "true");
       const slot = document.getElementById(`${control.id}-error`);
       if (slot) {
-        slot.textContent = slot.textContent ? `${slot.textContent}; ${problem.message}` : problem.message;
+        slot.textContent = slot.textContent ? `${slot.textContent}; ${text}` : text;
         slot.hidden = false;
       }
       firstInvalid = firstInvalid || control;
     }
   }
   const alertSlot = form.querySelector(".form-alert");
-  if (alertSlot) replace(alertSlot, alertBox(error));
+  if (alertSlot) replace(alertSlot, alertBox(error, labelsIn(form)));
   if (firstInvalid) firstInvalid.focus();
 }
 
@@ -171,13 +199,56 @@ export function onSubmit(form, handler) {
   return form;
 }
 
+/* ---------- filters ---------- */
+
+/** The values of `keys` present in the address's query. */
+export function filtersFrom(query, keys) {
+  const filters = {};
+  for (const key of keys) if (query.get(key)) filters[key] = query.get(key);
+  return filters;
+}
+
+/**
+ * A filter form folded under its summary (the label, or `summary`), open while any filter is on. Apply hands the
+ * filled fields to `onApply(values)`; Reset empties the fields and calls `onReset()`. List screens keep their
+ * filters in the address, so both usually navigate. `.form` is the form (for pagedList's error labels).
+ */
+export function filterBox({ label, summary, open, fields, onApply, onReset }) {
+  const form = h(
+    "form",
+    { class: "filters", "aria-label": label },
+    h("div", { class: "filter-grid" }, fields),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "submit", class: "btn btn-primary" }, t("common.apply")),
+      h("button", { type: "reset", class: "btn" }, t("common.reset")),
+    ),
+  );
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    onApply(compact(new FormData(form)));
+  });
+  form.addEventListener("reset", (event) => {
+    event.preventDefault();
+    for (const control of form.elements) {
+      if (control.tagName === "SELECT") control.selectedIndex = 0;
+      else if (control.tagName === "INPUT") control.value = "";
+    }
+    onReset();
+  });
+  const box = h("details", { class: "filter-box", open }, h("summary", {}, summary || label), form);
+  box.form = form;
+  return box;
+}
+
 /* ---------- tables ---------- */
 
 /**
  * columns: [{key, label, render(row), num, sort}] — `sort` is the API's sort name for a sortable column.
- * sorting: {sort, order, onSort(sortName)}.
+ * sorting: {sort, order, onSort(sortName)}. `stack`: on a phone each row becomes a card of "label: value" lines.
  */
-export function dataTable({ columns, rows, caption, sorting, empty }) {
+export function dataTable({ columns, rows, caption, sorting, empty, stack = false }) {
   const head = h(
     "tr",
     {},
@@ -210,14 +281,15 @@ export function dataTable({ columns, rows, caption, sorting, empty }) {
           columns.map((col, index) => {
             const value = col.render ? col.render(row) : row[col.key];
             const tag = index === 0 ? "th" : "td";
-            return h(tag, { class: col.num ? "num" : null, scope: index === 0 ? "row" : null, dataset: { col: col.key } }, value ?? "—");
+            const dataset = stack ? { col: col.key, label: col.label } : { col: col.key };
+            return h(tag, { class: col.num ? "num" : null, scope: index === 0 ? "row" : null, dataset }, value ?? "—");
           }),
         ),
       )
     : [h("tr", {}, h("td", { colspan: columns.length, class: "empty" }, empty || t("common.empty")))];
   const table = h(
     "table",
-    { class: "data" },
+    { class: ["data", stack && "stack"] },
     caption ? h("caption", { class: "visually-hidden" }, caption) : null,
     h("thead", {}, head),
     h("tbody", {}, body),
@@ -229,9 +301,10 @@ export function dataTable({ columns, rows, caption, sorting, empty }) {
 
 /**
  * A list read page by page with the API's opaque cursor. `load(cursor)` returns {items, next_cursor};
- * `render(items)` builds the table. Back goes to the previous cursor kept on a stack.
+ * `render(items)` builds the table. Back goes to the previous cursor kept on a stack. A failed load names the
+ * fields by their labels in `form` (the list's filters).
  */
-export function pagedList({ load, render, label }) {
+export function pagedList({ load, render, label, form }) {
   const container = h("div", { class: "paged" });
   const body = h("div", { "aria-live": "polite", "aria-busy": "false" });
   const status = h("span", { class: "page-status" });
@@ -256,7 +329,7 @@ export function pagedList({ load, render, label }) {
       next.dataset.cursor = data.next_cursor || "";
       status.textContent = t("page.number", { n: page });
     } catch (error) {
-      replace(body, alertBox(error));
+      replace(body, alertBox(error, form ? labelsIn(form) : undefined));
     } finally {
       body.setAttribute("aria-busy", "false");
     }
@@ -278,7 +351,6 @@ export function pagedList({ load, render, label }) {
     page = 1;
     return show(null);
   };
-  container.refresh = () => show(current);
   return container;
 }
 
@@ -296,10 +368,6 @@ export function dl(pairs) {
 
 export function statusBadge(status) {
   return h("span", { class: ["status", `status-${status}`] }, t(`wstatus.${status}`));
-}
-
-export function link(href, text) {
-  return h("a", { href }, text);
 }
 
 export function participantLink(id, name) {
@@ -324,6 +392,13 @@ export function compact(formData) {
     if (text !== "") out[key] = text;
   }
   return out;
+}
+
+/** A whole number as a number; anything else as typed, for the server to refuse with a message. */
+export function integerOrText(value, empty = "") {
+  const text = String(value ?? "").trim();
+  if (text === "") return empty;
+  return /^[+-]?\d+$/.test(text) ? Number(text) : text;
 }
 
 export function idempotencyKey() {

@@ -3,7 +3,7 @@
 import { api } from "/admin/app/api.js";
 import { h } from "/admin/app/dom.js";
 import { fmt, t } from "/admin/app/i18n.js";
-import { compact, dataTable, dl, field, pageHeader, pagedList, section } from "/admin/app/ui.js";
+import { dataTable, dl, field, filterBox, filtersFrom, pageHeader, pagedList, section } from "/admin/app/ui.js";
 import { actionLabel, auditColumns, objectLink } from "/admin/app/views/participant.js";
 
 export const ACTIONS = [
@@ -64,15 +64,11 @@ async function detailView(id) {
 
 export async function render({ params, query, navigate }) {
   if (params.length) return detailView(params[0]);
-  const filters = {};
-  for (const key of FILTER_KEYS) if (query.get(key)) filters[key] = query.get(key);
-
-  const form = h(
-    "form",
-    { class: "filters", "aria-label": t("j.filters") },
-    h(
-      "div",
-      { class: "filter-grid" },
+  const filters = filtersFrom(query, FILTER_KEYS);
+  const filterPanel = filterBox({
+    label: t("j.filters"),
+    open: Object.keys(filters).length > 0,
+    fields: [
       field({ label: t("j.actor_id"), name: "actor_id", value: filters.actor_id || "", attrs: { inputmode: "numeric" } }),
       field({
         label: t("j.action"),
@@ -91,32 +87,21 @@ export async function render({ params, query, navigate }) {
       field({ label: t("j.object_id"), name: "object_id", value: filters.object_id || "" }),
       field({ label: t("common.from"), name: "from", kind: "date", value: filters.from || "" }),
       field({ label: t("common.to"), name: "to", kind: "date", value: filters.to || "" }),
-    ),
-    h(
-      "div",
-      { class: "actions" },
-      h("button", { type: "submit", class: "btn btn-primary" }, t("common.apply")),
-      h("button", { type: "reset", class: "btn" }, t("common.reset")),
-    ),
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    navigate("journal", compact(new FormData(form)));
-  });
-  form.addEventListener("reset", (event) => {
-    event.preventDefault();
-    navigate("journal", {});
+    ],
+    onApply: (values) => navigate("journal", values),
+    onReset: () => navigate("journal", {}),
   });
   const list = pagedList({
     label: t("j.title"),
+    form: filterPanel.form,
     load: (cursor) => api.get("/journal/actions", { limit: 50, cursor, ...filters }),
-    render: (items) => dataTable({ caption: t("j.title"), columns: auditColumns({ withObject: true }), rows: items, empty: t("j.none") }),
+    render: (items) => dataTable({ caption: t("j.title"), columns: auditColumns({ withObject: true }), rows: items, empty: t("j.none"), stack: true }),
   });
   const view = h(
     "div",
     { class: "view view-journal" },
     pageHeader(t("j.title"), h("a", { class: "btn btn-small", href: "#/ledger" }, t("nav.ledger"))),
-    h("details", { class: "filter-box", open: Object.keys(filters).length > 0 }, h("summary", {}, t("j.filters")), form),
+    filterPanel,
     list,
   );
   await list.reload();

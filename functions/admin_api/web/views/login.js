@@ -3,7 +3,7 @@
 import { api } from "/admin/app/api.js";
 import { h } from "/admin/app/dom.js";
 import { t } from "/admin/app/i18n.js";
-import { field, formAlert, onSubmit } from "/admin/app/ui.js";
+import { alertBox, field, formAlert, onSubmit } from "/admin/app/ui.js";
 
 const WIDGET_SRC = "https://telegram.org/js/telegram-widget.js?22";
 
@@ -37,7 +37,13 @@ export function render({ config, onSession }) {
   }
 
   if (config.dev_login) {
-    const idField = field({ label: t("login.dev_id"), name: "telegram_id", value: "100", field: "telegram_id", required: true, attrs: { inputmode: "numeric", autocomplete: "username" } });
+    const idField = field({
+      label: t("login.dev_id"),
+      name: "telegram_id",
+      value: "100",
+      required: true,
+      attrs: { inputmode: "numeric", autocomplete: "username" },
+    });
     const form = h(
       "form",
       { class: "login-block dev-login", "aria-labelledby": "dev-login-title" },
@@ -55,4 +61,16 @@ export function render({ config, onSession }) {
   }
   parts.push(status);
   return h("div", { class: "login-card" }, parts);
+}
+
+/** The login options could not be read: say so and offer to ask again. */
+export function unavailable({ error, retry }) {
+  return h(
+    "div",
+    { class: "login-card" },
+    h("h1", { tabindex: "-1" }, t("login.title")),
+    h("p", {}, t("login.config_failed")),
+    alertBox(error),
+    h("button", { type: "button", class: "btn btn-primary", onclick: retry }, t("login.retry")),
+  );
 }

@@ -3,16 +3,17 @@
 
 import { api } from "/admin/app/api.js";
 import { h, replace, uid } from "/admin/app/dom.js";
-import { fmt, t } from "/admin/app/i18n.js";
+import { fmt, t, tn } from "/admin/app/i18n.js";
 import {
   alertBox,
   announce,
-  compact,
   dataTable,
   dl,
   field,
+  filterBox,
   formAlert,
   idempotencyKey,
+  integerOrText,
   onSubmit,
   pageHeader,
   pagedList,
@@ -21,12 +22,34 @@ import {
 } from "/admin/app/ui.js";
 
 export const ENTRY_KINDS = ["accrual", "release", "reversal", "withdrawal_reserve", "withdrawal_paid", "withdrawal_return", "correction"];
+const BALANCE_PARTS = ["frozen", "available", "reserved", "withdrawn"];
 
 /* ---------- ledger table (shared with the global ledger) ---------- */
 
 function signed(n) {
-  if (!n) return "0";
-  return n > 0 ? `+${fmt.int(n)}` : fmt.int(n);
+  return n > 0 ? `+${fmt.int(n)}` : `−${fmt.int(-n)}`;
+}
+
+/** Credit or debit, and under it how each part of the balance moved ("frozen +49", "available −300 · reserved +300"). */
+function movement(entry) {
+  const credit = entry.credit ? h("span", { class: "pos" }, `+${fmt.int(entry.credit)}`) : null;
+  const total = credit || (entry.debit ? h("span", { class: "neg" }, `−${fmt.int(entry.debit)}`) : null);
+  const parts = BALANCE_PARTS.filter((part) => entry[`d_${part}`]).map((part) => `${t(`l.part_${part}`)} ${signed(entry[`d_${part}`])}`);
+  return h("span", { class: "movement" }, total, parts.length ? h("span", { class: "sub" }, parts.join(" · ")) : null);
+}
+
+/** What the entry comes from: the withdrawal request, or the posting with its level, amount and rate. */
+function source(entry) {
+  if (entry.withdrawal_id) {
+    return h("a", { href: `#/withdrawals/${encodeURIComponent(entry.withdrawal_id)}` }, `${t("l.withdrawal")} ${entry.withdrawal_id}`);
+  }
+  if (!entry.posting_number) return "—";
+  const facts = [
+    entry.level === 0 ? t("l.own") : entry.level ? t("l.level_n", { n: entry.level }) : null,
+    entry.amount ? fmt.money(entry.amount) : null,
+    entry.rate ? t("l.rate_value", { rate: fmt.decimal(entry.rate) }) : null,
+  ].filter(Boolean);
+  return h("span", {}, entry.posting_number, facts.length ? h("span", { class: "sub" }, facts.join(" · ")) : null);
 }
 
 export function ledgerColumns({ withParticipant = false } = {}) {
@@ -34,21 +57,8 @@ export function ledgerColumns({ withParticipant = false } = {}) {
     { key: "created_at", label: t("l.date"), render: (r) => fmt.dateTime(r.created_at) },
     withParticipant ? { key: "participant_id", label: t("l.participant"), render: (r) => participantLink(r.participant_id) } : null,
     { key: "kind", label: t("l.kind"), render: (r) => t(`kind.${r.kind}`) },
-    { key: "credit", label: t("l.credit"), num: true, render: (r) => (r.credit ? h("span", { class: "pos" }, `+${fmt.int(r.credit)}`) : "") },
-    { key: "debit", label: t("l.debit"), num: true, render: (r) => (r.debit ? h("span", { class: "neg" }, `−${fmt.int(r.debit)}`) : "") },
-    { key: "d_frozen", label: t("l.d_frozen"), num: true, render: (r) => signed(r.d_frozen) },
-    { key: "d_available", label: t("l.d_available"), num: true, render: (r) => signed(r.d_available) },
-    { key: "d_reserved", label: t("l.d_reserved"), num: true, render: (r) => signed(r.d_reserved) },
-    { key: "d_withdrawn", label: t("l.d_withdrawn"), num: true, render: (r) => signed(r.d_withdrawn) },
-    { key: "level", label: t("l.level"), num: true, render: (r) => (r.level ?? "—") },
-    { key: "posting_number", label: t("l.posting"), render: (r) => r.posting_number || "—" },
-    { key: "amount", label: t("l.amount"), num: true, render: (r) => (r.amount ? fmt.money(r.amount) : "—") },
-    { key: "rate", label: t("l.rate"), num: true, render: (r) => r.rate ?? "—" },
-    {
-      key: "withdrawal_id",
-      label: t("l.withdrawal"),
-      render: (r) => (r.withdrawal_id ? h("a", { href: `#/withdrawals/${encodeURIComponent(r.withdrawal_id)}` }, r.withdrawal_id) : "—"),
-    },
+    { key: "movement", label: t("l.movement"), num: true, render: movement },
+    { key: "source", label: t("l.details"), render: source },
     { key: "actor_id", label: t("l.actor"), render: (r) => r.actor_id || "—" },
     { key: "reason", label: t("l.reason"), render: (r) => r.reason || "—" },
   ];
@@ -69,18 +79,10 @@ export function directionOptions() {
 
 function ledgerSection(participantId) {
   let filters = {};
-  const list = pagedList({
-    label: t("card.ledger"),
-    load: (cursor) => api.get(`/participants/${participantId}/ledger`, { limit: 25, cursor, ...filters }),
-    render: (items) => dataTable({ caption: t("card.ledger"), columns: ledgerColumns(), rows: items, empty: t("l.none") }),
-  });
-  const form = h(
-    "form",
-    { class: "filters inline-filters", "aria-label": t("l.filters") },
-    formAlert(),
-    h(
-      "div",
-      { class: "filter-grid" },
+  const filterPanel = filterBox({
+    label: t("l.filters"),
+    open: false,
+    fields: [
       field({ label: t("l.kind"), name: "kind", kind: "select", options: kindOptions() }),
       field({ label: t("l.direction"), name: "direction", kind: "select", options: directionOptions() }),
       field({ label: t("common.from"), name: "from", kind: "date" }),
@@ -88,23 +90,23 @@ function ledgerSection(participantId) {
       field({ label: t("l.level"), name: "level", kind: "number", attrs: { inputmode: "numeric" } }),
       field({ label: t("l.posting"), name: "posting_number" }),
       field({ label: t("l.withdrawal"), name: "withdrawal_id" }),
-    ),
-    h(
-      "div",
-      { class: "actions" },
-      h("button", { type: "submit", class: "btn btn-primary" }, t("common.apply")),
-      h("button", { type: "reset", class: "btn" }, t("common.reset")),
-    ),
-  );
-  onSubmit(form, async (data) => {
-    filters = compact(data);
-    await list.reload();
+    ],
+    onApply: (values) => {
+      filters = values;
+      list.reload();
+    },
+    onReset: () => {
+      filters = {};
+      list.reload();
+    },
   });
-  form.addEventListener("reset", () => {
-    filters = {};
-    setTimeout(() => list.reload(), 0);
+  const list = pagedList({
+    label: t("card.ledger"),
+    form: filterPanel.form,
+    load: (cursor) => api.get(`/participants/${participantId}/ledger`, { limit: 25, cursor, ...filters }),
+    render: (items) => dataTable({ caption: t("card.ledger"), columns: ledgerColumns(), rows: items, empty: t("l.none"), stack: true }),
   });
-  const node = section(t("card.ledger"), form, list);
+  const node = section(t("card.ledger"), filterPanel, list);
   node.id = "ledger";
   node.load = () => list.reload();
   return node;
@@ -140,7 +142,7 @@ function auditSection(participantId) {
   const list = pagedList({
     label: t("card.audit"),
     load: (cursor) => api.get("/journal/actions", { object_type: "participant", object_id: participantId, limit: 25, cursor }),
-    render: (items) => dataTable({ caption: t("card.audit"), columns: auditColumns(), rows: items, empty: t("j.none") }),
+    render: (items) => dataTable({ caption: t("card.audit"), columns: auditColumns(), rows: items, empty: t("j.none"), stack: true }),
   });
   const node = section(t("card.audit"), list);
   node.id = "audit";
@@ -187,7 +189,7 @@ function treeNode(item) {
     h(
       "span",
       { class: "muted" },
-      ` · ${fmt.date(item.registered_at)} · ${t("tree.referrals_n", { n: fmt.int(item.direct_referrals) })} · ${t("tree.balance", { n: fmt.int(item.balance) })}`,
+      ` · ${fmt.date(item.registered_at)} · ${tn("tree.referrals_n", item.direct_referrals)} · ${t("tree.balance", { n: fmt.int(item.balance) })}`,
     ),
     item.blocked ? h("span", { class: "status status-blocked" }, t("p.blocked")) : null,
   );
@@ -246,14 +248,10 @@ function treeSection(card) {
 
 /* ---------- edits ---------- */
 
-function intOrRaw(value) {
-  const text = String(value ?? "").trim();
-  if (text === "") return 0;
-  return /^[+-]?\d+$/.test(text) ? Number(text) : text;
-}
-
 function correctionForm(card, reload) {
-  const key = idempotencyKey();
+  // One idempotency key per submission, kept while the same values are sent again (a retry after a lost answer),
+  // so the server applies the correction once; a fresh key as soon as the values change.
+  let pending = null;
   const form = h(
     "form",
     { class: "edit-form", "aria-labelledby": "correction-title" },
@@ -263,20 +261,36 @@ function correctionForm(card, reload) {
     h(
       "div",
       { class: "form-grid" },
-      field({ label: t("edit.available_change"), name: "available_change", kind: "number", value: "0", hint: t("edit.available_hint", { n: fmt.int(card.available) }) }),
-      field({ label: t("edit.total_change"), name: "total_change", kind: "number", value: "0", hint: t("edit.total_hint", { n: fmt.int(card.available + card.frozen) }) }),
+      field({
+        label: t("edit.available_change"),
+        name: "available_change",
+        kind: "number",
+        value: "0",
+        hint: t("edit.available_hint", { n: fmt.int(card.available) }),
+      }),
+      field({
+        label: t("edit.total_change"),
+        name: "total_change",
+        kind: "number",
+        value: "0",
+        hint: t("edit.total_hint", { n: fmt.int(card.available + card.frozen) }),
+      }),
     ),
     field({ label: t("edit.reason"), name: "reason", kind: "textarea", required: true, wide: true }),
     h("button", { type: "submit", class: "btn btn-primary" }, t("edit.correction_submit")),
   );
   onSubmit(form, async (data) => {
-    await api.post(`/participants/${card.id}/balance-corrections`, {
-      available_change: intOrRaw(data.get("available_change")),
-      total_change: intOrRaw(data.get("total_change")),
+    const correction = {
+      available_change: integerOrText(data.get("available_change"), 0),
+      total_change: integerOrText(data.get("total_change"), 0),
       reason: String(data.get("reason") || "").trim(),
-      idempotency_key: key,
-    });
-    announce(t("edit.correction_done"));
+    };
+    const signature = JSON.stringify(correction);
+    if (!pending || pending.signature !== signature) pending = { signature, key: idempotencyKey() };
+    const result = await api.post(`/participants/${card.id}/balance-corrections`, { ...correction, idempotency_key: pending.key });
+    pending = null;
+    if (result.applied === false) announce(t("edit.correction_repeat"), "warn");
+    else announce(t("edit.correction_done"));
     await reload();
   });
   return form;
@@ -299,7 +313,7 @@ function sponsorForm(card, reload) {
       sponsor_id: sponsor || null,
       reason: String(data.get("reason") || "").trim(),
     });
-    announce(t("edit.sponsor_done", { n: result.rechained }));
+    announce(tn("edit.sponsor_done", result.rechained));
     await reload();
   });
   return form;
@@ -313,7 +327,11 @@ function blockForm(card, reload) {
     h("p", { class: "hint" }, card.blocked ? t("edit.unblock_hint") : t("edit.block_hint")),
     formAlert(),
     field({ label: t("edit.reason"), name: "reason", kind: "textarea", required: true, wide: true }),
-    h("button", { type: "submit", class: card.blocked ? "btn btn-primary" : "btn btn-danger" }, card.blocked ? t("edit.unblock_submit") : t("edit.block_submit")),
+    h(
+      "button",
+      { type: "submit", class: card.blocked ? "btn btn-primary" : "btn btn-danger" },
+      card.blocked ? t("edit.unblock_submit") : t("edit.block_submit"),
+    ),
   );
   onSubmit(form, async (data) => {
     await api.put(`/participants/${card.id}/blocked`, { blocked: !card.blocked, reason: String(data.get("reason") || "").trim() });
@@ -343,7 +361,7 @@ function levelsTable(card) {
 
 function eventText(event, kind) {
   if (!event) return t("common.none");
-  const what = kind === "order" ? fmt.money(event.amount) : t("common.points_n", { n: fmt.int(event.points) });
+  const what = kind === "order" ? fmt.money(event.amount) : tn("common.points_n", event.points);
   return `${fmt.date(event.at)} · ${what}`;
 }
 
@@ -364,16 +382,18 @@ export async function render({ params, navigate }) {
         ["card.reserved", fmt.int(card.reserved), "reserved"],
         ["card.withdrawn", fmt.int(card.withdrawn), "withdrawn"],
         ["card.accrued", fmt.int(card.accrued_total), "accrued"],
-      ].map(([label, value, key]) => h("div", { class: "stat", dataset: { stat: key } }, h("span", { class: "stat-label" }, t(label)), h("span", { class: "stat-value" }, value))),
+      ].map(([label, value, key]) =>
+        h("div", { class: "stat", dataset: { stat: key } }, h("span", { class: "stat-label" }, t(label)), h("span", { class: "stat-value" }, value)),
+      ),
     ),
     dl([
-      [t("card.purchases"), `${fmt.money(card.purchases_sum)} · ${t("p.orders_n", { n: fmt.int(card.orders_count) })}`],
+      [t("card.purchases"), `${fmt.money(card.purchases_sum)} · ${tn("p.orders_n", card.orders_count)}`],
       [t("card.last_order"), eventText(card.last_order, "order")],
       [t("card.first_order"), fmt.date(card.first_order_at)],
       [t("card.last_withdrawal"), eventText(card.last_withdrawal, "withdrawal")],
       [t("card.direct"), fmt.int(card.direct_referrals)],
       [t("card.network"), fmt.int(card.network_size)],
-      [t("card.network_orders"), `${fmt.int(card.network_orders)} · ${fmt.money(card.network_amount)}`],
+      [t("card.network_orders"), `${tn("p.orders_n", card.network_orders)} · ${fmt.money(card.network_amount)}`],
     ]),
   );
 

@@ -2,8 +2,8 @@
 
 import { api } from "/admin/app/api.js";
 import { h } from "/admin/app/dom.js";
-import { fmt, t } from "/admin/app/i18n.js";
-import { compact, dataTable, field, formAlert, pageHeader, pagedList, participantLink } from "/admin/app/ui.js";
+import { fmt, t, tn } from "/admin/app/i18n.js";
+import { dataTable, field, filterBox, filtersFrom, pageHeader, pagedList, participantLink } from "/admin/app/ui.js";
 
 const SORTS = ["registered_at", "id", "name", "balance", "last_order_at", "referrals", "purchases_sum", "accrued", "withdrawn"];
 const RANGE_FILTERS = [
@@ -15,13 +15,15 @@ const RANGE_FILTERS = [
   ["accrued", "accrued_min", "accrued_max", "number"],
   ["withdrawn", "withdrawn_min", "withdrawn_max", "number"],
 ];
-const FILTER_KEYS = ["id", "name", "ozon_id", "blocked", "sponsor_id", ...RANGE_FILTERS.flatMap(([, a, b]) => [a, b])];
+const SEARCH_KEYS = ["id", "name", "ozon_id"];
+const FILTER_KEYS = [...SEARCH_KEYS, "blocked", "sponsor_id", ...RANGE_FILTERS.flatMap(([, a, b]) => [a, b])];
 const PAGE_SIZES = ["25", "50", "100"];
+const MAX_PAGE_SIZE = 100;
 
-function currentFilters(query) {
-  const filters = {};
-  for (const key of FILTER_KEYS) if (query.get(key)) filters[key] = query.get(key);
-  return filters;
+/** Rows per page: from the address (any size the API allows, e.g. a bookmarked ?limit=10), else 50. */
+function pageSize(query) {
+  const asked = Number(query.get("limit"));
+  return Number.isInteger(asked) && asked >= 1 && asked <= MAX_PAGE_SIZE ? String(asked) : "50";
 }
 
 function columns() {
@@ -46,7 +48,10 @@ function columns() {
       label: t("p.balance"),
       sort: "balance",
       num: true,
-      render: (r) => h("span", {}, fmt.int(r.balance), h("span", { class: "sub" }, `${t("p.available_short")} ${fmt.int(r.available)} · ${t("p.frozen_short")} ${fmt.int(r.frozen)}`)),
+      render: (r) => {
+        const parts = `${t("p.available_short")} ${fmt.int(r.available)} · ${t("p.frozen_short")} ${fmt.int(r.frozen)}`;
+        return h("span", {}, fmt.int(r.balance), h("span", { class: "sub" }, parts));
+      },
     },
     { key: "last_order_at", label: t("p.last_order"), sort: "last_order_at", render: (r) => fmt.date(r.last_order_at) },
     {
@@ -61,7 +66,7 @@ function columns() {
       label: t("p.purchases"),
       sort: "purchases_sum",
       num: true,
-      render: (r) => h("span", {}, fmt.money(r.purchases_sum), h("span", { class: "sub" }, t("p.orders_n", { n: fmt.int(r.orders_count) }))),
+      render: (r) => h("span", {}, fmt.money(r.purchases_sum), h("span", { class: "sub" }, tn("p.orders_n", r.orders_count))),
     },
     { key: "accrued", label: t("p.accrued"), sort: "accrued", num: true, render: (r) => fmt.int(r.accrued_total) },
     { key: "withdrawn", label: t("p.withdrawn"), sort: "withdrawn", num: true, render: (r) => fmt.int(r.withdrawn) },
@@ -97,16 +102,14 @@ function searchForm(filters, apply) {
     const data = new FormData(form);
     const value = String(data.get("q") || "").trim();
     const next = { ...filters };
-    delete next.id;
-    delete next.name;
-    delete next.ozon_id;
+    for (const key of SEARCH_KEYS) delete next[key];
     if (value) next[String(data.get("by"))] = value;
     apply(next);
   });
   return form;
 }
 
-function filterForm(filters, apply) {
+function filterPanel(filters, apply) {
   const blocked = field({
     label: t("p.f_blocked"),
     name: "blocked",
@@ -132,55 +135,36 @@ function filterForm(filters, apply) {
       field({ label: label(kind === "date" ? t("common.to") : t("common.max")), name: high, kind: type, value: filters[high] || "" }),
     );
   });
-  const active = Object.keys(filters).filter((k) => !["id", "name", "ozon_id"].includes(k)).length;
-  const form = h(
-    "form",
-    { class: "filters" },
-    formAlert(),
-    h("div", { class: "filter-grid" }, blocked, sponsor, ranges),
-    h(
-      "div",
-      { class: "actions" },
-      h("button", { type: "submit", class: "btn btn-primary" }, t("common.apply")),
-      h("button", { type: "reset", class: "btn" }, t("common.reset")),
-    ),
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const values = compact(new FormData(form));
-    const next = {};
-    for (const key of ["id", "name", "ozon_id"]) if (filters[key]) next[key] = filters[key];
-    apply({ ...next, ...values });
+  const active = Object.keys(filters).filter((k) => !SEARCH_KEYS.includes(k)).length;
+  // The search stays as it is when the filters change.
+  const search = {};
+  for (const key of SEARCH_KEYS) if (filters[key]) search[key] = filters[key];
+  return filterBox({
+    label: t("p.filters"),
+    summary: [t("p.filters"), active ? h("span", { class: "badge badge-quiet" }, String(active)) : null],
+    open: active > 0,
+    fields: [blocked, sponsor, ranges],
+    onApply: (values) => apply({ ...search, ...values }),
+    onReset: () => apply(search),
   });
-  form.addEventListener("reset", (event) => {
-    event.preventDefault();
-    const next = {};
-    for (const key of ["id", "name", "ozon_id"]) if (filters[key]) next[key] = filters[key];
-    apply(next);
-  });
-  return h(
-    "details",
-    { class: "filter-box", open: active > 0 },
-    h("summary", {}, t("p.filters"), active ? h("span", { class: "badge badge-quiet" }, String(active)) : null),
-    form,
-  );
 }
 
 export async function render({ query, navigate }) {
   const sort = SORTS.includes(query.get("sort")) ? query.get("sort") : "registered_at";
   const order = query.get("order") === "asc" ? "asc" : "desc";
-  const limit = PAGE_SIZES.includes(query.get("limit")) ? query.get("limit") : "50";
-  const filters = currentFilters(query);
+  const limit = pageSize(query);
+  const filters = filtersFrom(query, FILTER_KEYS);
 
   const go = (changes) => navigate("participants", { sort, order, limit, ...changes });
-  const applyFilters = (next) => navigate("participants", { sort, order, limit, ...next });
   const onSort = (name) => {
     const nextOrder = name === sort ? (order === "asc" ? "desc" : "asc") : name === "name" || name === "id" ? "asc" : "desc";
     go({ ...filters, sort: name, order: nextOrder });
   };
 
+  const filtersPanel = filterPanel(filters, go);
   const list = pagedList({
     label: t("p.title"),
+    form: filtersPanel.form,
     load: (cursor) => api.get("/participants", { sort, order, limit, cursor, ...filters }),
     render: (items) =>
       dataTable({
@@ -196,7 +180,7 @@ export async function render({ query, navigate }) {
     name: "limit",
     kind: "select",
     value: limit,
-    options: PAGE_SIZES.map((v) => ({ value: v, label: v })),
+    options: [...new Set([...PAGE_SIZES, limit])].sort((a, b) => a - b).map((v) => ({ value: v, label: v })),
   });
   sizeSelect.control.addEventListener("change", () => go({ ...filters, limit: sizeSelect.control.value }));
 
@@ -219,8 +203,8 @@ export async function render({ query, navigate }) {
     "div",
     { class: "view view-participants" },
     pageHeader(t("p.title")),
-    searchForm(filters, applyFilters),
-    filterForm(filters, applyFilters),
+    searchForm(filters, go),
+    filtersPanel,
     h("div", { class: "list-tools" }, sortSelect, sizeSelect),
     list,
   );

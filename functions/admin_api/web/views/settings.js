@@ -3,17 +3,25 @@
 import { ApiError, api } from "/admin/app/api.js";
 import { h, replace } from "/admin/app/dom.js";
 import { fmt, t } from "/admin/app/i18n.js";
-import { alertBox, announce, dataTable, dl, field, formAlert, onSubmit, pageHeader, section, showErrors } from "/admin/app/ui.js";
+import {
+  alertBox,
+  announce,
+  announceError,
+  dataTable,
+  dl,
+  field,
+  formAlert,
+  integerOrText,
+  onSubmit,
+  pageHeader,
+  section,
+  showErrors,
+} from "/admin/app/ui.js";
 
 const TEXT_KEYS = ["conditions", "welcome", "ozon_id_howto", "withdrawal_instruction", "promo_code", "product_links"];
 const MAX_LEVELS = 10;
 
 /* ---------- values ---------- */
-
-function intOrRaw(value) {
-  const text = String(value ?? "").trim();
-  return /^[+-]?\d+$/.test(text) ? Number(text) : text;
-}
 
 function decimalOrRaw(value) {
   return String(value ?? "").trim().replace(",", ".");
@@ -58,19 +66,26 @@ function settingsForm(loaded, canEdit, rerender) {
   const { settings, version } = loaded;
   const readOnly = !canEdit;
   const ro = { disabled: readOnly };
-  const levels = field({ label: t("s.levels"), name: "levels", kind: "number", value: String(settings.levels), hint: t("s.levels_hint"), attrs: { ...ro, inputmode: "numeric" } });
+  const whole = { ...ro, inputmode: "numeric" };
+  const levels = field({ label: t("s.levels"), name: "levels", kind: "number", value: String(settings.levels), hint: t("s.levels_hint"), attrs: whole });
   const rates = ratesBlock(settings.level_rates, settings.levels, readOnly);
   levels.control.addEventListener("input", () => rates.resize(Number(levels.control.value)));
 
-  const textFields = TEXT_KEYS.map((key) =>
-    h(
-      "fieldset",
-      { class: "text-setting" },
-      h("legend", {}, t(`s.text_${key}`)),
-      field({ label: t("s.ru"), name: `text_${key}_ru`, kind: "textarea", value: settings.texts[key].ru, field: `texts.${key}.ru`, wide: true, attrs: { ...ro, lang: "ru" } }),
-      field({ label: t("s.en"), name: `text_${key}_en`, kind: "textarea", value: settings.texts[key].en, field: `texts.${key}.en`, wide: true, attrs: { ...ro, lang: "en" } }),
-    ),
-  );
+  const textFields = TEXT_KEYS.map((key) => {
+    const legend = t(`s.text_${key}`);
+    // "Russian" alone is ambiguous out of context: the legend is part of each field's name.
+    const textField = (language) =>
+      field({
+        label: [language === "ru" ? t("s.ru") : t("s.en"), h("span", { class: "visually-hidden" }, ` — ${legend}`)],
+        name: `text_${key}_${language}`,
+        kind: "textarea",
+        value: settings.texts[key][language],
+        field: `texts.${key}.${language}`,
+        wide: true,
+        attrs: { ...ro, lang: language },
+      });
+    return h("fieldset", { class: "text-setting" }, h("legend", {}, legend), textField("ru"), textField("en"));
+  });
 
   const form = h(
     "form",
@@ -82,7 +97,12 @@ function settingsForm(loaded, canEdit, rerender) {
       "fieldset",
       { class: "group" },
       h("legend", {}, t("s.rewards")),
-      h("div", { class: "form-grid" }, levels, field({ label: t("s.own_rate"), name: "own_rate", kind: "number", value: settings.own_rate, hint: t("s.rate_hint"), attrs: ro })),
+      h(
+        "div",
+        { class: "form-grid" },
+        levels,
+        field({ label: t("s.own_rate"), name: "own_rate", kind: "number", value: settings.own_rate, hint: t("s.rate_hint"), attrs: ro }),
+      ),
       h("p", { class: "hint" }, t("s.rates_hint")),
       rates,
     ),
@@ -93,9 +113,16 @@ function settingsForm(loaded, canEdit, rerender) {
       h(
         "div",
         { class: "form-grid" },
-        field({ label: t("s.hold_days"), name: "hold_days", kind: "number", value: String(settings.hold_days), hint: t("s.hold_days_hint"), attrs: { ...ro, inputmode: "numeric" } }),
+        field({
+          label: t("s.hold_days"),
+          name: "hold_days",
+          kind: "number",
+          value: String(settings.hold_days),
+          hint: t("s.hold_days_hint"),
+          attrs: whole,
+        }),
         field({ label: t("s.point_rate"), name: "point_rate", kind: "number", value: settings.point_rate, hint: t("s.point_rate_hint"), attrs: ro }),
-        field({ label: t("s.min_withdrawal"), name: "min_withdrawal", kind: "number", value: String(settings.min_withdrawal), attrs: { ...ro, inputmode: "numeric" } }),
+        field({ label: t("s.min_withdrawal"), name: "min_withdrawal", kind: "number", value: String(settings.min_withdrawal), attrs: whole }),
         field({
           label: t("s.max_withdrawal"),
           name: "max_withdrawal",
@@ -105,7 +132,14 @@ function settingsForm(loaded, canEdit, rerender) {
           attrs: { ...ro, inputmode: "numeric" },
         }),
       ),
-      field({ label: t("s.invite_only_new_buyers"), name: "invite_only_new_buyers", kind: "checkbox", value: settings.invite_only_new_buyers, hint: t("s.invite_hint"), attrs: ro }),
+      field({
+        label: t("s.invite_only_new_buyers"),
+        name: "invite_only_new_buyers",
+        kind: "checkbox",
+        value: settings.invite_only_new_buyers,
+        hint: t("s.invite_hint"),
+        attrs: ro,
+      }),
     ),
     h("fieldset", { class: "group" }, h("legend", {}, t("s.texts")), h("p", { class: "hint" }, t("s.texts_hint")), textFields),
     canEdit
@@ -120,13 +154,13 @@ function settingsForm(loaded, canEdit, rerender) {
 
   onSubmit(form, async (data) => {
     const proposed = {
-      levels: intOrRaw(data.get("levels")),
+      levels: integerOrText(data.get("levels")),
       level_rates: [...rates.querySelectorAll("input")].map((input) => decimalOrRaw(input.value)),
       own_rate: decimalOrRaw(data.get("own_rate")),
-      hold_days: intOrRaw(data.get("hold_days")),
+      hold_days: integerOrText(data.get("hold_days")),
       point_rate: decimalOrRaw(data.get("point_rate")),
-      min_withdrawal: intOrRaw(data.get("min_withdrawal")),
-      max_withdrawal: String(data.get("max_withdrawal") || "").trim() === "" ? null : intOrRaw(data.get("max_withdrawal")),
+      min_withdrawal: integerOrText(data.get("min_withdrawal")),
+      max_withdrawal: integerOrText(data.get("max_withdrawal"), null),
       invite_only_new_buyers: data.get("invite_only_new_buyers") !== null,
     };
     const changes = {};
@@ -217,6 +251,7 @@ async function ozonSection(canEdit, rerender) {
 
 async function adminsSection(me) {
   const holder = section(t("a.title"));
+  holder.id = "admins";
   const body = h("div", {});
   holder.append(body);
   async function load() {
@@ -240,7 +275,7 @@ function adminAction(label, handler, className = "btn btn-small") {
     try {
       await handler(button);
     } catch (error) {
-      announce(error.message || t("error.unknown"), "error");
+      announceError(error);
     } finally {
       button.disabled = false;
     }
@@ -258,7 +293,10 @@ function adminsTable(items, me, reload) {
       {
         key: "state",
         label: t("a.state"),
-        render: (a) => h("span", { class: ["status", !a.active ? "status-cancelled" : a.blocked ? "status-blocked" : "status-paid"] }, t(!a.active ? "a.removed" : a.blocked ? "a.blocked" : "a.active")),
+        render: (a) => {
+          const [look, key] = !a.active ? ["cancelled", "a.removed"] : a.blocked ? ["blocked", "a.blocked"] : ["paid", "a.active"];
+          return h("span", { class: ["status", `status-${look}`] }, t(key));
+        },
       },
       { key: "added_by", label: t("a.added_by"), render: (a) => a.added_by || "—" },
       { key: "created_at", label: t("a.created"), render: (a) => fmt.date(a.created_at) },

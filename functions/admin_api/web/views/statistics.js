@@ -4,7 +4,7 @@ import { api, downloadCsv } from "/admin/app/api.js";
 import { monthlyChart } from "/admin/app/charts.js";
 import { h, replace } from "/admin/app/dom.js";
 import { fmt, getLang, t } from "/admin/app/i18n.js";
-import { alertBox, announce, dataTable, field, formAlert, onSubmit, pageHeader, participantLink, section } from "/admin/app/ui.js";
+import { alertBox, announce, announceError, dataTable, field, formAlert, onSubmit, pageHeader, participantLink, section } from "/admin/app/ui.js";
 
 /** Dashboard metrics: [name, format, chart kind], grouped as SPEC §7 lists them. */
 const GROUPS = [
@@ -38,25 +38,26 @@ function formatter(kind) {
   return (value, short = false) => {
     if (kind === "money") return short ? fmt.compact(value) : fmt.money(value);
     if (kind === "share") return fmt.percent(value);
-    if (kind === "days") return short ? fmt.compact(value) : t("stat.days_n", { n: fmt.decimal(value, 1) });
+    if (kind === "days") return short ? fmt.compact(value) : t("stat.days_n", { n: fmt.decimal(value, 1), count: Number(value) });
     if (kind === "decimal") return fmt.decimal(value, 2);
     return short ? fmt.compact(value) : fmt.int(value);
   };
 }
 
+/** "2026-03" → "мар 26" / "Mar 26". */
 function monthLabels(months) {
   const locale = getLang() === "en" ? "en-GB" : "ru-RU";
   const monthName = new Intl.DateTimeFormat(locale, { month: "short", timeZone: "UTC" });
   return months.map((m) => {
     const [year, month] = m.split("-").map(Number);
     const date = new Date(Date.UTC(year, month - 1, 1));
-    const name = monthName.format(date).replace(".", "");
-    return month === 1 || m === months[0] ? `${name} ${String(year).slice(2)}` : name;
+    return `${monthName.format(date).replace(".", "")} ${String(year).slice(2)}`;
   });
 }
 
 function metricCard(name, format, kind, dashboard, labels) {
-  const values = dashboard.series[name] || Array(dashboard.months.length).fill(0);
+  // Amounts may come as decimal strings ("11570.00"): numbers for the chart's arithmetic.
+  const values = (dashboard.series[name] || Array(dashboard.months.length).fill(0)).map(Number);
   const show = formatter(format);
   const last = values.length ? values[values.length - 1] : 0;
   const title = t(`metric.${name}`);
@@ -97,7 +98,7 @@ async function dashboardSection(rerender) {
       announce(t("stat.rollup_done", { months: done.months.join(", ") }));
       rerender();
     } catch (error) {
-      announce(error.message || t("error.unknown"), "error");
+      announceError(error);
     } finally {
       rollup.disabled = false;
     }
@@ -139,6 +140,8 @@ function ratingsSection() {
     holder.setAttribute("aria-busy", "true");
     try {
       const rating = await api.get(`/statistics/ratings/${kind}`, { limit: 100 });
+      // Nobody is "top" with nothing: zero rows are left out.
+      const rows = rating.items.filter((r) => Number(r.value) > 0);
       const format = kind === "network_sum" ? (v) => fmt.money(v) : (v) => fmt.int(Number(v));
       replace(
         holder,
@@ -149,7 +152,7 @@ function ratingsSection() {
             { key: "participant_id", label: t("rating.participant"), render: (r) => participantLink(r.participant_id, r.name) },
             { key: "value", label: t(`rating.value_${kind}`), num: true, render: (r) => format(r.value) },
           ],
-          rows: rating.items,
+          rows,
           empty: t("rating.none"),
         }),
       );
@@ -160,6 +163,7 @@ function ratingsSection() {
     }
   }
   const node = section(t("rating.title"), h("div", { class: "quick-filters", role: "group", "aria-label": t("rating.kind") }, buttons), holder);
+  node.id = "ratings";
   node.load = () => show(RATING_KINDS[0]);
   return node;
 }
@@ -197,7 +201,8 @@ function exportForm({ title, hint, path, filename, period = false, referralsOnly
     if (referralsOnly) query.referrals_only = data.get("referrals_only") !== null ? "true" : "false";
     const name = period ? filename.replace(".csv", `_${query.from}_${query.to}.csv`) : filename;
     const result = await downloadCsv(path, query, name);
-    announce(t("exp.done", { name, kb: fmt.decimal(result.bytes / 1024, 1) }));
+    if (result.complete) announce(t("exp.done", { name, kb: fmt.decimal(result.bytes / 1024, 1) }));
+    else replace(form.querySelector(".form-alert"), h("p", { class: "note", role: "alert" }, t("exp.incomplete", { name, parts: result.parts })));
   });
   return form;
 }

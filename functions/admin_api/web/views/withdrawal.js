@@ -2,7 +2,7 @@
 
 import { api } from "/admin/app/api.js";
 import { h, replace } from "/admin/app/dom.js";
-import { fmt, t } from "/admin/app/i18n.js";
+import { fmt, t, tn } from "/admin/app/i18n.js";
 import { announce, dataTable, dl, field, formAlert, onSubmit, pageHeader, participantLink, section, statusBadge } from "/admin/app/ui.js";
 
 /** The server's status flow (R10): which statuses an operator may move a request to. */
@@ -29,13 +29,17 @@ function statusSection(detail, reload) {
       "form",
       { class: "confirm-box", "aria-labelledby": "confirm-title" },
       h("h3", { id: "confirm-title" }, t("wd.confirm_title", { status: t(`wstatus.${target}`) })),
-      h("p", {}, t(`wd.confirm_${target}`, { points: fmt.int(detail.points), fiat: fmt.money(detail.fiat_amount) })),
+      h("p", {}, t(`wd.confirm_${target}`, { points: tn("common.points_n", detail.points), fiat: fmt.money(detail.fiat_amount) })),
       formAlert(),
       reasonField,
       h(
         "div",
         { class: "actions" },
-        h("button", { type: "submit", class: target === "paid" || target === "negotiation" ? "btn btn-primary" : "btn btn-danger", dataset: { confirm: target } }, t("wd.confirm")),
+        h(
+          "button",
+          { type: "submit", class: target === "paid" || target === "negotiation" ? "btn btn-primary" : "btn btn-danger", dataset: { confirm: target } },
+          t("wd.confirm"),
+        ),
         h("button", { type: "button", class: "btn", onclick: () => replace(confirmSlot) }, t("common.cancel")),
       ),
     );
@@ -81,7 +85,7 @@ function historyTable(detail) {
       {
         key: "change",
         label: t("wd.change"),
-        render: (e) => (e.to_status ? h("span", {}, e.from_status ? statusBadge(e.from_status) : "", e.from_status ? " → " : "", statusBadge(e.to_status)) : "—"),
+        render: (e) => (e.to_status ? h("span", {}, e.from_status ? [statusBadge(e.from_status), " → "] : null, statusBadge(e.to_status)) : "—"),
       },
       { key: "text", label: t("wd.text"), render: (e) => e.text || "—" },
     ],
@@ -111,7 +115,9 @@ function commentsSection(detail, reload) {
       ? h(
           "ul",
           { class: "comments" },
-          comments.map((c) => h("li", {}, h("p", { class: "comment-meta" }, `${fmt.dateTime(c.at)} · ${c.actor_id || "—"}`), h("p", { class: "comment-text" }, c.text || ""))),
+          comments.map((c) =>
+            h("li", {}, h("p", { class: "comment-meta" }, `${fmt.dateTime(c.at)} · ${c.actor_id || "—"}`), h("p", { class: "comment-text" }, c.text || "")),
+          ),
         )
       : h("p", { class: "muted" }, t("wd.no_comments")),
     form,

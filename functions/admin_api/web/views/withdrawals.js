@@ -3,7 +3,7 @@
 import { api } from "/admin/app/api.js";
 import { h } from "/admin/app/dom.js";
 import { fmt, t } from "/admin/app/i18n.js";
-import { compact, dataTable, field, pageHeader, pagedList, participantLink, statusBadge } from "/admin/app/ui.js";
+import { dataTable, field, filterBox, filtersFrom, pageHeader, pagedList, participantLink, statusBadge } from "/admin/app/ui.js";
 
 export const STATUSES = ["new", "negotiation", "paid", "rejected", "cancelled"];
 const FILTER_KEYS = ["status", "participant_id", "from", "to", "points_min", "points_max", "order"];
@@ -26,15 +26,11 @@ function columns() {
 }
 
 export async function render({ query, navigate }) {
-  const filters = {};
-  for (const key of FILTER_KEYS) if (query.get(key)) filters[key] = query.get(key);
-
-  const form = h(
-    "form",
-    { class: "filters", "aria-label": t("w.filters") },
-    h(
-      "div",
-      { class: "filter-grid" },
+  const filters = filtersFrom(query, FILTER_KEYS);
+  const filterPanel = filterBox({
+    label: t("w.filters"),
+    open: Object.keys(filters).some((k) => k !== "status"),
+    fields: [
       field({
         label: t("w.status"),
         name: "status",
@@ -57,23 +53,12 @@ export async function render({ query, navigate }) {
           { value: "asc", label: t("w.oldest") },
         ],
       }),
-    ),
-    h(
-      "div",
-      { class: "actions" },
-      h("button", { type: "submit", class: "btn btn-primary" }, t("common.apply")),
-      h("button", { type: "reset", class: "btn" }, t("common.reset")),
-    ),
-  );
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const values = compact(new FormData(form));
-    if (values.order === "desc") delete values.order;
-    navigate("withdrawals", values);
-  });
-  form.addEventListener("reset", (event) => {
-    event.preventDefault();
-    navigate("withdrawals", {});
+    ],
+    onApply: (values) => {
+      if (values.order === "desc") delete values.order;
+      navigate("withdrawals", values);
+    },
+    onReset: () => navigate("withdrawals", {}),
   });
 
   let counts = {};
@@ -103,17 +88,11 @@ export async function render({ query, navigate }) {
 
   const list = pagedList({
     label: t("w.title"),
+    form: filterPanel.form,
     load: (cursor) => api.get("/withdrawals", { limit: 50, cursor, ...filters }),
-    render: (items) => dataTable({ caption: t("w.title"), columns: columns(), rows: items, empty: t("w.none") }),
+    render: (items) => dataTable({ caption: t("w.title"), columns: columns(), rows: items, empty: t("w.none"), stack: true }),
   });
-  const view = h(
-    "div",
-    { class: "view view-withdrawals" },
-    pageHeader(t("w.title")),
-    quick,
-    h("details", { class: "filter-box", open: Object.keys(filters).some((k) => k !== "status") }, h("summary", {}, t("w.filters")), form),
-    list,
-  );
+  const view = h("div", { class: "view view-withdrawals" }, pageHeader(t("w.title")), quick, filterPanel, list);
   await list.reload();
   return view;
 }

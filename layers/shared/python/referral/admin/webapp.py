@@ -6,7 +6,6 @@ scripts only from here and from Telegram, whose Login Widget is the one third-pa
 
 from __future__ import annotations
 
-from functools import cache
 from pathlib import Path
 
 from aws_lambda_powertools.event_handler import Response
@@ -92,10 +91,19 @@ def _read(root: Path, relative: str) -> tuple[str, bytes]:
         or not path.is_file()
     ):
         raise NotFound(f"No file {relative!r} in the web app.")
-    return content_type, _contents(path, path.stat().st_mtime_ns)
+    return content_type, _contents(path)
 
 
-@cache
-def _contents(path: Path, modified_ns: int) -> bytes:
+_FILES: dict[Path, tuple[int, bytes]] = {}
+"""The latest version read of each file (mtime, bytes): one entry per file, however often it changes."""
+
+
+def _contents(path: Path) -> bytes:
     """Read once per version of the file: a warm function serves from memory, a local run sees edits."""
-    return path.read_bytes()
+    modified_ns = path.stat().st_mtime_ns
+    known = _FILES.get(path)
+    if known is not None and known[0] == modified_ns:
+        return known[1]
+    data = path.read_bytes()
+    _FILES[path] = (modified_ns, data)
+    return data
