@@ -202,7 +202,8 @@ class LocalSystem:
         if sync_seconds is not None:
             self.intervals["ozon_sync"] = sync_seconds
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._threads: list[tuple[threading.Thread, float]] = []
+        """Each thread with how long ``stop`` waits for it."""
         self._closers: list[Callable[[], None]] = []
         self.snapshot_loaded = False
         self.seeded_demo = False
@@ -288,8 +289,8 @@ class LocalSystem:
     def stop(self) -> None:
         """Stop the timers and servers, keeping the table in the snapshot first (unless opted out)."""
         self._stop.set()
-        for thread in self._threads:
-            thread.join(timeout=10)
+        for thread, wait in self._threads:
+            thread.join(timeout=wait)
         if self.snapshot and self.functions:
             try:
                 _save_snapshot()
@@ -307,10 +308,10 @@ class LocalSystem:
             with contextlib.suppress(FileNotFoundError):
                 RUNTIME_FILE.unlink()
 
-    def _spawn(self, name: str, target: Callable[..., None], *args: Any) -> None:
+    def _spawn(self, name: str, target: Callable[..., None], *args: Any, wait: float = 10) -> None:
         thread = threading.Thread(target=target, args=args, name=name, daemon=True)
         thread.start()
-        self._threads.append(thread)
+        self._threads.append((thread, wait))
 
     # --- external services: real or fake -----------------------------------------------------------
 
@@ -357,10 +358,17 @@ class LocalSystem:
 
         specs = {spec.name: spec for spec in FUNCTIONS}
         for name in ("bot_webhook", "admin_api", *self.intervals):
+            if name not in specs:
+                raise StartupError(f"{name} runs on a local timer but infra/catalog.py does not list it")
             spec = specs[name]
             module_name, _, attribute = spec.entry.rpartition(".")
-            module = import_module(f"functions.{spec.code_folder}.{module_name}")
-            self.functions[name] = getattr(module, attribute)
+            path = f"functions/{spec.code_folder}/{module_name}.py"
+            try:
+                self.functions[name] = getattr(
+                    import_module(f"functions.{spec.code_folder}.{module_name}"), attribute
+                )
+            except (ImportError, AttributeError) as error:
+                raise StartupError(f"Cannot load {name} ({attribute} in {path}): {error}") from error
 
     # --- timers, polling, controls -----------------------------------------------------------------
 
@@ -377,7 +385,8 @@ class LocalSystem:
                 print(f"[{name}] run failed: {type(error).__name__}: {error}", file=sys.stderr)
 
     def start_polling(self) -> None:
-        self._spawn("telegram-polling", self._poll_telegram)
+        # A long poll in progress is abandoned on stop: it handles nothing once the system is stopping.
+        self._spawn("telegram-polling", self._poll_telegram, wait=1)
 
     def _poll_telegram(self) -> None:
         """Long polling as Telegram's webhook would deliver: a failure is logged, never the end of polling."""
@@ -410,6 +419,8 @@ class LocalSystem:
                 continue
             failures = 0
             for update in data["result"]:
+                if self._stop.is_set():
+                    return
                 offset = max(offset, int(update["update_id"]) + 1)
                 self._deliver(update, token)
 

@@ -21,8 +21,9 @@ import requests
 from devtools.chat_console import ChatConsole, RunnerUnavailable
 from devtools.fake_telegram import FakeTelegram
 from devtools.gateway import Gateway, LocalFunction
-from devtools.local_run import LocalSystem, Runtime
+from devtools.local_run import LocalSystem, Runtime, StartupError
 from devtools.telegram_updates import LocalUser, message_update, post_update
+from infra.catalog import FUNCTIONS, FunctionSpec
 
 REPO = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 120
@@ -313,3 +314,25 @@ def test_a_busy_port_is_reported_with_what_to_do(tmp_path: Path) -> None:
         assert runner.process.wait(timeout=60) == 2
     assert f"Port {port} is already in use" in runner.output and "LOCAL_PORT=" in runner.output
     assert "Traceback" not in runner.output
+
+
+def test_a_function_that_cannot_be_loaded_stops_the_start_with_its_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    moved = [
+        FunctionSpec(spec.name, spec.description, folder="release_frozen_v2")
+        if spec.name == "release_frozen"
+        else spec
+        for spec in FUNCTIONS
+    ]
+    monkeypatch.setattr("infra.catalog.FUNCTIONS", tuple(moved))
+    with pytest.raises(
+        StartupError, match=r"release_frozen \(handler in functions/release_frozen_v2/handler.py\)"
+    ):
+        LocalSystem(port=0, seed_demo=False)._load_functions()
+
+    monkeypatch.setattr("infra.catalog.FUNCTIONS", FUNCTIONS)
+    system = LocalSystem(port=0, seed_demo=False)
+    system.intervals["nightly_report"] = 60
+    with pytest.raises(StartupError, match=r"nightly_report runs on a local timer but infra/catalog\.py"):
+        system._load_functions()
