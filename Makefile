@@ -32,7 +32,7 @@ $(E2E_NODE): tests/e2e/package.json tests/e2e/package-lock.json
 e2e-deps: $(STAMP) $(BROWSER) $(E2E_NODE)  ## Debian's Chromium (apt) and axe-core (npm) for the browser tests
 
 run: $(STAMP)  ## Run the whole system locally (moto, gateway, fake Telegram and Ozon, timers); Ctrl-C stops
-	$(BIN)/python -m devtools.local_run
+	$(BIN)/python -m devtools.local_run $(if $(LOCAL_PORT),--port $(LOCAL_PORT))
 
 chat: $(STAMP)  ## Talk to the locally running bot as a Telegram user (USER_ID=5101 NAME=...)
 	$(BIN)/python -m devtools.chat_console --user $(or $(USER_ID),5101) $(if $(NAME),--name "$(NAME)")
