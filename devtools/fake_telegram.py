@@ -136,6 +136,8 @@ class FakeTelegram:
         with self._state.lock:
             self._state.calls.clear()
             self._state.faults.clear()
+        with self._state.updates_ready:
+            self._state.updates.clear()
 
     def fail(
         self,

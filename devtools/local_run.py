@@ -541,6 +541,8 @@ def main(argv: list[str] | None = None) -> int:
             if system.snapshot_loaded
             else "the demo network (4 people, one order each)"
             if system.seeded_demo
+            else "an empty table (the demo network needs the local fake Bot API)"
+            if system.seed_demo
             else "an empty table"
         )
         print(

@@ -23,7 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 REQUIRED_VALUES = {
-    "telegram_bot_username": (re.compile(r"[A-Za-z][A-Za-z0-9_]{3,30}[Bb][Oo][Tt]"), "the bot's @username"),
+    "telegram_bot_username": (re.compile(r"[A-Za-z][A-Za-z0-9_]{1,28}[Bb][Oo][Tt]"), "the bot's @username"),
     "operators_chat_id": (re.compile(r"-100\d{5,}"), "the operators' forum supergroup, -100…"),
     "bootstrap_admin_ids": (re.compile(r"\d+(,\d+)*"), "comma-separated Telegram ids of the first owners"),
 }

@@ -1,7 +1,7 @@
 """Alarms: errors and throttles of every function, failed scheduled runs, and a sync that falls behind.
 
-The sync runs one at a time: a run due while the previous one is still going is throttled by design, so
-its throttles raise no alarm; a sync that stops completing runs does (``SyncBehind``).
+The sync runs one at a time: a run due while the previous one is still going is throttled by design and
+dropped, so its throttles raise no alarm; a sync that stops completing runs does (``SyncBehind``).
 """
 
 from __future__ import annotations

@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aws_cdk import App
+from aws_cdk.assertions import Template
 
-aws_cdk = pytest.importorskip("aws_cdk")
-from aws_cdk import App  # noqa: E402
-from aws_cdk.assertions import Template  # noqa: E402
-
-from infra.app import build_app  # noqa: E402
+from infra.app import build_app
 
 DEPLOYMENT_CONTEXT = {
     "telegram_bot_username": "referral_bot",

@@ -83,3 +83,11 @@ def test_the_report_with_the_dependency_layer_as_built(
 
     assert main(["--dependencies", str(tmp_path / "missing")]) == 1
     assert "run `make layer` first" in capsys.readouterr().out
+
+
+def test_a_built_dependency_layer_leaves_the_runtime_its_own_packages() -> None:
+    """What `make layer` left in build/dependencies, if it ran here (CI does not download the layer)."""
+    site = REPO_ROOT / "build" / "dependencies" / "python"
+    built = sorted(p.name.split("-")[0].lower() for p in site.iterdir()) if site.is_dir() else []
+    assert not set(built) & set(RUNTIME_PROVIDED)
+    assert problems(collect(REPO_ROOT)) == []

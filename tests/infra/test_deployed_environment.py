@@ -117,12 +117,13 @@ class Recorder:
 
 @pytest.fixture
 def local_services() -> Iterator[dict[str, Any]]:
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    port = free_port()
+    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     moto.start()
     telegram = FakeTelegram().start()
     ozon = FakeOzon().start()
     try:
-        yield {"moto": f"http://127.0.0.1:{moto._port}", "telegram": telegram, "ozon": ozon}
+        yield {"moto": f"http://127.0.0.1:{port}", "telegram": telegram, "ozon": ozon}
     finally:
         ozon.stop()
         telegram.stop()
