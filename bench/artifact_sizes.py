@@ -21,6 +21,7 @@ from infra.catalog import ASSET_EXCLUDES, FUNCTIONS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 MB = 1024 * 1024
+"""Sizes are in binary units (1 MB = 1024 KB = 1,048,576 bytes), as Lambda counts its limits."""
 UNZIPPED_LIMIT = 250 * MB
 """A function and all its layers, unzipped."""
 ZIPPED_LIMIT = 50 * MB
@@ -95,13 +96,15 @@ def problems(sizes: list[AssetSize]) -> list[str]:
     return found
 
 
+def human(size: int) -> str:
+    return f"{size / MB:.2f} MB" if size >= MB / 10 else f"{size / 1024:.1f} KB"
+
+
 def report(sizes: list[AssetSize]) -> str:
     layers_unzipped = sum(s.unzipped for s in sizes if s.name.startswith("layer:"))
-    lines = [f"{'asset':44} {'files':>6} {'unzipped':>11} {'zipped':>10}"]
+    lines = [f"{'asset':40} {'files':>6} {'unzipped':>11} {'zipped':>11}"]
     for size in sizes:
-        lines.append(
-            f"{size.name:44} {size.files:>6} {size.unzipped / MB:>8.2f} MB {size.zipped / MB:>7.2f} MB"
-        )
+        lines.append(f"{size.name:40} {size.files:>6} {human(size.unzipped):>11} {human(size.zipped):>11}")
     largest = max((s for s in sizes if s.name.startswith("function:")), key=lambda s: s.unzipped)
     total = largest.unzipped + layers_unzipped
     lines.append(
