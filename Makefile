@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 E2E_NODE := tests/e2e/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install e2e-deps run chat check test lint format typecheck bench bench-sync bench-admin layer synth deploy clean
+.PHONY: help install e2e-deps run chat check test lint format typecheck bench bench-sync bench-admin layer sizes synth deploy clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -32,7 +32,7 @@ $(E2E_NODE): tests/e2e/package.json tests/e2e/package-lock.json
 e2e-deps: $(STAMP) $(BROWSER) $(E2E_NODE)  ## Debian's Chromium (apt) and axe-core (npm) for the browser tests
 
 run: $(STAMP)  ## Run the whole system locally (moto, gateway, fake Telegram and Ozon, timers); Ctrl-C stops
-	$(BIN)/python -m devtools.local_run
+	$(BIN)/python -m devtools.local_run $(if $(LOCAL_PORT),--port $(LOCAL_PORT))
 
 chat: $(STAMP)  ## Talk to the locally running bot as a Telegram user (USER_ID=5101 NAME=...)
 	$(BIN)/python -m devtools.chat_console --user $(or $(USER_ID),5101) $(if $(NAME),--name "$(NAME)")
@@ -64,17 +64,23 @@ bench-admin: $(STAMP)  ## Admin list and dashboard reads at scale (PARTICIPANTS=
 	$(BIN)/python -m bench.admin_api $(or $(PARTICIPANTS),100000)
 
 LAYER_DIR := build/dependencies
-layer: $(STAMP)  ## Build the Lambda dependency layer (arm64, Python 3.13) into build/dependencies
-	rm -rf $(LAYER_DIR) && mkdir -p $(LAYER_DIR)
-	$(BIN)/python -c "import tomllib; deps = tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']; print('\n'.join(d for d in deps if not d.startswith('boto3')))" > build/layer-requirements.txt
-	$(BIN)/python -m pip install --quiet --platform manylinux2014_aarch64 --implementation cp --python-version 3.13 \
-		--only-binary=:all: --target $(LAYER_DIR)/python -r build/layer-requirements.txt
+layer: $(STAMP)  ## Build the Lambda dependency layer (the stack's runtime and architecture) into build/dependencies
+	$(BIN)/python -m infra.build_layer $(LAYER_DIR)
+
+sizes: $(STAMP)  ## Deployment artifact sizes (layers, functions; zipped and unzipped) against Lambda's limits
+	$(BIN)/python -m bench.artifact_sizes
+
+# Deployment values (CDK context), e.g. make deploy telegram_bot_username=my_bot operators_chat_id=-100… \
+#   bootstrap_admin_ids=42; anything else for the CDK CLI goes in CDK_ARGS.
+CONTEXT_VALUES := telegram_bot_username operators_chat_id bootstrap_admin_ids ozon_client_id secret_prefix
+CDK_CONTEXT = $(foreach name,$(CONTEXT_VALUES),$(if $($(name)),-c $(name)=$($(name))))
+CDK_ARGS ?=
 
 synth: layer  ## Synthesize the CloudFormation template (cdk.out/) with the AWS Solutions checks
-	npx --yes aws-cdk@2 synth
+	npx --yes aws-cdk@2 synth $(CDK_CONTEXT) $(CDK_ARGS)
 
-deploy: layer  ## Deploy to the current AWS account and region (see README)
-	npx --yes aws-cdk@2 deploy
+deploy: layer  ## Deploy to the current AWS account and region (deployment values: see README)
+	npx --yes aws-cdk@2 deploy $(CDK_CONTEXT) $(CDK_ARGS)
 
 clean:  ## Remove the virtual environment and caches
 	rm -rf $(VENV) build cdk.out .pytest_cache .mypy_cache .ruff_cache .hypothesis tests/e2e/node_modules

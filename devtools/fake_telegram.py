@@ -3,6 +3,8 @@
 Serves ``POST /bot<token>/<method>`` on 127.0.0.1 (a random port by default), accepting JSON, form and
 multipart bodies as the real API does. Every call is recorded with its method and parameters. Faults can
 be scripted per method and chat: a 429 with ``retry_after`` or a 403 "bot was blocked by the user".
+Updates queued with ``push_update`` are served by ``getUpdates`` with Telegram's long polling: ``offset``
+confirms (forgets) the updates before it, ``timeout`` waits that many seconds for a new one.
 
     with FakeTelegram() as telegram:
         os.environ["TELEGRAM_API_URL"] = telegram.url
@@ -55,7 +57,11 @@ class _State:
     faults: list[Fault] = field(default_factory=list)
     message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
     thread_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(500))
+    update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    updates: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    updates_ready: threading.Condition = field(default_factory=threading.Condition)
+    closing: bool = False
 
 
 class FakeTelegram:
@@ -96,6 +102,9 @@ class FakeTelegram:
         return self
 
     def stop(self) -> None:
+        with self._state.updates_ready:
+            self._state.closing = True
+            self._state.updates_ready.notify_all()
         self._server.shutdown()
         self._server.server_close()
 
@@ -115,10 +124,20 @@ class FakeTelegram:
     def calls_to(self, method: str, chat_id: Any = None) -> list[Call]:
         return [c for c in self.calls if c.method == method and (chat_id is None or c.chat_id == chat_id)]
 
+    def push_update(self, update: dict[str, Any]) -> int:
+        """Queue an update for the bot's ``getUpdates``, numbered in order unless it has its own id."""
+        with self._state.updates_ready:
+            queued = {**update, "update_id": update.get("update_id") or next(self._state.update_ids)}
+            self._state.updates.append(queued)
+            self._state.updates_ready.notify_all()
+        return int(queued["update_id"])
+
     def reset(self) -> None:
         with self._state.lock:
             self._state.calls.clear()
             self._state.faults.clear()
+        with self._state.updates_ready:
+            self._state.updates.clear()
 
     def fail(
         self,
@@ -222,18 +241,36 @@ class FakeTelegram:
         if call.method == "copyMessage":
             with self._state.lock:
                 return {"message_id": next(self._state.message_ids)}
+        if call.method == "getUpdates":
+            return self._updates(p)
         if call.method == "getWebhookInfo":
             return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         return True
 
+    def _updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        offset = int(params.get("offset") or 0)
+        limit = min(int(params.get("limit") or 100), 100)
+        deadline = time.monotonic() + min(float(params.get("timeout") or 0), 50.0)
+        state = self._state
+        with state.updates_ready:
+            while True:
+                state.updates = [u for u in state.updates if u["update_id"] >= offset]
+                remaining = deadline - time.monotonic()
+                if state.updates or remaining <= 0 or state.closing:
+                    return state.updates[:limit]
+                state.updates_ready.wait(remaining)
+
     @staticmethod
     def _answer(request: BaseHTTPRequestHandler, status: int, body: dict[str, Any]) -> None:
         data = json.dumps(body).encode()
-        request.send_response(status)
-        request.send_header("Content-Type", "application/json")
-        request.send_header("Content-Length", str(len(data)))
-        request.end_headers()
-        request.wfile.write(data)
+        try:
+            request.send_response(status)
+            request.send_header("Content-Type", "application/json")
+            request.send_header("Content-Length", str(len(data)))
+            request.end_headers()
+            request.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            return  # the client gave up (a long poll of a bot that stopped): nothing to answer
 
 
 def _parse(content_type: str, raw: bytes) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -117,13 +118,13 @@ class Gateway:
             event = http_api_event(request.command, request.path, dict(request.headers), body, route)
             response = function.invoke(event)
             if function is self.bot:
-                self._execute_webhook_answer(response)
+                self.run_webhook_answer(response)
             self._reply(request, response)
         except Exception as error:
             message = json.dumps({"message": "Internal Server Error", "detail": f"{type(error).__name__}"})
             self._send(request, 500, {"content-type": "application/json"}, message.encode())
 
-    def _execute_webhook_answer(self, response: Any) -> None:
+    def run_webhook_answer(self, response: Any) -> None:
         """Telegram runs a method returned in the webhook's response body; so does the gateway."""
         if not isinstance(response, dict) or not response.get("body"):
             return
@@ -133,7 +134,10 @@ class Gateway:
             return
         if isinstance(answer, dict) and isinstance(answer.get("method"), str):
             method = answer.pop("method")
-            requests.post(f"{self.bot_api_base()}/{method}", json=answer, timeout=10)
+            result = requests.post(f"{self.bot_api_base()}/{method}", json=answer, timeout=10)
+            if not result.ok:  # Telegram drops a failed webhook answer; the local run says so
+                print(f"[telegram] {method} from the webhook answer failed: HTTP {result.status_code}",
+                      file=sys.stderr)  # fmt: skip
 
     def _reply(self, request: BaseHTTPRequestHandler, response: Any) -> None:
         if not isinstance(response, dict) or "statusCode" not in response:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sys
+
 from aws_cdk import App, Environment, Validations
 from cdk_nag import AwsSolutionsChecks
 
-from infra.stack import DeploymentSettings, ReferralStack
+from infra.stack import DeploymentSettings, DeploymentValuesMissing, ReferralStack
 
 
 def build_app(app: App | None = None) -> tuple[App, ReferralStack]:
@@ -20,5 +22,15 @@ def build_app(app: App | None = None) -> tuple[App, ReferralStack]:
     return app, stack
 
 
+def main() -> int:
+    try:
+        app, _ = build_app()
+    except DeploymentValuesMissing as error:
+        print(error, file=sys.stderr)
+        return 2
+    app.synth()
+    return 0
+
+
 if __name__ == "__main__":
-    build_app()[0].synth()
+    raise SystemExit(main())

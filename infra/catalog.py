@@ -21,11 +21,28 @@ class FunctionSpec:
     timeout_seconds: int = 30
     memory_mb: int = 512
     environment: dict[str, str] = field(default_factory=dict)
+    table_actions: tuple[str, ...] = ()
+    """The DynamoDB actions it calls on the table and its indexes (IAM names without ``dynamodb:``).
+    A transaction needs the action of each part (Put → PutItem, ConditionCheck → ConditionCheckItem)."""
+    talks_to: tuple[str, ...] = ()
+    """External APIs it calls (``telegram``, ``ozon``): it gets their base-URL variables."""
+    retry_attempts: int = 2
+    """Retries of a failed scheduled run; 0 where the next run does the same work anyway."""
+    alarm_on_throttles: bool = True
 
     @property
     def code_folder(self) -> str:
         return self.folder or self.name
 
+
+ASSET_EXCLUDES = ("**/__pycache__", "**/*.pyc")
+"""Left out of every code asset (CDK glob patterns)."""
+
+READS = ("GetItem", "BatchGetItem", "Query")
+TRANSACTIONS = ("PutItem", "UpdateItem", "ConditionCheckItem")
+"""What ``UnitOfWork.commit`` sends: conditional puts, updates and condition checks."""
+
+DEFAULT_SECRET_PREFIX = "ozon-referral"  # noqa: S105 - a name prefix, not a secret
 
 SECRET_NAMES = {
     "TELEGRAM_BOT_TOKEN": "telegram-bot-token",
@@ -39,9 +56,11 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "bot_webhook",
         "Telegram webhook: the participants' bot",
-        secrets=("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET"),
+        secrets=("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "OZON_API_KEY"),
         route=("POST", "/telegram/webhook"),
         timeout_seconds=25,
+        table_actions=(*READS, *TRANSACTIONS, "DeleteItem"),
+        talks_to=("telegram", "ozon"),
     ),
     FunctionSpec(
         "admin_api",
@@ -50,6 +69,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         route=("ANY", "/admin/{proxy+}"),
         timeout_seconds=25,
         memory_mb=1024,
+        table_actions=(*READS, *TRANSACTIONS),
     ),
     FunctionSpec(
         "ozon_sync",
@@ -57,11 +77,20 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         secrets=("OZON_API_KEY",),
         schedule_minutes=5,
         reserved_concurrency=1,
-        timeout_seconds=600,
+        # Shorter than the schedule: a run stops in time and the next one continues from its checkpoint.
+        timeout_seconds=240,
         memory_mb=1024,
+        table_actions=(*READS, *TRANSACTIONS, "DeleteItem"),
+        talks_to=("ozon",),
+        retry_attempts=0,
+        alarm_on_throttles=False,
     ),
     FunctionSpec(
-        "release_frozen", "Hourly release of matured accruals", schedule_minutes=60, timeout_seconds=300
+        "release_frozen",
+        "Hourly release of matured accruals",
+        schedule_minutes=60,
+        timeout_seconds=300,
+        table_actions=(*READS, *TRANSACTIONS),
     ),
     FunctionSpec(
         "notify_outbox",
@@ -69,6 +98,8 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         secrets=("TELEGRAM_BOT_TOKEN",),
         schedule_minutes=5,
         timeout_seconds=120,
+        table_actions=(*READS, *TRANSACTIONS),
+        talks_to=("telegram",),
     ),
     FunctionSpec(
         "notify_digest",
@@ -76,15 +107,17 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         secrets=("TELEGRAM_BOT_TOKEN",),
         schedule_minutes=60,
         timeout_seconds=900,
+        table_actions=(*READS, *TRANSACTIONS),
+        talks_to=("telegram",),
     ),
     FunctionSpec(
         "statistics_rollup",
         "Recomputes the dashboard's monthly rollups",
         folder="admin_api",
         entry="handler.rollup",
-        secrets=("TELEGRAM_BOT_TOKEN", "ADMIN_SESSION_SECRET"),
         schedule_minutes=60,
         timeout_seconds=600,
         memory_mb=1024,
+        table_actions=(*READS, "PutItem"),
     ),
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
-from infra.catalog import FUNCTIONS
+from infra.catalog import DEFAULT_SECRET_PREFIX, FUNCTIONS
 from infra.constructs.data_table import DataTable
 from infra.constructs.function import ReferralFunction
 from infra.constructs.http_api import HttpApi
@@ -21,26 +22,59 @@ from infra.constructs.secrets import Secrets
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+REQUIRED_VALUES = {
+    "telegram_bot_username": (re.compile(r"[A-Za-z][A-Za-z0-9_]{1,28}[Bb][Oo][Tt]"), "the bot's @username"),
+    "operators_chat_id": (re.compile(r"-100\d{5,}"), "the operators' forum supergroup, -100…"),
+    "bootstrap_admin_ids": (re.compile(r"\d+(,\d+)*"), "comma-separated Telegram ids of the first owners"),
+}
+"""Context values a deployment cannot do without, with their form and meaning."""
+
+
+class DeploymentValuesMissing(ValueError):
+    """Synthesis stops before a stack without its bot, operators' chat or first owners is deployed."""
+
+
 @dataclass(frozen=True)
 class DeploymentSettings:
     """Deployment-specific values, from CDK context (``cdk deploy -c name=value``)."""
 
+    telegram_bot_username: str
+    operators_chat_id: str
+    bootstrap_admin_ids: str
+    ozon_client_id: str = ""
+    """The deployment's Seller API Client-Id (its key is a secret); operators may set both in the web app."""
     dependencies_path: Path = REPO_ROOT / "build" / "dependencies"
-    secret_prefix: str = "ozon-referral"  # noqa: S105 - a name prefix, not a secret
-    telegram_bot_username: str = ""
-    operators_chat_id: str = ""
-    bootstrap_admin_ids: str = ""
+    secret_prefix: str = DEFAULT_SECRET_PREFIX
     extra_environment: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_context(cls, get: Any) -> DeploymentSettings:
-        defaults = cls()
+        values = {name: str(get(name) or "").strip().lstrip("@") for name in REQUIRED_VALUES}
+        values["bootstrap_admin_ids"] = values["bootstrap_admin_ids"].replace(" ", "")
+        problems = [
+            f"  {name}: {meaning}" + (f" (got {values[name]!r})" if values[name] else "")
+            for name, (form, meaning) in REQUIRED_VALUES.items()
+            if not form.fullmatch(values[name])
+        ]
+        ozon_client_id = str(get("ozon_client_id") or "").strip()
+        if ozon_client_id and not ozon_client_id.isdigit():
+            problems.append(f"  ozon_client_id: the Seller API Client-Id, digits (got {ozon_client_id!r})")
+        if problems:
+            raise DeploymentValuesMissing(
+                "Deployment values are missing or malformed:\n"
+                + "\n".join(problems)
+                + "\nPass them as CDK context, e.g.\n"
+                "  make deploy telegram_bot_username=<bot> operators_chat_id=-100… bootstrap_admin_ids=<id>\n"
+                "  npx aws-cdk@2 deploy -c telegram_bot_username=<bot> -c operators_chat_id=-100… "
+                "-c bootstrap_admin_ids=<id>"
+            )
         return cls(
-            dependencies_path=Path(get("dependencies_path") or defaults.dependencies_path),
-            secret_prefix=get("secret_prefix") or defaults.secret_prefix,
-            telegram_bot_username=get("telegram_bot_username") or "",
-            operators_chat_id=str(get("operators_chat_id") or ""),
-            bootstrap_admin_ids=str(get("bootstrap_admin_ids") or ""),
+            telegram_bot_username=values["telegram_bot_username"],
+            operators_chat_id=values["operators_chat_id"],
+            bootstrap_admin_ids=values["bootstrap_admin_ids"],
+            ozon_client_id=ozon_client_id,
+            dependencies_path=Path(get("dependencies_path") or cls.dependencies_path),
+            secret_prefix=get("secret_prefix") or cls.secret_prefix,
         )
 
 
@@ -67,7 +101,8 @@ class ReferralStack(Stack):
                 layers=layers,
                 table=self.table,
                 secrets=secrets.by_variable,
-                environment=environment,
+                environment=environment
+                | ({"OZON_CLIENT_ID": settings.ozon_client_id} if "ozon" in spec.talks_to else {}),
             )
             for spec in FUNCTIONS
         }
@@ -83,16 +118,12 @@ class ReferralStack(Stack):
         self.schedules = Schedules(
             self,
             "Schedules",
-            [
-                (f.spec.name, f.spec.schedule_minutes, f.function)
-                for f in self.functions.values()
-                if f.spec.schedule_minutes is not None
-            ],
+            [(f.spec, f.function) for f in self.functions.values() if f.spec.schedule_minutes is not None],
         )
         self.monitoring = Monitoring(
             self,
             "Monitoring",
-            functions={name: f.function for name, f in self.functions.items()},
+            functions=[(f.spec, f.function) for f in self.functions.values()],
             dead_letters=self.schedules.dead_letters,
         )
         CfnOutput(self, "ApiUrl", value=self.api.stage.url, description="Base URL of the HTTP API")

@@ -12,12 +12,17 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
-from infra.catalog import FunctionSpec
+from infra.catalog import ASSET_EXCLUDES, FunctionSpec
 from infra.constructs.findings import acknowledge
 from infra.constructs.layers import ARCHITECTURE, RUNTIME, Layers
 
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
 METRICS_NAMESPACE = "OzonReferral"
+EXTERNAL_APIS = {
+    "telegram": {"TELEGRAM_API_URL": "https://api.telegram.org"},
+    "ozon": {"OZON_API_URL": "https://api-seller.ozon.ru"},
+}
+"""Base URLs of the external APIs, declared so that a local run (``sam local``) can point them elsewhere."""
 
 
 class ReferralFunction(Construct):
@@ -43,14 +48,23 @@ class ReferralFunction(Construct):
             description=f"{spec.name}: its log group, the table, its own secrets",
         )
         log_group.grant_write(self.role)
+        stack = Stack.of(self)
         env = {
             "TABLE_NAME": table.table_name,
+            "AWS_ENDPOINT_URL_DYNAMODB": f"https://dynamodb.{stack.region}.{stack.url_suffix}",
             "POWERTOOLS_SERVICE_NAME": spec.name,
             "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "POWERTOOLS_LOG_LEVEL": "INFO",
+            "POWERTOOLS_TRACE_DISABLED": "false",
             **environment,
             **spec.environment,
         }
+        for api in spec.talks_to:
+            env.update(EXTERNAL_APIS[api])
+        if spec.secrets:
+            env["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = (
+                f"https://secretsmanager.{stack.region}.{stack.url_suffix}"
+            )
         for variable in spec.secrets:
             secret = secrets[variable]
             env[f"{variable}_SECRET_ID"] = secret.secret_name
@@ -63,7 +77,7 @@ class ReferralFunction(Construct):
             architecture=ARCHITECTURE,
             handler=spec.entry,
             code=lambda_.Code.from_asset(
-                str(repo_root / "functions" / spec.code_folder), exclude=["**/__pycache__", "**/*.pyc"]
+                str(repo_root / "functions" / spec.code_folder), exclude=list(ASSET_EXCLUDES)
             ),
             layers=[layers.dependencies, layers.shared],
             role=self.role,
@@ -74,7 +88,7 @@ class ReferralFunction(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             environment=env,
         )
-        table.grant_read_write_data(self.role)
+        table.grant(self.role, *(f"dynamodb:{action}" for action in spec.table_actions))
         acknowledge(
             self,
             "IAM5[Resource::*]",
@@ -87,5 +101,8 @@ class ReferralFunction(Construct):
             "The function queries the table's own indexes (GSI1, GSI2, DUE); nothing beyond this table",
         )
         acknowledge(
-            self, "L1", "Pinned to Python 3.13, the runtime the dependency layer is built and tested for"
+            self,
+            "L1",
+            "Pinned to Python 3.13, the runtime the dependency layer is built for (`make layer`); "
+            "the test suite runs on Python 3.11+, and a newer runtime is adopted by changing RUNTIME",
         )

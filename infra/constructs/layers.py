@@ -7,12 +7,15 @@ from pathlib import Path
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from infra.catalog import ASSET_EXCLUDES
+
 RUNTIME = lambda_.Runtime.PYTHON_3_13
 ARCHITECTURE = lambda_.Architecture.ARM_64
 
 
 class Layers(Construct):
-    """``dependencies_path`` holds ``python/…``, built for arm64 by ``make layer`` (boto3: the runtime)."""
+    """``dependencies_path`` holds ``python/…``, built by ``make layer`` (``infra.build_layer``) for RUNTIME
+    and ARCHITECTURE; boto3 and botocore are the runtime's own and not in the layer."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, repo_root: Path, dependencies_path: Path
@@ -21,7 +24,7 @@ class Layers(Construct):
         self.dependencies = lambda_.LayerVersion(
             self,
             "Dependencies",
-            code=lambda_.Code.from_asset(str(dependencies_path)),
+            code=lambda_.Code.from_asset(str(dependencies_path), exclude=list(ASSET_EXCLUDES)),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description="Third-party packages: Powertools, PynamoDB, pydantic, python-telegram-bot, requests",
@@ -29,9 +32,7 @@ class Layers(Construct):
         self.shared = lambda_.LayerVersion(
             self,
             "Shared",
-            code=lambda_.Code.from_asset(
-                str(repo_root / "layers" / "shared"), exclude=["**/__pycache__", "**/*.pyc"]
-            ),
+            code=lambda_.Code.from_asset(str(repo_root / "layers" / "shared"), exclude=list(ASSET_EXCLUDES)),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
             description="The referral program's shared package",

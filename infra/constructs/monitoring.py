@@ -1,4 +1,8 @@
-"""Alarms: errors and throttles of every function, failed scheduled runs, and a sync that falls behind."""
+"""Alarms: errors and throttles of every function, failed scheduled runs, and a sync that falls behind.
+
+The sync runs one at a time: a run due while the previous one is still going is throttled by design and
+dropped, so its throttles raise no alarm; a sync that stops completing runs does (``SyncBehind``).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.catalog import FunctionSpec
 from infra.constructs.function import METRICS_NAMESPACE
 
 SYNC_COMPLETED_METRIC = "SyncRunsCompleted"
@@ -23,7 +28,7 @@ class Monitoring(Construct):
         scope: Construct,
         construct_id: str,
         *,
-        functions: dict[str, lambda_.Function],
+        functions: list[tuple[FunctionSpec, lambda_.Function]],
         dead_letters: sqs.IQueue,
         sync_service_name: str = "ozon_sync",
     ) -> None:
@@ -31,11 +36,12 @@ class Monitoring(Construct):
         self.topic = sns.Topic(self, "Alarms", enforce_ssl=True, display_name="Ozon referral alarms")
         action = actions.SnsAction(self.topic)
         self.alarms: list[cloudwatch.Alarm] = []
-        for name, function in functions.items():
-            for metric, label in (
-                (function.metric_errors(), "Errors"),
-                (function.metric_throttles(), "Throttles"),
-            ):
+        for spec, function in functions:
+            name = spec.name
+            watched = [(function.metric_errors(), "Errors")]
+            if spec.alarm_on_throttles:
+                watched.append((function.metric_throttles(), "Throttles"))
+            for metric, label in watched:
                 self._alarm(
                     f"{name}{label}",
                     metric.with_(period=Duration.minutes(5), statistic="Sum"),

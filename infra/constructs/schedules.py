@@ -10,14 +10,30 @@ from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
+from infra.catalog import FunctionSpec
 from infra.constructs.findings import acknowledge
+
+MAX_EVENT_AGE = Duration.hours(6)
+"""Lambda's own limit for keeping an asynchronous event."""
+
+
+def max_event_age(spec: FunctionSpec) -> Duration:
+    """A run that could not start before the next one is due is superseded by it: drop it then.
+
+    A function that runs one at a time (reserved concurrency) is throttled while its previous run is
+    still going; its event waits only a minute, then the next scheduled run takes over.
+    """
+    if spec.reserved_concurrency is not None:
+        return Duration.minutes(1)
+    minutes = spec.schedule_minutes or 0
+    return Duration.minutes(max(1, min(minutes, int(MAX_EVENT_AGE.to_minutes()))))
 
 
 class Schedules(Construct):
     """Failed scheduled runs (after Lambda's own retries) land in one encrypted, TLS-only queue."""
 
     def __init__(
-        self, scope: Construct, construct_id: str, jobs: list[tuple[str, int, lambda_.Function]]
+        self, scope: Construct, construct_id: str, jobs: list[tuple[FunctionSpec, lambda_.Function]]
     ) -> None:
         super().__init__(scope, construct_id)
         self.dead_letters = sqs.Queue(
@@ -29,7 +45,8 @@ class Schedules(Construct):
         )
         acknowledge(self.dead_letters, "SQS3", "This queue is itself the dead-letter queue of the schedules")
         self.rules: dict[str, events.Rule] = {}
-        for name, minutes, function in jobs:
+        for spec, function in jobs:
+            name, minutes = spec.name, spec.schedule_minutes or 0
             rule = events.Rule(
                 self,
                 f"{name}Schedule",
@@ -45,6 +62,8 @@ class Schedules(Construct):
                 )
             )
             function.configure_async_invoke(
-                on_failure=destinations.SqsDestination(self.dead_letters), retry_attempts=2
+                on_failure=destinations.SqsDestination(self.dead_letters),
+                retry_attempts=spec.retry_attempts,
+                max_event_age=max_event_age(spec),
             )
             self.rules[name] = rule

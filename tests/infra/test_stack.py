@@ -7,37 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import App
+from aws_cdk.assertions import Match, Template
+from referral.repository.table import table_definition
 
-aws_cdk = pytest.importorskip("aws_cdk")
-from aws_cdk import App  # noqa: E402
-from aws_cdk.assertions import Match, Template  # noqa: E402
-from referral.repository.table import table_definition  # noqa: E402
-
-from infra.app import build_app  # noqa: E402
-from infra.catalog import FUNCTIONS, SECRET_NAMES  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def template(tmp_path_factory: pytest.TempPathFactory) -> Template:
-    dependencies = tmp_path_factory.mktemp("dependencies")
-    (dependencies / "python").mkdir()
-    (dependencies / "python" / "placeholder.txt").write_text(
-        "dependency layer content is built by `make layer`"
-    )
-    app, stack = build_app(
-        App(
-            context={
-                "dependencies_path": str(dependencies),
-                "telegram_bot_username": "referral_bot",
-                "operators_chat_id": "-1001234567890",
-                "bootstrap_admin_ids": "42",
-            },
-            outdir=str(tmp_path_factory.mktemp("cdk.out")),
-        )
-    )
-    # Synthesis fails on any AWS Solutions (cdk-nag) finding that is not acknowledged with a reason.
-    app.synth()
-    return Template.from_stack(stack)
+from infra import app as cdk_app
+from infra.app import build_app
+from infra.catalog import FUNCTIONS, SECRET_NAMES
+from infra.stack import DeploymentValuesMissing
+from tests.infra.conftest import DEPLOYMENT_CONTEXT, actions, function_properties, role_statements
 
 
 def resources(template: Template, kind: str) -> dict[str, Any]:
@@ -116,7 +94,7 @@ def test_functions_read_only_their_own_secrets(template: Template) -> None:
         for variable in spec.secrets:
             assert variables[f"{variable}_SECRET_ID"] == f"ozon-referral/{SECRET_NAMES[variable]}"
         statements = by_role[props["Role"]["Fn::GetAtt"][0]]
-        secret_statements = [s for s in statements if "secretsmanager:GetSecretValue" in _actions(s)]
+        secret_statements = [s for s in statements if "secretsmanager:GetSecretValue" in actions(s)]
         granted = sorted(
             name
             for s in secret_statements
@@ -125,15 +103,10 @@ def test_functions_read_only_their_own_secrets(template: Template) -> None:
         )
         assert granted == sorted(SECRET_NAMES[v] for v in spec.secrets)
         for statement in statements:
-            for action in _actions(statement):
+            for action in actions(statement):
                 assert action != "*" and not action.endswith(":*"), (
                     f"{spec.name} has wildcard action {action}"
                 )
-
-
-def _actions(statement: dict[str, Any]) -> list[str]:
-    actions = statement["Action"]
-    return [actions] if isinstance(actions, str) else list(actions)
 
 
 def test_http_api_routes_and_throttling(template: Template) -> None:
@@ -173,11 +146,48 @@ def test_schedules_with_dead_letters(template: Template) -> None:
     assert len(configs) == len([s for s in FUNCTIONS if s.schedule_minutes])
 
 
+def test_a_sync_that_is_still_running_drops_the_next_run_instead_of_queueing_it(template: Template) -> None:
+    """One sync at a time: an overlapping run is throttled, waits a minute at most and is not retried."""
+    functions = function_properties(template)
+    names = {
+        logical_id: f["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+        for logical_id, f in resources(template, "AWS::Lambda::Function").items()
+        if "POWERTOOLS_SERVICE_NAME" in f["Properties"].get("Environment", {}).get("Variables", {})
+    }
+    configs = {
+        names[config["Properties"]["FunctionName"]["Ref"]]: config["Properties"]
+        for config in resources(template, "AWS::Lambda::EventInvokeConfig").values()
+    }
+    sync = configs["ozon_sync"]
+    assert sync["MaximumRetryAttempts"] == 0
+    assert sync["MaximumEventAgeInSeconds"] == 60
+    assert functions["ozon_sync"]["ReservedConcurrentExecutions"] == 1
+    [spec] = [s for s in FUNCTIONS if s.name == "ozon_sync"]
+    assert spec.schedule_minutes is not None
+    assert functions["ozon_sync"]["Timeout"] < spec.schedule_minutes * 60, "a run ends before the next is due"
+    for spec in FUNCTIONS:
+        if spec.schedule_minutes and spec.name != "ozon_sync":
+            config = configs[spec.name]
+            assert config["MaximumRetryAttempts"] == 2
+            assert 60 <= config["MaximumEventAgeInSeconds"] <= spec.schedule_minutes * 60
+
+
 def test_alarms_on_errors_throttles_failed_runs_and_a_stale_sync(template: Template) -> None:
     alarms = resources(template, "AWS::CloudWatch::Alarm").values()
     metric_names = sorted(a["Properties"].get("MetricName", "") for a in alarms)
     assert metric_names.count("Errors") == len(FUNCTIONS)
-    assert metric_names.count("Throttles") == len(FUNCTIONS)
+    throttled = {
+        json.dumps(a["Properties"]["Dimensions"])
+        for a in alarms
+        if a["Properties"].get("MetricName") == "Throttles"
+    }
+    sync_function = next(
+        logical_id
+        for logical_id, f in resources(template, "AWS::Lambda::Function").items()
+        if f["Properties"]["Environment"]["Variables"].get("POWERTOOLS_SERVICE_NAME") == "ozon_sync"
+    )
+    assert len(throttled) == len(FUNCTIONS) - 1, "every function but the sync, whose throttles are expected"
+    assert not any(sync_function in dimensions for dimensions in throttled)
     assert "ApproximateNumberOfMessagesVisible" in metric_names
     stale = next(a["Properties"] for a in alarms if a["Properties"].get("MetricName") == "SyncRunsCompleted")
     assert stale["TreatMissingData"] == "breaching"
@@ -185,12 +195,103 @@ def test_alarms_on_errors_throttles_failed_runs_and_a_stale_sync(template: Templ
     assert all(a["Properties"]["AlarmActions"] for a in alarms)
 
 
-def test_the_deployment_has_no_development_shortcuts(template: Template) -> None:
-    for function in resources(template, "AWS::Lambda::Function").values():
-        variables = function["Properties"].get("Environment", {}).get("Variables", {})
-        assert not any(name.startswith("AWS_ENDPOINT_URL") for name in variables)
-        assert "TELEGRAM_API_URL" not in variables and "OZON_API_URL" not in variables
+def test_external_endpoints_are_the_real_services_and_no_secret_is_a_plain_variable(
+    template: Template,
+) -> None:
+    """Endpoints are declared (so a local run can point them elsewhere) with the production values."""
+    for name, props in function_properties(template).items():
+        variables = props["Environment"]["Variables"]
+        assert variables["POWERTOOLS_TRACE_DISABLED"] == "false"
+        for variable, value in variables.items():
+            if variable.startswith("AWS_ENDPOINT_URL"):
+                service = variable.removeprefix("AWS_ENDPOINT_URL_").lower().replace("_", "")
+                assert json.dumps(value) == json.dumps(
+                    {
+                        "Fn::Join": [
+                            "",
+                            [f"https://{service}.", {"Ref": "AWS::Region"}, ".", {"Ref": "AWS::URLSuffix"}],
+                        ]
+                    }
+                ), (name, variable)
+        assert variables.get("TELEGRAM_API_URL", "https://api.telegram.org") == "https://api.telegram.org"
+        assert variables.get("OZON_API_URL", "https://api-seller.ozon.ru") == "https://api-seller.ozon.ru"
         assert not any(name.endswith(("_TOKEN", "_SECRET", "_KEY")) for name in variables)
+        assert not any("DEV_LOGIN" in variable for variable in variables)
+
+
+def test_the_sync_and_the_bot_get_the_ozon_client_id_and_key(template: Template) -> None:
+    functions = function_properties(template)
+    for name in ("ozon_sync", "bot_webhook"):
+        variables = functions[name]["Environment"]["Variables"]
+        assert variables["OZON_CLIENT_ID"] == DEPLOYMENT_CONTEXT["ozon_client_id"]
+        assert variables["OZON_API_KEY_SECRET_ID"] == "ozon-referral/ozon-api-key"
+        assert variables["OZON_API_URL"] == "https://api-seller.ozon.ru"
+    others = {
+        name for name, props in functions.items() if "OZON_CLIENT_ID" in props["Environment"]["Variables"]
+    }
+    assert others == {"ozon_sync", "bot_webhook"}
+
+
+READ = {"GetItem", "BatchGetItem", "Query"}
+WRITE = {"PutItem", "UpdateItem", "ConditionCheckItem"}
+DYNAMODB_ACTIONS = {
+    "bot_webhook": READ | WRITE | {"DeleteItem"},
+    "admin_api": READ | WRITE,
+    "ozon_sync": READ | WRITE | {"DeleteItem"},
+    "release_frozen": READ | WRITE,
+    "notify_outbox": READ | WRITE,
+    "notify_digest": READ | WRITE,
+    "statistics_rollup": READ | {"PutItem"},
+}
+"""No function scans the table, writes in batches, reads streams (there are none) or manages the table;
+only the bot (conversation state) and the sync (its lease) delete items."""
+
+
+def test_each_function_gets_only_the_dynamodb_actions_it_uses(template: Template) -> None:
+    table = next(iter(resources(template, "AWS::DynamoDB::GlobalTable")))
+    for name, props in function_properties(template).items():
+        statements = [
+            s for s in role_statements(template, props) if any("dynamodb:" in a for a in actions(s))
+        ]
+        granted = {a.removeprefix("dynamodb:") for s in statements for a in actions(s)}
+        assert granted == DYNAMODB_ACTIONS[name], name
+        for statement in statements:
+            assert json.dumps(statement["Resource"]) == json.dumps(
+                [
+                    {"Fn::GetAtt": [table, "Arn"]},
+                    {"Fn::Join": ["", [{"Fn::GetAtt": [table, "Arn"]}, "/index/*"]]},
+                ]
+            )
+
+
+def test_the_statistics_rollup_reads_no_secret(template: Template) -> None:
+    props = function_properties(template)["statistics_rollup"]
+    assert not [v for v in props["Environment"]["Variables"] if v.endswith("_SECRET_ID")]
+    assert not [s for s in role_statements(template, props) if any("secretsmanager" in a for a in actions(s))]
+
+
+def test_synthesis_stops_without_the_deployment_values(tmp_path: Path) -> None:
+    with pytest.raises(DeploymentValuesMissing) as missing:
+        build_app(App(context={"dependencies_path": str(tmp_path)}, outdir=str(tmp_path)))
+    message = str(missing.value)
+    for name in ("telegram_bot_username", "operators_chat_id", "bootstrap_admin_ids"):
+        assert name in message
+    assert "make deploy telegram_bot_username=" in message
+
+    malformed = {**DEPLOYMENT_CONTEXT, "operators_chat_id": "12345", "bootstrap_admin_ids": "42,abc"}
+    with pytest.raises(DeploymentValuesMissing) as wrong:
+        build_app(App(context={"dependencies_path": str(tmp_path), **malformed}, outdir=str(tmp_path)))
+    assert "'12345'" in str(wrong.value) and "'42,abc'" in str(wrong.value)
+    assert "  telegram_bot_username:" not in str(wrong.value)
+
+
+def test_cdk_synth_without_the_deployment_values_says_what_to_pass(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("CDK_CONTEXT_JSON", raising=False)
+    assert cdk_app.main() == 2
+    error = capsys.readouterr().err
+    assert "Deployment values are missing" in error and "-c telegram_bot_username=" in error
 
 
 def test_repository_root_is_where_the_stack_looks(template: Template) -> None:
@@ -223,6 +324,8 @@ def test_the_deployed_admin_api_refuses_the_development_login(
     assert not any("DEV_LOGIN" in name for name in variables)
     secrets = boto3.client("secretsmanager", region_name="eu-central-1")
     for name, value in variables.items():
+        if name.startswith("AWS_ENDPOINT_URL"):
+            continue  # the services' own endpoints, here moto in this process
         if name == "TABLE_NAME":
             value = table_name  # a reference to the table in the template
         elif name.endswith("_SECRET_ID"):
