@@ -54,14 +54,18 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "ozon_sync",
         "Scheduled polling of the Ozon Seller API",
-        secrets=("OZON_API_KEY",),
+        secrets=("OZON_API_KEY", "TELEGRAM_BOT_TOKEN"),
         schedule_minutes=5,
         reserved_concurrency=1,
         timeout_seconds=600,
         memory_mb=1024,
     ),
     FunctionSpec(
-        "release_frozen", "Hourly release of matured accruals", schedule_minutes=60, timeout_seconds=300
+        "release_frozen",
+        "Hourly release of matured accruals",
+        secrets=("TELEGRAM_BOT_TOKEN",),
+        schedule_minutes=60,
+        timeout_seconds=300,
     ),
     FunctionSpec(
         "notify_outbox",

@@ -14,8 +14,10 @@ from referral.domain.orders import Posting
 
 from devtools.fake_telegram import FakeTelegram
 from functions.bot_webhook import handler as webhook
+from tests.admin.conftest import admin_env, api, owner  # noqa: F401 - other functions that notify
 from tests.support.clock import FakeClock
 from tests.support.lambda_context import lambda_context
+from tests.sync.conftest import ozon, sync_env  # noqa: F401
 
 BOT_TOKEN = "7000000001:AAFakeTokenForTests_abcdefghijklmnop"
 SECRET = "webhook-secret_123"

@@ -41,6 +41,7 @@ from referral.config import ConfigurationError
 from referral.domain.orders import PostingLookup
 from referral.domain.participants import TelegramProfile
 from referral.repository import bot_state
+from referral.repository.unit_of_work import recording_notifications
 from referral.services import Services
 from referral.telegram import texts
 from referral.telegram.bot_api import BotApi
@@ -245,23 +246,26 @@ class BotRuntime:
         turn = Turn(update_id=update_id, clock=self.clock)
         self._turn = turn
         try:
-            inline = self.loop.run_until_complete(self._process(update, turn))
+            with recording_notifications() as notices:
+                inline = self.loop.run_until_complete(self._process(update, turn, notices))
         finally:
             self._turn = None
-        if turn.notices:
+        if notices:
             try:
-                self.services.outbox.dispatch(self.sender(), turn.notices)
+                self.services.outbox.dispatch(self.sender(), notices)
             except Exception:  # the change is committed; the scheduled sweep delivers what is left
                 logger.exception("immediate delivery failed", extra={"update_id": update_id})
         return inline
 
-    async def _process(self, update: Update, turn: Turn) -> dict[str, Any] | None:
+    async def _process(self, update: Update, turn: Turn, notices: list[str]) -> dict[str, Any] | None:
+        """Route the update, then make the turn's calls. When the turn committed notices (delivered right
+        after it), every call is made here, so that the participant reads the answer before the notice."""
         await self.application.process_update(update)
         calls = list(turn.calls)
         if not calls:
             return None
         last = calls[-1]
-        deferred = calls if turn.notices or last["method"] not in WEBHOOK_METHODS else calls[:-1]
+        deferred = calls if notices or last["method"] not in WEBHOOK_METHODS else calls[:-1]
         for call in deferred:
             await self._make(call)
         return None if deferred is calls else last

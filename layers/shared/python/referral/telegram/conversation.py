@@ -34,8 +34,6 @@ class Turn:
     user: TelegramProfile | None = None
     chat_id: int | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    """Outbox notifications this turn's change produced: delivered right after it."""
     _view: UserView | None = None
 
     @property

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from referral.domain.links import LinkKind, LinkOpenOutcome, deep_link
-from referral.domain.notifications import NotificationKind, notification_id
 from referral.domain.orders import PostingLookup
 from referral.domain.participants import Participant, SponsorOutcome
 from referral.domain.withdrawals import check_request, fiat_amount
@@ -236,9 +235,6 @@ class ParticipantFlows:
             if sponsor is not None:
                 name = texts.who_short(_name(sponsor), sponsor.profile.username)
                 parts.append(t("joined_via_sponsor", lang, name=name))
-            turn.notices.append(
-                notification_id(NotificationKind.NEW_REFERRAL, participant.sponsor_id, participant.id)
-            )
         if participant.personal_code:
             parts.append(
                 t("my_link", lang, url=deep_link(self.config.bot_username, participant.personal_code))
@@ -450,12 +446,6 @@ class ParticipantFlows:
             earn = t("order_earns", lang, points=texts.points(own), release=release)
         else:
             earn = t("order_earns_nothing", lang)
-        turn.notices.extend(
-            notification_id(
-                NotificationKind.POINTS_ACCRUED, a.beneficiary_id, posting.posting_number, str(a.level)
-            )
-            for a in result.accruals
-        )
         turn.reply(
             t(
                 "order_claimed",
