@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from referral.domain.withdrawals import WithdrawalStatus
 from referral.repository import bot_state
 from referral.services import Services
@@ -27,6 +28,18 @@ def earn_available(bot: Bot, services: Services, lookup: FakeLookup, user: TgUse
 
 def own_rate(services: Services) -> None:
     services.settings.update("admin", {"own_rate": "100"})
+
+
+def withdrawal_buttons(
+    bot: Bot, services: Services, lookup: FakeLookup, user: TgUser, amount: str, points: int
+) -> list[str]:
+    """The user earns ``amount``'s points and asks to withdraw ``points``: the Confirm and Cancel buttons."""
+    own_rate(services)
+    bot.register(user, "111111111")
+    earn_available(bot, services, lookup, user, amount)
+    bot.say(user, "💸 Вывести баллы")
+    confirm = bot.say(user, str(points))
+    return [button["callback_data"] for button in confirm["reply_markup"]["inline_keyboard"][0]]
 
 
 def test_withdrawal_is_confirmed_reserved_and_announced_to_operators(
@@ -99,14 +112,9 @@ def test_withdrawal_is_not_offered_below_the_minimum(bot: Bot) -> None:
 def test_a_withdrawal_can_be_cancelled_before_confirming(
     bot: Bot, services: Services, lookup: FakeLookup
 ) -> None:
-    own_rate(services)
     anna = TgUser(101, "Anna")
-    bot.register(anna, "111111111")
-    earn_available(bot, services, lookup, anna, "2000.00")
-    bot.say(anna, "💸 Вывести баллы")
-    confirm = bot.say(anna, "150")
+    _, cancel = withdrawal_buttons(bot, services, lookup, anna, "2000.00", 150)
 
-    cancel = confirm["reply_markup"]["inline_keyboard"][0][1]["callback_data"]
     bot.press(anna, cancel, message_id=80)
 
     [edited] = bot.telegram.calls_to("editMessageText")
@@ -187,3 +195,25 @@ def test_a_deleted_topic_is_recreated(bot: Bot) -> None:
     assert second is not None and second != first
     assert bot.telegram.calls_to("sendMessage", chat_id=OPERATORS)[-1].params["message_thread_id"] == second
     assert bot_state.participant_of_thread(str(OPERATORS), second) == "101"
+
+
+def test_a_withdrawal_is_confirmed_even_when_operators_cannot_be_told_at_once(
+    bot: Bot, services: Services, lookup: FakeLookup, caplog: pytest.LogCaptureFixture
+) -> None:
+    anna = TgUser(101, "Anna")
+    confirm, _ = withdrawal_buttons(bot, services, lookup, anna, "3000.00", 250)
+    bot.telegram.fail("createForumTopic", status=500, description="Internal Server Error", times=5)
+
+    answer = bot.press(anna, confirm, message_id=77)
+
+    [withdrawal] = services.store.withdrawals_of("101")
+    assert answer == {"method": "answerCallbackQuery", "callback_query_id": answer["callback_query_id"]}
+    [edited] = bot.telegram.calls_to("editMessageText")
+    assert edited.text == (
+        f"✅ Заявка на вывод 250 баллов (250.00 ₽) принята, номер {withdrawal.withdrawal_id}. "
+        "Оператор напишет вам в этом чате."
+    )
+    assert not [c for c in bot.telegram.calls_to("sendMessage") if c.chat_id == 101]  # no apology
+    assert bot.telegram.calls_to("sendMessage", chat_id=OPERATORS) == []
+    [logged] = [r for r in caplog.records if r.levelname == "ERROR" and "not announced" in r.getMessage()]
+    assert getattr(logged, "withdrawal_id", None) == withdrawal.withdrawal_id

@@ -121,7 +121,10 @@ class BotRuntime:
         application.add_error_handler(self._on_error)
 
     def _guard(self, handler: Handler) -> Handler:
-        """Domain failures and bugs are logged with context and answered with an apology, never raised."""
+        """Domain failures and bugs are logged with context and answered with an apology, never raised.
+
+        The apology replaces what the turn was about to say only while nothing was committed.
+        """
 
         async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             try:
@@ -136,6 +139,8 @@ class BotRuntime:
                         "user_id": _uid(update),
                     },
                 )
+                if turn.committed and turn.calls:
+                    return  # the change stands: its answer goes out, never replaced by an apology
                 if turn.user is not None and turn.chat_id == int(turn.user.user_id):  # a private chat
                     turn.calls.clear()
                     turn.reply(texts.t("apology", turn.lang))

@@ -34,6 +34,8 @@ class Turn:
     user: TelegramProfile | None = None
     chat_id: int | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
+    committed: bool = False
+    """A change was committed: the answer saying so is sent even if something after it fails."""
     _view: UserView | None = None
 
     @property

@@ -11,6 +11,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from aws_lambda_powertools import Logger
+
 from referral.domain.links import LinkKind, LinkOpenOutcome, deep_link
 from referral.domain.orders import PostingLookup
 from referral.domain.participants import Participant, SponsorOutcome
@@ -43,6 +45,8 @@ from referral.telegram.conversation import (
 )
 from referral.telegram.operators import OperatorDesk
 from referral.telegram.texts import Html, t
+
+logger = Logger(child=True)
 
 ORDER_NUMBER = re.compile(r"^\d{4,20}(-\d{1,10}){0,2}$")
 AMOUNT = re.compile(r"^\d{1,12}$")
@@ -224,6 +228,7 @@ class ParticipantFlows:
         except InvalidInput:
             turn.reply(t("bad_ozon_id", lang))
             return
+        turn.committed = True
         turn.clear_state()
         participant = registration.participant
         settings = self.services.settings.current()
@@ -305,6 +310,7 @@ class ParticipantFlows:
         except InvalidInput:
             turn.reply(t("bad_product_ref", turn.lang))
             return
+        turn.committed = True
         turn.clear_state()
         url = deep_link(self.config.bot_username, link.code)
         turn.reply(t("product_link_created", turn.lang, name=link.product_name or name, url=url), menu=True)
@@ -397,6 +403,7 @@ class ParticipantFlows:
         frequency = choice if choice in bot_state.DIGEST_FREQUENCIES else None
         counters = DigestCounters.of(participant, turn.view().levels)
         bot_state.set_digest(participant.id, frequency, counters, self.clock())
+        turn.committed = True
         if message_id is not None:
             turn.call(
                 "editMessageText",
@@ -439,6 +446,7 @@ class ParticipantFlows:
         if result.duplicate:
             turn.reply(t("order_duplicate", lang), menu=True)
             return
+        turn.committed = True
         own = sum(a.points for a in result.accruals if a.beneficiary_id == participant.id and a.level == 0)
         if own:
             hold = self.services.settings.current().hold_days
@@ -542,6 +550,7 @@ class ParticipantFlows:
         except DomainError as refusal:
             self._edit(turn, message_id, _withdrawal_refusal(refusal, lang))
             return None
+        turn.committed = True
         self._edit(
             turn,
             message_id,
@@ -554,7 +563,13 @@ class ParticipantFlows:
             ),
         )
         if self.desk is not None:
-            await self.desk.announce_withdrawal(participant, withdrawal)
+            try:
+                await self.desk.announce_withdrawal(participant, withdrawal)
+            except Exception:  # the request stands and the operators' queue lists it
+                logger.exception(
+                    "withdrawal not announced to operators",
+                    extra={"withdrawal_id": withdrawal.withdrawal_id, "participant_id": participant.id},
+                )
         return None
 
     def _edit(self, turn: Turn, message_id: int | None, text: Html) -> None:
