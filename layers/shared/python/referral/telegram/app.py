@@ -4,6 +4,12 @@ One ``BotRuntime`` lives per Lambda container with its own event loop (PTB's HTT
 loop it was first used on). The bot knows its identity from configuration, so no ``getMe`` is made, and
 dialog state lives in the table, not in PTB's persistence. A turn's calls are made after the handlers
 ran; the last one goes back in the webhook answer, which saves an outbound request.
+
+Each update is handled at most once. An update that may change something is taken (a conditional put of
+its id) before anything is done. A menu command changes at most the user's dialog step, so the write of
+that step, conditional on the update being new, is what takes it: one request instead of two. A look-up
+(balance, links, ...) changes nothing and is not taken at all: its only effect is its answer, which travels
+in the webhook response, so if Telegram delivers it again it did not get that answer and gets it now.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ from referral.domain.participants import TelegramProfile
 from referral.repository import bot_state
 from referral.repository.unit_of_work import recording_notifications
 from referral.services import Services
-from referral.telegram import texts
+from referral.telegram import keyboards, texts
 from referral.telegram.bot_api import BotApi
 from referral.telegram.config import BotConfig
 from referral.telegram.conversation import Turn
@@ -141,6 +147,8 @@ class BotRuntime:
                 )
                 if turn.committed and turn.calls:
                     return  # the change stands: its answer goes out, never replaced by an apology
+                if not turn.committed:
+                    turn.next_state = None  # the dialog stays where it was: the step can be tried again
                 if turn.user is not None and turn.chat_id == int(turn.user.user_id):  # a private chat
                     turn.calls.clear()
                     turn.reply(texts.t("apology", turn.lang))
@@ -172,9 +180,17 @@ class BotRuntime:
         turn.chat_id = update.effective_chat.id if update.effective_chat else None
         return turn if turn.chat_id is not None else None
 
+    def _take(self, turn: Turn) -> bool:
+        """Take the update before acting on it; False when it was taken before (a redelivery)."""
+        if not bot_state.claim_update(turn.update_id, self.clock()):
+            logger.info("duplicate update ignored", extra={"update_id": turn.update_id})
+            return False
+        turn.claimed = True
+        return True
+
     async def _on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         turn = self._enter(update)
-        if turn is None:
+        if turn is None or not self._take(turn):
             return
         payload = context.args[0] if context.args else None
         await self.flows.start(turn, payload)
@@ -192,12 +208,17 @@ class BotRuntime:
         if turn is None:
             return
         message = update.effective_message
-        if message is not None and message.text is not None:
+        if message is None or message.text is None:
+            return
+        action = keyboards.menu_action(message.text)
+        if action is not None:
+            await self.flows.command(turn, action)
+        elif self._take(turn):
             await self.flows.text(turn, message.text)
 
     async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         turn = self._enter(update)
-        if turn is None:
+        if turn is None or not self._take(turn):
             return
         await self.flows.not_text(turn)
 
@@ -211,6 +232,8 @@ class BotRuntime:
         message = query.message
         if not isinstance(message, Message) or message.chat.type != "private":
             turn.call("answerCallbackQuery", callback_query_id=query.id)
+            return
+        if not self._take(turn):
             return
         turn.chat_id = message.chat.id
         await self.flows.callback(turn, query.data or "", message.message_id, query.id)
@@ -232,7 +255,7 @@ class BotRuntime:
         if participant_id is None:
             return
         participant = self.services.participants.find(participant_id)
-        if participant is not None:
+        if participant is not None and self._take(turn):
             await self.desk.relay_to_participant(turn, message, participant)
 
     # --- one update ------------------------------------------------------------------------------------
@@ -244,9 +267,6 @@ class BotRuntime:
             update = Update.de_json(data, self.bot)
         except Exception:
             logger.warning("malformed update ignored", extra={"update_id": update_id})
-            return None
-        if not bot_state.claim_update(update_id, self.clock()):
-            logger.info("duplicate update ignored", extra={"update_id": update_id})
             return None
         turn = Turn(update_id=update_id, clock=self.clock)
         self._turn = turn
@@ -266,6 +286,8 @@ class BotRuntime:
         """Route the update, then make the turn's calls. When the turn committed notices (delivered right
         after it), every call is made here, so that the participant reads the answer before the notice."""
         await self.application.process_update(update)
+        if not self._save_state(turn):
+            return None
         calls = list(turn.calls)
         if not calls:
             return None
@@ -274,6 +296,17 @@ class BotRuntime:
         for call in deferred:
             await self._make(call)
         return None if deferred is calls else last
+
+    def _save_state(self, turn: Turn) -> bool:
+        """False when the write of the dialog step found the update handled before: nothing is said."""
+        try:
+            if turn.save_state():
+                return True
+        except Exception:  # the answer still goes out; the step stays as it was
+            logger.exception("dialog state not saved", extra={"update_id": turn.update_id})
+            return True
+        logger.info("duplicate update ignored", extra={"update_id": turn.update_id})
+        return False
 
     async def _make(self, call: dict[str, Any]) -> None:
         params = dict(call)

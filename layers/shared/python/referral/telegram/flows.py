@@ -40,7 +40,6 @@ from referral.telegram.conversation import (
     AWAIT_OZON_ID,
     AWAIT_PRODUCT_NAME,
     AWAIT_PRODUCT_REF,
-    IDLE,
     Turn,
 )
 from referral.telegram.operators import OperatorDesk
@@ -65,6 +64,9 @@ COMMANDS = {
     "help": "btn_help",
     "cancel": "btn_cancel",
 }
+
+LOOK_UPS = frozenset({"btn_link", "btn_links", "btn_balance", "btn_referrals", "btn_notifications"})
+"""Commands that only show something: they change nothing, not even an open dialog step."""
 
 # Russian wording of the domain's refusals that reach participants as they are.
 _RU = {
@@ -131,12 +133,13 @@ class ParticipantFlows:
         turn.reply(Html("\n\n".join(parts)), {"remove_keyboard": True})
 
     async def command(self, turn: Turn, action: str) -> None:
-        """A menu button or a slash command: starts its flow and abandons any unfinished one."""
+        """A menu button or a slash command. One that starts a dialog step replaces an unfinished one; a
+        look-up (``LOOK_UPS``) answers and leaves an open step open, its Cancel keyboard still shown."""
         lang = turn.lang
         if action == "btn_cancel":
-            was_busy = turn.state != IDLE
+            cancelled = turn.state
             turn.clear_state()
-            if was_busy and turn.state == AWAIT_CONFIRM:
+            if cancelled == AWAIT_CONFIRM:
                 turn.reply(t("withdraw_cancelled", lang), menu=True)
             else:
                 turn.reply(t("cancelled", lang), menu=turn.view().participant is not None)
@@ -145,7 +148,8 @@ class ParticipantFlows:
         if participant is None:
             await self._not_registered(turn)
             return
-        turn.clear_state()
+        if action not in LOOK_UPS:
+            turn.clear_state()
         handler = {
             "btn_link": self._my_link,
             "btn_links": self._my_links,
@@ -160,10 +164,7 @@ class ParticipantFlows:
         handler(turn, participant)
 
     async def text(self, turn: Turn, text: str) -> None:
-        action = keyboards.menu_action(text)
-        if action is not None:
-            await self.command(turn, action)
-            return
+        """Free text (menu buttons are commands): the answer to the open dialog step, or a question."""
         state = turn.state
         if state == AWAIT_OZON_ID:
             await self._register(turn, text)
