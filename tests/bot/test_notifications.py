@@ -139,3 +139,27 @@ def test_digests_respect_retry_after_and_blocked_users(bot: Bot, services: Servi
     assert DigestItem.get("DIGEST#102", "DIGEST").duepk is None
     bot.clock.advance(days=1)
     assert run_digests(bot, slept)["unreachable"] == 0  # left the schedule
+
+
+def test_digests_resume_when_a_participant_who_blocked_the_bot_writes_again(
+    bot: Bot, services: Services
+) -> None:
+    anna = TgUser(101, "Anna")
+    bot.register(anna, "111111111")
+    bot.press(anna, "dg:daily")
+    bot.register(TgUser(102, "Boris"), "222222222", personal_code(services, anna))
+    bot.clock.advance(days=1, minutes=1)
+    bot.telegram.block(101)
+    slept: list[float] = []
+    assert run_digests(bot, slept)["unreachable"] == 1
+    bot.telegram.reset()
+
+    bot.say(anna, "💰 Баланс")  # any message: she unblocked the bot
+    bot.register(TgUser(103, "Carl"), "333333333", personal_code(services, anna))
+    bot.clock.advance(days=1, minutes=1)
+    bot.telegram.reset()
+
+    assert not bot_state.load_user("101").unreachable
+    assert run_digests(bot, slept) == {"sent": 1, "empty": 0, "unreachable": 0}
+    [digest] = bot.telegram.calls_to("sendMessage", chat_id=101)
+    assert "• новых участников в сети: 2" in digest.text  # nothing of the blocked period is lost

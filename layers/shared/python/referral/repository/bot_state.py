@@ -184,7 +184,7 @@ def save_conversation(
 
 
 def set_unreachable(participant_id: str, unreachable: bool) -> None:
-    """The participant blocked (or unblocked) the bot; absent participants are left alone."""
+    """The participant blocked the bot; absent participants are left alone (see ``set_reachable``)."""
     try:
         ParticipantItem(keys.participant_pk(participant_id), keys.PROFILE).update(
             [ParticipantItem.unreachable.set(unreachable)], condition=ParticipantItem.pk.exists()
@@ -307,6 +307,34 @@ def finish_digest(participant_id: str, counters: DigestCounters, now: datetime) 
         [ParticipantItem.last_digest_at.set(to_iso(now))],
         ParticipantItem.pk.exists(),
     )
+    uow.commit()
+
+
+def set_reachable(participant_id: str, digest: str | None, now: datetime) -> None:
+    """The participant writes to the bot again: clear the mark and put their digest (if they chose one)
+    back on the schedule, its counters kept so that the next digest covers the time they were away."""
+    uow = UnitOfWork()
+    uow.update(
+        "profile",
+        ParticipantItem(keys.participant_pk(participant_id), keys.PROFILE),
+        [ParticipantItem.unreachable.set(False)],
+        ParticipantItem.pk.exists(),
+    )
+    if digest in DIGEST_FREQUENCIES:
+        next_at = to_iso(now + DIGEST_FREQUENCIES[digest])
+        uow.update(
+            "digest",
+            DigestItem(_digest_pk(participant_id), "DIGEST"),
+            [
+                DigestItem.entity_type.set(DigestItem),
+                DigestItem.participant_id.set(participant_id),
+                DigestItem.frequency.set(digest),
+                DigestItem.next_at.set(next_at),
+                DigestItem.duepk.set(DUE_DIGEST),
+                DigestItem.duesk.set(f"{next_at}#{participant_id}"),
+                DigestItem.updated_at.set(to_iso(now)),
+            ],
+        )
     uow.commit()
 
 

@@ -178,7 +178,10 @@ class BotRuntime:
             language_code=user.language_code,
         )
         turn.chat_id = update.effective_chat.id if update.effective_chat else None
-        return turn if turn.chat_id is not None else None
+        if turn.chat_id is None:
+            return None
+        self.flows.arrived(turn)
+        return turn
 
     def _take(self, turn: Turn) -> bool:
         """Take the update before acting on it; False when it was taken before (a redelivery)."""

@@ -105,14 +105,18 @@ class ParticipantFlows:
 
     # --- entry points from the router -------------------------------------------------------------
 
+    def arrived(self, turn: Turn) -> None:
+        """Any private update: a participant marked unreachable (they had blocked the bot) is back."""
+        view = turn.view()
+        if view.participant is not None and view.unreachable:
+            bot_state.set_reachable(view.participant.id, view.digest, self.clock())
+
     async def start(self, turn: Turn, payload: str | None) -> None:
         view = turn.view()
         turn.clear_state()
         lang = turn.lang
         opened = self.services.participants.open_link(payload, turn.user_id) if payload else None
         if view.participant is not None:
-            if view.unreachable:
-                bot_state.set_unreachable(turn.user_id, False)
             if opened is not None and opened.outcome == LinkOpenOutcome.OWN_LINK:
                 turn.reply(t("own_link", lang), menu=True)
             elif opened is not None and opened.outcome == LinkOpenOutcome.ALREADY_REGISTERED:
