@@ -217,3 +217,33 @@ def test_a_withdrawal_is_confirmed_even_when_operators_cannot_be_told_at_once(
     assert bot.telegram.calls_to("sendMessage", chat_id=OPERATORS) == []
     [logged] = [r for r in caplog.records if r.levelname == "ERROR" and "not announced" in r.getMessage()]
     assert getattr(logged, "withdrawal_id", None) == withdrawal.withdrawal_id
+
+
+def test_a_reply_from_an_anonymous_operator_is_relayed(bot: Bot) -> None:
+    anna = TgUser(101, "Anna")
+    bot.register(anna, "111111111")
+    bot.say(anna, "Вопрос")
+    thread = bot_state.topic_of("101")
+    assert thread is not None
+    bot.telegram.reset()
+    anonymous = {
+        "message_id": 9999,
+        "from": {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"},
+        "sender_chat": {"id": OPERATORS, "title": "Operators", "type": "supergroup", "is_forum": True},
+        "chat": {"id": OPERATORS, "title": "Operators", "type": "supergroup", "is_forum": True},
+        "date": 1768046400,
+        "message_thread_id": thread,
+        "is_topic_message": True,
+        "text": "Ответ",
+    }
+
+    bot.post({"update_id": bot.next_update_id(), "message": anonymous})
+    bot.post(
+        {
+            "update_id": bot.next_update_id(),
+            "message": {**anonymous, "sender_chat": {"id": -100777, "type": "channel", "title": "Other"}},
+        }
+    )
+
+    [reply] = bot.telegram.calls_to("sendMessage")
+    assert (reply.chat_id, reply.text) == (101, "💬 <b>Оператор:</b>\nОтвет")

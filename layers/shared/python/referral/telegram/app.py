@@ -249,8 +249,7 @@ class BotRuntime:
             or message is None
             or not message.is_topic_message
             or message.message_thread_id is None
-            or message.from_user is None
-            or message.from_user.is_bot
+            or not self._by_operator(message)
             or message.forum_topic_created is not None
         ):
             return
@@ -260,6 +259,12 @@ class BotRuntime:
         participant = self.services.participants.find(participant_id)
         if participant is not None and self._take(turn):
             await self.desk.relay_to_participant(turn, message, participant)
+
+    def _by_operator(self, message: Message) -> bool:
+        """A person in the operators' chat, or an operator posting anonymously as the chat itself."""
+        if message.sender_chat is not None:
+            return message.sender_chat.id == self.config.operators_chat_id
+        return message.from_user is not None and not message.from_user.is_bot
 
     # --- one update ------------------------------------------------------------------------------------
 
