@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 from datetime import timedelta
 
 import pytest
@@ -247,3 +248,43 @@ def test_a_reply_from_an_anonymous_operator_is_relayed(bot: Bot) -> None:
 
     [reply] = bot.telegram.calls_to("sendMessage")
     assert (reply.chat_id, reply.text) == (101, "💬 <b>Оператор:</b>\nОтвет")
+
+
+def topic_of_a_participant_who_asked(bot: Bot, user: TgUser) -> int:
+    bot.register(user, "111111111")
+    bot.say(user, "Вопрос")
+    thread = bot_state.topic_of(str(user.id))
+    assert thread is not None
+    bot.telegram.reset()
+    return thread
+
+
+def test_a_long_operator_reply_arrives_in_parts_that_fit(bot: Bot) -> None:
+    thread = topic_of_a_participant_who_asked(bot, TgUser(101, "Anna"))
+    answer = "\n".join(f"Строка {n}: <условие> & пояснение к нему." for n in range(150))  # ~6 000 characters
+
+    bot.operator_says(thread, answer)
+
+    parts = bot.telegram.calls_to("sendMessage", chat_id=101)
+    assert len(parts) == 2
+    assert all(part.text.startswith("💬 <b>Оператор:</b>\n") for part in parts)
+    shown = [html.unescape(part.text.removeprefix("💬 <b>Оператор:</b>\n")) for part in parts]
+    assert "\n".join(shown) == answer
+
+
+@pytest.mark.parametrize(
+    ("status", "description"),
+    [(400, "Bad Request: chat not found"), (429, "Too Many Requests: retry after 5")],
+)
+def test_an_operator_reply_that_telegram_refuses_is_reported_in_the_topic(
+    bot: Bot, status: int, description: str
+) -> None:
+    thread = topic_of_a_participant_who_asked(bot, TgUser(101, "Anna"))
+    bot.telegram.fail("sendMessage", chat_id=101, status=status, description=description)
+
+    note = bot.operator_says(thread, "Ответ")
+
+    assert (note["chat_id"], note["message_thread_id"]) == (OPERATORS, thread)
+    assert note["text"].startswith("⚠️ Не доставлено участнику: ")
+    assert description.split(": ", 1)[1].lower() in note["text"].lower()
+    assert not bot_state.load_user("101").unreachable

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from aws_lambda_powertools import Logger
 from telegram import Bot, LinkPreviewOptions, Message
-from telegram.error import BadRequest, Forbidden
+from telegram.error import BadRequest, Forbidden, TelegramError
 
 from referral.domain.participants import Participant
 from referral.domain.withdrawals import Withdrawal
@@ -20,7 +21,11 @@ from referral.telegram import texts
 from referral.telegram.conversation import Turn
 from referral.telegram.texts import Html
 
+logger = Logger(child=True)
+
 TOPIC_NAME_LIMIT = 128
+OPERATOR_PART = texts.MESSAGE_LIMIT - 96
+"""Characters of an operator's text per message to the participant, leaving room for the "Operator" mark."""
 
 
 class OperatorDesk:
@@ -81,9 +86,10 @@ class OperatorDesk:
         )
 
     async def relay_to_participant(self, turn: Turn, message: Message, participant: Participant) -> None:
-        """An operator wrote in a participant's topic: pass it on (text only), marked as the operator's.
+        """An operator wrote in a participant's topic: pass it on (text only), marked as the operator's; a
+        text too long for one message goes in parts.
 
-        Sent at once (not in the webhook answer) so that operators learn when it did not arrive.
+        Sent at once (not in the webhook answer) so that operators learn in the topic when it did not arrive.
         """
         thread = message.message_thread_id
         if not message.text:
@@ -91,15 +97,23 @@ class OperatorDesk:
             return
         lang = texts.language(participant.profile.language_code)
         try:
-            await self.bot.send_message(
-                int(participant.id),
-                texts.t("operator_says", lang, text=message.text),
-                parse_mode="HTML",
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
+            for part in texts.split_text(message.text, OPERATOR_PART):
+                await self.bot.send_message(
+                    int(participant.id),
+                    texts.t("operator_says", lang, text=part),
+                    parse_mode="HTML",
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
         except Forbidden:
             bot_state.set_unreachable(participant.id, True)
             self._note(turn, thread, texts.TOPIC_UNDELIVERED, message.message_id)
+        except TelegramError as error:
+            logger.warning(
+                "operator's reply not delivered",
+                extra={"participant_id": participant.id, "error": error.message},
+            )
+            note = texts.TOPIC_NOT_DELIVERED.format(reason=error.message)
+            self._note(turn, thread, note, message.message_id)
 
     def _note(self, turn: Turn, thread: int | None, text: str, reply_to: int) -> None:
         turn.call(

@@ -45,6 +45,29 @@ def money(value: Decimal) -> str:
     return f"{value:,.2f}".replace(",", " ")
 
 
+MESSAGE_LIMIT = 4096
+"""Telegram's limit for a message's text once its HTML is parsed, in UTF-16 code units."""
+
+
+def shown_length(text: str) -> int:
+    """How long Telegram considers plain ``text``: in UTF-16 code units (an emoji may count as two)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Plain ``text`` in parts of at most ``limit`` (``shown_length``), cut after a line or a word if any."""
+    parts: list[str] = []
+    rest = text
+    while shown_length(rest) > limit:
+        cut = max(len(rest.encode("utf-16-le")[: limit * 2].decode("utf-16-le", errors="ignore")), 1)
+        line = rest.rfind("\n", 0, cut + 1)
+        word = rest.rfind(" ", 0, cut + 1)
+        end = line if line > 0 else word if word > 0 else cut
+        parts.append(rest[:end])
+        rest = rest[end + 1 :] if end < cut or rest[end : end + 1] in ("\n", " ") else rest[end:]
+    return [*parts, rest] if rest or not parts else parts
+
+
 def date(value: datetime | None) -> str:
     return value.strftime("%d.%m.%Y") if value else "—"
 
@@ -349,6 +372,7 @@ TOPIC_WITHDRAWAL = (
     "(курс {rate})\nОсталось доступно: {available}, заморожено: {frozen}\nСоздана: {created}"
 )
 TOPIC_UNDELIVERED = "⚠️ Не доставлено: участник заблокировал бота."
+TOPIC_NOT_DELIVERED = "⚠️ Не доставлено участнику: {reason}"
 TOPIC_TEXT_ONLY = "⚠️ Участнику пересылаются только текстовые сообщения."
 
 
