@@ -288,3 +288,22 @@ def test_an_operator_reply_that_telegram_refuses_is_reported_in_the_topic(
     assert note["text"].startswith("⚠️ Не доставлено участнику: ")
     assert description.split(": ", 1)[1].lower() in note["text"].lower()
     assert not bot_state.load_user("101").unreachable
+
+
+def test_a_question_that_cannot_reach_the_operators_is_said_so_and_logged(
+    bot: Bot, caplog: pytest.LogCaptureFixture
+) -> None:
+    anna = TgUser(101, "Anna")
+    bot.register(anna, "111111111")
+    bot.telegram.fail(
+        "createForumTopic", status=400, description="Bad Request: not enough rights to create a topic"
+    )
+
+    answer = bot.say(anna, "Где мои баллы?")
+
+    assert answer["text"] == (
+        "⚠️ Сейчас не получается передать сообщение оператору. Пожалуйста, повторите его чуть позже."
+    )
+    assert bot_state.topic_of("101") is None
+    [logged] = [r for r in caplog.records if r.levelname == "ERROR" and "not relayed" in r.getMessage()]
+    assert "not enough rights" in str(getattr(logged, "reason", "")).lower()

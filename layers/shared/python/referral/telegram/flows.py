@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from aws_lambda_powertools import Logger
+from telegram.error import TelegramError
 
 from referral.domain.links import LinkKind, LinkOpenOutcome, deep_link
 from referral.domain.orders import PostingLookup
@@ -591,7 +592,15 @@ class ParticipantFlows:
         if self.desk is None:
             turn.reply(t("apology", turn.lang))
             return
-        await self.desk.relay_from_participant(participant, text[:MAX_TEXT])
+        try:
+            await self.desk.relay_from_participant(participant, text[:MAX_TEXT])
+        except TelegramError as error:  # e.g. the bot may not create topics: operators must fix that
+            logger.error(
+                "participant's message not relayed to operators",
+                extra={"participant_id": participant.id, "reason": error.message},
+            )
+            turn.reply(t("relay_failed", turn.lang))
+            return
         turn.reply(t("relayed", turn.lang))
 
 

@@ -295,6 +295,10 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     "cancelled": ("Действие отменено.", "Cancelled."),
     "relayed": ("✉️ Передано оператору. Ответ придёт сюда.", "✉️ Sent to an operator. The answer comes here."),
+    "relay_failed": (
+        "⚠️ Сейчас не получается передать сообщение оператору. Пожалуйста, повторите его чуть позже.",
+        "⚠️ Your message cannot be passed to an operator right now. Please send it again a little later.",
+    ),
     "text_only": (
         "Пожалуйста, отправьте текстовое сообщение.",
         "Please send a text message.",
