@@ -312,6 +312,8 @@ class _Unparsable(ValueError):
 def _refusal(call: Call) -> str | None:
     """Telegram's 400 for a message it would not accept; None when it would."""
     p = call.params
+    if call.method == "copyMessage" and not ("from_chat_id" in p and "message_id" in p):
+        return "Bad Request: message to copy not found"
     if call.method in ("sendMessage", "editMessageText"):
         field, limit, name = "text", TEXT_LIMIT, "message text"
     elif call.method == "copyMessage" and "caption" in p:

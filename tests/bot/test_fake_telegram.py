@@ -58,3 +58,15 @@ def test_valid_html_up_to_the_limit_is_accepted() -> None:
         400,
         {"ok": False, "error_code": 400, "description": "Bad Request: message caption is too long"},
     )
+
+
+def test_a_copy_needs_the_message_to_copy() -> None:
+    with FakeTelegram() as telegram:
+        refused = send(telegram, "copyMessage", chat_id=1, from_chat_id=2)
+        copied = send(telegram, "copyMessage", chat_id=1, from_chat_id=2, message_id=3)
+
+    assert refused == (
+        400,
+        {"ok": False, "error_code": 400, "description": "Bad Request: message to copy not found"},
+    )
+    assert copied[0] == 200 and "message_id" in copied[1]["result"]

@@ -10,7 +10,7 @@ from referral.domain.withdrawals import WithdrawalStatus
 from referral.repository import bot_state
 from referral.services import Services
 
-from tests.bot.conftest import OPERATORS, Bot, FakeLookup, TgUser
+from tests.bot.conftest import LOCATION, OPERATORS, PHOTO, STICKER, Bot, FakeLookup, TgUser
 from tests.support.builders import posting
 
 
@@ -174,11 +174,14 @@ def test_only_the_operators_topics_are_relayed(bot: Bot) -> None:
 
     other_group = bot.operator_says(thread, "Привет", chat_id=-1009999999999)
     unknown_topic = bot.operator_says(thread + 1000, "Привет")
-    sticker = bot.operator_says(thread, None)
+    location = bot.operator_says(thread, media=LOCATION)
 
     assert other_group == {} and unknown_topic == {}
     assert bot.telegram.calls == []
-    assert sticker["text"] == "⚠️ Участнику пересылаются только текстовые сообщения."
+    assert location["text"] == (
+        "⚠️ Участнику пересылаются текст, фото, документы, видео, аудио, голосовые сообщения и стикеры; "
+        "это сообщение не передано."
+    )
 
 
 def test_a_deleted_topic_is_recreated(bot: Bot) -> None:
@@ -307,3 +310,51 @@ def test_a_question_that_cannot_reach_the_operators_is_said_so_and_logged(
     assert bot_state.topic_of("101") is None
     [logged] = [r for r in caplog.records if r.levelname == "ERROR" and "not relayed" in r.getMessage()]
     assert "not enough rights" in str(getattr(logged, "reason", "")).lower()
+
+
+def test_photos_and_stickers_are_copied_both_ways_marked_with_who_sent_them(bot: Bot) -> None:
+    anna = TgUser(101, "Anna", "anna")
+    thread = topic_of_a_participant_who_asked(bot, anna)
+
+    photo_ack = bot.send(anna, PHOTO)
+    sticker_ack = bot.send(anna, STICKER)
+
+    assert photo_ack["text"] == sticker_ack["text"] == "✉️ Передано оператору. Ответ придёт сюда."
+    photo, sticker = bot.telegram.calls_to("copyMessage")
+    assert photo.params == {
+        "chat_id": OPERATORS,
+        "from_chat_id": 101,
+        "message_id": photo.params["message_id"],
+        "message_thread_id": thread,
+        "caption": "👤 <b>Участник</b> Anna, @anna, id 101:\nСкриншот заказа &lt;№1&gt;",
+        "parse_mode": "HTML",
+    }
+    [mark] = bot.telegram.calls_to("sendMessage", chat_id=OPERATORS)  # a sticker takes no caption
+    assert (mark.text, mark.params["message_thread_id"]) == ("👤 <b>Участник</b> Anna, @anna, id 101", thread)
+    assert (sticker.params["from_chat_id"], sticker.params["message_thread_id"]) == (101, thread)
+    assert "caption" not in sticker.params
+    bot.telegram.reset()
+
+    bot.operator_says(thread, media={**PHOTO, "caption": "Вот так"})
+    bot.operator_says(thread, media=STICKER)
+
+    back, sticker_back = bot.telegram.calls_to("copyMessage")
+    assert (back.chat_id, back.params["from_chat_id"], back.params["caption"]) == (
+        101,
+        OPERATORS,
+        "💬 <b>Оператор:</b>\nВот так",
+    )
+    [operator_mark] = bot.telegram.calls_to("sendMessage", chat_id=101)
+    assert operator_mark.text == "💬 <b>Оператор</b>"
+    assert (sticker_back.chat_id, "caption" in sticker_back.params) == (101, False)
+
+
+def test_a_photo_in_the_middle_of_a_dialog_step_is_not_relayed(bot: Bot) -> None:
+    anna = TgUser(101, "Anna")
+    bot.register(anna, "111111111")
+    bot.say(anna, "🧾 Моя покупка")
+
+    answer = bot.send(anna, PHOTO)
+
+    assert answer["text"] == "Пожалуйста, отправьте текстовое сообщение."
+    assert bot.telegram.calls_to("copyMessage") == []

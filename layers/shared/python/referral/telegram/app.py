@@ -221,9 +221,9 @@ class BotRuntime:
 
     async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         turn = self._enter(update)
-        if turn is None or not self._take(turn):
+        if turn is None or update.message is None or not self._take(turn):
             return
-        await self.flows.not_text(turn)
+        await self.flows.not_text(turn, update.message)
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from aws_lambda_powertools import Logger
+from telegram import Message
 from telegram.error import TelegramError
 
 from referral.domain.links import LinkKind, LinkOpenOutcome, deep_link
@@ -41,9 +42,10 @@ from referral.telegram.conversation import (
     AWAIT_OZON_ID,
     AWAIT_PRODUCT_NAME,
     AWAIT_PRODUCT_REF,
+    IDLE,
     Turn,
 )
-from referral.telegram.operators import OperatorDesk
+from referral.telegram.operators import OperatorDesk, is_media
 from referral.telegram.texts import Html, t
 
 logger = Logger(child=True)
@@ -193,9 +195,19 @@ class ParticipantFlows:
         else:
             await self._relay(turn, participant, text)
 
-    async def not_text(self, turn: Turn) -> None:
-        """A sticker, photo, voice, ...: the bot only understands text."""
-        turn.reply(t("text_only", turn.lang))
+    async def not_text(self, turn: Turn, message: Message) -> None:
+        """A photo, document, sticker, ...: outside a dialog step a registered participant's media goes to the
+        operators like a question; anything else is answered that text is expected."""
+        participant = turn.view().participant
+        if participant is None or turn.state != IDLE or self.desk is None or not is_media(message):
+            turn.reply(t("text_only", turn.lang))
+            return
+        try:
+            await self.desk.relay_media_from_participant(participant, message)
+        except TelegramError as error:
+            self._not_relayed(turn, participant, error)
+            return
+        turn.reply(t("relayed", turn.lang))
 
     async def callback(self, turn: Turn, data: str, message_id: int | None, callback_id: str) -> None:
         lang = turn.lang
@@ -594,14 +606,18 @@ class ParticipantFlows:
             return
         try:
             await self.desk.relay_from_participant(participant, text[:MAX_TEXT])
-        except TelegramError as error:  # e.g. the bot may not create topics: operators must fix that
-            logger.error(
-                "participant's message not relayed to operators",
-                extra={"participant_id": participant.id, "reason": error.message},
-            )
-            turn.reply(t("relay_failed", turn.lang))
+        except TelegramError as error:
+            self._not_relayed(turn, participant, error)
             return
         turn.reply(t("relayed", turn.lang))
+
+    def _not_relayed(self, turn: Turn, participant: Participant, error: TelegramError) -> None:
+        """E.g. the bot may not create topics: the participant is told, whoever runs the bot must fix it."""
+        logger.error(
+            "participant's message not relayed to operators",
+            extra={"participant_id": participant.id, "reason": error.message},
+        )
+        turn.reply(t("relay_failed", turn.lang))
 
 
 def _name(participant: Participant) -> str | None:

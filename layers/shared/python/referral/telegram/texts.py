@@ -309,6 +309,7 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Sorry, something went wrong. Please try again a little later.",
     ),
     "operator_says": ("💬 <b>Оператор:</b>\n{text}", "💬 <b>Operator:</b>\n{text}"),
+    "operator_mark": ("💬 <b>Оператор</b>", "💬 <b>Operator</b>"),
     # notifications
     "n_new_referral": ("🎉 У вас новый реферал: {who}.", "🎉 You have a new referral: {who}."),
     "n_accrued_own": (
@@ -371,13 +372,17 @@ def button_labels(key: str) -> tuple[str, str]:
 
 # Operators read Russian: what the bot writes into the operators' topics.
 TOPIC_PARTICIPANT = "👤 <b>Участник</b> {who}:\n{text}"
+TOPIC_PARTICIPANT_MEDIA = "👤 <b>Участник</b> {who}"
 TOPIC_WITHDRAWAL = (
     "💸 <b>Заявка на вывод</b> {id}\nУчастник: {who}\nБаллы: <b>{points}</b>\nСумма: <b>{fiat} ₽</b> "
     "(курс {rate})\nОсталось доступно: {available}, заморожено: {frozen}\nСоздана: {created}"
 )
 TOPIC_UNDELIVERED = "⚠️ Не доставлено: участник заблокировал бота."
 TOPIC_NOT_DELIVERED = "⚠️ Не доставлено участнику: {reason}"
-TOPIC_TEXT_ONLY = "⚠️ Участнику пересылаются только текстовые сообщения."
+TOPIC_UNSUPPORTED = (
+    "⚠️ Участнику пересылаются текст, фото, документы, видео, аудио, голосовые сообщения и стикеры; "
+    "это сообщение не передано."
+)
 
 
 def topic(template: str, **values: Any) -> Html:
