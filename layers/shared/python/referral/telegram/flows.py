@@ -21,13 +21,7 @@ from referral.domain.participants import Participant, SponsorOutcome
 from referral.domain.withdrawals import check_request, fiat_amount
 from referral.errors import (
     AlreadyRegistered,
-    Conflict,
     DomainError,
-    Forbidden,
-    InsufficientFunds,
-    InvalidInput,
-    NotFound,
-    OzonIdTaken,
 )
 from referral.ozon.errors import OzonError, OzonNotFound
 from referral.repository import bot_state
@@ -70,18 +64,6 @@ COMMANDS = {
 
 LOOK_UPS = frozenset({"btn_link", "btn_links", "btn_balance", "btn_referrals", "btn_notifications"})
 """Commands that only show something: they change nothing, not even an open dialog step."""
-
-# Russian wording of the domain's refusals that reach participants as they are.
-_RU = {
-    "This order was cancelled, so it earns nothing.": "Этот заказ отменён, баллы за него не начисляются.",
-    "You have already claimed this order.": "Этот заказ уже засчитан вам.",
-    "This order is already counted for another participant.": "Этот заказ уже засчитан другому участнику.",
-    "This order was placed from another Ozon account.": "Этот заказ оформлен с другого аккаунта Ozon.",
-    "This order was placed before you joined the program, so it does not count.": (
-        "Заказ сделан до вашей регистрации в программе, поэтому не учитывается."
-    ),
-    "Your participation is suspended.": "Ваше участие приостановлено.",
-}
 
 
 class UnavailableLookup:
@@ -236,15 +218,12 @@ class ParticipantFlows:
         assert user is not None
         try:
             registration = self.services.participants.register(user, text, turn.data.get("code"))
-        except OzonIdTaken:
-            turn.reply(t("ozon_id_taken", lang))
-            return
-        except AlreadyRegistered:
+        except AlreadyRegistered as refused:
             turn.clear_state()
-            turn.reply(t("already_registered", lang), menu=True)
+            turn.reply(_refusal(refused, lang), menu=True)
             return
-        except InvalidInput:
-            turn.reply(t("bad_ozon_id", lang))
+        except DomainError as refused:  # the step stays open: the participant sends another Ozon ID
+            turn.reply(_refusal(refused, lang))
             return
         turn.committed = True
         turn.clear_state()
@@ -325,8 +304,10 @@ class ParticipantFlows:
         name = str(turn.data.get("name", ""))
         try:
             link = self.services.links.create_product_link(participant.id, name, text)
-        except InvalidInput:
-            turn.reply(t("bad_product_ref", turn.lang))
+        except DomainError as refused:
+            if refused.reason != "product_ref_invalid":  # nothing to correct: the step ends
+                turn.clear_state()
+            turn.reply(_refusal(refused, turn.lang), menu=refused.reason != "product_ref_invalid")
             return
         turn.committed = True
         turn.clear_state()
@@ -458,8 +439,8 @@ class ParticipantFlows:
             return
         try:
             result = self.services.purchases.claim_order(participant.id, posting)
-        except (Conflict, Forbidden, InvalidInput, NotFound) as refusal:
-            turn.reply(_refusal(refusal, lang), menu=True)
+        except DomainError as refused:
+            turn.reply(_refusal(refused, lang), menu=True)
             return
         if result.duplicate:
             turn.reply(t("order_duplicate", lang), menu=True)
@@ -491,7 +472,7 @@ class ParticipantFlows:
         settings = self.services.settings.current()
         available = participant.balances.available
         if participant.blocked:
-            turn.reply(t("withdraw_blocked", lang), menu=True)
+            turn.reply(t("participant_blocked", lang), menu=True)
             return
         if available < settings.min_withdrawal:
             turn.reply(
@@ -532,8 +513,8 @@ class ParticipantFlows:
         settings = self.services.settings.current()
         try:
             check_request(participant, points, settings)
-        except DomainError as refusal:
-            turn.reply(_withdrawal_refusal(refusal, lang))
+        except DomainError as refused:
+            turn.reply(_refusal(refused, lang))
             return
         key = str(turn.update_id)
         turn.set_state(AWAIT_CONFIRM, points=points, key=key)
@@ -565,8 +546,8 @@ class ParticipantFlows:
             withdrawal = self.services.withdrawals.request(
                 participant.id, points, f"tg:{participant.id}:{key}"
             )
-        except DomainError as refusal:
-            self._edit(turn, message_id, _withdrawal_refusal(refusal, lang))
+        except DomainError as refused:
+            self._edit(turn, message_id, _refusal(refused, lang))
             return None
         turn.committed = True
         self._edit(
@@ -635,23 +616,12 @@ def _product_url(ref: str) -> str:
 
 
 def _refusal(error: DomainError, lang: str) -> Html:
-    if lang == texts.RU and error.message in _RU:
-        return texts.esc(_RU[error.message])
-    return texts.esc(error.message)
-
-
-def _withdrawal_refusal(error: DomainError, lang: str) -> Html:
+    """The refusal in the user's words, by its stable reason, with the numbers it carries."""
     details = error.details
-    if isinstance(error, Forbidden):
-        return t("withdraw_blocked", lang)
-    if isinstance(error, InsufficientFunds):
-        return t(
-            "withdraw_above_available", lang, available=texts.points(max(int(details.get("available", 0)), 0))
-        )
-    if "min_withdrawal" in details:
-        return t("withdraw_below_min", lang, minimum=details["min_withdrawal"])
-    if "max_withdrawal" in details:
-        return t("withdraw_above_max", lang, maximum=details["max_withdrawal"])
-    if isinstance(error, InvalidInput):
-        return t("withdraw_bad_amount", lang)
-    return _refusal(error, lang)
+    return texts.refusal(
+        error.reason,
+        lang,
+        minimum=texts.points(int(details.get("min_withdrawal", 0))),
+        maximum=texts.points(int(details.get("max_withdrawal", 0))),
+        available=texts.points(max(int(details.get("available", 0)), 0)),
+    )

@@ -252,9 +252,38 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Столько нет: доступно {available} баллов.",
         "That is more than you have: {available} points are available.",
     ),
-    "withdraw_blocked": (
-        "Ваше участие приостановлено, вывод недоступен. Напишите в поддержку: /help",
-        "Your participation is suspended, so withdrawals are not available. Contact support: /help",
+    # refusals of the domain, by their reason (see REFUSALS)
+    "participant_blocked": (
+        "Ваше участие в программе приостановлено, поэтому это сейчас недоступно. Напишите в поддержку: /help",
+        "Your participation in the program is suspended, so this is not available. Contact support: /help",
+    ),
+    "order_cancelled": (
+        "Этот заказ отменён, баллы за него не начисляются.",
+        "That order was cancelled, so it earns no points.",
+    ),
+    "order_taken": (
+        "Этот заказ уже засчитан другому участнику.",
+        "That order already counts for another participant.",
+    ),
+    "order_other_account": (
+        "Этот заказ оформлен с другого аккаунта Ozon.",
+        "That order was placed from a different Ozon account.",
+    ),
+    "order_before_registration": (
+        "Заказ сделан до вашей регистрации в программе, поэтому не учитывается.",
+        "That order was placed before you joined the program, so it does not count.",
+    ),
+    "too_many_links": (
+        "У вас уже наибольшее возможное число ссылок — новую создать нельзя.",
+        "You already have as many links as allowed, so no new one can be created.",
+    ),
+    "busy_retry": (
+        "Не получилось из-за одновременных изменений. Пожалуйста, попробуйте ещё раз.",
+        "That did not work because of changes made at the same moment. Please try again.",
+    ),
+    "refused": (
+        "Это сейчас невозможно. Если нужна помощь, напишите в поддержку: /help",
+        "That is not possible right now. If you need help, contact support: /help",
     ),
     "withdraw_confirm": (
         "Вывести <b>{points}</b> баллов = <b>{fiat} ₽</b> (курс {rate} ₽ за балл)?\n"
@@ -364,6 +393,35 @@ def t(key: str, lang: str, **values: Any) -> Html:
     ru, en = PHRASES[key]
     template = en if lang == EN else ru
     return Html(template.format(**{name: esc(value) for name, value in values.items()}))
+
+
+REFUSALS = {
+    "participant_blocked": "participant_blocked",
+    "not_registered": "register_first",
+    "busy_retry": "busy_retry",
+    "already_registered": "already_registered",
+    "ozon_id_format": "bad_ozon_id",
+    "ozon_id_taken": "ozon_id_taken",
+    "order_cancelled": "order_cancelled",
+    "order_already_yours": "order_duplicate",
+    "order_taken": "order_taken",
+    "order_other_account": "order_other_account",
+    "order_before_registration": "order_before_registration",
+    "amount_not_positive": "withdraw_bad_amount",
+    "below_min_withdrawal": "withdraw_below_min",
+    "above_max_withdrawal": "withdraw_above_max",
+    "insufficient_funds": "withdraw_above_available",
+    "product_name_length": "bad_product_name",
+    "product_ref_invalid": "bad_product_ref",
+    "too_many_links": "too_many_links",
+}
+"""The phrase for each stable ``reason`` of a domain refusal (``referral.errors``)."""
+
+
+def refusal(reason: str, lang: str, **values: Any) -> Html:
+    """A domain refusal in the user's language, by its reason; an unknown reason gets a polite general
+    phrase, never the domain's English message. ``values`` fill the phrase (minimum, maximum, available)."""
+    return t(REFUSALS.get(reason, "refused"), lang, **values)
 
 
 def button_labels(key: str) -> tuple[str, str]:
