@@ -192,3 +192,16 @@ def test_a_digest_that_fails_is_retried_later_and_the_others_still_go_out(
     assert timedelta(minutes=29) < from_iso(anna_digest.next_at) - bot.clock.now <= timedelta(minutes=30)
     assert anna_digest.network_size == 0  # the period is still to be reported
     assert any("digest failed" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
+
+
+def test_an_unknown_digest_button_changes_nothing(bot: Bot) -> None:
+    anna = TgUser(101, "Anna")
+    bot.register(anna, "111111111")
+    bot.press(anna, "dg:weekly")
+    bot.telegram.reset()
+
+    answer = bot.press(anna, "dg:monthly")
+
+    assert answer["text"] == "Эта кнопка уже неактуальна."
+    assert bot_state.load_user("101").digest == "weekly"
+    assert bot.telegram.calls == []

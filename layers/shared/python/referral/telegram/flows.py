@@ -199,8 +199,8 @@ class ParticipantFlows:
             answer = t("register_first", lang)
         elif data.startswith("wd:"):
             answer = await self._withdraw_decision(turn, participant, data, message_id)
-        elif data.startswith("dg:"):
-            self._digest_choice(turn, participant, data.removeprefix("dg:"), message_id)
+        elif data in keyboards.DIGEST_BUTTONS:
+            self._digest_choice(turn, participant, keyboards.DIGEST_BUTTONS[data], message_id)
         else:
             answer = t("stale_button", lang)
         turn.call(
@@ -397,9 +397,8 @@ class ParticipantFlows:
         return t("notifications", lang, current=t(f"digest_{current or 'off'}", lang))
 
     def _digest_choice(
-        self, turn: Turn, participant: Participant, choice: str, message_id: int | None
+        self, turn: Turn, participant: Participant, frequency: str | None, message_id: int | None
     ) -> None:
-        frequency = choice if choice in bot_state.DIGEST_FREQUENCIES else None
         counters = DigestCounters.of(participant, turn.view().levels)
         bot_state.set_digest(participant.id, frequency, counters, self.clock())
         turn.committed = True
