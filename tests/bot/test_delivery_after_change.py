@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from referral.clock import utcnow
@@ -19,6 +20,8 @@ from tests.support.builders import chain, join, posting
 from tests.support.clock import FakeClock
 from tests.support.lambda_context import lambda_context
 from tests.sync.world import chain_of_four, hours_ago, products, run_sync
+
+MOSCOW = ZoneInfo("Europe/Moscow")
 
 
 @pytest.fixture
@@ -73,7 +76,7 @@ def test_the_sync_function_delivers_the_accrual_notices(
     notices = {call.chat_id: call.text for call in bot_env.calls_to("sendMessage")}
     assert notices == {
         int(p.id): f"💰 +50 баллов за покупку реферала {level}-го уровня (заказ 1001-0001-1). "
-        f"Заморожены до {(hours_ago(30) + timedelta(days=30)):%d.%m.%Y}."
+        f"Заморожены до {(hours_ago(30) + timedelta(days=30)).astimezone(MOSCOW):%d.%m.%Y}."
         for p, level in ((c, 1), (b, 2), (a, 3))
     }
     assert sweep().sent == 0

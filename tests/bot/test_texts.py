@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
 import pytest
-from referral.telegram.texts import shown_length, split_text
+from referral.config import ConfigurationError
+from referral.telegram.texts import date, moment, program_timezone, shown_length, split_text
 
 
 @pytest.mark.parametrize(
@@ -20,3 +24,28 @@ from referral.telegram.texts import shown_length, split_text
 def test_split_text_keeps_parts_within_the_limit(text: str, limit: int, parts: list[str]) -> None:
     assert split_text(text, limit) == parts
     assert all(shown_length(part) <= max(limit, 2) for part in parts)
+
+
+@pytest.fixture
+def zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[str | None], None]]:
+    def use(name: str | None) -> None:
+        if name is None:
+            monkeypatch.delenv("PROGRAM_TIMEZONE", raising=False)
+        else:
+            monkeypatch.setenv("PROGRAM_TIMEZONE", name)
+        program_timezone.cache_clear()
+
+    yield use
+    program_timezone.cache_clear()
+
+
+def test_dates_and_moments_are_in_the_programs_time_zone(zone: Callable[[str | None], None]) -> None:
+    late = datetime(2026, 1, 10, 22, 30, tzinfo=UTC)
+
+    zone(None)
+    assert (date(late), moment(late)) == ("11.01.2026", "11.01.2026 01:30 MSK")
+    zone("Asia/Vladivostok")
+    assert moment(late) == "11.01.2026 08:30 +10"
+    zone("Mars/Olympus")
+    with pytest.raises(ConfigurationError, match="PROGRAM_TIMEZONE"):
+        date(late)

@@ -69,7 +69,7 @@ class OperatorDesk:
             rate=withdrawal.point_rate,
             available=texts.points(fresh.available - withdrawal.points),
             frozen=texts.points(fresh.frozen),
-            created=withdrawal.created_at.strftime("%d.%m.%Y %H:%M UTC"),
+            created=texts.moment(withdrawal.created_at),
         )
         await self._post(participant, lambda thread: self._send(thread, message))
 

@@ -7,11 +7,14 @@ markup or inject links. Admin-editable texts come from the settings; these are t
 
 from __future__ import annotations
 
+import functools
 import html
-from datetime import datetime
+from datetime import datetime, timedelta, timezone, tzinfo
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from referral.config import ConfigurationError, optional
 from referral.domain.settings import LocalizedText
 
 RU = "ru"
@@ -68,8 +71,30 @@ def split_text(text: str, limit: int) -> list[str]:
     return [*parts, rest] if rest or not parts else parts
 
 
+DEFAULT_TIMEZONE = "Europe/Moscow"
+MOSCOW = timezone(timedelta(hours=3), "MSK")
+"""Moscow has kept UTC+3 all year since 2014: the default still works where no time zone database is."""
+
+
+@functools.cache
+def program_timezone() -> tzinfo:
+    """Where the program's dates are shown: ``PROGRAM_TIMEZONE`` (an IANA name), Moscow by default."""
+    name = optional("PROGRAM_TIMEZONE") or DEFAULT_TIMEZONE
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        if name == DEFAULT_TIMEZONE:
+            return MOSCOW
+        raise ConfigurationError(f"PROGRAM_TIMEZONE {name!r} is not a known time zone") from None
+
+
 def date(value: datetime | None) -> str:
-    return value.strftime("%d.%m.%Y") if value else "—"
+    return value.astimezone(program_timezone()).strftime("%d.%m.%Y") if value else "—"
+
+
+def moment(value: datetime) -> str:
+    """A date and time with the zone's name, e.g. ``11.01.2026 01:30 MSK``."""
+    return value.astimezone(program_timezone()).strftime("%d.%m.%Y %H:%M %Z")
 
 
 PHRASES: dict[str, tuple[str, str]] = {
