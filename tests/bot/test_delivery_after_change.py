@@ -56,7 +56,7 @@ def test_the_release_function_delivers_the_released_notice(bot_env: FakeTelegram
     [notice] = bot_env.calls_to("sendMessage")
     assert (notice.chat_id, notice.text) == (
         301,
-        "✅ 100 баллов разморожены и доступны к выводу (заказ 5000-0001-1).",
+        "✅ Разморожено и доступно к выводу: 100 баллов (заказ 5000-0001-1).",
     )
     assert sweep().sent == 0
     assert statuses() == [NotificationStatus.SENT.value] * 3  # new referral and accrual (setup), release
@@ -96,7 +96,7 @@ def test_the_admin_api_delivers_a_status_notice(telegram: FakeTelegram, owner: A
 
     assert reply.status == 200
     [notice] = telegram.calls_to("sendMessage")
-    assert notice.chat_id == 31 and notice.text.startswith("💬 Заявка на вывод 300 баллов в работе")
+    assert notice.chat_id == 31 and notice.text.startswith("💬 Заявка на вывод (300 баллов) в работе")
     assert sweep().sent == 0
 
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from referral.config import ConfigurationError
-from referral.telegram.texts import date, moment, program_timezone, shown_length, split_text
+from referral.telegram.texts import count, date, moment, program_timezone, shown_length, split_text
 
 
 @pytest.mark.parametrize(
@@ -49,3 +49,25 @@ def test_dates_and_moments_are_in_the_programs_time_zone(zone: Callable[[str | N
     zone("Mars/Olympus")
     with pytest.raises(ConfigurationError, match="PROGRAM_TIMEZONE"):
         date(late)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "lang", "shown"),
+    [
+        (1, "points", "ru", "1 балл"),
+        (21, "points", "ru", "21 балл"),
+        (303, "points", "ru", "303 балла"),
+        (5, "points", "ru", "5 баллов"),
+        (11, "points", "ru", "11 баллов"),
+        (112, "points", "ru", "112 баллов"),
+        (0, "points", "ru", "0 баллов"),
+        (1001, "points", "ru", "1 001 балл"),
+        (2, "orders", "ru", "2 заказа"),
+        (1, "orders", "en", "1 order"),
+        (2, "orders", "en", "2 orders"),
+        (1, "points", "en", "1 point"),
+        (0, "points", "en", "0 points"),
+    ],
+)
+def test_counts_take_the_right_plural_form(value: int, unit: str, lang: str, shown: str) -> None:
+    assert count(value, unit, lang) == shown

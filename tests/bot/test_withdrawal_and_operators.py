@@ -58,12 +58,12 @@ def test_withdrawal_is_confirmed_reserved_and_announced_to_operators(
     confirm = bot.say(anna, "250")
 
     assert ask["text"].startswith("Укажите, сколько баллов вы хотите вывести.")
-    assert "Доступно: <b>300</b> баллов (минимум 100). Сколько баллов вывести?" in ask["text"]
+    assert "Доступно: <b>300 баллов</b> (минимум 100 баллов). Сколько баллов вывести?" in ask["text"]
     assert ask["reply_markup"] == {"keyboard": [[{"text": "✖️ Отмена"}]], "resize_keyboard": True}
     assert too_small["text"] == "Минимальная сумма вывода — 100 баллов."
     assert too_much["text"] == "Столько нет: доступно 300 баллов."
     assert not_a_number["text"] == "Укажите целое число баллов, например 500."
-    assert confirm["text"].startswith("Вывести <b>250</b> баллов = <b>250.00 ₽</b> (курс 1 ₽ за балл)?")
+    assert confirm["text"].startswith("Вывести <b>250 баллов</b> = <b>250.00 ₽</b> (курс 1 ₽ за балл)?")
     buttons = confirm["reply_markup"]["inline_keyboard"][0]
     assert [b["text"] for b in buttons] == ["✅ Подтвердить", "✖️ Отмена"]
     participant = services.store.get_participant("101")
@@ -76,7 +76,7 @@ def test_withdrawal_is_confirmed_reserved_and_announced_to_operators(
     assert answer == {"method": "answerCallbackQuery", "callback_query_id": answer["callback_query_id"]}
     [edited] = bot.telegram.calls_to("editMessageText")
     assert (edited.chat_id, edited.params["message_id"]) == (101, 77)
-    assert edited.text.startswith("✅ Заявка на вывод 250 баллов (250.00 ₽) принята, номер ")
+    assert edited.text.startswith("✅ Заявка на вывод принята: 250 баллов (250.00 ₽), номер ")
     [topic] = bot.telegram.calls_to("createForumTopic")
     assert topic.params == {"chat_id": OPERATORS, "name": "Anna <A> · 101"}
     [announcement] = bot.telegram.calls_to("sendMessage", chat_id=OPERATORS)
@@ -107,7 +107,7 @@ def test_withdrawal_is_not_offered_below_the_minimum(bot: Bot) -> None:
 
     answer = bot.say(anna, "/withdraw")
 
-    assert answer["text"] == "Вывод возможен от 100 баллов. Сейчас доступно: 0."
+    assert answer["text"] == "Минимум для вывода — 100 баллов. Сейчас доступно: 0 баллов."
 
 
 def test_a_withdrawal_can_be_cancelled_before_confirming(
@@ -214,7 +214,7 @@ def test_a_withdrawal_is_confirmed_even_when_operators_cannot_be_told_at_once(
     assert answer == {"method": "answerCallbackQuery", "callback_query_id": answer["callback_query_id"]}
     [edited] = bot.telegram.calls_to("editMessageText")
     assert edited.text == (
-        f"✅ Заявка на вывод 250 баллов (250.00 ₽) принята, номер {withdrawal.withdrawal_id}. "
+        f"✅ Заявка на вывод принята: 250 баллов (250.00 ₽), номер {withdrawal.withdrawal_id}. "
         "Оператор напишет вам в этом чате."
     )
     assert not [c for c in bot.telegram.calls_to("sendMessage") if c.chat_id == 101]  # no apology

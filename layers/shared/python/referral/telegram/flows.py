@@ -337,7 +337,7 @@ class ParticipantFlows:
             t(
                 "balance",
                 lang,
-                total=texts.points(balances.balance),
+                total=texts.count(balances.balance, "points", lang),
                 available=texts.points(balances.available),
                 frozen=texts.points(balances.frozen),
                 reserved=Html(extra),
@@ -360,7 +360,7 @@ class ParticipantFlows:
                     lang,
                     who=texts.who_short(_name(referral), referral.profile.username),
                     joined=texts.date(referral.registered_at),
-                    orders=referral.orders_count,
+                    orders=texts.count(referral.orders_count, "orders", lang),
                     amount=texts.money(referral.purchases_sum),
                     last=texts.date(referral.last_order_at),
                 )
@@ -378,7 +378,7 @@ class ParticipantFlows:
                     lang,
                     level=number,
                     count=level.referrals if level else 0,
-                    orders=level.orders if level else 0,
+                    orders=texts.count(level.orders if level else 0, "orders", lang),
                     amount=texts.money(level.amount if level else Decimal(0)),
                     last=texts.date(level.last_order_at if level else None),
                 )
@@ -449,7 +449,7 @@ class ParticipantFlows:
         if own:
             hold = self.services.settings.current().hold_days
             release = texts.date(posting.created_at + timedelta(days=hold))
-            earn = t("order_earns", lang, points=texts.points(own), release=release)
+            earn = t("order_earns", lang, points=texts.count(own, "points", lang), release=release)
         else:
             earn = t("order_earns_nothing", lang)
         turn.reply(
@@ -478,14 +478,14 @@ class ParticipantFlows:
                 t(
                     "withdraw_too_little",
                     lang,
-                    minimum=settings.min_withdrawal,
-                    available=texts.points(available),
+                    minimum=texts.count(settings.min_withdrawal, "points", lang),
+                    available=texts.count(available, "points", lang),
                 ),
                 menu=True,
             )
             return
         maximum = (
-            t("withdraw_maximum", lang, maximum=settings.max_withdrawal)
+            t("withdraw_maximum", lang, maximum=texts.count(settings.max_withdrawal, "points", lang))
             if settings.max_withdrawal
             else Html("")
         )
@@ -495,8 +495,8 @@ class ParticipantFlows:
                 "withdraw_ask_amount",
                 lang,
                 instruction=texts.setting(settings.texts.withdrawal_instruction, lang),
-                available=texts.points(available),
-                minimum=settings.min_withdrawal,
+                available=texts.count(available, "points", lang),
+                minimum=texts.count(settings.min_withdrawal, "points", lang),
                 maximum=maximum,
             ),
             keyboards.cancel_only(lang),
@@ -522,7 +522,7 @@ class ParticipantFlows:
             t(
                 "withdraw_confirm",
                 lang,
-                points=texts.points(points),
+                points=texts.count(points, "points", lang),
                 fiat=texts.money(fiat),
                 rate=settings.point_rate.normalize(),
             ),
@@ -555,7 +555,7 @@ class ParticipantFlows:
             t(
                 "withdraw_requested",
                 lang,
-                points=texts.points(withdrawal.points),
+                points=texts.count(withdrawal.points, "points", lang),
                 fiat=texts.money(withdrawal.fiat_amount),
                 id=withdrawal.withdrawal_id,
             ),
@@ -620,7 +620,7 @@ def _refusal(error: DomainError, lang: str) -> Html:
     return texts.refusal(
         error.reason,
         lang,
-        minimum=texts.points(int(details.get("min_withdrawal", 0))),
-        maximum=texts.points(int(details.get("max_withdrawal", 0))),
-        available=texts.points(max(int(details.get("available", 0)), 0)),
+        minimum=texts.count(int(details.get("min_withdrawal", 0)), "points", lang),
+        maximum=texts.count(int(details.get("max_withdrawal", 0)), "points", lang),
+        available=texts.count(max(int(details.get("available", 0)), 0), "points", lang),
     )

@@ -40,6 +40,28 @@ def setting(text: LocalizedText, lang: str) -> Html:
     return esc(text.for_language(lang))
 
 
+UNITS: dict[str, tuple[tuple[str, str, str], tuple[str, str]]] = {
+    "points": (("балл", "балла", "баллов"), ("point", "points")),
+    "orders": (("заказ", "заказа", "заказов"), ("order", "orders")),
+}
+"""Russian forms for 1, 2–4 and 5+ (21 балл, 22 балла, 11 баллов); English singular and plural."""
+
+
+def count(value: int, unit: str, lang: str) -> str:
+    """A number with its unit in the right plural form: ``303 балла``, ``1 order``, ``1 000 points``."""
+    russian, english = UNITS[unit]
+    if lang == EN:
+        return f"{points(value)} {english[0] if abs(value) == 1 else english[1]}"
+    tens, ones = abs(value) % 100, abs(value) % 10
+    if ones == 1 and tens != 11:
+        form = russian[0]
+    elif 2 <= ones <= 4 and not 12 <= tens <= 14:
+        form = russian[1]
+    else:
+        form = russian[2]
+    return f"{points(value)} {form}"
+
+
 def points(value: int) -> str:
     return f"{value:,}".replace(",", " ")
 
@@ -189,14 +211,14 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Your link for “{name}” is ready:\n{url}",
     ),
     "balance": (
-        "<b>Баланс: {total}</b> баллов\n"
+        "<b>Баланс: {total}</b>\n"
         "• доступно сейчас: {available}\n"
         "• заморожено (период возврата): {frozen}\n"
         "{reserved}"
         "\n<b>Начислено всего</b>\n"
         "• за собственные покупки: {own}\n"
         "{levels}",
-        "<b>Balance: {total}</b> points\n"
+        "<b>Balance: {total}</b>\n"
         "• available now: {available}\n"
         "• frozen (return period): {frozen}\n"
         "{reserved}"
@@ -210,14 +232,14 @@ PHRASES: dict[str, tuple[str, str]] = {
     "referrals_title": ("<b>Ваши рефералы</b>", "<b>Your referrals</b>"),
     "referrals_level1": ("<b>1-й уровень: {count}</b>", "<b>Level 1: {count}</b>"),
     "referrals_item": (
-        "• {who} — с {joined}; заказов {orders} на {amount} ₽; последний {last}",
-        "• {who} — since {joined}; {orders} orders, {amount} RUB; last {last}",
+        "• {who} — с {joined}; {orders} на {amount} ₽; последний {last}",
+        "• {who} — since {joined}; {orders}, {amount} RUB; last {last}",
     ),
     "referrals_more": ("… и ещё {count}", "… and {count} more"),
     "referrals_none": ("Пока никого — поделитесь своей ссылкой!", "Nobody yet — share your link!"),
     "referrals_level": (
-        "<b>{level}-й уровень: {count}</b> · заказов {orders} на {amount} ₽ · последний {last}",
-        "<b>Level {level}: {count}</b> · {orders} orders, {amount} RUB · last {last}",
+        "<b>{level}-й уровень: {count}</b> · {orders} на {amount} ₽ · последний {last}",
+        "<b>Level {level}: {count}</b> · {orders}, {amount} RUB · last {last}",
     ),
     "ask_order_number": (
         "Пришлите номер заказа Ozon (например 12345678-0001 или 12345678-0001-1).",
@@ -240,8 +262,8 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Order {number} of {created}, {amount} RUB, is counted.\n{earn}",
     ),
     "order_earns": (
-        "Вам начислено {points} баллов; они заморожены до {release}, затем станут доступны.",
-        "You earn {points} points; they are frozen until {release}, then become available.",
+        "Вам начислено {points}; они заморожены до {release}, затем станут доступны.",
+        "You earn {points}; they are frozen until {release}, then become available.",
     ),
     "order_earns_nothing": (
         "За собственные покупки баллы сейчас не начисляются, но заказ учтён в статистике, "
@@ -251,14 +273,12 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     "order_duplicate": ("Этот заказ уже засчитан вам.", "This order is already counted for you."),
     "withdraw_too_little": (
-        "Вывод возможен от {minimum} баллов. Сейчас доступно: {available}.",
-        "You can withdraw from {minimum} points. Available now: {available}.",
+        "Минимум для вывода — {minimum}. Сейчас доступно: {available}.",
+        "The minimum to withdraw is {minimum}. Available now: {available}.",
     ),
     "withdraw_ask_amount": (
-        "{instruction}\n\nДоступно: <b>{available}</b> баллов (минимум {minimum}{maximum}). "
-        "Сколько баллов вывести?",
-        "{instruction}\n\nAvailable: <b>{available}</b> points (minimum {minimum}{maximum}). "
-        "How many points?",
+        "{instruction}\n\nДоступно: <b>{available}</b> (минимум {minimum}{maximum}). Сколько баллов вывести?",
+        "{instruction}\n\nAvailable: <b>{available}</b> (minimum {minimum}{maximum}). How many points?",
     ),
     "withdraw_maximum": (", максимум {maximum}", ", maximum {maximum}"),
     "withdraw_bad_amount": (
@@ -266,16 +286,16 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Send a whole number of points, for example 500.",
     ),
     "withdraw_below_min": (
-        "Минимальная сумма вывода — {minimum} баллов.",
-        "The minimum is {minimum} points.",
+        "Минимальная сумма вывода — {minimum}.",
+        "The minimum is {minimum}.",
     ),
     "withdraw_above_max": (
-        "Максимальная сумма вывода — {maximum} баллов.",
-        "The maximum is {maximum} points.",
+        "Максимальная сумма вывода — {maximum}.",
+        "The maximum is {maximum}.",
     ),
     "withdraw_above_available": (
-        "Столько нет: доступно {available} баллов.",
-        "That is more than you have: {available} points are available.",
+        "Столько нет: доступно {available}.",
+        "That is more than you have: {available} available.",
     ),
     # refusals of the domain, by their reason (see REFUSALS)
     "participant_blocked": (
@@ -311,15 +331,14 @@ PHRASES: dict[str, tuple[str, str]] = {
         "That is not possible right now. If you need help, contact support: /help",
     ),
     "withdraw_confirm": (
-        "Вывести <b>{points}</b> баллов = <b>{fiat} ₽</b> (курс {rate} ₽ за балл)?\n"
+        "Вывести <b>{points}</b> = <b>{fiat} ₽</b> (курс {rate} ₽ за балл)?\n"
         "После подтверждения баллы будут зарезервированы, а оператор свяжется с вами здесь.",
-        "Withdraw <b>{points}</b> points = <b>{fiat} RUB</b> (rate {rate} RUB per point)?\n"
+        "Withdraw <b>{points}</b> = <b>{fiat} RUB</b> (rate {rate} RUB per point)?\n"
         "After you confirm, the points are reserved and an operator will contact you here.",
     ),
     "withdraw_requested": (
-        "✅ Заявка на вывод {points} баллов ({fiat} ₽) принята, номер {id}. "
-        "Оператор напишет вам в этом чате.",
-        "✅ Your request to withdraw {points} points ({fiat} RUB) is open, number {id}. "
+        "✅ Заявка на вывод принята: {points} ({fiat} ₽), номер {id}. Оператор напишет вам в этом чате.",
+        "✅ Your withdrawal request is open: {points} ({fiat} RUB), number {id}. "
         "An operator will write to you in this chat.",
     ),
     "withdraw_cancelled": ("Вывод отменён.", "Withdrawal cancelled."),
@@ -367,40 +386,38 @@ PHRASES: dict[str, tuple[str, str]] = {
     # notifications
     "n_new_referral": ("🎉 У вас новый реферал: {who}.", "🎉 You have a new referral: {who}."),
     "n_accrued_own": (
-        "💰 +{points} баллов за вашу покупку (заказ {posting}). Заморожены до {release}.",
-        "💰 +{points} points for your purchase (order {posting}). Frozen until {release}.",
+        "💰 +{points} за вашу покупку (заказ {posting}). Заморожены до {release}.",
+        "💰 +{points} for your purchase (order {posting}). Frozen until {release}.",
     ),
     "n_accrued": (
-        "💰 +{points} баллов за покупку реферала {level}-го уровня (заказ {posting}). "
-        "Заморожены до {release}.",
-        "💰 +{points} points for a level {level} referral's purchase (order {posting}). "
-        "Frozen until {release}.",
+        "💰 +{points} за покупку реферала {level}-го уровня (заказ {posting}). Заморожены до {release}.",
+        "💰 +{points} for a level {level} referral's purchase (order {posting}). Frozen until {release}.",
     ),
     "n_released": (
-        "✅ {points} баллов разморожены и доступны к выводу (заказ {posting}).",
-        "✅ {points} points were released and can be withdrawn (order {posting}).",
+        "✅ Разморожено и доступно к выводу: {points} (заказ {posting}).",
+        "✅ Released and ready to withdraw: {points} (order {posting}).",
     ),
     "n_reversed": (
-        "↩️ Списано {points} баллов: заказ {posting} {what}.",
-        "↩️ {points} points were taken back: order {posting} {what}.",
+        "↩️ Списано {points}: заказ {posting} {what}.",
+        "↩️ Taken back: {points}, order {posting} {what}.",
     ),
     "n_reversed_cancelled": ("отменён", "was cancelled"),
     "n_reversed_returned": ("возвращён (полностью или частично)", "was returned (fully or partly)"),
     "n_wd_negotiation": (
-        "💬 Заявка на вывод {points} баллов в работе: оператор согласует с вами способ выплаты.",
-        "💬 Your withdrawal of {points} points is in progress: an operator will agree the payout with you.",
+        "💬 Заявка на вывод ({points}) в работе: оператор согласует с вами способ выплаты.",
+        "💬 Your withdrawal ({points}) is in progress: an operator will agree the payout with you.",
     ),
     "n_wd_paid": (
-        "✅ Выплачено {fiat} ₽ за {points} баллов. Осталось: доступно {available}, заморожено {frozen}.",
-        "✅ Paid {fiat} RUB for {points} points. Left: {available} available, {frozen} frozen.",
+        "✅ Выплачено {fiat} ₽ за {points}. Осталось: доступно {available}, заморожено {frozen}.",
+        "✅ Paid {fiat} RUB for {points}. Left: {available} available, {frozen} frozen.",
     ),
     "n_wd_rejected": (
-        "❌ Заявка на вывод {points} баллов отклонена. Причина: {reason}. Баллы вернулись на баланс.",
-        "❌ Your withdrawal of {points} points was rejected. Reason: {reason}. The points are back.",
+        "❌ Заявка на вывод ({points}) отклонена. Причина: {reason}. Баллы вернулись на баланс.",
+        "❌ Your withdrawal ({points}) was rejected. Reason: {reason}. The points are back.",
     ),
     "n_wd_cancelled": (
-        "Заявка на вывод {points} баллов отменена, баллы вернулись на баланс.",
-        "Your withdrawal of {points} points was cancelled; the points are back on your balance.",
+        "Заявка на вывод ({points}) отменена, баллы вернулись на баланс.",
+        "Your withdrawal ({points}) was cancelled; the points are back on your balance.",
     ),
     "digest": (
         "<b>Дайджест за {period}</b>\n• начислено баллов: {accrued}\n• новых участников в сети: {grown}\n"
