@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 from aws_lambda_powertools import Logger
@@ -235,7 +235,7 @@ class ParticipantFlows:
         elif registration.outcome == SponsorOutcome.ATTACHED and participant.sponsor_id:
             sponsor = self.services.participants.find(participant.sponsor_id)
             if sponsor is not None:
-                name = texts.who_short(_name(sponsor), sponsor.profile.username)
+                name = texts.who_short(texts.full_name(sponsor.profile), sponsor.profile.username)
                 parts.append(t("joined_via_sponsor", lang, name=name))
         if participant.personal_code:
             parts.append(
@@ -358,7 +358,7 @@ class ParticipantFlows:
                 t(
                     "referrals_item",
                     lang,
-                    who=texts.who_short(_name(referral), referral.profile.username),
+                    who=texts.who_short(texts.full_name(referral.profile), referral.profile.username),
                     joined=texts.date(referral.registered_at),
                     orders=texts.count(referral.orders_count, "orders", lang),
                     amount=texts.money(referral.purchases_sum),
@@ -447,8 +447,7 @@ class ParticipantFlows:
         turn.committed = True
         own = sum(a.points for a in result.accruals if a.beneficiary_id == participant.id and a.level == 0)
         if own:
-            hold = self.services.settings.current().hold_days
-            release = texts.date(posting.created_at + timedelta(days=hold))
+            release = texts.date(result.release_at)
             earn = t("order_earns", lang, points=texts.count(own, "points", lang), release=release)
         else:
             earn = t("order_earns_nothing", lang)
@@ -598,11 +597,6 @@ class ParticipantFlows:
             extra={"participant_id": participant.id, "reason": error.message},
         )
         turn.reply(t("relay_failed", turn.lang))
-
-
-def _name(participant: Participant) -> str | None:
-    profile = participant.profile
-    return " ".join(part for part in (profile.first_name, profile.last_name) if part) or None
 
 
 def _join(lines: list[Html]) -> Html:

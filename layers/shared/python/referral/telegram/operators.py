@@ -176,10 +176,4 @@ def is_media(message: Message) -> bool:
 
 
 def _who(participant: Participant) -> Html:
-    return texts.who(participant.id, _full_name(participant), participant.profile.username)
-
-
-def _full_name(participant: Participant) -> str | None:
-    profile = participant.profile
-    name = " ".join(part for part in (profile.first_name, profile.last_name) if part)
-    return name or None
+    return texts.who(participant.id, texts.full_name(participant.profile), participant.profile.username)

@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from referral.config import ConfigurationError, optional
+from referral.domain.participants import TelegramProfile
 from referral.domain.settings import LocalizedText
 
 RU = "ru"
@@ -145,7 +146,6 @@ PHRASES: dict[str, tuple[str, str]] = {
         "Эта ссылка-приглашение не найдена. Вы всё равно можете присоединиться.",
         "This invitation link was not found. You can still join.",
     ),
-    "invited_by": ("Вас пригласил(а) {name}.", "You were invited by {name}."),
     "already_registered": (
         "Вы уже участвуете в программе. Повторная регистрация по другой ссылке невозможна.",
         "You are already in the program. Another invitation link cannot change your sponsor.",
@@ -155,7 +155,6 @@ PHRASES: dict[str, tuple[str, str]] = {
         "This is your own link — share it.",
     ),
     "welcome_back": ("С возвращением! Меню ниже.", "Welcome back! The menu is below."),
-    "welcome": ("{welcome}", "{welcome}"),
     "existing_buyer": (
         "Вы уже покупали наши товары до регистрации, поэтому присоединились без пригласившего "
         "(таковы условия программы). Приглашать друзей и получать баллы вы можете как обычно.",
@@ -466,10 +465,6 @@ def refusal(reason: str, lang: str, **values: Any) -> Html:
     return t(REFUSALS.get(reason, "refused"), lang, **values)
 
 
-def button_labels(key: str) -> tuple[str, str]:
-    return PHRASES[key]
-
-
 # Operators read Russian: what the bot writes into the operators' topics.
 TOPIC_PARTICIPANT = "👤 <b>Участник</b> {who}:\n{text}"
 TOPIC_PARTICIPANT_MEDIA = "👤 <b>Участник</b> {who}"
@@ -487,6 +482,11 @@ TOPIC_UNSUPPORTED = (
 
 def topic(template: str, **values: Any) -> Html:
     return Html(template.format(**{name: esc(value) for name, value in values.items()}))
+
+
+def full_name(profile: TelegramProfile) -> str | None:
+    """First and last name as the user gave them to Telegram; None when they gave neither."""
+    return " ".join(part for part in (profile.first_name, profile.last_name) if part) or None
 
 
 def who(user_id: str, name: str | None, username: str | None) -> Html:
