@@ -358,3 +358,17 @@ def test_a_photo_in_the_middle_of_a_dialog_step_is_not_relayed(bot: Bot) -> None
 
     assert answer["text"] == "Пожалуйста, отправьте текстовое сообщение."
     assert bot.telegram.calls_to("copyMessage") == []
+
+
+def test_cancel_from_the_menu_while_confirming_cancels_the_withdrawal(
+    bot: Bot, services: Services, lookup: FakeLookup
+) -> None:
+    anna = TgUser(101, "Anna")
+    confirm, _ = withdrawal_buttons(bot, services, lookup, anna, "2000.00", 150)
+
+    cancelled = bot.say(anna, "✖️ Отмена")
+    late = bot.press(anna, confirm)
+
+    assert cancelled["text"] == "Вывод отменён."
+    assert late["text"] == "Эта кнопка уже неактуальна."
+    assert services.store.withdrawals_of("101") == []
