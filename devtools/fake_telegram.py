@@ -5,6 +5,8 @@ multipart bodies as the real API does. Every call is recorded with its method an
 be scripted per method and chat: a 429 with ``retry_after`` or a 403 "bot was blocked by the user".
 Updates queued with ``push_update`` are served by ``getUpdates`` with Telegram's long polling: ``offset``
 confirms (forgets) the updates before it, ``timeout`` waits that many seconds for a new one.
+Like Telegram, it refuses with 400 a text or caption that is too long or empty once its HTML is parsed,
+and HTML that Telegram cannot parse (unsupported or unclosed tags, a bare ``<`` or ``&``).
 
     with FakeTelegram() as telegram:
         os.environ["TELEGRAM_API_URL"] = telegram.url
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -192,6 +195,10 @@ class FakeTelegram:
                 body["parameters"] = {"retry_after": fault.retry_after}
             self._answer(request, fault.status, body)
             return
+        refusal = _refusal(call)
+        if refusal is not None:
+            self._answer(request, 400, {"ok": False, "error_code": 400, "description": refusal})
+            return
         self._answer(request, 200, {"ok": True, "result": self._result(call)})
 
     def _take_fault(self, call: Call) -> Fault | None:
@@ -243,8 +250,6 @@ class FakeTelegram:
                 return {"message_id": next(self._state.message_ids)}
         if call.method == "getUpdates":
             return self._updates(p)
-        if call.method == "getWebhookInfo":
-            return {"url": "", "has_custom_certificate": False, "pending_update_count": 0}
         return True
 
     def _updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
@@ -306,6 +311,106 @@ def _value(name: str, value: str) -> Any:
         except ValueError:
             return value
     return value
+
+
+# --- what Telegram refuses -------------------------------------------------------------------------------
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+_HTML_TAGS = frozenset(
+    [
+        "b",
+        "strong",
+        "i",
+        "em",
+        "u",
+        "ins",
+        "s",
+        "strike",
+        "del",
+        "span",
+        "tg-spoiler",
+        "a",
+        "tg-emoji",
+        "code",
+        "pre",
+        "blockquote",
+    ]
+)
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[^<>]*)?)>")
+_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
+_NAMED = {"&lt;": "<", "&gt;": ">", "&amp;": "&", "&quot;": '"'}
+
+
+class _Unparsable(ValueError):
+    pass
+
+
+def _refusal(call: Call) -> str | None:
+    """Telegram's 400 for a message it would not accept; None when it would."""
+    p = call.params
+    if call.method == "copyMessage" and not ("from_chat_id" in p and "message_id" in p):
+        return "Bad Request: message to copy not found"
+    if call.method in ("sendMessage", "editMessageText"):
+        field, limit, name = "text", TEXT_LIMIT, "message text"
+    elif call.method == "copyMessage" and "caption" in p:
+        field, limit, name = "caption", CAPTION_LIMIT, "message caption"
+    else:
+        return None
+    raw = str(p.get(field, ""))
+    try:
+        shown = _parsed_html(raw) if str(p.get("parse_mode", "")).upper() == "HTML" else raw
+    except _Unparsable as error:
+        return f"Bad Request: can't parse entities: {error}"
+    length = len(shown.encode("utf-16-le")) // 2  # Telegram counts UTF-16 code units
+    if field == "text" and not shown.strip():
+        return "Bad Request: message text is empty"
+    if length > limit:
+        return f"Bad Request: {name} is too long"
+    return None
+
+
+def _parsed_html(text: str) -> str:
+    """The text a user sees, checked the way Telegram parses ``parse_mode=HTML``."""
+    shown: list[str] = []
+    open_tags: list[str] = []
+    at = 0
+    while at < len(text):
+        char = text[at]
+        if char == "<":
+            tag = _TAG.match(text, at)
+            if tag is None:
+                raise _Unparsable(f"Unsupported start tag at byte offset {len(text[:at].encode())}")
+            closing, name = tag.group(1), tag.group(2).lower()
+            if name not in _HTML_TAGS:
+                raise _Unparsable(f'Unsupported start tag "{name}" at byte offset {len(text[:at].encode())}')
+            if not closing:
+                open_tags.append(name)
+            elif not open_tags or open_tags.pop() != name:
+                raise _Unparsable(f'Unmatched end tag "{name}" at byte offset {len(text[:at].encode())}')
+            at = tag.end()
+        elif char == "&":
+            entity = _ENTITY.match(text, at)
+            if entity is None:
+                raise _Unparsable(f"Character '&' is reserved at byte offset {len(text[:at].encode())}")
+            value = entity.group(0)
+            if value in _NAMED:
+                shown.append(_NAMED[value])
+            else:
+                hexadecimal = value.startswith("&#x")
+                code = int(value[3:-1] if hexadecimal else value[2:-1], 16 if hexadecimal else 10)
+                if code > 0x10FFFF:
+                    raise _Unparsable(f"Invalid character reference at byte offset {len(text[:at].encode())}")
+                shown.append(chr(code))
+            at = entity.end()
+        else:
+            if char == ">":
+                raise _Unparsable(f"Character '>' is reserved at byte offset {len(text[:at].encode())}")
+            shown.append(char)
+            at += 1
+    if open_tags:
+        raise _Unparsable(f'Can\'t find end tag corresponding to start tag "{open_tags[-1]}"')
+    return "".join(shown)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from referral.admin import webapp
 from referral.admin.app import PREFIX, app
+from referral.telegram.delivery import delivers_notices
 
 logger = Logger()
 tracer = Tracer()
@@ -22,6 +23,7 @@ app.include_router(webapp.router(Path(__file__).with_name("web")), prefix=PREFIX
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@delivers_notices(seconds=2)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="AdminRequests", unit=MetricUnit.Count, value=1)
     return app.resolve(event, context)

@@ -39,5 +39,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     report = send_due(time_left=lambda: context.get_remaining_time_in_millis() / 1000)
     metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=report.sent)
     metrics.add_metric(name="DigestsUnreachable", unit=MetricUnit.Count, value=report.unreachable)
+    metrics.add_metric(name="DigestsFailed", unit=MetricUnit.Count, value=report.failed)
     logger.info("digests sent", extra=asdict(report))
     return asdict(report)

@@ -39,8 +39,7 @@ def sweep(
     total = DispatchReport()
     while time_left is None or time_left() > MARGIN_SECONDS:
         report = outbox.dispatch_due(sender, limit=BATCH)
-        for name, value in asdict(report).items():
-            setattr(total, name, getattr(total, name) + value)
+        total.add(report)
         if report.sent + report.retried + report.failed + report.skipped < BATCH:
             break
     return total

@@ -14,6 +14,7 @@ from referral.ozon.http import OzonHttp
 from referral.repository.table import bind_table_from_env
 from referral.services import Services
 from referral.services.ozon_sync import AUTH_ERROR, OK, ClientFactory, OzonSyncService
+from referral.telegram.delivery import delivers_notices
 
 logger = Logger()
 tracer = Tracer()
@@ -52,6 +53,7 @@ def client_factory(config: ClientConfig) -> ClientFactory:
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@delivers_notices(seconds=60)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     bind_table_from_env()
     client_config, sync_config = configuration()

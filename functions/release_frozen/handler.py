@@ -10,6 +10,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from referral.repository.table import bind_table_from_env
 from referral.services.release import ReleaseService
+from referral.telegram.delivery import delivers_notices
 
 logger = Logger()
 tracer = Tracer()
@@ -19,6 +20,7 @@ metrics = Metrics()
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
+@delivers_notices(seconds=60)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     bind_table_from_env()
     report = ReleaseService().release_matured()

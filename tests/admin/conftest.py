@@ -15,6 +15,7 @@ from referral.admin import context
 from referral.repository.models import AuditItem, Entity, LedgerEntryItem, NotificationItem
 from referral.services import Services
 
+from devtools.fake_telegram import FakeTelegram
 from functions.admin_api.handler import handler
 from tests.support.clock import FakeClock
 from tests.support.lambda_context import lambda_context
@@ -138,10 +139,19 @@ class Api:
         return reply
 
 
+@pytest.fixture(scope="session")
+def telegram() -> Iterator[FakeTelegram]:
+    """The Bot API the function delivers withdrawal notices through, right after the change."""
+    with FakeTelegram() as server:
+        yield server
+
+
 @pytest.fixture
-def admin_env(monkeypatch: pytest.MonkeyPatch, table_name: str) -> None:
+def admin_env(monkeypatch: pytest.MonkeyPatch, table_name: str, telegram: FakeTelegram) -> None:
+    telegram.reset()
     monkeypatch.setenv("TABLE_NAME", table_name)
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", BOT_TOKEN)
+    monkeypatch.setenv("TELEGRAM_API_URL", telegram.url)
     monkeypatch.setenv("ADMIN_SESSION_SECRET", SESSION_SECRET)
     monkeypatch.setenv("BOOTSTRAP_ADMIN_IDS", OWNER_ID)
     monkeypatch.setenv("ADMIN_SESSION_SECONDS", "3600")

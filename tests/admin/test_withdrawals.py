@@ -7,6 +7,7 @@ import json
 import pytest
 from referral.services import Services
 
+from devtools.fake_telegram import FakeTelegram
 from tests.admin.conftest import OPERATOR_ID, Api, audits, ledger, outbox, snapshot
 from tests.support.builders import join
 from tests.support.clock import FakeClock
@@ -72,8 +73,8 @@ def test_a_status_change_is_audited_moves_points_and_puts_exactly_one_notice_in_
     notices = [n for n in outbox() if json.loads(n.payload).get("withdrawal_id") == wid]
     assert len(outbox()) == before + 2
     assert sorted(json.loads(n.payload)["status"] for n in notices) == ["negotiation", "paid"]
-    assert all(
-        n.participant_id == "31" and n.kind == "withdrawal_status" and n.status == "pending" for n in notices
+    assert all(  # delivered right after each change
+        n.participant_id == "31" and n.kind == "withdrawal_status" and n.status == "sent" for n in notices
     )
     paid_notice = next(json.loads(n.payload) for n in notices if json.loads(n.payload)["status"] == "paid")
     assert (paid_notice["points"], paid_notice["fiat_amount"], paid_notice["available_after"]) == (
@@ -140,22 +141,17 @@ def test_comments_are_kept_in_the_history_and_audited(owner: Api, requests: list
 
 
 def test_the_status_notice_reaches_the_bot_api(
-    owner: Api, requests: list[str], clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    owner: Api, requests: list[str], clock: FakeClock, telegram: FakeTelegram
 ) -> None:
-    from devtools.fake_telegram import FakeTelegram
     from functions.notify_outbox.handler import sweep
 
-    with FakeTelegram() as telegram:
-        monkeypatch.setenv("TELEGRAM_API_URL", telegram.url)
-        reply = owner.post(f"/admin/withdrawals/{requests[0]}/status", {"status": "negotiation"})
-        assert reply.status == 200
+    reply = owner.post(f"/admin/withdrawals/{requests[0]}/status", {"status": "negotiation"})
+    assert reply.status == 200
 
-        report = sweep(clock=clock)
-
-        assert report.sent == 1
-        [call] = telegram.calls_to("sendMessage")
-        assert str(call.chat_id) == "31"
-        assert [n.status for n in outbox()] == ["sent"]
+    [call] = telegram.calls_to("sendMessage")  # right after the change, not by the sweep
+    assert str(call.chat_id) == "31"
+    assert [n.status for n in outbox()] == ["sent"]
+    assert sweep(clock=clock).sent == 0
 
 
 def test_the_queue_counts_follow_every_status_change(owner: Api, requests: list[str]) -> None:

@@ -14,8 +14,10 @@ from referral.domain.orders import Posting
 
 from devtools.fake_telegram import FakeTelegram
 from functions.bot_webhook import handler as webhook
+from tests.admin.conftest import admin_env, api, owner  # noqa: F401 - other functions that notify
 from tests.support.clock import FakeClock
 from tests.support.lambda_context import lambda_context
+from tests.sync.conftest import ozon, sync_env  # noqa: F401
 
 BOT_TOKEN = "7000000001:AAFakeTokenForTests_abcdefghijklmnop"
 SECRET = "webhook-secret_123"
@@ -61,6 +63,24 @@ class TgUser:
         if self.username:
             chat["username"] = self.username
         return chat
+
+
+PHOTO: dict[str, Any] = {
+    "photo": [{"file_id": "AgACphoto", "file_unique_id": "AQADphoto", "width": 1280, "height": 720}],
+    "caption": "Скриншот заказа <№1>",
+}
+STICKER: dict[str, Any] = {
+    "sticker": {
+        "file_id": "CAACsticker",
+        "file_unique_id": "AgADsticker",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+    }
+}
+LOCATION: dict[str, Any] = {"location": {"latitude": 55.75, "longitude": 37.62}}
 
 
 class Bot:
@@ -137,7 +157,15 @@ class Bot:
         assert response["statusCode"] == 200
         return dict(json.loads(response["body"]))
 
-    def operator_says(self, thread: int, text: str | None, *, chat_id: int = OPERATORS) -> dict[str, Any]:
+    def operator_says(
+        self,
+        thread: int,
+        text: str | None = None,
+        *,
+        media: dict[str, Any] | None = None,
+        chat_id: int = OPERATORS,
+    ) -> dict[str, Any]:
+        """An operator writes ``text`` (or sends ``media``, e.g. ``PHOTO``) in a topic of ``chat_id``."""
         message: dict[str, Any] = {
             "message_id": next(self.message_ids),
             "from": {"id": 555, "is_bot": False, "first_name": "Olga", "username": "olga_support"},
@@ -145,20 +173,18 @@ class Bot:
             "date": int(self.clock.now.timestamp()),
             "message_thread_id": thread,
             "is_topic_message": True,
+            **({"text": text} if text is not None else media or {}),
         }
-        if text is None:
-            message["sticker"] = {
-                "file_id": "CAAC",
-                "file_unique_id": "AgAD",
-                "type": "regular",
-                "width": 512,
-                "height": 512,
-                "is_animated": False,
-                "is_video": False,
-            }
-        else:
-            message["text"] = text
         response = self.post({"update_id": self.next_update_id(), "message": message})
+        assert response["statusCode"] == 200
+        return dict(json.loads(response["body"]))
+
+    def send(self, user: TgUser, media: dict[str, Any]) -> dict[str, Any]:
+        """The user sends ``media`` (e.g. ``PHOTO``, ``STICKER``); returns the webhook's answer body."""
+        message = self.message(user, "")
+        body = {key: value for key, value in message["message"].items() if key != "text"}
+        update = {"update_id": message["update_id"], "message": {**body, **media}}
+        response = self.post(update)
         assert response["statusCode"] == 200
         return dict(json.loads(response["body"]))
 

@@ -64,3 +64,36 @@ def test_a_claim_with_own_rate_says_what_it_earns(bot: Bot, services: Services, 
     assert notice.text.startswith("💰 +30 баллов за вашу покупку (заказ 2000-0001-1).")
     participant = services.store.get_participant("101")
     assert participant is not None and participant.balances.frozen == 30
+
+
+def test_dates_are_shown_in_the_programs_time_zone(bot: Bot, services: Services, lookup: FakeLookup) -> None:
+    services.settings.update("admin", {"own_rate": "20"})
+    anna = TgUser(101, "Anna")
+    bot.register(anna, "111111111")
+    bot.clock.advance(hours=10, minutes=30)  # 22:30 UTC on 10 January: already the 11th in Moscow
+    lookup.postings["2000-0002-1"] = posting(bot.clock.now, "1500.00", number="2000-0002-1")
+    bot.say(anna, "🧾 Моя покупка")
+
+    bot.say(anna, "2000-0002-1")
+
+    [reply, _] = bot.telegram.calls_to("sendMessage", chat_id=101)
+    assert reply.text.startswith("Заказ 2000-0002-1 от 11.01.2026 на 1 500.00 ₽ засчитан.")
+    assert "заморожены до 10.02.2026" in reply.text
+
+
+def test_points_and_orders_are_counted_in_the_right_plural_form(
+    bot: Bot, services: Services, lookup: FakeLookup
+) -> None:
+    services.settings.update("admin", {"own_rate": "20"})
+    anna = TgUser(101, "Anna")
+    bot.register(anna, "111111111")
+    bot.clock.advance(hours=1)
+    lookup.postings["2000-0003-1"] = posting(bot.clock.now, "15150.00", number="2000-0003-1")
+    bot.say(anna, "🧾 Моя покупка")
+
+    bot.say(anna, "2000-0003-1")
+
+    [reply, notice] = bot.telegram.calls_to("sendMessage", chat_id=101)
+    assert "Вам начислено 303 балла;" in reply.text
+    assert notice.text.startswith("💰 +303 балла за вашу покупку")
+    assert bot.say(anna, "💰 Баланс")["text"].startswith("<b>Баланс: 303 балла</b>")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from referral.clock import from_iso
 from referral.domain.notifications import NotificationStatus
-from referral.repository import bot_state
+from referral.repository import bot_state, keys
 from referral.repository.bot_state import DigestItem
+from referral.repository.models import ParticipantItem
 from referral.services import Services
 from referral.telegram.bot_api import Pace
 
@@ -139,3 +142,66 @@ def test_digests_respect_retry_after_and_blocked_users(bot: Bot, services: Servi
     assert DigestItem.get("DIGEST#102", "DIGEST").duepk is None
     bot.clock.advance(days=1)
     assert run_digests(bot, slept)["unreachable"] == 0  # left the schedule
+
+
+def test_digests_resume_when_a_participant_who_blocked_the_bot_writes_again(
+    bot: Bot, services: Services
+) -> None:
+    anna = TgUser(101, "Anna")
+    bot.register(anna, "111111111")
+    bot.press(anna, "dg:daily")
+    bot.register(TgUser(102, "Boris"), "222222222", personal_code(services, anna))
+    bot.clock.advance(days=1, minutes=1)
+    bot.telegram.block(101)
+    slept: list[float] = []
+    assert run_digests(bot, slept)["unreachable"] == 1
+    bot.telegram.reset()
+
+    bot.say(anna, "💰 Баланс")  # any message: she unblocked the bot
+    bot.register(TgUser(103, "Carl"), "333333333", personal_code(services, anna))
+    bot.clock.advance(days=1, minutes=1)
+    bot.telegram.reset()
+
+    assert not bot_state.load_user("101").unreachable
+    assert run_digests(bot, slept) == {"sent": 1, "empty": 0, "unreachable": 0}
+    [digest] = bot.telegram.calls_to("sendMessage", chat_id=101)
+    assert "• новых участников в сети: 2" in digest.text  # nothing of the blocked period is lost
+
+
+def test_a_digest_that_fails_is_retried_later_and_the_others_still_go_out(
+    bot: Bot, services: Services, caplog: pytest.LogCaptureFixture
+) -> None:
+    anna, boris = TgUser(101, "Anna"), TgUser(102, "Boris")
+    for number, user in enumerate((anna, boris)):
+        bot.register(user, f"11111111{number}")
+        bot.press(user, "dg:daily")
+    bot.register(TgUser(103, "Carl"), "333333333", personal_code(services, anna))
+    bot.register(TgUser(104, "Dana"), "444444444", personal_code(services, boris))
+    ParticipantItem(keys.participant_pk("101"), keys.PROFILE).update(
+        [ParticipantItem.registered_at.set("not a date")]  # Anna's profile cannot be read
+    )
+    bot.clock.advance(days=1, minutes=1)
+    bot.telegram.reset()
+
+    report = send_due(clock=bot.clock, pace=Pace(rate=1000, clock=lambda: 0.0, sleep=lambda _: None))
+
+    assert (report.sent, report.failed) == (1, 1)
+    assert [c.chat_id for c in bot.telegram.calls_to("sendMessage")] == [102]
+    anna_digest = DigestItem.get("DIGEST#101", "DIGEST")
+    assert anna_digest.next_at is not None  # put back for half an hour later, not skipped
+    assert timedelta(minutes=29) < from_iso(anna_digest.next_at) - bot.clock.now <= timedelta(minutes=30)
+    assert anna_digest.network_size == 0  # the period is still to be reported
+    assert any("digest failed" in r.getMessage() and r.levelname == "ERROR" for r in caplog.records)
+
+
+def test_an_unknown_digest_button_changes_nothing(bot: Bot) -> None:
+    anna = TgUser(101, "Anna")
+    bot.register(anna, "111111111")
+    bot.press(anna, "dg:weekly")
+    bot.telegram.reset()
+
+    answer = bot.press(anna, "dg:monthly")
+
+    assert answer["text"] == "Эта кнопка уже неактуальна."
+    assert bot_state.load_user("101").digest == "weekly"
+    assert bot.telegram.calls == []

@@ -138,16 +138,16 @@ def test_a_three_level_chain_and_the_balances_after_a_purchase(
     for user, level in ((carl, 1), (boris, 2), (anna, 3)):
         balance = bot.say(user, "💰 Баланс")["text"]
         assert balance.startswith(
-            "<b>Баланс: 100</b> баллов\n• доступно сейчас: 0\n• заморожено (период возврата): 100"
+            "<b>Баланс: 100 баллов</b>\n• доступно сейчас: 0\n• заморожено (период возврата): 100"
         )
         assert f"• за {level}-й уровень: 100" in balance
         others = [lvl for lvl in (1, 2, 3) if lvl != level]
         assert all(f"• за {lvl}-й уровень: 0" in balance for lvl in others)
     referrals = bot.say(anna, "👥 Мои рефералы")["text"]
     assert "<b>1-й уровень: 1</b>" in referrals
-    assert "• Boris @boris — с 10.01.2026; заказов 0 на 0.00 ₽" in referrals
-    assert "<b>2-й уровень: 1</b> · заказов 0 на 0.00 ₽" in referrals
-    assert "<b>3-й уровень: 1</b> · заказов 1 на 2 000.00 ₽ · последний 10.01.2026" in referrals
+    assert "• Boris @boris — с 10.01.2026; 0 заказов на 0.00 ₽" in referrals
+    assert "<b>2-й уровень: 1</b> · 0 заказов на 0.00 ₽" in referrals
+    assert "<b>3-й уровень: 1</b> · 1 заказ на 2 000.00 ₽ · последний 10.01.2026" in referrals
     anna_row = services.store.get_participant("101")
     assert anna_row is not None and (anna_row.balances.frozen, anna_row.network_size) == (100, 3)
     assert services.reconciliation.run().clean
@@ -183,7 +183,7 @@ def test_english_speakers_get_english(bot: Bot) -> None:
 
     assert start["text"].startswith("<b>Program conditions</b>\nInvite friends")
     assert welcomed["text"].startswith("Welcome to the program!")
-    assert balance["text"].startswith("<b>Balance: 0</b> points")
+    assert balance["text"].startswith("<b>Balance: 0 points</b>")
     assert welcomed["reply_markup"]["keyboard"][0][0]["text"] == "🔗 My link"
 
 

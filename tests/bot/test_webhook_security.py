@@ -74,18 +74,9 @@ def test_a_duplicate_update_is_handled_once(bot: Bot, services: Services, lookup
 def test_odd_updates_are_ignored_or_answered_politely(bot: Bot, services: Services) -> None:
     anna = TgUser(101, "Anna")
     bot.register(anna, "111111111")
-    sticker = bot.message(anna, "")
-    del sticker["message"]["text"]
-    sticker["message"]["sticker"] = {
-        "file_id": "CAACAgIAAxkBAAIB",
-        "file_unique_id": "AgADAgAD",
-        "type": "regular",
-        "width": 512,
-        "height": 512,
-        "is_animated": False,
-        "is_video": False,
-        "emoji": "😀",
-    }
+    location = bot.message(anna, "")
+    del location["message"]["text"]
+    location["message"]["location"] = {"latitude": 55.75, "longitude": 37.62}
     edited = bot.message(anna, "💰 Баланс")
     edited["edited_message"] = {**edited.pop("message"), "edit_date": 1768046500}
     group = bot.message(anna, "💰 Баланс")
@@ -113,7 +104,7 @@ def test_odd_updates_are_ignored_or_answered_politely(bot: Bot, services: Servic
     }
 
     answers = [
-        json.loads(bot.post(update)["body"]) for update in (sticker, edited, group, poll, unknown, general)
+        json.loads(bot.post(update)["body"]) for update in (location, edited, group, poll, unknown, general)
     ]
 
     assert answers[0]["text"] == "Пожалуйста, отправьте текстовое сообщение."

@@ -196,7 +196,7 @@ def test_the_demo_network_and_the_chat_console(runners: Callable[..., Runner]) -
     assert "no button #3" in refused
     assert anna.poll() == [] and anna.seen == before, "nothing was sent for a button never shown"
     [balance] = anna.send("💰 Баланс")
-    assert "Баланс: 303 баллов" in balance
+    assert "Баланс: 303 балла" in balance
 
     # a reply that comes later (a notice after Boris's next order) is shown without typing anything
     shown: list[str] = []

@@ -4,9 +4,11 @@ Items and keys (all in the one table):
 
 * ``TGUPDATE#<update id>`` / ``TGUPDATE`` — an update already taken; expires (TTL) after two days,
   well past Telegram's 24 hours of redelivery.
-* ``P#<user id>`` / ``PROFILE#CONV`` — the dialog state of one Telegram user. It sits next to the
-  participant's profile and network levels so that one query (SK between ``NET#`` and ``PROFILE#~``)
-  returns all a menu command needs. It expires after a week of silence.
+* ``P#<user id>`` / ``PROFILE#CONV`` — the dialog state of one Telegram user and the last update that
+  wrote it. It sits next to the participant's profile and network levels so that one query (SK between
+  ``NET#`` and ``PROFILE#~``) returns all a menu command needs, and its write is conditional on the update
+  being new, so that a menu command's one write is also what takes its update. It expires after a week
+  of silence.
 * ``TOPIC#<participant>`` / ``TOPIC`` and ``THREAD#<chat>#<thread>`` / ``THREAD`` — the operators' forum
   topic of a participant, both ways.
 * ``DIGEST#<participant>`` / ``DIGEST`` — the periodic digest schedule: sparse in the ``DUE`` index under
@@ -57,6 +59,8 @@ class ConversationItem(Entity, discriminator="tg_conversation"):
     state = UnicodeAttribute()
     data = UnicodeAttribute(default="{}")
     updated_at = UnicodeAttribute()
+    update_id = IntegerAttribute(null=True)
+    """The update whose turn wrote this state."""
 
 
 class TopicItem(Entity, discriminator="tg_topic"):
@@ -143,27 +147,44 @@ def load_user(user_id: str) -> UserView:
     return UserView(participant, levels, conversation, unreachable, digest)
 
 
-def save_conversation(user_id: str, state: str, data: dict[str, Any], now: datetime) -> None:
-    ConversationItem(
+def save_conversation(
+    user_id: str, state: str, data: dict[str, Any], now: datetime, update_id: int, *, if_new: bool
+) -> bool:
+    """Write a user's dialog state. With ``if_new`` the write also takes the update: it is refused (False)
+    when this update, or a later one, already wrote the state. Telegram numbers updates in order, and
+    redelivers for a day at most; a state older than that never refuses, whatever its number (Telegram
+    restarts the numbering after a week without updates)."""
+    item = ConversationItem(
         keys.participant_pk(user_id),
         CONVERSATION_SK,
         user_id=user_id,
         state=state,
         data=json.dumps(data, ensure_ascii=False, sort_keys=True),
         updated_at=to_iso(now),
+        update_id=update_id,
         expires_at=now + CONVERSATION_TTL,
-    ).save()
-
-
-def clear_conversation(user_id: str) -> None:
-    ConversationItem(keys.participant_pk(user_id), CONVERSATION_SK).delete()
+    )
+    if not if_new:
+        item.save()
+        return True
+    try:
+        item.save(
+            condition=ConversationItem.update_id.does_not_exist()
+            | (ConversationItem.update_id < update_id)
+            | (ConversationItem.updated_at < to_iso(now - UPDATE_TTL))
+        )
+    except Exception as error:
+        if getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
 
 
 # --- participants' notification preferences -----------------------------------------------------------
 
 
 def set_unreachable(participant_id: str, unreachable: bool) -> None:
-    """The participant blocked (or unblocked) the bot; absent participants are left alone."""
+    """The participant blocked the bot; absent participants are left alone (see ``set_reachable``)."""
     try:
         ParticipantItem(keys.participant_pk(participant_id), keys.PROFILE).update(
             [ParticipantItem.unreachable.set(unreachable)], condition=ParticipantItem.pk.exists()
@@ -286,6 +307,34 @@ def finish_digest(participant_id: str, counters: DigestCounters, now: datetime) 
         [ParticipantItem.last_digest_at.set(to_iso(now))],
         ParticipantItem.pk.exists(),
     )
+    uow.commit()
+
+
+def set_reachable(participant_id: str, digest: str | None, now: datetime) -> None:
+    """The participant writes to the bot again: clear the mark and put their digest (if they chose one)
+    back on the schedule, its counters kept so that the next digest covers the time they were away."""
+    uow = UnitOfWork()
+    uow.update(
+        "profile",
+        ParticipantItem(keys.participant_pk(participant_id), keys.PROFILE),
+        [ParticipantItem.unreachable.set(False)],
+        ParticipantItem.pk.exists(),
+    )
+    if digest in DIGEST_FREQUENCIES:
+        next_at = to_iso(now + DIGEST_FREQUENCIES[digest])
+        uow.update(
+            "digest",
+            DigestItem(_digest_pk(participant_id), "DIGEST"),
+            [
+                DigestItem.entity_type.set(DigestItem),
+                DigestItem.participant_id.set(participant_id),
+                DigestItem.frequency.set(digest),
+                DigestItem.next_at.set(next_at),
+                DigestItem.duepk.set(DUE_DIGEST),
+                DigestItem.duesk.set(f"{next_at}#{participant_id}"),
+                DigestItem.updated_at.set(to_iso(now)),
+            ],
+        )
     uow.commit()
 
 

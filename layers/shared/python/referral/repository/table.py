@@ -87,8 +87,13 @@ def bind_table(table_name: str, *, host: str | None = None, region: str | None =
     meta.table_name = table_name
     meta.host = host
     meta.region = region
+    # One connection (one botocore client) for every model: PynamoDB otherwise gives each model class its
+    # own, and each client loads its own copy of the DynamoDB service model (about 10 MB apiece).
     for model in _all_models():
-        model._connection = None
+        if "_connection" in vars(model):
+            delattr(model, "_connection")
+    Entity._connection = None
+    Entity._get_connection()
 
 
 def bind_table_from_env() -> str:

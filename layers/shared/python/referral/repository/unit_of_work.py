@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from pynamodb.connection import Connection
@@ -12,9 +14,26 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from referral.errors import Conflict
-from referral.repository.models import Entity
+from referral.repository.models import Entity, NotificationItem
 
 MAX_TRANSACTION_ITEMS = 100
+
+_recorders: list[list[str]] = []
+_recorders_lock = threading.Lock()
+
+
+@contextmanager
+def recording_notifications() -> Iterator[list[str]]:
+    """The ids of the outbox notifications committed while the block runs, so that the function which made
+    a change can deliver its notices right after it (the scheduled sweep delivers whatever it leaves)."""
+    committed: list[str] = []
+    with _recorders_lock:
+        _recorders.append(committed)
+    try:
+        yield committed
+    finally:
+        with _recorders_lock:
+            _recorders[:] = [other for other in _recorders if other is not committed]
 
 
 class TransactionConflict(Conflict):
@@ -94,6 +113,11 @@ class UnitOfWork:
             labels = self.labels
             failed = [labels[i] for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
             raise TransactionConflict(failed, [r for r in reasons if r and r != "None"]) from error
+        notices = [item.notification_id for _, item, _ in self._puts if isinstance(item, NotificationItem)]
+        if notices:
+            with _recorders_lock:
+                for committed in _recorders:
+                    committed.extend(notices)
 
 
 def _cancellation_codes(error: Exception) -> list[str] | None:

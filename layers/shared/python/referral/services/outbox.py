@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 
 from referral.clock import utcnow
@@ -27,6 +28,10 @@ class DispatchReport:
     failed: int = 0
     skipped: int = 0
 
+    def add(self, other: DispatchReport) -> None:
+        for counter in fields(self):
+            setattr(self, counter.name, getattr(self, counter.name) + getattr(other, counter.name))
+
 
 class OutboxService:
     def __init__(
@@ -47,10 +52,22 @@ class OutboxService:
         """The scheduled sweep: everything whose time has come, oldest first."""
         return self._deliver(sender, self.pending(limit))
 
-    def dispatch(self, sender: NotificationSender, notification_ids: Iterable[str]) -> DispatchReport:
-        """Right after a change: deliver the notices it produced."""
-        found = [self.store.get_notification(nid) for nid in notification_ids]
-        return self._deliver(sender, [n for n in found if n is not None])
+    def dispatch(
+        self, sender: NotificationSender, notification_ids: Iterable[str], *, deadline: float | None = None
+    ) -> DispatchReport:
+        """Right after a change: deliver the notices it produced (``recording_notifications`` collects them).
+
+        Each is claimed as the sweep claims it. Past ``deadline`` (a ``time.monotonic()`` instant) the rest
+        is left, unclaimed, to the sweep.
+        """
+        report = DispatchReport()
+        for notification_id in dict.fromkeys(notification_ids):
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            notification = self.store.get_notification(notification_id)
+            if notification is not None:
+                report.add(self._deliver(sender, [notification]))
+        return report
 
     def _deliver(self, sender: NotificationSender, notifications: list[Notification]) -> DispatchReport:
         report = DispatchReport()

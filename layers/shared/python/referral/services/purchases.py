@@ -37,6 +37,8 @@ class PurchaseResult:
     accruals: tuple[PlannedAccrual, ...]
     duplicate: bool = False
     """The posting was already recorded for this buyer: nothing was written."""
+    release_at: datetime | None = None
+    """When the accruals become available (None when nothing was written)."""
 
     @property
     def points(self) -> int:
@@ -147,7 +149,7 @@ class PurchaseService:
                 if conflict.failed:
                     raise
                 continue
-            return PurchaseResult(posting.posting_number, buyer.id, plan.accruals)
+            return PurchaseResult(posting.posting_number, buyer.id, plan.accruals, release_at=plan.release_at)
         raise Conflict(
             "The purchase could not be recorded because of concurrent changes; it will be retried.",
             reason="busy_retry",

@@ -4,6 +4,12 @@ One ``BotRuntime`` lives per Lambda container with its own event loop (PTB's HTT
 loop it was first used on). The bot knows its identity from configuration, so no ``getMe`` is made, and
 dialog state lives in the table, not in PTB's persistence. A turn's calls are made after the handlers
 ran; the last one goes back in the webhook answer, which saves an outbound request.
+
+Each update is handled at most once. An update that may change something is taken (a conditional put of
+its id) before anything is done. A menu command changes at most the user's dialog step, so the write of
+that step, conditional on the update being new, is what takes it: one request instead of two. A look-up
+(balance, links, ...) changes nothing and is not taken at all: its only effect is its answer, which travels
+in the webhook response, so if Telegram delivers it again it did not get that answer and gets it now.
 """
 
 from __future__ import annotations
@@ -41,8 +47,9 @@ from referral.config import ConfigurationError
 from referral.domain.orders import PostingLookup
 from referral.domain.participants import TelegramProfile
 from referral.repository import bot_state
+from referral.repository.unit_of_work import recording_notifications
 from referral.services import Services
-from referral.telegram import texts
+from referral.telegram import keyboards, texts
 from referral.telegram.bot_api import BotApi
 from referral.telegram.config import BotConfig
 from referral.telegram.conversation import Turn
@@ -120,7 +127,10 @@ class BotRuntime:
         application.add_error_handler(self._on_error)
 
     def _guard(self, handler: Handler) -> Handler:
-        """Domain failures and bugs are logged with context and answered with an apology, never raised."""
+        """Domain failures and bugs are logged with context and answered with an apology, never raised.
+
+        The apology replaces what the turn was about to say only while nothing was committed.
+        """
 
         async def guarded(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             try:
@@ -135,6 +145,10 @@ class BotRuntime:
                         "user_id": _uid(update),
                     },
                 )
+                if turn.committed and turn.calls:
+                    return  # the change stands: its answer goes out, never replaced by an apology
+                if not turn.committed:
+                    turn.next_state = None  # the dialog stays where it was: the step can be tried again
                 if turn.user is not None and turn.chat_id == int(turn.user.user_id):  # a private chat
                     turn.calls.clear()
                     turn.reply(texts.t("apology", turn.lang))
@@ -164,11 +178,22 @@ class BotRuntime:
             language_code=user.language_code,
         )
         turn.chat_id = update.effective_chat.id if update.effective_chat else None
-        return turn if turn.chat_id is not None else None
+        if turn.chat_id is None:
+            return None
+        self.flows.arrived(turn)
+        return turn
+
+    def _take(self, turn: Turn) -> bool:
+        """Take the update before acting on it; False when it was taken before (a redelivery)."""
+        if not bot_state.claim_update(turn.update_id, self.clock()):
+            logger.info("duplicate update ignored", extra={"update_id": turn.update_id})
+            return False
+        turn.claimed = True
+        return True
 
     async def _on_start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         turn = self._enter(update)
-        if turn is None:
+        if turn is None or not self._take(turn):
             return
         payload = context.args[0] if context.args else None
         await self.flows.start(turn, payload)
@@ -186,14 +211,19 @@ class BotRuntime:
         if turn is None:
             return
         message = update.effective_message
-        if message is not None and message.text is not None:
+        if message is None or message.text is None:
+            return
+        action = keyboards.menu_action(message.text)
+        if action is not None:
+            await self.flows.command(turn, action)
+        elif self._take(turn):
             await self.flows.text(turn, message.text)
 
     async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         turn = self._enter(update)
-        if turn is None:
+        if turn is None or update.message is None or not self._take(turn):
             return
-        await self.flows.not_text(turn)
+        await self.flows.not_text(turn, update.message)
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -206,6 +236,8 @@ class BotRuntime:
         if not isinstance(message, Message) or message.chat.type != "private":
             turn.call("answerCallbackQuery", callback_query_id=query.id)
             return
+        if not self._take(turn):
+            return
         turn.chat_id = message.chat.id
         await self.flows.callback(turn, query.data or "", message.message_id, query.id)
 
@@ -217,8 +249,7 @@ class BotRuntime:
             or message is None
             or not message.is_topic_message
             or message.message_thread_id is None
-            or message.from_user is None
-            or message.from_user.is_bot
+            or not self._by_operator(message)
             or message.forum_topic_created is not None
         ):
             return
@@ -226,8 +257,14 @@ class BotRuntime:
         if participant_id is None:
             return
         participant = self.services.participants.find(participant_id)
-        if participant is not None:
+        if participant is not None and self._take(turn):
             await self.desk.relay_to_participant(turn, message, participant)
+
+    def _by_operator(self, message: Message) -> bool:
+        """A person in the operators' chat, or an operator posting anonymously as the chat itself."""
+        if message.sender_chat is not None:
+            return message.sender_chat.id == self.config.operators_chat_id
+        return message.from_user is not None and not message.from_user.is_bot
 
     # --- one update ------------------------------------------------------------------------------------
 
@@ -239,32 +276,45 @@ class BotRuntime:
         except Exception:
             logger.warning("malformed update ignored", extra={"update_id": update_id})
             return None
-        if not bot_state.claim_update(update_id, self.clock()):
-            logger.info("duplicate update ignored", extra={"update_id": update_id})
-            return None
         turn = Turn(update_id=update_id, clock=self.clock)
         self._turn = turn
         try:
-            inline = self.loop.run_until_complete(self._process(update, turn))
+            with recording_notifications() as notices:
+                inline = self.loop.run_until_complete(self._process(update, turn, notices))
         finally:
             self._turn = None
-        if turn.notices:
+        if notices:
             try:
-                self.services.outbox.dispatch(self.sender(), turn.notices)
+                self.services.outbox.dispatch(self.sender(), notices)
             except Exception:  # the change is committed; the scheduled sweep delivers what is left
                 logger.exception("immediate delivery failed", extra={"update_id": update_id})
         return inline
 
-    async def _process(self, update: Update, turn: Turn) -> dict[str, Any] | None:
+    async def _process(self, update: Update, turn: Turn, notices: list[str]) -> dict[str, Any] | None:
+        """Route the update, then make the turn's calls. When the turn committed notices (delivered right
+        after it), every call is made here, so that the participant reads the answer before the notice."""
         await self.application.process_update(update)
+        if not self._save_state(turn):
+            return None
         calls = list(turn.calls)
         if not calls:
             return None
         last = calls[-1]
-        deferred = calls if turn.notices or last["method"] not in WEBHOOK_METHODS else calls[:-1]
+        deferred = calls if notices or last["method"] not in WEBHOOK_METHODS else calls[:-1]
         for call in deferred:
             await self._make(call)
         return None if deferred is calls else last
+
+    def _save_state(self, turn: Turn) -> bool:
+        """False when the write of the dialog step found the update handled before: nothing is said."""
+        try:
+            if turn.save_state():
+                return True
+        except Exception:  # the answer still goes out; the step stays as it was
+            logger.exception("dialog state not saved", extra={"update_id": turn.update_id})
+            return True
+        logger.info("duplicate update ignored", extra={"update_id": turn.update_id})
+        return False
 
     async def _make(self, call: dict[str, Any]) -> None:
         params = dict(call)

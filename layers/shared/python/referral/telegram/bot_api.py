@@ -17,6 +17,7 @@ import requests
 from referral.telegram.config import BotConfig
 
 TIMEOUT_SECONDS = 10.0
+MIN_TIMEOUT_SECONDS = 0.5
 MESSAGES_PER_SECOND = 25.0
 """A little under Telegram's ~30/s so that webhook replies sent at the same time still fit."""
 
@@ -61,17 +62,27 @@ class Pace:
 
 class BotApi:
     def __init__(
-        self, config: BotConfig, *, pace: Pace | None = None, session: requests.Session | None = None
+        self,
+        config: BotConfig,
+        *,
+        pace: Pace | None = None,
+        session: requests.Session | None = None,
+        deadline: float | None = None,
     ) -> None:
         self._url = f"{config.base_url}{config.token}"
         self.pace = pace or Pace()
         self._session = session or requests.Session()
+        self.deadline = deadline
+        """A ``time.monotonic()`` instant no call may wait past (senders inside a request's time budget)."""
 
     def call(self, method: str, **params: Any) -> Any:
         """Call ``method``; raises ``BotApiError`` on any refusal or transport failure."""
         self.pace.wait()
+        timeout = TIMEOUT_SECONDS
+        if self.deadline is not None:
+            timeout = min(timeout, max(self.deadline - time.monotonic(), MIN_TIMEOUT_SECONDS))
         try:
-            response = self._session.post(f"{self._url}/{method}", json=params, timeout=TIMEOUT_SECONDS)
+            response = self._session.post(f"{self._url}/{method}", json=params, timeout=timeout)
         except requests.RequestException as error:
             raise BotApiError(0, f"network error: {type(error).__name__}") from None
         try:

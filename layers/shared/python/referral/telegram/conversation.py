@@ -1,8 +1,9 @@
 """One bot turn: the user, their language, their stored dialog state, and the calls to make.
 
 Dialog state lives in the table (``referral.repository.bot_state``), one small item per user, read
-together with the participant's profile and network in a single query. Calls the turn collects are
-made after the handlers ran; the last one travels in the webhook's answer instead of a separate request.
+together with the participant's profile and network in a single query. A turn reads it as it was when the
+turn began; a change of step is written once, after the handlers ran (``next_state``). Calls the turn
+collects are made after that; the last one travels in the webhook's answer instead of a separate request.
 """
 
 from __future__ import annotations
@@ -34,8 +35,12 @@ class Turn:
     user: TelegramProfile | None = None
     chat_id: int | None = None
     calls: list[dict[str, Any]] = field(default_factory=list)
-    notices: list[str] = field(default_factory=list)
-    """Outbox notifications this turn's change produced: delivered right after it."""
+    committed: bool = False
+    """A change was committed: the answer saying so is sent even if something after it fails."""
+    claimed: bool = False
+    """The update was taken before anything was done (see ``BotRuntime``)."""
+    next_state: tuple[str, dict[str, Any]] | None = None
+    """The dialog step to write when the turn ends; None: it stays as it was."""
     _view: UserView | None = None
 
     @property
@@ -48,13 +53,14 @@ class Turn:
             raise RuntimeError("this update has no user")
         return self.user.user_id
 
-    def view(self, *, fresh: bool = False) -> UserView:
-        if self._view is None or fresh:
+    def view(self) -> UserView:
+        if self._view is None:
             self._view = bot_state.load_user(self.user_id)
         return self._view
 
     @property
     def state(self) -> str:
+        """The dialog step as the turn began."""
         return self.view().conversation.state
 
     @property
@@ -62,11 +68,23 @@ class Turn:
         return self.view().conversation.data
 
     def set_state(self, state: str, **data: Any) -> None:
-        bot_state.save_conversation(self.user_id, state, data, self.clock())
+        self.next_state = (state, data)
 
     def clear_state(self) -> None:
-        if self.state != IDLE:
-            bot_state.clear_conversation(self.user_id)
+        if self.state != IDLE or self.next_state is not None:
+            self.next_state = (IDLE, {})
+
+    def save_state(self) -> bool:
+        """Write the step the turn ended in; for a turn whose update was not taken, the write takes it.
+
+        False: the update had been handled already (Telegram delivered it again), nothing was written.
+        """
+        if self.next_state is None or self.user is None:
+            return True
+        state, data = self.next_state
+        return bot_state.save_conversation(
+            self.user_id, state, data, self.clock(), self.update_id, if_new=not self.claimed
+        )
 
     def call(self, method: str, **params: Any) -> None:
         self.calls.append({"method": method, **params})

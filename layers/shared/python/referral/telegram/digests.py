@@ -3,7 +3,8 @@
 Each due digest is claimed (its schedule moved to the next slot with a conditional write) before it is
 sent, so two runs never both send it. Sends are paced under Telegram's overall limit; a 429 waits its
 ``retry_after`` and tries once more; a participant who blocked the bot is marked unreachable and leaves
-the schedule. A period with nothing to report sends nothing (the schedule still moves on).
+the schedule. A period with nothing to report sends nothing (the schedule still moves on). A digest that
+fails for any other reason is logged and put back a little later; the run goes on with the others.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from aws_lambda_powertools import Logger
+
 from referral.clock import from_iso, to_iso, utcnow
 from referral.repository import bot_state
 from referral.repository.bot_state import DIGEST_FREQUENCIES, DigestCounters, DueDigest
 from referral.telegram import texts
 from referral.telegram.bot_api import BotApi, BotApiError
 from referral.telegram.texts import t
+
+logger = Logger(child=True)
 
 RETRY_DELAY = timedelta(minutes=30)
 
@@ -30,6 +35,7 @@ class DigestReport:
     unreachable: int = 0
     retried: int = 0
     skipped: int = 0
+    failed: int = 0
 
 
 class DigestSender:
@@ -54,15 +60,29 @@ class DigestSender:
             for digest in batch:
                 if time_left is not None and time_left() < 5:
                     return report
-                self._one(digest, report)
+                self._isolated(digest, report)
             if len(batch) < limit:
                 return report
 
-    def _one(self, digest: DueDigest, report: DigestReport) -> None:
+    def _isolated(self, digest: DueDigest, report: DigestReport) -> None:
+        """One participant's digest; whatever goes wrong with it, the others still go out."""
         now = self.clock()
         period = DIGEST_FREQUENCIES[digest.frequency]
         scheduled = from_iso(digest.next_at)
         following = scheduled + period if scheduled + period > now else now + period
+        try:
+            self._one(digest, following, now, report)
+        except Exception:
+            report.failed += 1
+            logger.exception(
+                "digest failed; put back for later", extra={"participant_id": digest.participant_id}
+            )
+            try:
+                self._retry_later(digest, following)
+            except Exception:
+                logger.exception("digest not put back", extra={"participant_id": digest.participant_id})
+
+    def _one(self, digest: DueDigest, following: datetime, now: datetime, report: DigestReport) -> None:
         if not bot_state.claim_digest(digest, following):
             report.skipped += 1
             return

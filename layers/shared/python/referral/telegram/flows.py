@@ -8,23 +8,20 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
+from aws_lambda_powertools import Logger
+from telegram import Message
+from telegram.error import TelegramError
+
 from referral.domain.links import LinkKind, LinkOpenOutcome, deep_link
-from referral.domain.notifications import NotificationKind, notification_id
 from referral.domain.orders import PostingLookup
 from referral.domain.participants import Participant, SponsorOutcome
 from referral.domain.withdrawals import check_request, fiat_amount
 from referral.errors import (
     AlreadyRegistered,
-    Conflict,
     DomainError,
-    Forbidden,
-    InsufficientFunds,
-    InvalidInput,
-    NotFound,
-    OzonIdTaken,
 )
 from referral.ozon.errors import OzonError, OzonNotFound
 from referral.repository import bot_state
@@ -42,8 +39,10 @@ from referral.telegram.conversation import (
     IDLE,
     Turn,
 )
-from referral.telegram.operators import OperatorDesk
+from referral.telegram.operators import OperatorDesk, is_media
 from referral.telegram.texts import Html, t
+
+logger = Logger(child=True)
 
 ORDER_NUMBER = re.compile(r"^\d{4,20}(-\d{1,10}){0,2}$")
 AMOUNT = re.compile(r"^\d{1,12}$")
@@ -63,17 +62,8 @@ COMMANDS = {
     "cancel": "btn_cancel",
 }
 
-# Russian wording of the domain's refusals that reach participants as they are.
-_RU = {
-    "This order was cancelled, so it earns nothing.": "Этот заказ отменён, баллы за него не начисляются.",
-    "You have already claimed this order.": "Этот заказ уже засчитан вам.",
-    "This order is already counted for another participant.": "Этот заказ уже засчитан другому участнику.",
-    "This order was placed from another Ozon account.": "Этот заказ оформлен с другого аккаунта Ozon.",
-    "This order was placed before you joined the program, so it does not count.": (
-        "Заказ сделан до вашей регистрации в программе, поэтому не учитывается."
-    ),
-    "Your participation is suspended.": "Ваше участие приостановлено.",
-}
+LOOK_UPS = frozenset({"btn_link", "btn_links", "btn_balance", "btn_referrals", "btn_notifications"})
+"""Commands that only show something: they change nothing, not even an open dialog step."""
 
 
 class UnavailableLookup:
@@ -100,14 +90,18 @@ class ParticipantFlows:
 
     # --- entry points from the router -------------------------------------------------------------
 
+    def arrived(self, turn: Turn) -> None:
+        """Any private update: a participant marked unreachable (they had blocked the bot) is back."""
+        view = turn.view()
+        if view.participant is not None and view.unreachable:
+            bot_state.set_reachable(view.participant.id, view.digest, self.clock())
+
     async def start(self, turn: Turn, payload: str | None) -> None:
         view = turn.view()
         turn.clear_state()
         lang = turn.lang
         opened = self.services.participants.open_link(payload, turn.user_id) if payload else None
         if view.participant is not None:
-            if view.unreachable:
-                bot_state.set_unreachable(turn.user_id, False)
             if opened is not None and opened.outcome == LinkOpenOutcome.OWN_LINK:
                 turn.reply(t("own_link", lang), menu=True)
             elif opened is not None and opened.outcome == LinkOpenOutcome.ALREADY_REGISTERED:
@@ -128,12 +122,13 @@ class ParticipantFlows:
         turn.reply(Html("\n\n".join(parts)), {"remove_keyboard": True})
 
     async def command(self, turn: Turn, action: str) -> None:
-        """A menu button or a slash command: starts its flow and abandons any unfinished one."""
+        """A menu button or a slash command. One that starts a dialog step replaces an unfinished one; a
+        look-up (``LOOK_UPS``) answers and leaves an open step open, its Cancel keyboard still shown."""
         lang = turn.lang
         if action == "btn_cancel":
-            was_busy = turn.state != IDLE
+            cancelled = turn.state
             turn.clear_state()
-            if was_busy and turn.state == AWAIT_CONFIRM:
+            if cancelled == AWAIT_CONFIRM:
                 turn.reply(t("withdraw_cancelled", lang), menu=True)
             else:
                 turn.reply(t("cancelled", lang), menu=turn.view().participant is not None)
@@ -142,7 +137,8 @@ class ParticipantFlows:
         if participant is None:
             await self._not_registered(turn)
             return
-        turn.clear_state()
+        if action not in LOOK_UPS:
+            turn.clear_state()
         handler = {
             "btn_link": self._my_link,
             "btn_links": self._my_links,
@@ -157,10 +153,7 @@ class ParticipantFlows:
         handler(turn, participant)
 
     async def text(self, turn: Turn, text: str) -> None:
-        action = keyboards.menu_action(text)
-        if action is not None:
-            await self.command(turn, action)
-            return
+        """Free text (menu buttons are commands): the answer to the open dialog step, or a question."""
         state = turn.state
         if state == AWAIT_OZON_ID:
             await self._register(turn, text)
@@ -184,9 +177,19 @@ class ParticipantFlows:
         else:
             await self._relay(turn, participant, text)
 
-    async def not_text(self, turn: Turn) -> None:
-        """A sticker, photo, voice, ...: the bot only understands text."""
-        turn.reply(t("text_only", turn.lang))
+    async def not_text(self, turn: Turn, message: Message) -> None:
+        """A photo, document, sticker, ...: outside a dialog step a registered participant's media goes to the
+        operators like a question; anything else is answered that text is expected."""
+        participant = turn.view().participant
+        if participant is None or turn.state != IDLE or self.desk is None or not is_media(message):
+            turn.reply(t("text_only", turn.lang))
+            return
+        try:
+            await self.desk.relay_media_from_participant(participant, message)
+        except TelegramError as error:
+            self._not_relayed(turn, participant, error)
+            return
+        turn.reply(t("relayed", turn.lang))
 
     async def callback(self, turn: Turn, data: str, message_id: int | None, callback_id: str) -> None:
         lang = turn.lang
@@ -196,8 +199,8 @@ class ParticipantFlows:
             answer = t("register_first", lang)
         elif data.startswith("wd:"):
             answer = await self._withdraw_decision(turn, participant, data, message_id)
-        elif data.startswith("dg:"):
-            self._digest_choice(turn, participant, data.removeprefix("dg:"), message_id)
+        elif data in keyboards.DIGEST_BUTTONS:
+            self._digest_choice(turn, participant, keyboards.DIGEST_BUTTONS[data], message_id)
         else:
             answer = t("stale_button", lang)
         turn.call(
@@ -215,16 +218,14 @@ class ParticipantFlows:
         assert user is not None
         try:
             registration = self.services.participants.register(user, text, turn.data.get("code"))
-        except OzonIdTaken:
-            turn.reply(t("ozon_id_taken", lang))
-            return
-        except AlreadyRegistered:
+        except AlreadyRegistered as refused:
             turn.clear_state()
-            turn.reply(t("already_registered", lang), menu=True)
+            turn.reply(_refusal(refused, lang), menu=True)
             return
-        except InvalidInput:
-            turn.reply(t("bad_ozon_id", lang))
+        except DomainError as refused:  # the step stays open: the participant sends another Ozon ID
+            turn.reply(_refusal(refused, lang))
             return
+        turn.committed = True
         turn.clear_state()
         participant = registration.participant
         settings = self.services.settings.current()
@@ -234,11 +235,8 @@ class ParticipantFlows:
         elif registration.outcome == SponsorOutcome.ATTACHED and participant.sponsor_id:
             sponsor = self.services.participants.find(participant.sponsor_id)
             if sponsor is not None:
-                name = texts.who_short(_name(sponsor), sponsor.profile.username)
+                name = texts.who_short(texts.full_name(sponsor.profile), sponsor.profile.username)
                 parts.append(t("joined_via_sponsor", lang, name=name))
-            turn.notices.append(
-                notification_id(NotificationKind.NEW_REFERRAL, participant.sponsor_id, participant.id)
-            )
         if participant.personal_code:
             parts.append(
                 t("my_link", lang, url=deep_link(self.config.bot_username, participant.personal_code))
@@ -306,9 +304,12 @@ class ParticipantFlows:
         name = str(turn.data.get("name", ""))
         try:
             link = self.services.links.create_product_link(participant.id, name, text)
-        except InvalidInput:
-            turn.reply(t("bad_product_ref", turn.lang))
+        except DomainError as refused:
+            if refused.reason != "product_ref_invalid":  # nothing to correct: the step ends
+                turn.clear_state()
+            turn.reply(_refusal(refused, turn.lang), menu=refused.reason != "product_ref_invalid")
             return
+        turn.committed = True
         turn.clear_state()
         url = deep_link(self.config.bot_username, link.code)
         turn.reply(t("product_link_created", turn.lang, name=link.product_name or name, url=url), menu=True)
@@ -336,7 +337,7 @@ class ParticipantFlows:
             t(
                 "balance",
                 lang,
-                total=texts.points(balances.balance),
+                total=texts.count(balances.balance, "points", lang),
                 available=texts.points(balances.available),
                 frozen=texts.points(balances.frozen),
                 reserved=Html(extra),
@@ -357,9 +358,9 @@ class ParticipantFlows:
                 t(
                     "referrals_item",
                     lang,
-                    who=texts.who_short(_name(referral), referral.profile.username),
+                    who=texts.who_short(texts.full_name(referral.profile), referral.profile.username),
                     joined=texts.date(referral.registered_at),
-                    orders=referral.orders_count,
+                    orders=texts.count(referral.orders_count, "orders", lang),
                     amount=texts.money(referral.purchases_sum),
                     last=texts.date(referral.last_order_at),
                 )
@@ -377,7 +378,7 @@ class ParticipantFlows:
                     lang,
                     level=number,
                     count=level.referrals if level else 0,
-                    orders=level.orders if level else 0,
+                    orders=texts.count(level.orders if level else 0, "orders", lang),
                     amount=texts.money(level.amount if level else Decimal(0)),
                     last=texts.date(level.last_order_at if level else None),
                 )
@@ -396,11 +397,11 @@ class ParticipantFlows:
         return t("notifications", lang, current=t(f"digest_{current or 'off'}", lang))
 
     def _digest_choice(
-        self, turn: Turn, participant: Participant, choice: str, message_id: int | None
+        self, turn: Turn, participant: Participant, frequency: str | None, message_id: int | None
     ) -> None:
-        frequency = choice if choice in bot_state.DIGEST_FREQUENCIES else None
         counters = DigestCounters.of(participant, turn.view().levels)
         bot_state.set_digest(participant.id, frequency, counters, self.clock())
+        turn.committed = True
         if message_id is not None:
             turn.call(
                 "editMessageText",
@@ -437,25 +438,19 @@ class ParticipantFlows:
             return
         try:
             result = self.services.purchases.claim_order(participant.id, posting)
-        except (Conflict, Forbidden, InvalidInput, NotFound) as refusal:
-            turn.reply(_refusal(refusal, lang), menu=True)
+        except DomainError as refused:
+            turn.reply(_refusal(refused, lang), menu=True)
             return
         if result.duplicate:
             turn.reply(t("order_duplicate", lang), menu=True)
             return
+        turn.committed = True
         own = sum(a.points for a in result.accruals if a.beneficiary_id == participant.id and a.level == 0)
         if own:
-            hold = self.services.settings.current().hold_days
-            release = texts.date(posting.created_at + timedelta(days=hold))
-            earn = t("order_earns", lang, points=texts.points(own), release=release)
+            release = texts.date(result.release_at)
+            earn = t("order_earns", lang, points=texts.count(own, "points", lang), release=release)
         else:
             earn = t("order_earns_nothing", lang)
-        turn.notices.extend(
-            notification_id(
-                NotificationKind.POINTS_ACCRUED, a.beneficiary_id, posting.posting_number, str(a.level)
-            )
-            for a in result.accruals
-        )
         turn.reply(
             t(
                 "order_claimed",
@@ -475,21 +470,21 @@ class ParticipantFlows:
         settings = self.services.settings.current()
         available = participant.balances.available
         if participant.blocked:
-            turn.reply(t("withdraw_blocked", lang), menu=True)
+            turn.reply(t("participant_blocked", lang), menu=True)
             return
         if available < settings.min_withdrawal:
             turn.reply(
                 t(
                     "withdraw_too_little",
                     lang,
-                    minimum=settings.min_withdrawal,
-                    available=texts.points(available),
+                    minimum=texts.count(settings.min_withdrawal, "points", lang),
+                    available=texts.count(available, "points", lang),
                 ),
                 menu=True,
             )
             return
         maximum = (
-            t("withdraw_maximum", lang, maximum=settings.max_withdrawal)
+            t("withdraw_maximum", lang, maximum=texts.count(settings.max_withdrawal, "points", lang))
             if settings.max_withdrawal
             else Html("")
         )
@@ -499,8 +494,8 @@ class ParticipantFlows:
                 "withdraw_ask_amount",
                 lang,
                 instruction=texts.setting(settings.texts.withdrawal_instruction, lang),
-                available=texts.points(available),
-                minimum=settings.min_withdrawal,
+                available=texts.count(available, "points", lang),
+                minimum=texts.count(settings.min_withdrawal, "points", lang),
                 maximum=maximum,
             ),
             keyboards.cancel_only(lang),
@@ -516,8 +511,8 @@ class ParticipantFlows:
         settings = self.services.settings.current()
         try:
             check_request(participant, points, settings)
-        except DomainError as refusal:
-            turn.reply(_withdrawal_refusal(refusal, lang))
+        except DomainError as refused:
+            turn.reply(_refusal(refused, lang))
             return
         key = str(turn.update_id)
         turn.set_state(AWAIT_CONFIRM, points=points, key=key)
@@ -526,7 +521,7 @@ class ParticipantFlows:
             t(
                 "withdraw_confirm",
                 lang,
-                points=texts.points(points),
+                points=texts.count(points, "points", lang),
                 fiat=texts.money(fiat),
                 rate=settings.point_rate.normalize(),
             ),
@@ -549,22 +544,29 @@ class ParticipantFlows:
             withdrawal = self.services.withdrawals.request(
                 participant.id, points, f"tg:{participant.id}:{key}"
             )
-        except DomainError as refusal:
-            self._edit(turn, message_id, _withdrawal_refusal(refusal, lang))
+        except DomainError as refused:
+            self._edit(turn, message_id, _refusal(refused, lang))
             return None
+        turn.committed = True
         self._edit(
             turn,
             message_id,
             t(
                 "withdraw_requested",
                 lang,
-                points=texts.points(withdrawal.points),
+                points=texts.count(withdrawal.points, "points", lang),
                 fiat=texts.money(withdrawal.fiat_amount),
                 id=withdrawal.withdrawal_id,
             ),
         )
         if self.desk is not None:
-            await self.desk.announce_withdrawal(participant, withdrawal)
+            try:
+                await self.desk.announce_withdrawal(participant, withdrawal)
+            except Exception:  # the request stands and the operators' queue lists it
+                logger.exception(
+                    "withdrawal not announced to operators",
+                    extra={"withdrawal_id": withdrawal.withdrawal_id, "participant_id": participant.id},
+                )
         return None
 
     def _edit(self, turn: Turn, message_id: int | None, text: Html) -> None:
@@ -581,13 +583,20 @@ class ParticipantFlows:
         if self.desk is None:
             turn.reply(t("apology", turn.lang))
             return
-        await self.desk.relay_from_participant(participant, text[:MAX_TEXT])
+        try:
+            await self.desk.relay_from_participant(participant, text[:MAX_TEXT])
+        except TelegramError as error:
+            self._not_relayed(turn, participant, error)
+            return
         turn.reply(t("relayed", turn.lang))
 
-
-def _name(participant: Participant) -> str | None:
-    profile = participant.profile
-    return " ".join(part for part in (profile.first_name, profile.last_name) if part) or None
+    def _not_relayed(self, turn: Turn, participant: Participant, error: TelegramError) -> None:
+        """E.g. the bot may not create topics: the participant is told, whoever runs the bot must fix it."""
+        logger.error(
+            "participant's message not relayed to operators",
+            extra={"participant_id": participant.id, "reason": error.message},
+        )
+        turn.reply(t("relay_failed", turn.lang))
 
 
 def _join(lines: list[Html]) -> Html:
@@ -600,23 +609,12 @@ def _product_url(ref: str) -> str:
 
 
 def _refusal(error: DomainError, lang: str) -> Html:
-    if lang == texts.RU and error.message in _RU:
-        return texts.esc(_RU[error.message])
-    return texts.esc(error.message)
-
-
-def _withdrawal_refusal(error: DomainError, lang: str) -> Html:
+    """The refusal in the user's words, by its stable reason, with the numbers it carries."""
     details = error.details
-    if isinstance(error, Forbidden):
-        return t("withdraw_blocked", lang)
-    if isinstance(error, InsufficientFunds):
-        return t(
-            "withdraw_above_available", lang, available=texts.points(max(int(details.get("available", 0)), 0))
-        )
-    if "min_withdrawal" in details:
-        return t("withdraw_below_min", lang, minimum=details["min_withdrawal"])
-    if "max_withdrawal" in details:
-        return t("withdraw_above_max", lang, maximum=details["max_withdrawal"])
-    if isinstance(error, InvalidInput):
-        return t("withdraw_bad_amount", lang)
-    return _refusal(error, lang)
+    return texts.refusal(
+        error.reason,
+        lang,
+        minimum=texts.count(int(details.get("min_withdrawal", 0)), "points", lang),
+        maximum=texts.count(int(details.get("max_withdrawal", 0)), "points", lang),
+        available=texts.count(max(int(details.get("available", 0)), 0), "points", lang),
+    )

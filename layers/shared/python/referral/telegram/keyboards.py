@@ -49,16 +49,13 @@ def confirm_withdrawal(lang: str, key: str) -> dict[str, Any]:
     }
 
 
-def digest_choice(lang: str, current: str | None) -> dict[str, Any]:
-    def label(key: str, value: str | None) -> str:
-        return ("• " if value == current else "") + t(key, lang)
+DIGEST_BUTTONS: dict[str, str | None] = {"dg:daily": "daily", "dg:weekly": "weekly", "dg:off": None}
+"""Each digest button's data and the frequency it chooses; any other data is a stale button."""
+_DIGEST_LABELS = {"dg:daily": "btn_daily", "dg:weekly": "btn_weekly", "dg:off": "btn_off"}
 
-    return {
-        "inline_keyboard": [
-            [
-                {"text": label("btn_daily", "daily"), "callback_data": "dg:daily"},
-                {"text": label("btn_weekly", "weekly"), "callback_data": "dg:weekly"},
-                {"text": label("btn_off", None), "callback_data": "dg:off"},
-            ]
-        ]
-    }
+
+def digest_choice(lang: str, current: str | None) -> dict[str, Any]:
+    def label(data: str) -> str:
+        return ("• " if DIGEST_BUTTONS[data] == current else "") + t(_DIGEST_LABELS[data], lang)
+
+    return {"inline_keyboard": [[{"text": label(data), "callback_data": data} for data in DIGEST_BUTTONS]]}

@@ -39,20 +39,22 @@ def render(notification: Notification, lang: str) -> Html:
         return t(
             key,
             lang,
-            points=p["points"],
+            points=texts.count(int(p["points"]), "points", lang),
             level=p.get("level", 0),
             posting=p["posting_number"],
             release=release,
         )
     if kind == NotificationKind.POINTS_RELEASED:
-        return t("n_released", lang, points=p["points"], posting=p["posting_number"])
+        points = texts.count(int(p["points"]), "points", lang)
+        return t("n_released", lang, points=points, posting=p["posting_number"])
     if kind == NotificationKind.POINTS_REVERSED:
         what = t("n_reversed_cancelled" if p.get("cancelled") else "n_reversed_returned", lang)
-        return t("n_reversed", lang, points=p["points"], posting=p["posting_number"], what=what)
+        points = texts.count(int(p["points"]), "points", lang)
+        return t("n_reversed", lang, points=points, posting=p["posting_number"], what=what)
     if kind == NotificationKind.WITHDRAWAL_STATUS:
         status = p["status"]
         values = {
-            "points": p["points"],
+            "points": texts.count(int(p["points"]), "points", lang),
             "fiat": p.get("fiat_amount", "—"),
             "available": p.get("available_after", "—"),
             "frozen": p.get("frozen", "—"),
