@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import signal
 import urllib.parse
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -189,3 +191,19 @@ def outbox() -> list[NotificationItem]:
 def snapshot() -> list[dict[str, Any]]:
     """Every item of the table, to prove a refused request wrote nothing."""
     return sorted((json.dumps(item.serialize(), sort_keys=True) for item in Entity.scan()), key=str)  # type: ignore[return-value]
+
+
+@contextmanager
+def deadline(seconds: int) -> Iterator[None]:
+    """Fail (instead of hanging the suite) when the body runs longer than ``seconds``."""
+
+    def expired(*_: Any) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

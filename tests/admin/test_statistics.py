@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from referral.domain.orders import Attribution
+from referral.repository.admin_queries import months_between
 from referral.repository.models import RollupItem
 from referral.services import Services
 
 from functions.admin_api.handler import rollup
-from tests.admin.conftest import OPERATOR_ID, OWNER_ID, Api
+from tests.admin.conftest import OPERATOR_ID, OWNER_ID, Api, deadline
 from tests.support.builders import chain, join, posting
 from tests.support.clock import FakeClock
 from tests.support.lambda_context import lambda_context
@@ -146,3 +148,43 @@ def test_csv_cells_never_become_formulas(owner: Api, domain: Services) -> None:
     domain.participants.register(TelegramProfile("71", first_name="=HYPERLINK(1)"), "55555")
     text = owner.get("/admin/exports/referral-tree.csv").text
     assert rows(text)[0]["name"] == "'=HYPERLINK(1)"
+
+
+def test_months_are_counted_as_numbers_across_any_year() -> None:
+    with deadline(5):
+        assert months_between("9999-11", "10000-02") == ["9999-11", "9999-12", "10000-01", "10000-02"]
+        assert months_between("2025-12", "2026-01") == ["2025-12", "2026-01"]
+        assert months_between("2026-02", "2026-01") == []
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "fragment"),
+    [
+        ("9999-01-01", "9999-12-31", "future"),
+        ("0001-01-01", "0001-12-31", "2000-01-01"),
+    ],
+)
+def test_an_export_period_in_the_future_or_the_distant_past_is_refused_at_once(
+    owner: Api, since: str, until: str, fragment: str
+) -> None:
+    with deadline(10):
+        replies = [
+            owner.get(f"/admin/exports/{name}", query={"from": since, "to": until})
+            for name in ("referral-stats.csv", "purchases.csv")
+        ]
+    for reply in replies:
+        assert (reply.status, reply.error["code"]) == (422, "invalid_input"), reply.text
+        assert fragment in reply.error["message"]
+
+
+def test_a_period_ending_after_today_is_cut_at_today(owner: Api, activity: None, clock: FakeClock) -> None:
+    today = clock.now.date()
+    reply = owner.get(
+        "/admin/exports/purchases.csv",
+        query={
+            "from": (today - timedelta(days=60)).isoformat(),
+            "to": (today + timedelta(days=300)).isoformat(),
+        },
+    )
+    assert reply.status == 200
+    assert [r["posting_number"] for r in rows(reply.text)] == ["P-1", "P-2", "P-3", "P-4"]

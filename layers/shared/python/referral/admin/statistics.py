@@ -31,6 +31,8 @@ CSV_RESPONSE: dict[int, OpenAPIResponse] = {
     }
 }
 MAX_PERIOD_DAYS = 366
+EARLIEST_DAY = date(2000, 1, 1)
+"""No data of the program is older: an earlier period is a typo."""
 
 
 class Dashboard(BaseModel):
@@ -122,11 +124,17 @@ def _csv(header: list[str], rows: list[list[Any]], next_cursor: str | None, name
 
 
 def _period(since: date, until: date) -> tuple[str, str]:
+    """A past period of at most a year; its end is cut at today (no data lies in the future)."""
+    today = context.current().statistics.clock().date()
     if until < since:
         raise InvalidInput("'to' must not be before 'from'.")
     if until - since > timedelta(days=MAX_PERIOD_DAYS):
         raise InvalidInput(f"The period may be at most {MAX_PERIOD_DAYS} days.")
-    return since.isoformat(), until.isoformat()
+    if since > today:
+        raise InvalidInput("The period starts in the future.")
+    if since < EARLIEST_DAY:
+        raise InvalidInput(f"The period may not start before {EARLIEST_DAY.isoformat()}.")
+    return since.isoformat(), min(until, today).isoformat()
 
 
 @router.get(

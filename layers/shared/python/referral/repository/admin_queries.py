@@ -339,23 +339,37 @@ def filtered_page(
 # --- monthly feeds (GSI2), newest first -------------------------------------------------------------------
 
 
+def month_number(month: str) -> tuple[int, int]:
+    """``YYYY-MM`` as (year, month): months compare as numbers, never as text ("10000-01" > "9999-12")."""
+    year, number = month.split("-")
+    return int(year), int(number)
+
+
+def _month_text(year: int, number: int) -> str:
+    return f"{year:04d}-{number:02d}"
+
+
 def previous_month(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+    year, number = month_number(month)
+    return _month_text(year - 1, 12) if number == 1 else _month_text(year, number - 1)
 
 
 def next_month(month: str) -> str:
-    year, number = int(month[:4]), int(month[5:7])
-    return f"{year + 1}-01" if number == 12 else f"{year}-{number + 1:02d}"
+    year, number = month_number(month)
+    return _month_text(year + 1, 1) if number == 12 else _month_text(year, number + 1)
 
 
 def months_between(first: str, last: str) -> list[str]:
     months = []
     current = first
-    while current <= last:
+    while month_number(current) <= month_number(last):
         months.append(current)
         current = next_month(current)
     return months
+
+
+def _within(month: str, first: str, last: str) -> bool:
+    return month_number(first) <= month_number(month) <= month_number(last)
 
 
 def feed_page(
@@ -372,8 +386,8 @@ def feed_page(
     descending: bool = True,
 ) -> tuple[list[E], tuple[str, Key | None] | None]:
     """Walk the month partitions of a feed (newest first) from ``cursor``; ``since``/``until`` are ISO."""
-    first = max(oldest_month, since[:7]) if since else oldest_month
-    last = min(month_of(newest), until[:7]) if until else month_of(newest)
+    first = max(oldest_month, since[:7], key=month_number) if since else oldest_month
+    last = min(month_of(newest), until[:7], key=month_number) if until else month_of(newest)
     if descending:
         month, start = cursor if cursor else (last, None)
     else:
@@ -388,7 +402,7 @@ def feed_page(
     found: list[E] = []
     scanned = walked = 0
     names = ("PK", "SK", "GSI2PK", "GSI2SK")
-    while first <= month <= last:
+    while _within(month, first, last):
         raw_items, lek = _query(
             keys.feed_pk(feed, month),
             index="GSI2",
@@ -405,7 +419,7 @@ def feed_page(
                     if raw is not raw_items[-1] or lek is not None:
                         return found, (month, _key_of(raw, names))
                     following = previous_month(month) if descending else next_month(month)
-                    return found, ((following, None) if first <= following <= last else None)
+                    return found, ((following, None) if _within(following, first, last) else None)
         scanned += len(raw_items)
         walked += 1
         if lek is not None:
@@ -414,7 +428,7 @@ def feed_page(
             month = previous_month(month) if descending else next_month(month)
             start = None
         if scanned >= SCAN_BUDGET or walked >= MONTH_BUDGET:
-            return found, ((month, start) if first <= month <= last else None)
+            return found, ((month, start) if _within(month, first, last) else None)
     return found, None
 
 

@@ -81,8 +81,8 @@ class StatisticsService:
         start = current
         for _ in range(months_back):
             start = q.previous_month(start)
-        start = max(start, first)
-        while start > first and q.get_rollup(q.previous_month(start)) is None:
+        start = max(start, first, key=q.month_number)
+        while q.month_number(start) > q.month_number(first) and q.get_rollup(q.previous_month(start)) is None:
             start = q.previous_month(start)
         previous = q.get_rollup(q.previous_month(start))
         carried = json.loads(previous.value) if previous is not None and previous.value else {}
