@@ -88,8 +88,8 @@ def login_hash_valid(fields: Mapping[str, Any], bot_token: str) -> bool:
         f"{key}={fields[key]}" for key in sorted(fields) if key != "hash" and fields[key] is not None
     )
     secret_key = hashlib.sha256(bot_token.encode()).digest()
-    expected = hmac.new(secret_key, check.encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, received)
+    expected = hmac.new(secret_key, check.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), received.encode("utf-8", "surrogatepass"))
 
 
 class AdminService:
@@ -153,7 +153,8 @@ class AdminService:
         try:
             payload, signature = token.split(".")
             expected = _b64(hmac.new(self._signing_key, payload.encode(), hashlib.sha256).digest())
-            if not hmac.compare_digest(expected, signature):
+            # Bytes: compare_digest refuses str with non-ASCII characters (a TypeError, not a mismatch).
+            if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "surrogatepass")):
                 raise ValueError("signature")
             claims = json.loads(_unb64(payload))
             if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int):
