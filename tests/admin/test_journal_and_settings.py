@@ -177,3 +177,20 @@ def test_secrets_never_appear_in_responses(owner: Api) -> None:
         assert "TEST-bot-token" not in reply.text
     assert SettingsItem is not None
     assert json.loads(owner.get("/admin/openapi.json", as_=None).text)["openapi"].startswith("3.")
+
+
+def test_every_admin_change_keeps_its_reason_in_the_journal(owner: Api) -> None:
+    assert owner.post("/admin/admins", {"telegram_id": "3000", "reason": "new support shift"}).status == 200
+    assert owner.put("/admin/admins/3000/role", {"role": "owner", "reason": "runs the payouts"}).status == 200
+    assert owner.put("/admin/admins/3000/blocked", {"blocked": True, "reason": "lost phone"}).status == 200
+    assert owner.put("/admin/admins/3000/blocked", {"blocked": False, "reason": "phone found"}).status == 200
+    assert owner.delete("/admin/admins/3000", query={"reason": "left the company"}).status == 200
+
+    journal = owner.get("/admin/journal/actions", query={"object_type": "admin", "object_id": "3000"}).json
+    assert [(r["action"], r["reason"]) for r in journal["items"]] == [
+        ("admin.remove", "left the company"),
+        ("admin.unblock", "phone found"),
+        ("admin.block", "lost phone"),
+        ("admin.role", "runs the payouts"),
+        ("admin.add", "new support shift"),
+    ]

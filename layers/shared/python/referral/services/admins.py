@@ -182,7 +182,9 @@ class AdminService:
             raise NotFound("Admin not found.", details={"telegram_id": telegram_id}, reason="admin_not_found")
         return item
 
-    def add(self, actor: Admin, telegram_id: str, role: Role, name: str | None) -> AdminItem:
+    def add(
+        self, actor: Admin, telegram_id: str, role: Role, name: str | None, reason: str | None = None
+    ) -> AdminItem:
         if not telegram_id.isdigit():
             raise InvalidInput("A Telegram user id is a number.", reason="telegram_id_format")
         existing = self.store.get_admin(telegram_id)
@@ -193,7 +195,9 @@ class AdminService:
                     details={"telegram_id": telegram_id},
                     reason="admin_exists",
                 )
-            self._change(actor, existing, "admin.add", {"active": True, "blocked": False, "role": role.value})
+            self._change(
+                actor, existing, "admin.add", {"active": True, "blocked": False, "role": role.value}, reason
+            )
             return self.get(telegram_id)
         now = self.clock()
         audit = self._audit(
@@ -202,6 +206,7 @@ class AdminService:
             telegram_id,
             name,
             (Change("role", None, role.value), Change("active", None, "true")),
+            reason,
         )
         try:
             self.store.commit_admin_create(telegram_id, role.value, name, actor.telegram_id, audit, now)
@@ -209,29 +214,31 @@ class AdminService:
             raise Conflict("This user was added meanwhile; reload the list.", reason="admin_exists") from None
         return self.get(telegram_id)
 
-    def remove(self, actor: Admin, telegram_id: str) -> AdminItem:
+    def remove(self, actor: Admin, telegram_id: str, reason: str | None = None) -> AdminItem:
         item = self._other(actor, telegram_id)
         if not item.active:
             return item
         self._keep_an_owner(item, losing=True)
-        self._change(actor, item, "admin.remove", {"active": False})
+        self._change(actor, item, "admin.remove", {"active": False}, reason)
         return self.get(telegram_id)
 
-    def set_blocked(self, actor: Admin, telegram_id: str, blocked: bool) -> AdminItem:
+    def set_blocked(
+        self, actor: Admin, telegram_id: str, blocked: bool, reason: str | None = None
+    ) -> AdminItem:
         item = self._other(actor, telegram_id)
         if bool(item.blocked) == blocked:
             return item
         if blocked:
             self._keep_an_owner(item, losing=True)
-        self._change(actor, item, "admin.block" if blocked else "admin.unblock", {"blocked": blocked})
+        self._change(actor, item, "admin.block" if blocked else "admin.unblock", {"blocked": blocked}, reason)
         return self.get(telegram_id)
 
-    def set_role(self, actor: Admin, telegram_id: str, role: Role) -> AdminItem:
+    def set_role(self, actor: Admin, telegram_id: str, role: Role, reason: str | None = None) -> AdminItem:
         item = self._other(actor, telegram_id)
         if item.role == role.value:
             return item
         self._keep_an_owner(item, losing=role != Role.OWNER)
-        self._change(actor, item, "admin.role", {"role": role.value})
+        self._change(actor, item, "admin.role", {"role": role.value}, reason)
         return self.get(telegram_id)
 
     def _other(self, actor: Admin, telegram_id: str) -> AdminItem:
@@ -251,20 +258,28 @@ class AdminService:
         if not others:
             raise Conflict("The program needs at least one active owner.", reason="last_owner")
 
-    def _change(self, actor: Admin, item: AdminItem, action: str, fields: dict[str, Any]) -> None:
+    def _change(
+        self, actor: Admin, item: AdminItem, action: str, fields: dict[str, Any], reason: str | None
+    ) -> None:
         changes = tuple(
             Change(name, _text(getattr(item, name)), _text(value))
             for name, value in fields.items()
             if getattr(item, name) != value
         )
-        audit = self._audit(actor, action, item.telegram_id, item.name, changes)
+        audit = self._audit(actor, action, item.telegram_id, item.name, changes, reason)
         try:
             self.store.commit_admin_change(item.telegram_id, item.session_version, fields, audit)
         except TransactionConflict:
             raise Conflict("The admin was changed meanwhile; reload and try again.", reason="stale") from None
 
     def _audit(
-        self, actor: Admin, action: str, telegram_id: str, name: str | None, changes: tuple[Change, ...]
+        self,
+        actor: Admin,
+        action: str,
+        telegram_id: str,
+        name: str | None,
+        changes: tuple[Change, ...],
+        reason: str | None,
     ) -> AuditRecord:
         return AuditRecord(
             audit_id=uuid.uuid4().hex,
@@ -275,6 +290,7 @@ class AdminService:
             object_name=name,
             created_at=self.clock(),
             changes=changes,
+            reason=reason,
         )
 
 
