@@ -163,3 +163,13 @@ def test_a_blocked_owner_can_be_removed_or_demoted_while_another_owner_is_active
 
     assert (demoted.status, demoted.json["role"]) == (200, "operator")
     assert (removed.status, removed.json["active"]) == (200, False)
+
+
+def test_login_numbers_and_admin_switches_are_strict(owner: Api) -> None:
+    data = widget_login(OWNER_ID, int(owner.clock.now.timestamp()))
+    as_text = owner.post("/admin/auth/telegram", {**data, "id": str(data["id"])}, as_=None)
+    blocked = owner.put(f"/admin/admins/{OPERATOR_ID}/blocked", {"blocked": "true"})
+
+    assert (as_text.status, as_text.error["details"]["errors"][0]["field"]) == (422, "id")
+    assert (blocked.status, blocked.error["details"]["errors"][0]["field"]) == (422, "blocked")
+    assert owner.get("/admin/auth/me", as_="operator").status == 200

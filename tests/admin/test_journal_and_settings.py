@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from referral.repository.models import OzonConnectionItem, SettingsItem
 from referral.services import Services
 
@@ -194,3 +195,31 @@ def test_every_admin_change_keeps_its_reason_in_the_journal(owner: Api) -> None:
         ("admin.role", "runs the payouts"),
         ("admin.add", "new support shift"),
     ]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"hold_days": True},
+        {"hold_days": "14"},
+        {"hold_days": 14.0},
+        {"invite_only_new_buyers": "yes"},
+        {"invite_only_new_buyers": 1},
+        {"levels": "3"},
+        {"min_withdrawal": False},
+        {"max_withdrawal": "900"},
+    ],
+)
+def test_settings_take_numbers_and_switches_only_as_such(owner: Api, changes: dict[str, object]) -> None:
+    before = snapshot()
+
+    reply = owner.put("/admin/settings", {"expected_version": 0, "changes": changes})
+
+    assert (reply.status, reply.error["code"]) == (422, "invalid_input"), reply.text
+    assert next(iter(changes)) in reply.error["message"]
+    assert snapshot() == before
+
+
+def test_a_settings_version_must_be_a_number(owner: Api) -> None:
+    reply = owner.put("/admin/settings", {"expected_version": True, "changes": {"hold_days": 3}})
+    assert reply.status == 422 and "expected_version" in reply.error["message"]

@@ -244,6 +244,21 @@ def test_a_balance_correction_writes_exactly_one_ledger_entry_and_one_audit_reco
             422,
             "",
         ),
+        (
+            {"available_change": "1", "total_change": 1, "reason": "r", "idempotency_key": "k-00000001"},
+            422,
+            "available_change",
+        ),
+        (
+            {"available_change": True, "total_change": 1, "reason": "r", "idempotency_key": "k-00000001"},
+            422,
+            "available_change",
+        ),
+        (
+            {"available_change": 1, "total_change": 1.0, "reason": "r", "idempotency_key": "k-00000001"},
+            422,
+            "total_change",
+        ),
     ],
 )
 def test_invalid_corrections_are_refused_with_a_message_and_write_nothing(
@@ -312,6 +327,9 @@ def test_blocking_and_unblocking_are_audited(owner: Api, network: dict[str, str]
     actions = sorted((a.action, a.reason) for a in audits() if a.object_id == network["b"])
     assert actions == [("participant.block", "fraud"), ("participant.unblock", "ok")]
     assert owner.put(f"/admin/participants/{network['b']}/blocked", {"blocked": "maybe"}).status == 422
+    for switch in ("true", 1, "yes"):
+        reply = owner.put(f"/admin/participants/{network['b']}/blocked", {"blocked": switch, "reason": "x"})
+        assert (reply.status, reply.error["details"]["errors"][0]["field"]) == (422, "blocked"), switch
     _ = timedelta
 
 

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from referral.admin import context
 from referral.admin.pagination import fingerprint, seal, unseal
@@ -362,9 +362,11 @@ def participant_ledger(
 
 
 class BalanceCorrection(Strict):
-    available_change: Annotated[int, Field(ge=-(10**9), le=10**9, description="Change of available points")]
+    available_change: Annotated[
+        StrictInt, Field(ge=-(10**9), le=10**9, description="Change of available points")
+    ]
     total_change: Annotated[
-        int, Field(ge=-(10**9), le=10**9, description="Change of the balance (frozen + available)")
+        StrictInt, Field(ge=-(10**9), le=10**9, description="Change of the balance (frozen + available)")
     ]
     reason: Reason
     idempotency_key: Annotated[
@@ -419,7 +421,7 @@ def change_sponsor(participant_id: ParticipantId, body: SponsorChange) -> Sponso
 
 
 class BlockChange(Strict):
-    blocked: bool
+    blocked: StrictBool
     reason: Reason
 
 

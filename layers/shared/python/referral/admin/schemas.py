@@ -30,6 +30,8 @@ def ordered(**pairs: tuple[Any, Any]) -> None:
 
 
 class Strict(BaseModel):
+    """A request body: unknown fields are refused; numbers and switches use pydantic's strict types."""
+
     model_config = ConfigDict(extra="forbid")
 
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints
 
 from referral.admin import context
 from referral.admin.roles import actor, owner_only
@@ -27,7 +27,7 @@ class SettingsOut(BaseModel):
 
 class SettingsUpdate(Strict):
     expected_version: Annotated[
-        int, Field(ge=0, description="The version read; a change meanwhile is refused")
+        StrictInt, Field(ge=0, le=10**12, description="The version read; a change meanwhile is refused")
     ]
     changes: Annotated[
         dict[str, Any],
@@ -146,7 +146,7 @@ class RoleIn(Strict):
 
 
 class AdminBlockIn(Strict):
-    blocked: bool
+    blocked: StrictBool
     reason: Reason | None = None
 
 

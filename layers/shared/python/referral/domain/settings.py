@@ -10,7 +10,16 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from referral.errors import InvalidInput
 
@@ -74,18 +83,21 @@ class Texts(BaseModel):
 
 
 class Settings(BaseModel):
-    """The validated settings document. Defaults follow the product specification."""
+    """The validated settings document. Defaults follow the product specification.
+
+    Whole numbers and switches are strict: ``true`` is not a number of days and ``"yes"`` is not a switch.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    levels: int = Field(default=3, ge=1, le=MAX_LEVELS)
+    levels: StrictInt = Field(default=3, ge=1, le=MAX_LEVELS)
     level_rates: tuple[Rate, ...] = (Decimal(50), Decimal(50), Decimal(50))
     own_rate: Rate = Decimal(0)
-    hold_days: int = Field(default=30, ge=0, le=365)
+    hold_days: StrictInt = Field(default=30, ge=0, le=365)
     point_rate: Decimal = Field(default=Decimal(1), gt=0, le=1_000_000, max_digits=12, decimal_places=4)
-    min_withdrawal: int = Field(default=100, ge=1, le=100_000_000)
-    max_withdrawal: int | None = Field(default=None, ge=1, le=1_000_000_000)
-    invite_only_new_buyers: bool = False
+    min_withdrawal: StrictInt = Field(default=100, ge=1, le=100_000_000)
+    max_withdrawal: StrictInt | None = Field(default=None, ge=1, le=1_000_000_000)
+    invite_only_new_buyers: StrictBool = False
     texts: Texts = Texts()
 
     @model_validator(mode="after")
