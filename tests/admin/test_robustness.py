@@ -61,13 +61,13 @@ def base64_event(method: str, path: str, raw: bytes | str, **kwargs: Any) -> dic
             "a non-ASCII bearer token",
             http_event("GET", "/admin/auth/me", headers={"authorization": "Bearer x.\u00e9"}),
             401,
-            "unauthorized",
+            "session_invalid",
         ),
         (
             "a bearer token with a lone surrogate",
             http_event("GET", "/admin/auth/me", headers={"authorization": "Bearer x.\ud800"}),
             401,
-            "unauthorized",
+            "session_invalid",
         ),
     ],
 )

@@ -31,7 +31,15 @@ from referral.admin import auth, context, journal, participants, settings, stati
 from referral.admin.pagination import BadRequest
 from referral.admin.schemas import ErrorBody
 from referral.config import ConfigurationError
-from referral.errors import Conflict, DomainError, Forbidden, InsufficientFunds, InvalidInput, NotFound
+from referral.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InsufficientFunds,
+    InvalidInput,
+    NotFound,
+    field_errors,
+)
 from referral.services.admins import Unauthorized
 
 logger = Logger(child=True)
@@ -156,17 +164,12 @@ def domain_error(exc: DomainError) -> Response[str]:
 
 
 def invalid_request(exc: RequestValidationError) -> Response[str]:
-    problems = [
-        {
-            "field": ".".join(str(part) for part in e.get("loc", ()) if part != "body") or "body",
-            "message": str(e.get("msg", "invalid")),
-        }
-        for e in exc.errors()
-    ]
     if any(e.get("type") == "json_invalid" for e in exc.errors()):
+        problems = [{"field": "body", "message": "Not valid JSON", "type": "json_invalid"}]
         return error(
             400, "bad_request", "The request body is not valid JSON.", {"errors": problems, "reason": "json"}
         )
+    problems = field_errors(exc.errors(), skip={"body"})
     summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
     return error(422, "invalid_input", f"Invalid request: {summary}", {"errors": problems})
 

@@ -100,7 +100,7 @@ def list_actions(
 def get_action(audit_id: Annotated[str, Path(pattern=r"^[0-9a-f]{1,64}$")]) -> AuditDetail:
     item = q.get_audit(audit_id)
     if item is None:
-        raise NotFound("Journal record not found.", details={"audit_id": audit_id})
+        raise NotFound("Journal record not found.", details={"audit_id": audit_id}, reason="audit_not_found")
     return audit_detail(item)
 
 

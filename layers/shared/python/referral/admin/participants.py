@@ -168,7 +168,11 @@ def _profile(participant_id: str) -> ParticipantItem:
     try:
         return ParticipantItem.get(keys.participant_pk(participant_id), keys.PROFILE)
     except ParticipantItem.DoesNotExist:
-        raise NotFound("Participant not found.", details={"participant_id": participant_id}) from None
+        raise NotFound(
+            "Participant not found.",
+            details={"participant_id": participant_id},
+            reason="participant_not_found",
+        ) from None
 
 
 @router.get("/participants/<participant_id>", summary="A participant's card", tags=["participants"])

@@ -25,7 +25,9 @@ def ordered(**pairs: tuple[Any, Any]) -> None:
     ]
     if wrong:
         raise InvalidInput(
-            f"The lower bound is above the upper bound: {', '.join(wrong)}.", details={"ranges": wrong}
+            f"The lower bound is above the upper bound: {', '.join(wrong)}.",
+            details={"ranges": wrong},
+            reason="range_reversed",
         )
 
 
@@ -35,10 +37,33 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class FieldError(BaseModel):
+    """One invalid field: the ``type`` and ``ctx`` are pydantic's, stable enough to translate."""
+
+    field: str
+    """Dotted path: ``hold_days``, ``level_rates.1``, ``query.limit``, ``path.withdrawal_id``."""
+    message: str
+    """English; for people, not for programs."""
+    type: str
+    """e.g. ``missing``, ``less_than_equal``, ``string_too_long``, ``int_type``, ``extra_forbidden``."""
+    ctx: dict[str, Any] | None = None
+    """The limits of the check that failed, e.g. ``{"le": 365}``; absent when it has none."""
+
+
+class ErrorDetails(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    reason: str
+    """Stable machine key of the exact case (docs/admin-api.md lists them)."""
+    errors: list[FieldError] | None = None
+    """For 422 invalid input (and 400 unreadable JSON): every field that failed."""
+
+
 class ErrorDetail(BaseModel):
     code: str
+    """The category (picks the HTTP status): invalid_input, not_found, conflict, unauthorized, ..."""
     message: str
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: ErrorDetails
 
 
 class ErrorBody(BaseModel):

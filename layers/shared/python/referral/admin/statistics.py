@@ -127,13 +127,15 @@ def _period(since: date, until: date) -> tuple[str, str]:
     """A past period of at most a year; its end is cut at today (no data lies in the future)."""
     today = context.current().statistics.clock().date()
     if until < since:
-        raise InvalidInput("'to' must not be before 'from'.")
+        raise InvalidInput("'to' must not be before 'from'.", reason="range_reversed")
     if until - since > timedelta(days=MAX_PERIOD_DAYS):
-        raise InvalidInput(f"The period may be at most {MAX_PERIOD_DAYS} days.")
+        raise InvalidInput(f"The period may be at most {MAX_PERIOD_DAYS} days.", reason="period_too_long")
     if since > today:
-        raise InvalidInput("The period starts in the future.")
+        raise InvalidInput("The period starts in the future.", reason="period_in_future")
     if since < EARLIEST_DAY:
-        raise InvalidInput(f"The period may not start before {EARLIEST_DAY.isoformat()}.")
+        raise InvalidInput(
+            f"The period may not start before {EARLIEST_DAY.isoformat()}.", reason="period_too_early"
+        )
     return since.isoformat(), min(until, today).isoformat()
 
 

@@ -120,7 +120,11 @@ class WithdrawalDetail(WithdrawalRow):
 def _detail(withdrawal_id: str) -> WithdrawalDetail:
     item = q.get_withdrawal(withdrawal_id)
     if item is None:
-        raise NotFound("Withdrawal request not found.", details={"withdrawal_id": withdrawal_id})
+        raise NotFound(
+            "Withdrawal request not found.",
+            details={"withdrawal_id": withdrawal_id},
+            reason="withdrawal_not_found",
+        )
     participant = (
         context.current().services.store.get_participants([item.participant_id]).get(item.participant_id)
     )

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from referral.errors import InvalidInput
+from referral.errors import InvalidInput, field_errors
 
 MAX_LEVELS = 10
 """Deepest level the program can ever reward; ancestor chains are kept this long."""
@@ -129,10 +129,7 @@ def parse_settings(document: dict[str, Any]) -> Settings:
     try:
         return Settings.model_validate(document)
     except ValidationError as exc:
-        problems = [
-            {"field": ".".join(str(part) for part in error["loc"]) or "settings", "message": error["msg"]}
-            for error in exc.errors(include_url=False)
-        ]
+        problems = field_errors(exc.errors(include_url=False), whole="settings")
         summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
         raise InvalidInput(
             f"Invalid settings: {summary}", details={"errors": problems}, reason="invalid_settings"

@@ -106,11 +106,11 @@ class AdminService:
     def login(self, fields: Mapping[str, Any]) -> tuple[str, int, Admin]:
         """Verify Login Widget data; returns (token, expires_at, admin)."""
         if not login_hash_valid(fields, self.auth.bot_token):
-            raise Unauthorized("The Telegram login signature is not valid.")
+            raise Unauthorized("The Telegram login signature is not valid.", reason="login_signature")
         now = int(self.clock().timestamp())
         auth_date = int(fields["auth_date"])
         if auth_date > now + CLOCK_SKEW_SECONDS or now - auth_date > self.auth.login_max_age_seconds:
-            raise Unauthorized("The Telegram login is too old; log in again.")
+            raise Unauthorized("The Telegram login is too old; log in again.", reason="login_expired")
         return self._open_session(str(fields["id"]))
 
     def _open_session(self, telegram_id: str) -> tuple[str, int, Admin]:
@@ -133,7 +133,9 @@ class AdminService:
     def dev_login(self, telegram_id: str) -> tuple[str, int, Admin]:
         """Local development login: an active admin by id, no signature. Refused unless switched on."""
         if not self.auth.dev_login:
-            raise DevLoginDisabled("The development login is switched off; log in with Telegram.")
+            raise DevLoginDisabled(
+                "The development login is switched off; log in with Telegram.", reason="dev_login_disabled"
+            )
         return self._open_session(telegram_id)
 
     def authenticate(self, token: str) -> Admin:
@@ -141,7 +143,7 @@ class AdminService:
         claims = self._verify(token)
         admin = self._active(self.store.get_admin(str(claims["sub"])))
         if admin is None or admin.session_version != claims.get("ver"):
-            raise Unauthorized("The session has ended; log in again.")
+            raise Unauthorized("The session has ended; log in again.", reason="session_ended")
         return admin
 
     def _sign(self, claims: dict[str, Any]) -> str:
@@ -160,9 +162,11 @@ class AdminService:
             if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int):
                 raise ValueError("claims")
         except (ValueError, UnicodeError, json.JSONDecodeError):
-            raise Unauthorized("The session token is not valid; log in again.") from None
+            raise Unauthorized(
+                "The session token is not valid; log in again.", reason="session_invalid"
+            ) from None
         if claims["exp"] <= int(self.clock().timestamp()):
-            raise Unauthorized("The session has expired; log in again.")
+            raise Unauthorized("The session has expired; log in again.", reason="session_expired")
         return claims
 
     @staticmethod
