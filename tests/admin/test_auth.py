@@ -6,9 +6,19 @@ import base64
 import json
 
 import pytest
-from referral.repository.models import AdminItem
+from referral.admin import context
+from referral.repository.models import AdminItem, Entity
 
-from tests.admin.conftest import BOT_TOKEN, OPERATOR_ID, OWNER_ID, SESSION_SECRET, Api, audits, widget_login
+from tests.admin.conftest import (
+    BOT_TOKEN,
+    OPERATOR_ID,
+    OWNER_ID,
+    SESSION_SECRET,
+    Api,
+    audits,
+    items_of,
+    widget_login,
+)
 from tests.support.clock import FakeClock
 
 
@@ -173,3 +183,29 @@ def test_login_numbers_and_admin_switches_are_strict(owner: Api) -> None:
     assert (as_text.status, as_text.error["details"]["errors"][0]["field"]) == (422, "id")
     assert (blocked.status, blocked.error["details"]["errors"][0]["field"]) == (422, "blocked")
     assert owner.get("/admin/auth/me", as_="operator").status == 200
+
+
+def test_two_owners_blocking_each_other_at_once_leave_an_active_owner(owner: Api) -> None:
+    """The second owner's block lands between the first owner's checks and its write."""
+    assert owner.post("/admin/admins", {"telegram_id": "3000", "role": "owner"}).status == 200
+    owner.login("3000", "second")
+    admins = context.current().admins
+    second = admins.authenticate(owner.tokens["second"])
+    client = Entity._get_connection().connection.client
+    raced: list[str] = []
+
+    def the_other_owner_acts_first(**_: object) -> None:
+        if not raced:
+            raced.append("second blocks first")
+            admins.set_blocked(second, OWNER_ID, True, "race")
+
+    client.meta.events.register("before-call.dynamodb.TransactWriteItems", the_other_owner_acts_first)
+    try:
+        reply = owner.put("/admin/admins/3000/blocked", {"blocked": True, "reason": "race"})
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", the_other_owner_acts_first)
+
+    assert raced
+    assert (reply.status, reply.error["details"]["reason"]) == (401, "session_ended")
+    active_owners = [a.telegram_id for a in items_of(AdminItem) if a.role == "owner" and not a.blocked]
+    assert active_owners == ["3000"]

@@ -213,8 +213,9 @@ class AdminService:
             reason,
         )
         try:
-            self.store.commit_admin_create(telegram_id, role.value, name, actor.telegram_id, audit, now)
-        except TransactionConflict:
+            self.store.commit_admin_create(telegram_id, role.value, name, self._acting(actor), audit, now)
+        except TransactionConflict as conflict:
+            self._still_acting(conflict)
             raise Conflict("This user was added meanwhile; reload the list.", reason="admin_exists") from None
         return self.get(telegram_id)
 
@@ -222,7 +223,6 @@ class AdminService:
         item = self._other(actor, telegram_id)
         if not item.active:
             return item
-        self._keep_an_owner(item, losing=True)
         self._change(actor, item, "admin.remove", {"active": False}, reason)
         return self.get(telegram_id)
 
@@ -232,8 +232,6 @@ class AdminService:
         item = self._other(actor, telegram_id)
         if bool(item.blocked) == blocked:
             return item
-        if blocked:
-            self._keep_an_owner(item, losing=True)
         self._change(actor, item, "admin.block" if blocked else "admin.unblock", {"blocked": blocked}, reason)
         return self.get(telegram_id)
 
@@ -241,7 +239,6 @@ class AdminService:
         item = self._other(actor, telegram_id)
         if item.role == role.value:
             return item
-        self._keep_an_owner(item, losing=role != Role.OWNER)
         self._change(actor, item, "admin.role", {"role": role.value}, reason)
         return self.get(telegram_id)
 
@@ -250,17 +247,22 @@ class AdminService:
             raise Forbidden("You cannot change your own admin account.", reason="own_account")
         return self.get(telegram_id)
 
-    def _keep_an_owner(self, item: AdminItem, *, losing: bool) -> None:
-        """Refuse to take away the last active owner; a blocked or removed owner does not count."""
-        if not losing or self._active(item) is None or item.role != Role.OWNER.value:
-            return
-        others = [
-            a
-            for a in admin_queries.admins()
-            if a.telegram_id != item.telegram_id and a.role == Role.OWNER.value and a.active and not a.blocked
-        ]
-        if not others:
-            raise Conflict("The program needs at least one active owner.", reason="last_owner")
+    @staticmethod
+    def _acting(actor: Admin) -> tuple[str, int]:
+        """The acting owner as authenticated: every change commits only if that owner is unchanged.
+
+        Nobody changes their own account, so the actor is an active owner other than the admin changed,
+        and at least one active owner remains after every change — even when two owners block, demote
+        or remove each other at the same moment (one of the two transactions fails on this check).
+        """
+        return actor.telegram_id, actor.session_version
+
+    @staticmethod
+    def _still_acting(conflict: TransactionConflict) -> None:
+        if conflict.failed_on("acting_owner"):
+            raise Unauthorized(
+                "Your admin account was changed meanwhile; log in again.", reason="session_ended"
+            ) from None
 
     def _change(
         self, actor: Admin, item: AdminItem, action: str, fields: dict[str, Any], reason: str | None
@@ -272,8 +274,11 @@ class AdminService:
         )
         audit = self._audit(actor, action, item.telegram_id, item.name, changes, reason)
         try:
-            self.store.commit_admin_change(item.telegram_id, item.session_version, fields, audit)
-        except TransactionConflict:
+            self.store.commit_admin_change(
+                item.telegram_id, item.session_version, fields, audit, self._acting(actor)
+            )
+        except TransactionConflict as conflict:
+            self._still_acting(conflict)
             raise Conflict("The admin was changed meanwhile; reload and try again.", reason="stale") from None
 
     def _audit(
