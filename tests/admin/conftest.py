@@ -102,6 +102,7 @@ def widget_login(user_id: str, auth_date: int, **fields: Any) -> dict[str, Any]:
         "auth_date": auth_date,
         **fields,
     }
+    data = {key: value for key, value in data.items() if value is not None}
     check = "\n".join(f"{k}={data[k]}" for k in sorted(data))
     secret_key = hashlib.sha256(BOT_TOKEN.encode()).digest()
     data["hash"] = hmac.new(secret_key, check.encode(), hashlib.sha256).hexdigest()

@@ -26,7 +26,7 @@ def test_a_bootstrap_admin_logs_in_as_owner_and_the_token_opens_the_api(api: Api
     reply = api.login(OWNER_ID, "owner")
 
     assert reply.status == 200
-    assert reply.json["admin"] == {"telegram_id": OWNER_ID, "role": "owner", "name": None}
+    assert reply.json["admin"] == {"telegram_id": OWNER_ID, "role": "owner", "name": f"Admin{OWNER_ID}"}
     assert reply.json["token_type"] == "Bearer"
     me = api.get("/admin/auth/me")
     assert (me.status, me.json["role"]) == (200, "owner")
@@ -209,3 +209,20 @@ def test_two_owners_blocking_each_other_at_once_leave_an_active_owner(owner: Api
     assert (reply.status, reply.error["details"]["reason"]) == (401, "session_ended")
     active_owners = [a.telegram_id for a in items_of(AdminItem) if a.role == "owner" and not a.blocked]
     assert active_owners == ["3000"]
+
+
+def test_the_admins_name_is_the_one_telegram_shows_at_login(owner: Api) -> None:
+    now = int(owner.clock.now.timestamp())
+    renamed = owner.post(
+        "/admin/auth/telegram", widget_login(OPERATOR_ID, now, last_name="Petrova", username="olga"), as_=None
+    )
+    nameless = owner.post(
+        "/admin/auth/telegram", widget_login(OWNER_ID, now, first_name=None, username="boss"), as_=None
+    )
+
+    assert renamed.json["admin"]["name"] == f"Admin{OPERATOR_ID} Petrova"
+    assert nameless.json["admin"]["name"] == "@boss"
+    names = {a["telegram_id"]: a["name"] for a in owner.get("/admin/admins").json["items"]}
+    assert names == {OWNER_ID: "@boss", OPERATOR_ID: f"Admin{OPERATOR_ID} Petrova"}
+    assert owner.get("/admin/auth/me", as_="operator").status == 200  # earlier sessions go on
+    assert [a.action for a in audits()] == ["admin.add"]  # Telegram's name is no operator's change

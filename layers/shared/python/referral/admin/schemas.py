@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from referral.errors import InvalidInput
@@ -16,6 +18,11 @@ Money = Annotated[
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 IdText = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]
 Timestamp = Annotated[str, Field(description="UTC ISO time, e.g. 2026-01-10T12:00:00.000000Z")]
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Most items on the page")]
+Cursor = Annotated[str | None, Query(max_length=4096, description="next_cursor of the previous page")]
+Since = Annotated[date | None, Query(alias="from", description="First day, YYYY-MM-DD (UTC)")]
+Until = Annotated[date | None, Query(alias="to", description="Last day, YYYY-MM-DD (UTC), included")]
 
 
 def ordered(**pairs: tuple[Any, Any]) -> None:

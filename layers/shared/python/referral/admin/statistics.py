@@ -16,10 +16,9 @@ from pydantic import BaseModel
 
 from referral.admin import context
 from referral.admin.pagination import fingerprint, seal, unseal
+from referral.admin.schemas import Cursor
 from referral.errors import InvalidInput
-from referral.repository import admin_queries as q
-from referral.repository.models import OrderItem, ParticipantItem
-from referral.services.statistics import display_name
+from referral.services.statistics import Table, display_name
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -85,23 +84,17 @@ class Rating(BaseModel):
 
 @router.get("/statistics/ratings/<kind>", summary="Top participants (at most 100)", tags=["statistics"])
 def rating(kind: Annotated[RatingKind, Path()], limit: Annotated[int, Query(ge=1, le=100)] = 100) -> Rating:
-    items = context.current().statistics.rating(kind.value, limit)
-    attribute = {
-        RatingKind.REFERRALS: "direct_referrals",
-        RatingKind.NETWORK_ORDERS: "network_orders",
-        RatingKind.NETWORK_SUM: "network_amount",
-        RatingKind.WITHDRAWN: "withdrawn",
-    }[kind]
+    ranked = context.current().statistics.rating(kind.value, limit)
     return Rating(
         kind=kind.value,
         items=[
             RatingRow(
                 rank=n,
-                participant_id=i.participant_id,
-                name=display_name(i),
-                value=str(getattr(i, attribute) or 0),
+                participant_id=r.participant.participant_id,
+                name=display_name(r.participant),
+                value=str(r.value),
             )
-            for n, i in enumerate(items, start=1)
+            for n, r in enumerate(ranked, start=1)
         ],
     )
 
@@ -112,12 +105,13 @@ def _safe(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _csv(header: list[str], rows: list[list[Any]], next_cursor: str | None, name: str) -> Response[str]:
+def _csv(table: Table, scope: str, name: str) -> Response[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([[_safe(v) for v in row] for row in rows])
+    writer.writerow(table.header)
+    writer.writerows([[_safe(v) for v in row] for row in table.rows])
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    next_cursor = seal(table.position, scope)
     if next_cursor:
         headers["X-Next-Cursor"] = next_cursor
     return Response(status_code=200, content_type=CSV, body=buffer.getvalue(), headers=headers)
@@ -147,34 +141,11 @@ def _period(since: date, until: date) -> tuple[str, str]:
 )
 def export_tree(
     limit: Annotated[int, Query(ge=1, le=5000)] = 5000,
-    cursor: Annotated[str | None, Query(max_length=4096)] = None,
+    cursor: Cursor = None,
 ) -> Response[str]:
     scope = fingerprint("tree")
-    start = unseal(cursor, scope)
-    rows: list[list[Any]] = []
-    items: list[ParticipantItem] = []
-    while len(items) < limit:
-        page, start = q.all_participants_by_registration(start, min(100, limit - len(items)))
-        items.extend(page)
-        if start is None:
-            break
-    sponsors = q.load_profiles(
-        [{"PK": {"S": f"P#{i.sponsor_id}"}, "SK": {"S": "PROFILE"}} for i in items if i.sponsor_id]
-    )
-    for item in items:
-        sponsor = sponsors.get(f"P#{item.sponsor_id}") if item.sponsor_id else None
-        rows.append(
-            [
-                item.participant_id,
-                display_name(item),
-                item.username or "",
-                item.registered_at,
-                item.sponsor_id or "",
-                display_name(sponsor) if sponsor else "",
-            ]
-        )
-    header = ["participant_id", "name", "username", "registered_at", "sponsor_id", "sponsor_name"]
-    return _csv(header, rows, seal(start, scope), "referral-tree.csv")
+    table = context.current().statistics.referral_tree(unseal(cursor, scope), limit)
+    return _csv(table, scope, "referral-tree.csv")
 
 
 @router.get(
@@ -188,61 +159,12 @@ def export_purchases(
     until: Annotated[date, Query(alias="to")],
     referrals_only: Annotated[bool, Query()] = True,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
-    cursor: Annotated[str | None, Query(max_length=4096)] = None,
+    cursor: Cursor = None,
 ) -> Response[str]:
     low, high = _period(since, until)
     scope = fingerprint("purchases", f=low, t=high, r=referrals_only)
-    start: Any = unseal(cursor, scope)
-    now = context.current().services.settings.clock()
-    orders, position = q.feed_page(
-        q.FEEDS["orders"],
-        OrderItem,
-        newest=now,
-        oldest_month=low[:7],
-        since=low,
-        until=high,
-        predicate=lambda o: o.participant_id is not None,
-        limit=limit,
-        cursor=(start[0], start[1]) if start else None,
-        descending=False,
-    )
-    buyers = q.load_profiles([{"PK": {"S": f"P#{o.participant_id}"}, "SK": {"S": "PROFILE"}} for o in orders])
-    rows = []
-    for order in orders:
-        buyer = buyers.get(f"P#{order.participant_id}")
-        if referrals_only and (buyer is None or not buyer.sponsor_id):
-            continue
-        rows.append(
-            [
-                order.participant_id,
-                display_name(buyer) if buyer else "",
-                buyer.sponsor_id if buyer else "",
-                "ozon",
-                order.scheme,
-                order.posting_number,
-                order.order_number or "",
-                order.created_at,
-                order.status,
-                order.amount,
-                order.kept_amount,
-                order.attribution or "",
-            ]
-        )
-    header = [
-        "participant_id",
-        "name",
-        "sponsor_id",
-        "marketplace",
-        "scheme",
-        "posting_number",
-        "order_number",
-        "created_at",
-        "status",
-        "amount",
-        "kept_amount",
-        "attribution",
-    ]
-    return _csv(header, rows, seal(position, scope), "purchases.csv")
+    table = context.current().statistics.purchases(low, high, referrals_only, limit, unseal(cursor, scope))
+    return _csv(table, scope, "purchases.csv")
 
 
 @router.get(
@@ -255,6 +177,5 @@ def export_referral_stats(
     since: Annotated[date, Query(alias="from")], until: Annotated[date, Query(alias="to")]
 ) -> Response[str]:
     low, high = _period(since, until)
-    rows = context.current().statistics.referral_stats(low, high)
-    header = ["participant_id", "name", "referrals_brought", "referrals_bought", "referrals_purchases_sum"]
-    return _csv(header, [[r[h] for h in header] for r in rows], None, "referral-stats.csv")
+    table = context.current().statistics.referral_stats(low, high)
+    return _csv(table, fingerprint("referral-stats", f=low, t=high), "referral-stats.csv")

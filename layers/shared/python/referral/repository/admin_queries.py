@@ -27,7 +27,6 @@ from referral.repository.models import (
     OrderItem,
     ParticipantItem,
     RollupItem,
-    WithdrawalEventItem,
     WithdrawalItem,
 )
 from referral.repository.store import (
@@ -205,7 +204,7 @@ def participants_page(
 ) -> tuple[list[ParticipantItem], Key | None]:
     """A page of participants in ``sort`` order: one Query of its index + one BatchGetItem."""
     if flt.participant_id is not None:
-        item = _get_participant(flt.participant_id)
+        item = get_participant(flt.participant_id)
         return ([item] if item is not None and flt.matches(item) else []), None
     spec = SORTS[sort]
     names = ("PK", "SK", "PLIST", spec.attribute.attr_name)
@@ -237,7 +236,7 @@ def participants_page(
         start = last
 
 
-def _get_participant(participant_id: str) -> ParticipantItem | None:
+def get_participant(participant_id: str) -> ParticipantItem | None:
     try:
         return ParticipantItem.get(keys.participant_pk(participant_id), keys.PROFILE)
     except ParticipantItem.DoesNotExist:
@@ -454,11 +453,10 @@ def admins() -> list[AdminItem]:
     return [i for i in Entity.by_owner.query(keys.ADMINS_GSI) if isinstance(i, AdminItem)]
 
 
-def withdrawal_events(withdrawal_id: str) -> list[WithdrawalEventItem]:
-    return list(
-        WithdrawalEventItem.query(
-            keys.withdrawal_pk(withdrawal_id), WithdrawalEventItem.sk.startswith("EVENT#")
-        )
+def set_admin_name(telegram_id: str, name: str) -> None:
+    """The admin's name as Telegram shows it at login: no operator's change (not audited, sessions kept)."""
+    AdminItem(keys.admin_pk(telegram_id), "ADMIN").update(
+        [AdminItem.name.set(name)], condition=AdminItem.pk.exists()
     )
 
 

@@ -15,13 +15,13 @@ import hmac
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from referral.clock import utcnow
-from referral.domain.audit import AuditRecord, Change
+from referral.domain.audit import AuditRecord, Change, render
 from referral.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from referral.repository import admin_queries
 from referral.repository.models import AdminItem
@@ -79,6 +79,13 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def widget_name(fields: Mapping[str, Any]) -> str | None:
+    """The name Telegram shows for the user: first and last name, or @username."""
+    name = " ".join(str(fields[part]).strip() for part in ("first_name", "last_name") if fields.get(part))
+    username = fields.get("username")
+    return (name or (f"@{username}" if username else ""))[:100] or None
+
+
 def login_hash_valid(fields: Mapping[str, Any], bot_token: str) -> bool:
     """Telegram Login Widget: hex(HMAC-SHA256(SHA256(bot_token), data_check_string)) == hash."""
     received = fields.get("hash")
@@ -111,9 +118,9 @@ class AdminService:
         auth_date = int(fields["auth_date"])
         if auth_date > now + CLOCK_SKEW_SECONDS or now - auth_date > self.auth.login_max_age_seconds:
             raise Unauthorized("The Telegram login is too old; log in again.", reason="login_expired")
-        return self._open_session(str(fields["id"]))
+        return self._open_session(str(fields["id"]), widget_name(fields))
 
-    def _open_session(self, telegram_id: str) -> tuple[str, int, Admin]:
+    def _open_session(self, telegram_id: str, name: str | None = None) -> tuple[str, int, Admin]:
         now = int(self.clock().timestamp())
         item = self.store.get_admin(telegram_id)
         if item is None and telegram_id in self.auth.bootstrap_ids:
@@ -123,6 +130,9 @@ class AdminService:
         admin = self._active(item)
         if admin is None:
             raise Forbidden("This Telegram account is not an active admin.", reason="not_an_admin")
+        if name and name != admin.name:
+            admin_queries.set_admin_name(telegram_id, name)
+            admin = replace(admin, name=name)
         expires = now + self.auth.session_seconds
         return (
             self._sign({"sub": admin.telegram_id, "ver": admin.session_version, "exp": expires}),
@@ -268,7 +278,7 @@ class AdminService:
         self, actor: Admin, item: AdminItem, action: str, fields: dict[str, Any], reason: str | None
     ) -> None:
         changes = tuple(
-            Change(name, _text(getattr(item, name)), _text(value))
+            Change(name, render(getattr(item, name)), render(value))
             for name, value in fields.items()
             if getattr(item, name) != value
         )
@@ -301,11 +311,3 @@ class AdminService:
             changes=changes,
             reason=reason,
         )
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)

@@ -17,6 +17,7 @@ from typing import Any
 
 from referral.clock import from_iso, month_of, to_iso, utcnow
 from referral.repository import admin_queries as q
+from referral.repository import keys
 from referral.repository.models import OrderItem, ParticipantItem, WithdrawalItem
 
 DASHBOARD_MONTHS = 12
@@ -45,17 +46,57 @@ METRICS = (
 )
 
 RATINGS = {
-    "referrals": "referrals",
-    "network_orders": "network_orders",
-    "network_sum": "network_amount",
-    "withdrawn": "withdrawn",
+    "referrals": ("referrals", "direct_referrals"),
+    "network_orders": ("network_orders", "network_orders"),
+    "network_sum": ("network_amount", "network_amount"),
+    "withdrawn": ("withdrawn", "withdrawn"),
 }
+"""Rating kind → (the sorted index it reads, the profile attribute it ranks by)."""
+
+TREE_HEADER = ["participant_id", "name", "username", "registered_at", "sponsor_id", "sponsor_name"]
+PURCHASES_HEADER = [
+    "participant_id",
+    "name",
+    "sponsor_id",
+    "marketplace",
+    "scheme",
+    "posting_number",
+    "order_number",
+    "created_at",
+    "status",
+    "amount",
+    "kept_amount",
+    "attribution",
+]
+REFERRAL_STATS_HEADER = [
+    "participant_id",
+    "name",
+    "referrals_brought",
+    "referrals_bought",
+    "referrals_purchases_sum",
+]
 
 
 def _ratio(numerator: Decimal | int, denominator: Decimal | int) -> Decimal:
     return (
         (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.0001")) if denominator else Decimal(0)
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    participant: ParticipantItem
+    value: Any
+    """What the rating ranks by (a count, points, or a RUB sum)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """One part of a CSV export: its rows and where the next part starts (``None``: the last part)."""
+
+    header: list[str]
+    rows: list[list[Any]]
+    position: Any = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,9 +141,7 @@ class StatisticsService:
         new_referrals = sum(1 for p in registered if p.sponsor_id)
         orders = [o for o in q.feed_items(q.FEEDS["orders"], month, OrderItem) if o.participant_id]
         counted = [o for o in orders if o.status != "cancelled"]
-        buyers = q.load_profiles(
-            [{"PK": {"S": f"P#{o.participant_id}"}, "SK": {"S": "PROFILE"}} for o in orders]
-        )
+        buyers = q.load_profiles([_profile_key(o.participant_id) for o in orders if o.participant_id])
         sales = sum((o.kept_amount for o in counted), Decimal(0))
         first_buyers = [b for b in buyers.values() if b.first_order_at and b.first_order_at[:7] == month]
         first_referrals = sum(1 for b in first_buyers if b.sponsor_id)
@@ -113,7 +152,7 @@ class StatisticsService:
         repeat = sum(
             1
             for o in counted
-            if (b := buyers.get(f"P#{o.participant_id}")) is not None
+            if (b := buyers.get(keys.participant_pk(o.participant_id or ""))) is not None
             and b.first_order_at is not None
             and o.created_at > b.first_order_at
         )
@@ -184,13 +223,78 @@ class StatisticsService:
     # --- ratings ---------------------------------------------------------------------------------------
 
     @staticmethod
-    def rating(kind: str, limit: int = 100) -> list[ParticipantItem]:
-        return q.top(RATINGS[kind], limit)
+    def rating(kind: str, limit: int = 100) -> list[Ranked]:
+        """Top ``limit`` by one measure: the first page of its sorted index (one Query + one BatchGet)."""
+        index, attribute = RATINGS[kind]
+        return [Ranked(item, getattr(item, attribute) or 0) for item in q.top(index, limit)]
 
     # --- exports ---------------------------------------------------------------------------------------
 
     @staticmethod
-    def referral_stats(since: str, until: str) -> list[dict[str, Any]]:
+    def referral_tree(start: Any, limit: int) -> Table:
+        """Everyone, oldest first, with who invited them: ``limit`` rows from ``start``."""
+        items: list[ParticipantItem] = []
+        while len(items) < limit:
+            page, start = q.all_participants_by_registration(start, min(100, limit - len(items)))
+            items.extend(page)
+            if start is None:
+                break
+        sponsors = q.load_profiles([_profile_key(i.sponsor_id) for i in items if i.sponsor_id])
+        rows = []
+        for item in items:
+            sponsor = sponsors.get(keys.participant_pk(item.sponsor_id)) if item.sponsor_id else None
+            rows.append(
+                [
+                    item.participant_id,
+                    display_name(item),
+                    item.username or "",
+                    item.registered_at,
+                    item.sponsor_id or "",
+                    display_name(sponsor) if sponsor else "",
+                ]
+            )
+        return Table(TREE_HEADER, rows, start)
+
+    def purchases(self, since: str, until: str, referrals_only: bool, limit: int, start: Any) -> Table:
+        """Attributed purchases of a period, oldest first, from the orders feed: ``limit`` per part."""
+        orders, position = q.feed_page(
+            q.FEEDS["orders"],
+            OrderItem,
+            newest=self.clock(),
+            oldest_month=since[:7],
+            since=since,
+            until=until,
+            predicate=lambda o: o.participant_id is not None,
+            limit=limit,
+            cursor=(start[0], start[1]) if start else None,
+            descending=False,
+        )
+        buyers = q.load_profiles([_profile_key(o.participant_id) for o in orders if o.participant_id])
+        rows = []
+        for order in orders:
+            buyer = buyers.get(keys.participant_pk(order.participant_id or ""))
+            if referrals_only and (buyer is None or not buyer.sponsor_id):
+                continue
+            rows.append(
+                [
+                    order.participant_id,
+                    display_name(buyer) if buyer else "",
+                    buyer.sponsor_id if buyer else "",
+                    "ozon",
+                    order.scheme,
+                    order.posting_number,
+                    order.order_number or "",
+                    order.created_at,
+                    order.status,
+                    order.amount,
+                    order.kept_amount,
+                    order.attribution or "",
+                ]
+            )
+        return Table(PURCHASES_HEADER, rows, position)
+
+    @staticmethod
+    def referral_stats(since: str, until: str) -> Table:
         """Per sponsor over a period: referrals brought, how many referrals bought, their purchase sum.
 
         Cost: the period's registrations and orders (month feeds) plus the buyers' profiles.
@@ -209,16 +313,14 @@ class StatisticsService:
             for o in q.feed_items(q.FEEDS["orders"], month, OrderItem)
             if o.participant_id and o.status != "cancelled" and since <= o.created_at <= until + "\uffff"
         ]
-        buyers = q.load_profiles(
-            [{"PK": {"S": f"P#{o.participant_id}"}, "SK": {"S": "PROFILE"}} for o in orders]
-        )
+        buyers = q.load_profiles([_profile_key(o.participant_id) for o in orders if o.participant_id])
         for order in orders:
-            buyer = buyers.get(f"P#{order.participant_id}")
+            buyer = buyers.get(keys.participant_pk(order.participant_id or ""))
             if buyer is not None and buyer.sponsor_id:
                 bought[buyer.sponsor_id].add(buyer.participant_id)
                 amount[buyer.sponsor_id] += order.kept_amount
         sponsors = set(brought) | set(bought)
-        rows = [
+        rows: list[dict[str, Any]] = [
             {
                 "participant_id": sponsor,
                 "referrals_brought": brought.get(sponsor, 0),
@@ -227,15 +329,17 @@ class StatisticsService:
             }
             for sponsor in sponsors
         ]
-        names = q.load_profiles(
-            [{"PK": {"S": f"P#{r['participant_id']}"}, "SK": {"S": "PROFILE"}} for r in rows]
-        )
+        names = q.load_profiles([_profile_key(r["participant_id"]) for r in rows])
         for row in rows:
-            profile = names.get(f"P#{row['participant_id']}")
+            profile = names.get(keys.participant_pk(row["participant_id"]))
             row["name"] = display_name(profile) if profile else ""
-        return sorted(
-            rows, key=lambda r: (-r["referrals_brought"], -r["referrals_bought"], r["participant_id"])
-        )
+        rows.sort(key=lambda r: (-r["referrals_brought"], -r["referrals_bought"], r["participant_id"]))
+        return Table(REFERRAL_STATS_HEADER, [[r[h] for h in REFERRAL_STATS_HEADER] for r in rows])
+
+
+def _profile_key(participant_id: str) -> dict[str, Any]:
+    """A profile's key as the index pages carry it (what ``load_profiles`` takes)."""
+    return {"PK": {"S": keys.participant_pk(participant_id)}, "SK": {"S": keys.PROFILE}}
 
 
 def display_name(item: ParticipantItem) -> str:
