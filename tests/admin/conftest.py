@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 from referral.admin import context
 from referral.repository.models import AuditItem, Entity, LedgerEntryItem, NotificationItem
+from referral.repository.table import _all_models
 from referral.services import Services
 
+from bench.dynamodb_requests import Requests, counting, install, watch
 from functions.admin_api.handler import handler
 from tests.support.clock import FakeClock
 from tests.support.lambda_context import lambda_context
@@ -208,3 +210,13 @@ def deadline(seconds: int) -> Iterator[None]:
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def dynamodb_requests() -> Iterator[Requests]:
+    """Count the DynamoDB requests made inside the block, on every model's client."""
+    install()
+    for model in _all_models():
+        watch(model._get_connection().connection.client)
+    with counting() as requests:
+        yield requests

@@ -100,29 +100,49 @@ class ParticipantFilter:
 
     participant_id: str | None = None
     name: str | None = None
-    """Case-insensitive prefix of the display name (first + last name, or the username without one)."""
+    """Case-insensitive prefix of the name (first + last name, or the username without one) or of the
+    Telegram @username; with a leading '@' only the username counts."""
     blocked: bool | None = None
     sponsor_id: str | None = None
     ranges: dict[str, Range] = field(default_factory=dict)
 
+    @property
+    def name_prefix(self) -> str | None:
+        """What the name must start with (``None``: a search by @username only)."""
+        term = (self.name or "").strip().casefold()
+        return term if term and not term.startswith("@") else None
+
+    @property
+    def username_prefix(self) -> str | None:
+        term = (self.name or "").strip().casefold().lstrip("@")
+        return term or None
+
     def matches(self, item: ParticipantItem, *, skip: str | None = None) -> bool:
+        """Every filter holds; ``skip`` names the sort whose range the index already applied."""
         if self.blocked is not None and bool(item.blocked) != self.blocked:
             return False
         if self.sponsor_id is not None and item.sponsor_id != self.sponsor_id:
             return False
-        if self.name and skip != "name" and not (item.sort_name or "").startswith(self.name.casefold()):
+        if self.name and not self._name_matches(item):
             return False
         for sort, bounds in self.ranges.items():
             if sort != skip and not bounds.is_open and not bounds.contains(_sort_value(item, sort)):
                 return False
         return True
 
+    def _name_matches(self, item: ParticipantItem) -> bool:
+        name, username = self.name_prefix, self.username_prefix
+        return bool(
+            (name and (item.sort_name or "").startswith(name))
+            or (username and (item.username or "").casefold().lstrip("@").startswith(username))
+        )
+
     def post_filters(self, sort: str) -> bool:
         """Whether anything is left to check after the key condition of ``sort``."""
         return (
             self.blocked is not None
             or self.sponsor_id is not None
-            or bool(self.name and sort != "name")
+            or bool(self.name)
             or any(s != sort and not r.is_open for s, r in self.ranges.items())
         )
 
@@ -138,10 +158,7 @@ def _sort_value(item: ParticipantItem, sort: str) -> Any:
 
 
 def _key_condition(sort: str, flt: ParticipantFilter) -> Condition | None:
-    spec = SORTS[sort]
-    attribute = spec.attribute
-    if sort == "name" and flt.name:
-        return attribute.startswith(flt.name.casefold())  # type: ignore[no-any-return]
+    attribute = SORTS[sort].attribute
     bounds = flt.ranges.get(sort)
     if sort == "last_order_at":
         low = bounds.low if bounds else None
@@ -202,10 +219,104 @@ def load_profiles(raw_keys: list[Key]) -> dict[str, ParticipantItem]:
 def participants_page(
     sort: str, descending: bool, limit: int, flt: ParticipantFilter, start: Key | None
 ) -> tuple[list[ParticipantItem], Key | None]:
-    """A page of participants in ``sort`` order: one Query of its index + one BatchGetItem."""
+    """A page of participants in ``sort`` order.
+
+    * One participant by id: one GetItem.
+    * A sponsor's referrals, or a name search, when at most ``CANDIDATES`` participants can match: the
+      candidates are read from their own index (the sponsor's partition of GSI1; the ``P_NAME`` and
+      ``P_USERNAME`` prefix ranges plus one BatchGetItem), filtered and sorted in memory. The cursor is
+      the last row's sort value and id.
+    * Otherwise the sort's index, a range of its attribute as the key condition, one BatchGetItem of
+      each index page; other filters are checked on the profiles, reading on until the page is full or
+      ``SCAN_BUDGET`` index entries are read. Such a page may hold fewer items (even none) and still
+      have a cursor.
+    """
     if flt.participant_id is not None:
         item = get_participant(flt.participant_id)
         return ([item] if item is not None and flt.matches(item) else []), None
+    seek = start.get(SEEK) if start else None
+    candidates = _candidates(flt) if flt.sponsor_id is not None or flt.name else None
+    if candidates is not None:
+        return _sorted_page(candidates, sort, descending, limit, flt, seek)
+    if seek is not None:  # the matches grew past the candidates' limit: go on in the index
+        start = _index_position(sort, seek)
+    return _index_page(sort, descending, limit, flt, start)
+
+
+CANDIDATES = 100
+"""Most participants a sponsor filter or a name search sorts in memory (else the index is read)."""
+
+SEEK = "seek"
+
+
+def _candidates(flt: ParticipantFilter) -> list[ParticipantItem] | None:
+    """Everyone the sponsor or name filter can match, if they are few (``None`` if more)."""
+    if flt.sponsor_id is not None:
+        raw, _ = _query(
+            keys.sponsor_gsi(flt.sponsor_id), index="GSI1", limit=CANDIDATES + 1, start=None, descending=False
+        )
+        if len(raw) > CANDIDATES:
+            return None
+        return [i for i in _entities(raw) if isinstance(i, ParticipantItem)]
+    found: list[Key] = []
+    for index, prefix in (("P_NAME", flt.name_prefix), ("P_USERNAME", flt.username_prefix)):
+        if not prefix:
+            continue
+        attribute = ParticipantItem.sort_name if index == "P_NAME" else ParticipantItem.sort_username
+        raw, _ = _query(
+            keys.PARTICIPANT_LIST,
+            index=index,
+            condition=attribute.startswith(prefix),
+            limit=CANDIDATES + 1,
+            start=None,
+            descending=False,
+        )
+        if len(raw) > CANDIDATES:
+            return None
+        found += raw
+    return list(load_profiles(found).values())
+
+
+def _sorted_page(
+    items: list[ParticipantItem],
+    sort: str,
+    descending: bool,
+    limit: int,
+    flt: ParticipantFilter,
+    seek: list[Any] | None,
+) -> tuple[list[ParticipantItem], Key | None]:
+    spec = SORTS[sort]
+
+    def position(item: ParticipantItem) -> tuple[Any, str]:
+        value = getattr(item, spec.attribute.attr_name, None)
+        return (Decimal(value or 0) if spec.numeric else str(value or "")), item.participant_id
+
+    ordered = sorted((i for i in items if flt.matches(i)), key=position, reverse=descending)
+    if seek is not None:
+        after = (Decimal(seek[0]) if spec.numeric else seek[0]), seek[1]
+        ordered = [i for i in ordered if (position(i) < after if descending else position(i) > after)]
+    page = ordered[:limit]
+    if len(ordered) <= limit:
+        return page, None
+    value, participant_id = position(page[-1])
+    return page, {SEEK: [str(value), participant_id]}
+
+
+def _index_position(sort: str, seek: list[Any]) -> Key:
+    """The index key right at a row a sorted-in-memory page ended on, to resume the index there."""
+    spec = SORTS[sort]
+    value = {"N": seek[0]} if spec.numeric else {"S": seek[0]}
+    return {
+        "PK": {"S": keys.participant_pk(seek[1])},
+        "SK": {"S": keys.PROFILE},
+        "PLIST": {"S": keys.PARTICIPANT_LIST},
+        spec.attribute.attr_name: value,
+    }
+
+
+def _index_page(
+    sort: str, descending: bool, limit: int, flt: ParticipantFilter, start: Key | None
+) -> tuple[list[ParticipantItem], Key | None]:
     spec = SORTS[sort]
     names = ("PK", "SK", "PLIST", spec.attribute.attr_name)
     condition = _key_condition(sort, flt)

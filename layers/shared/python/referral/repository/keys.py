@@ -133,6 +133,13 @@ def sort_name(
     return f"{name.strip().casefold()[:200]}#{participant_id}"
 
 
+def sort_username(participant_id: str, username: str | None) -> str | None:
+    """The Telegram @username, case-insensitive, for search by nickname; none without a username."""
+    if not username or not username.strip():
+        return None
+    return f"{username.strip().lstrip('@').casefold()[:200]}#{participant_id}"
+
+
 STATS_PK = "STATS"
 
 

@@ -123,6 +123,16 @@ class ByNameIndex(_ParticipantListIndex):
     sort_name = UnicodeAttribute(range_key=True, attr_name="sort_name")
 
 
+class ByUsernameIndex(_ParticipantListIndex):
+    """Sparse: participants with a Telegram @username, for the search by nickname."""
+
+    class Meta:
+        index_name = "P_USERNAME"
+        projection = _list_projection()
+
+    sort_username = UnicodeAttribute(range_key=True, attr_name="sort_username")
+
+
 class ByRegisteredIndex(_ParticipantListIndex):
     class Meta:
         index_name = "P_REGISTERED"
@@ -232,6 +242,7 @@ class Entity(Model):
 
     by_id = ByIdIndex()
     by_name = ByNameIndex()
+    by_username = ByUsernameIndex()
     by_registered = ByRegisteredIndex()
     by_balance = ByBalanceIndex()
     by_last_order = ByLastOrderIndex()
@@ -288,6 +299,8 @@ class ParticipantItem(Entity, discriminator="participant"):
     plist = UnicodeAttribute(null=True, attr_name="PLIST")
     sort_id = UnicodeAttribute(null=True)
     sort_name = UnicodeAttribute(null=True)
+    sort_username = UnicodeAttribute(null=True)
+    """The @username casefolded (``keys.sort_username``): the list's search by nickname."""
     sort_last_order = UnicodeAttribute(null=True)
     """``last_order_at``, or "-" before the first order (sorts before every date)."""
     balance = IntegerAttribute(null=True)

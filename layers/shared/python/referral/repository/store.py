@@ -307,6 +307,7 @@ class Store:
             "plist": keys.PARTICIPANT_LIST,
             "sort_id": keys.sort_id(participant_id),
             "sort_name": keys.sort_name(participant_id, first_name, last_name, username),
+            "sort_username": keys.sort_username(participant_id, username),
             "sort_last_order": keys.NO_ORDER_YET,
             "balance": 0,
             "network_orders": 0,
