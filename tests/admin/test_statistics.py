@@ -188,3 +188,47 @@ def test_a_period_ending_after_today_is_cut_at_today(owner: Api, activity: None,
     )
     assert reply.status == 200
     assert [r["posting_number"] for r in rows(reply.text)] == ["P-1", "P-2", "P-3", "P-4"]
+
+
+def test_ratings_of_a_period_come_from_the_monthly_rollups(owner: Api, activity: None) -> None:
+    assert rollup({}, lambda_context()) == {"months": ["2026-01", "2026-02"]}
+
+    def top(kind: str, **period: str) -> list[tuple[str, str]]:
+        reply = owner.get(f"/admin/statistics/ratings/{kind}", query=period)
+        assert reply.status == 200, reply.text
+        return [(r["participant_id"], str(r["value"])) for r in reply.json["items"]]
+
+    assert top("referrals", **{"from": "2026-02"}) == [("62", "1")]
+    assert top("referrals", **{"from": "2026-01", "to": "2026-02"}) == [("61", "2"), ("62", "2")]
+    assert top("network_orders", **{"from": "2026-01"}) == [("61", "3"), ("62", "1")]
+    assert top("network_sum", **{"from": "2026-01", "to": "2026-01"}) == [("61", "4000.00")]
+    assert top("withdrawn", **{"from": "2026-01"}) == [("61", "200")]
+    assert top("withdrawn", **{"from": "2026-02"}) == []
+
+
+@pytest.mark.parametrize(
+    ("period", "reason"),
+    [
+        ({"from": "2026-03"}, "period_in_future"),
+        ({"from": "2026-02", "to": "2026-01"}, "range_reversed"),
+        ({"from": "2023-01", "to": "2026-01"}, "period_too_long"),
+        ({"from": "1999-12"}, "period_too_early"),
+        ({"from": "2026-13"}, "invalid_input"),
+    ],
+)
+def test_a_rating_period_must_be_past_months_of_at_most_two_years(
+    owner: Api, activity: None, period: dict[str, str], reason: str
+) -> None:
+    reply = owner.get("/admin/statistics/ratings/referrals", query=period)
+    assert (reply.status, reply.error["details"]["reason"]) == (422, reason)
+
+
+def test_the_rollup_recomputes_a_month_that_has_no_rating_totals_yet(owner: Api, activity: None) -> None:
+    rollup({}, lambda_context())
+    for item in RollupItem.query("STATS", RollupItem.sk.startswith("RATE#")):
+        if item.month == "2026-01":
+            item.delete()  # as a rollup before ratings by period wrote it
+
+    assert rollup({}, lambda_context()) == {"months": ["2026-01", "2026-02"]}
+    reply = owner.get("/admin/statistics/ratings/network_sum", query={"from": "2026-01", "to": "2026-01"})
+    assert [(r["participant_id"], r["value"]) for r in reply.json["items"]] == [("61", "4000.00")]

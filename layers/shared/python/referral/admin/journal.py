@@ -37,6 +37,9 @@ def list_actions(
     action: Text = None,
     object_type: Annotated[str | None, Query(pattern="^(participant|withdrawal|settings|admin)$")] = None,
     object_id: Text = None,
+    object_name: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Part of the object's name, any case")
+    ] = None,
     since: Since = None,
     until: Until = None,
     limit: Limit = 50,
@@ -48,6 +51,7 @@ def list_actions(
         action=action,
         object_type=object_type,
         object_id=object_id,
+        object_name=object_name,
         since=since,
         until=until,
     )
@@ -71,6 +75,9 @@ def list_ledger(
     kind: Annotated[EntryKind | None, Query()] = None,
     actor_id: Annotated[IdText | None, Query()] = None,
     direction: Annotated[str | None, Query(pattern="^(credit|debit)$")] = None,
+    posting_number: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    withdrawal_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{1,64}$")] = None,
+    level: Annotated[int | None, Query(ge=0, le=10, description="0: own purchases")] = None,
     since: Since = None,
     until: Until = None,
     limit: Limit = 50,
@@ -82,6 +89,9 @@ def list_ledger(
         kind=kind.value if kind else None,
         actor_id=actor_id,
         direction=direction,
+        posting_number=posting_number,
+        withdrawal_id=withdrawal_id,
+        level=level,
         since=since,
         until=until,
     )

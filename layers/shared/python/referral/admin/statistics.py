@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -17,7 +17,6 @@ from pydantic import BaseModel
 from referral.admin import context
 from referral.admin.pagination import fingerprint, seal, unseal
 from referral.admin.schemas import Cursor
-from referral.errors import InvalidInput
 from referral.services.statistics import Table, display_name
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -29,9 +28,6 @@ CSV_RESPONSE: dict[int, OpenAPIResponse] = {
         "content": {"text/csv": {"schema": {"type": "string"}}},
     }
 }
-MAX_PERIOD_DAYS = 366
-EARLIEST_DAY = date(2000, 1, 1)
-"""No data of the program is older: an earlier period is a typo."""
 
 
 class Dashboard(BaseModel):
@@ -82,9 +78,29 @@ class Rating(BaseModel):
     """Always null: a rating is one page of at most 100."""
 
 
-@router.get("/statistics/ratings/<kind>", summary="Top participants (at most 100)", tags=["statistics"])
-def rating(kind: Annotated[RatingKind, Path()], limit: Annotated[int, Query(ge=1, le=100)] = 100) -> Rating:
-    ranked = context.current().statistics.rating(kind.value, limit)
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+
+@router.get(
+    "/statistics/ratings/<kind>",
+    summary="Top participants (at most 100), of all time or of a period of months",
+    tags=["statistics"],
+)
+def rating(
+    kind: Annotated[RatingKind, Path()],
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+    first: Annotated[
+        str | None, Query(alias="from", pattern=MONTH, description="First month of the period, YYYY-MM")
+    ] = None,
+    last: Annotated[
+        str | None, Query(alias="to", pattern=MONTH, description="Last month, YYYY-MM (default: this month)")
+    ] = None,
+) -> Rating:
+    """With a period: referrals registered in it, network purchases made in it, withdrawals paid (by the
+    month of the request) — as of the last rollup."""
+    statistics = context.current().statistics
+    months = statistics.months(first, last) if first or last else None
+    ranked = statistics.rating(kind.value, limit, months)
     return Rating(
         kind=kind.value,
         items=[
@@ -117,22 +133,6 @@ def _csv(table: Table, scope: str, name: str) -> Response[str]:
     return Response(status_code=200, content_type=CSV, body=buffer.getvalue(), headers=headers)
 
 
-def _period(since: date, until: date) -> tuple[str, str]:
-    """A past period of at most a year; its end is cut at today (no data lies in the future)."""
-    today = context.current().statistics.clock().date()
-    if until < since:
-        raise InvalidInput("'to' must not be before 'from'.", reason="range_reversed")
-    if until - since > timedelta(days=MAX_PERIOD_DAYS):
-        raise InvalidInput(f"The period may be at most {MAX_PERIOD_DAYS} days.", reason="period_too_long")
-    if since > today:
-        raise InvalidInput("The period starts in the future.", reason="period_in_future")
-    if since < EARLIEST_DAY:
-        raise InvalidInput(
-            f"The period may not start before {EARLIEST_DAY.isoformat()}.", reason="period_too_early"
-        )
-    return since.isoformat(), min(until, today).isoformat()
-
-
 @router.get(
     "/exports/referral-tree.csv",
     summary="The referral tree: name, ID, registration date, who invited (in parts)",
@@ -161,7 +161,7 @@ def export_purchases(
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     cursor: Cursor = None,
 ) -> Response[str]:
-    low, high = _period(since, until)
+    low, high = context.current().statistics.period(since, until)
     scope = fingerprint("purchases", f=low, t=high, r=referrals_only)
     table = context.current().statistics.purchases(low, high, referrals_only, limit, unseal(cursor, scope))
     return _csv(table, scope, "purchases.csv")
@@ -176,6 +176,6 @@ def export_purchases(
 def export_referral_stats(
     since: Annotated[date, Query(alias="from")], until: Annotated[date, Query(alias="to")]
 ) -> Response[str]:
-    low, high = _period(since, until)
+    low, high = context.current().statistics.period(since, until)
     table = context.current().statistics.referral_stats(low, high)
     return _csv(table, fingerprint("referral-stats", f=low, t=high), "referral-stats.csv")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -32,8 +33,20 @@ router = Router()  # type: ignore[no-untyped-call]
 WithdrawalId = Annotated[str, Path(pattern=r"^[0-9a-f]{1,64}$")]
 
 
-@router.get("/withdrawals", summary="Withdrawal requests, newest first, filtered", tags=["withdrawals"])
+class WithdrawalSort(StrEnum):
+    CREATED_AT = "created_at"
+    POINTS = "points"
+    AMOUNT = "amount"
+    """The fiat amount (points × the rate in force then)."""
+    STATUS = "status"
+    """new, negotiation, paid, rejected, cancelled (desc: the reverse); newest first within each."""
+
+
+@router.get(
+    "/withdrawals", summary="Withdrawal requests, newest first, filtered and sortable", tags=["withdrawals"]
+)
 def list_withdrawals(
+    sort: Annotated[WithdrawalSort, Query()] = WithdrawalSort.CREATED_AT,
     status: Annotated[WithdrawalStatus | None, Query()] = None,
     participant_id: Annotated[IdText | None, Query()] = None,
     since: Since = None,
@@ -53,8 +66,10 @@ def list_withdrawals(
         points_min=points_min,
         points_max=points_max,
     )
-    scope = fingerprint("withdrawals", flt=repr(flt), o=order)
-    items, last = context.current().listings.withdrawals(flt, order == "desc", limit, unseal(cursor, scope))
+    scope = fingerprint("withdrawals", flt=repr(flt), s=sort, o=order)
+    items, last = context.current().listings.withdrawals(
+        flt, sort.value, order == "desc", limit, unseal(cursor, scope)
+    )
     return WithdrawalPage(items=[withdrawal_row(i) for i in items], next_cursor=seal(last, scope))
 
 

@@ -8,6 +8,7 @@ its cursor says where to go on.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -286,20 +287,40 @@ def _sorted_page(
     seek: list[Any] | None,
 ) -> tuple[list[ParticipantItem], Key | None]:
     spec = SORTS[sort]
+    return sorted_page(
+        [i for i in items if flt.matches(i)],
+        lambda item: (getattr(item, spec.attribute.attr_name, None), item.participant_id),
+        numeric=spec.numeric,
+        descending=descending,
+        limit=limit,
+        seek=seek,
+    )
 
-    def position(item: ParticipantItem) -> tuple[Any, str]:
-        value = getattr(item, spec.attribute.attr_name, None)
-        return (Decimal(value or 0) if spec.numeric else str(value or "")), item.participant_id
 
-    ordered = sorted((i for i in items if flt.matches(i)), key=position, reverse=descending)
+def sorted_page(
+    items: list[E],
+    position: Callable[[E], tuple[Any, str]],
+    *,
+    numeric: bool,
+    descending: bool,
+    limit: int,
+    seek: list[Any] | None,
+) -> tuple[list[E], Key | None]:
+    """A page of a few items sorted in memory by (value, id); the cursor seeks past the last row."""
+
+    def key(item: E) -> tuple[Any, str]:
+        value, ident = position(item)
+        return (Decimal(value or 0) if numeric else str(value or "")), ident
+
+    ordered = sorted(items, key=key, reverse=descending)
     if seek is not None:
-        after = (Decimal(seek[0]) if spec.numeric else seek[0]), seek[1]
-        ordered = [i for i in ordered if (position(i) < after if descending else position(i) > after)]
+        after = (Decimal(seek[0]) if numeric else seek[0]), seek[1]
+        ordered = [i for i in ordered if (key(i) < after if descending else key(i) > after)]
     page = ordered[:limit]
     if len(ordered) <= limit:
         return page, None
-    value, participant_id = position(page[-1])
-    return page, {SEEK: [str(value), participant_id]}
+    value, ident = key(page[-1])
+    return page, {SEEK: [str(value), ident]}
 
 
 def _index_position(sort: str, seek: list[Any]) -> Key:
@@ -318,31 +339,52 @@ def _index_page(
     sort: str, descending: bool, limit: int, flt: ParticipantFilter, start: Key | None
 ) -> tuple[list[ParticipantItem], Key | None]:
     spec = SORTS[sort]
-    names = ("PK", "SK", "PLIST", spec.attribute.attr_name)
-    condition = _key_condition(sort, flt)
-    filtered = flt.post_filters(sort)
-    found: list[ParticipantItem] = []
+    return index_page(
+        keys.PARTICIPANT_LIST,
+        spec.index,
+        ("PK", "SK", "PLIST", spec.attribute.attr_name),
+        load_profiles,
+        condition=_key_condition(sort, flt),
+        predicate=(lambda item: flt.matches(item, skip=sort)) if flt.post_filters(sort) else None,
+        limit=limit,
+        start=start,
+        descending=descending,
+    )
+
+
+def index_page(
+    hash_key: str,
+    index: str,
+    key_names: tuple[str, ...],
+    load: Callable[[list[Key]], dict[str, E]],
+    *,
+    condition: Condition | None,
+    predicate: Callable[[E], bool] | None,
+    limit: int,
+    start: Key | None,
+    descending: bool,
+) -> tuple[list[E], Key | None]:
+    """A page of a keys-only index, the items loaded by one BatchGetItem per index page (``load``, by PK).
+
+    With a ``predicate`` the index is read on until the page is full or ``SCAN_BUDGET`` entries are read.
+    """
+    found: list[E] = []
     scanned = 0
     while True:
-        page_size = min(100, max(limit, SCAN_BUDGET - scanned)) if filtered else limit - len(found)
+        page_size = min(100, max(limit, SCAN_BUDGET - scanned)) if predicate else limit - len(found)
         raw_keys, last = _query(
-            keys.PARTICIPANT_LIST,
-            index=spec.index,
-            condition=condition,
-            limit=page_size,
-            start=start,
-            descending=descending,
+            hash_key, index=index, condition=condition, limit=page_size, start=start, descending=descending
         )
-        profiles = load_profiles(raw_keys)
+        loaded = load(raw_keys)
         for raw in raw_keys:
-            item = profiles.get(raw["PK"]["S"])
-            if item is not None and flt.matches(item, skip=sort):
+            item = loaded.get(raw["PK"]["S"])
+            if item is not None and (predicate is None or predicate(item)):
                 found.append(item)
                 if len(found) == limit:
                     more = last is not None or raw is not raw_keys[-1]
-                    return found, (_key_of(raw, names) if more else None)
+                    return found, (_key_of(raw, key_names) if more else None)
         scanned += len(raw_keys)
-        if last is None or scanned >= SCAN_BUDGET or not filtered:
+        if last is None or scanned >= SCAN_BUDGET or predicate is None:
             return found, last
         start = last
 
@@ -571,6 +613,79 @@ def set_admin_name(telegram_id: str, name: str) -> None:
     )
 
 
+WITHDRAWAL_TYPE = "withdrawal"
+"""The partition of ``W_POINTS`` and ``W_AMOUNT`` holding every withdrawal request (the entity type)."""
+
+WITHDRAWAL_SORTS: dict[str, tuple[str, Any]] = {
+    "points": ("W_POINTS", WithdrawalItem.points),
+    "amount": ("W_AMOUNT", WithdrawalItem.fiat_amount),
+}
+
+
+def load_withdrawals(raw_keys: list[Key]) -> dict[str, WithdrawalItem]:
+    """One BatchGetItem (per 100) of the requests named by index keys, by PK."""
+    wanted = list(dict.fromkeys((k["PK"]["S"], k["SK"]["S"]) for k in raw_keys))
+    return {item.pk: item for item in WithdrawalItem.batch_get(wanted)} if wanted else {}
+
+
+def withdrawals_by(
+    sort: str,
+    *,
+    low: Any,
+    high: Any,
+    predicate: Callable[[WithdrawalItem], bool] | None,
+    limit: int,
+    start: Key | None,
+    descending: bool,
+) -> tuple[list[WithdrawalItem], Key | None]:
+    """Every request sorted by points or by amount (``low``/``high``: a range of it, the key condition)."""
+    index, attribute = WITHDRAWAL_SORTS[sort]
+    condition: Condition | None = None
+    if low is not None and high is not None:
+        condition = attribute.between(low, high)
+    elif low is not None:
+        condition = attribute >= low
+    elif high is not None:
+        condition = attribute <= high
+    return index_page(
+        WITHDRAWAL_TYPE,
+        index,
+        ("PK", "SK", "type", attribute.attr_name),
+        load_withdrawals,
+        condition=condition,
+        predicate=predicate,
+        limit=limit,
+        start=start,
+        descending=descending,
+    )
+
+
+def open_withdrawals(
+    status: str, *, predicate: Callable[[WithdrawalItem], bool] | None, limit: int, start: Key | None
+) -> tuple[list[WithdrawalItem], Key | None]:
+    """Requests waiting in an open status, newest first (the sparse ``W_QUEUE`` index)."""
+    return index_page(
+        status,
+        "W_QUEUE",
+        ("PK", "SK", "WQUEUE", "WQUEUE_AT"),
+        load_withdrawals,
+        condition=None,
+        predicate=predicate,
+        limit=limit,
+        start=start,
+        descending=True,
+    )
+
+
+def withdrawals_of(participant_id: str, limit: int) -> list[WithdrawalItem] | None:
+    """A participant's requests if there are at most ``limit`` (one Query), else ``None``."""
+    raw, _ = _query(
+        keys.withdrawals_gsi(participant_id), index="GSI1", limit=limit + 1, start=None, descending=True
+    )
+    items = [i for i in _entities(raw) if isinstance(i, WithdrawalItem)]
+    return items if len(raw) <= limit else None
+
+
 def get_withdrawal(withdrawal_id: str) -> WithdrawalItem | None:
     try:
         return WithdrawalItem.get(keys.withdrawal_pk(withdrawal_id), "WD")
@@ -627,6 +742,58 @@ def get_rollup(month: str) -> RollupItem | None:
         return RollupItem.get(keys.STATS_PK, keys.stats_month_sk(month))
     except RollupItem.DoesNotExist:
         return None
+
+
+RATING_PART = 10_000
+"""Participants per item of a month's rating totals (~20 bytes each, well below DynamoDB's 400 KB)."""
+
+
+def put_rating(kind: str, month: str, values: dict[str, str], stamp: str) -> None:
+    """A month's per-participant totals of a rating, in parts; parts left from a bigger earlier run go."""
+    entries = sorted(values.items())
+    chunks = [entries[i : i + RATING_PART] for i in range(0, len(entries), RATING_PART)] or [[]]
+    for part, chunk in enumerate(chunks):
+        RollupItem(
+            keys.STATS_PK,
+            keys.stats_rating_sk(kind, month, part),
+            month=month,
+            value=json.dumps(dict(chunk), separators=(",", ":")),
+            updated_at=stamp,
+        ).save()
+    stale = RollupItem.query(
+        keys.STATS_PK,
+        RollupItem.sk.between(
+            keys.stats_rating_sk(kind, month, len(chunks)), keys.stats_rating_sk(kind, month) + "~"
+        ),
+    )
+    for item in stale:
+        item.delete()
+
+
+def rating_parts(kind: str, first_month: str, last_month: str) -> Iterator[dict[str, str]]:
+    """Every part of a rating's monthly totals over the months (one paged Query)."""
+    for item in RollupItem.query(
+        keys.STATS_PK,
+        RollupItem.sk.between(
+            keys.stats_rating_sk(kind, first_month), keys.stats_rating_sk(kind, last_month) + "~"
+        ),
+    ):
+        yield json.loads(item.value or "{}")
+
+
+def rolled_up(month: str) -> bool:
+    """Whether a month has its rollup: the dashboard's metrics and the ratings' totals."""
+    return get_rollup(month) is not None and _exists(
+        keys.STATS_PK, keys.stats_rating_sk("referrals", month, 0)
+    )
+
+
+def _exists(pk: str, sk: str) -> bool:
+    try:
+        RollupItem.get(pk, sk)
+    except RollupItem.DoesNotExist:
+        return False
+    return True
 
 
 def as_decimal(value: Any) -> Decimal:

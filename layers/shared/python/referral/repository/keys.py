@@ -147,5 +147,10 @@ def stats_month_sk(month: str) -> str:
     return f"M#{month}"
 
 
+def stats_rating_sk(kind: str, month: str, part: int | None = None) -> str:
+    """``RATE#<kind>#<yyyy-mm>#<part>``: one part of a month's per-participant totals of a rating."""
+    return f"RATE#{kind}#{month}#" + ("" if part is None else f"{part:03d}")
+
+
 def stats_links_sk(month: str) -> str:
     return f"LINKS#{month}"

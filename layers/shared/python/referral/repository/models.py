@@ -205,6 +205,34 @@ class ByNetworkAmountIndex(_ParticipantListIndex):
     network_amount = NumberAttribute(range_key=True, attr_name="network_amount")
 
 
+# --- withdrawal lists by amount (admin API) -----------------------------------------------------------
+#
+# Keyed by the entity type, so one partition ("withdrawal") holds every request sorted by points or by the
+# fiat amount; keys only. Withdrawals are rare writes and both attributes are fixed at creation. The
+# points index also holds accruals (they have ``points`` too), under their own type, never read: one
+# small index write per accrual created.
+
+
+class _WithdrawalListIndex(GlobalSecondaryIndex["Entity"]):
+    kind = UnicodeAttribute(hash_key=True, attr_name="type")
+
+
+class WithdrawalsByPointsIndex(_WithdrawalListIndex):
+    class Meta:
+        index_name = "W_POINTS"
+        projection = KeysOnlyProjection()
+
+    points = NumberAttribute(range_key=True, attr_name="points")
+
+
+class WithdrawalsByAmountIndex(_WithdrawalListIndex):
+    class Meta:
+        index_name = "W_AMOUNT"
+        projection = KeysOnlyProjection()
+
+    fiat_amount = NumberAttribute(range_key=True, attr_name="fiat_amount")
+
+
 class WithdrawalQueueIndex(GlobalSecondaryIndex["Entity"]):
     """Open withdrawal requests by status, sparse (only while new or in negotiation): the queue's counts."""
 
@@ -254,6 +282,8 @@ class Entity(Model):
     by_network_amount = ByNetworkAmountIndex()
 
     withdrawal_queue = WithdrawalQueueIndex()
+    withdrawals_by_points = WithdrawalsByPointsIndex()
+    withdrawals_by_amount = WithdrawalsByAmountIndex()
 
 
 # --- participants and the referral network ---------------------------------------------------------

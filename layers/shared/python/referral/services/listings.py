@@ -36,6 +36,11 @@ Page = tuple[list[T], Any]
 LEVEL_READ_BUDGET = 25
 """Most sponsor Queries one page of a referral level walks."""
 
+STATUS_ORDER = ("new", "negotiation", "paid", "rejected", "cancelled")
+"""The order of ``sort=status``: the workflow's, open requests first."""
+
+OPEN_STATUSES = ("new", "negotiation")
+
 
 def day_bounds(since: date | None, until: date | None) -> tuple[str | None, str | None]:
     """Inclusive days as bounds of ISO timestamps: ``until`` covers its whole day."""
@@ -82,10 +87,10 @@ class WithdrawalFilter:
     points_min: int | None = None
     points_max: int | None = None
 
-    def matches(self, item: WithdrawalItem) -> bool:
+    def matches(self, item: WithdrawalItem, *, status: bool = True) -> bool:
         low, high = day_bounds(self.since, self.until)
         return (
-            (self.status is None or item.status == self.status)
+            (not status or self.status is None or item.status == self.status)
             and (self.participant_id is None or item.participant_id == self.participant_id)
             and (self.points_min is None or item.points >= self.points_min)
             and (self.points_max is None or item.points <= self.points_max)
@@ -102,13 +107,17 @@ class ActionFilter:
     action: str | None = None
     object_type: str | None = None
     object_id: str | None = None
+    object_name: str | None = None
+    """Case-insensitive part of the object's name."""
     since: date | None = None
     until: date | None = None
 
     def matches(self, item: AuditItem) -> bool:
         low, high = day_bounds(self.since, self.until)
+        name = (self.object_name or "").casefold()
         return (
             (self.actor_id is None or item.actor_id == self.actor_id)
+            and (not name or name in (item.object_name or "").casefold())
             and (self.action is None or item.action == self.action)
             and (self.object_type is None or item.object_type == self.object_type)
             and (self.object_id is None or item.object_id == self.object_id)
@@ -236,6 +245,14 @@ class ListingService:
         self, participant_id: str, flt: LedgerFilter, limit: int, start: Any
     ) -> Page[LedgerEntryItem]:
         """A participant's ledger, newest first: its own partition, the dates as the key condition."""
+        if start is None:
+            self.profile(participant_id)
+        return self._partition_ledger(participant_id, flt, limit, start)
+
+    @staticmethod
+    def _partition_ledger(
+        participant_id: str, flt: LedgerFilter, limit: int, start: Any
+    ) -> Page[LedgerEntryItem]:
         low, high = day_bounds(flt.since, flt.until)
         return q.filtered_page(
             keys.participant_pk(participant_id),
@@ -249,16 +266,62 @@ class ListingService:
         )
 
     def ledger(self, flt: LedgerFilter, limit: int, start: Any) -> Page[LedgerEntryItem]:
-        """The global ledger, newest first: the monthly feed, or one participant's partition."""
+        """The global ledger, newest first: the monthly feed, or one participant's partition.
+
+        A withdrawal's entries are all in its participant's partition, and a posting's entries are no
+        older than the order: both narrow what is read.
+        """
+        if flt.withdrawal_id is not None and flt.participant_id is None:
+            request = q.get_withdrawal(flt.withdrawal_id)
+            if request is None:
+                return [], None
+            flt = replace(flt, participant_id=request.participant_id)
         if flt.participant_id is not None:
-            return self.participant_ledger(flt.participant_id, flt, limit, start)
+            return self._partition_ledger(flt.participant_id, flt, limit, start)
+        if flt.posting_number is not None:
+            order = q.get_order(flt.posting_number)
+            if order is None:
+                return [], None
+            ordered_on = date.fromisoformat(order.created_at[:10])
+            flt = replace(flt, since=max(flt.since or ordered_on, ordered_on))
         return self._feed("ledger", LedgerEntryItem, flt.since, flt.until, flt.matches, limit, start)
 
     # --- withdrawals ---------------------------------------------------------------------------------
 
     def withdrawals(
-        self, flt: WithdrawalFilter, descending: bool, limit: int, start: Any
+        self, flt: WithdrawalFilter, sort: str, descending: bool, limit: int, start: Any
     ) -> Page[WithdrawalItem]:
+        """Requests by date (newest first by default), points, fiat amount or status (then newest first).
+
+        By date: the monthly feed, or the participant's partition. By points or amount: the ``W_POINTS``
+        / ``W_AMOUNT`` index (a points range is its key condition), or a participant's few requests sorted
+        in memory. By status: the open ones from the ``W_QUEUE`` index, then the closed ones from the feed.
+        """
+        if sort == "status":
+            return self._withdrawals_by_status(flt, descending, limit, start)
+        if sort != "created_at":
+            mine = q.withdrawals_of(flt.participant_id, q.CANDIDATES) if flt.participant_id else None
+            if mine is not None:
+                attribute = "points" if sort == "points" else "fiat_amount"
+                return q.sorted_page(
+                    [w for w in mine if flt.matches(w)],
+                    lambda w: (getattr(w, attribute), w.created_at + w.withdrawal_id),
+                    numeric=True,
+                    descending=descending,
+                    limit=limit,
+                    seek=start.get(q.SEEK) if start else None,
+                )
+            ranged = sort == "points"
+            narrowed = replace(flt, points_min=None, points_max=None) if ranged else flt
+            return q.withdrawals_by(
+                sort,
+                low=flt.points_min if ranged else None,
+                high=flt.points_max if ranged else None,
+                predicate=narrowed.matches if narrowed != WithdrawalFilter() else None,
+                limit=limit,
+                start=start,
+                descending=descending,
+            )
         if flt.participant_id is not None:
             return q.filtered_page(
                 keys.withdrawals_gsi(flt.participant_id),
@@ -273,6 +336,37 @@ class ListingService:
         return self._feed(
             "withdrawals", WithdrawalItem, flt.since, flt.until, flt.matches, limit, start, descending
         )
+
+    def _withdrawals_by_status(
+        self, flt: WithdrawalFilter, descending: bool, limit: int, start: Any
+    ) -> Page[WithdrawalItem]:
+        """Status by status in the workflow's order (reversed when descending), each newest first."""
+        statuses = [s for s in STATUS_ORDER if flt.status in (None, s)]
+        if descending:
+            statuses.reverse()
+        position = start or {"status": statuses[0], "inner": None}
+        found: list[WithdrawalItem] = []
+        for status in statuses[statuses.index(position["status"]) :]:
+            inner = position["inner"] if status == position["status"] else None
+            wanted = limit - len(found)
+            if status in OPEN_STATUSES:
+                page, inner = q.open_withdrawals(
+                    status, predicate=lambda w: flt.matches(w, status=False), limit=wanted, start=inner
+                )
+            else:
+                narrowed = replace(flt, status=status)
+                page, inner = self._feed(
+                    "withdrawals", WithdrawalItem, flt.since, flt.until, narrowed.matches, wanted, inner
+                )
+            found += page
+            if inner is not None:
+                return found, {"status": status, "inner": inner}
+            if len(found) >= limit:
+                following = statuses.index(status) + 1
+                return found, (
+                    {"status": statuses[following], "inner": None} if following < len(statuses) else None
+                )
+        return found, None
 
     @staticmethod
     def open_withdrawal_counts() -> dict[str, int]:

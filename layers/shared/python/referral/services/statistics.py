@@ -7,20 +7,26 @@ to one month's activity, never to the size of the table. Ratings read the first 
 
 from __future__ import annotations
 
+import heapq
 import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from referral.clock import from_iso, month_of, to_iso, utcnow
+from referral.errors import InvalidInput
 from referral.repository import admin_queries as q
 from referral.repository import keys
 from referral.repository.models import OrderItem, ParticipantItem, WithdrawalItem
 
 DASHBOARD_MONTHS = 12
+MAX_PERIOD_DAYS = 366
+MAX_RATING_MONTHS = 24
+EARLIEST_DAY = date(2000, 1, 1)
+"""No data of the program is older: an earlier period is a typo."""
 ROLLUP_MONTHS_BACK = 2
 """Recent months recomputed on every run: late status changes (returns, payouts) land in them."""
 
@@ -110,6 +116,39 @@ class StatisticsService:
     def __init__(self, *, clock: Callable[[], datetime] = utcnow) -> None:
         self.clock = clock
 
+    # --- periods ---------------------------------------------------------------------------------------
+
+    def period(self, since: date, until: date) -> tuple[str, str]:
+        """A past period of days, at most a year, as ISO days; its end is cut at today."""
+        today = self.clock().date()
+        if until < since:
+            raise InvalidInput("'to' must not be before 'from'.", reason="range_reversed")
+        if until - since > timedelta(days=MAX_PERIOD_DAYS):
+            raise InvalidInput(f"The period may be at most {MAX_PERIOD_DAYS} days.", reason="period_too_long")
+        self._past(since.isoformat(), today.isoformat(), EARLIEST_DAY.isoformat())
+        return since.isoformat(), min(until, today).isoformat()
+
+    def months(self, first: str | None, last: str | None) -> tuple[str, str]:
+        """A past period of whole months (``YYYY-MM``), at most two years; its end is cut at this month."""
+        current = month_of(self.clock())
+        last = last or current
+        first = first or last
+        self._past(first, current, EARLIEST_DAY.isoformat()[:7])
+        if q.month_number(first) > q.month_number(last):
+            raise InvalidInput("'to' must not be before 'from'.", reason="range_reversed")
+        if len(q.months_between(first, last)) > MAX_RATING_MONTHS:
+            raise InvalidInput(
+                f"The period may be at most {MAX_RATING_MONTHS} months.", reason="period_too_long"
+            )
+        return first, min(last, current, key=q.month_number)
+
+    @staticmethod
+    def _past(start: str, now: str, earliest: str) -> None:
+        if start > now:
+            raise InvalidInput("The period starts in the future.", reason="period_in_future")
+        if start < earliest:
+            raise InvalidInput(f"The period may not start before {earliest}.", reason="period_too_early")
+
     # --- rollups --------------------------------------------------------------------------------------
 
     def rollup(self, months_back: int = ROLLUP_MONTHS_BACK) -> list[str]:
@@ -123,20 +162,25 @@ class StatisticsService:
         for _ in range(months_back):
             start = q.previous_month(start)
         start = max(start, first, key=q.month_number)
-        while q.month_number(start) > q.month_number(first) and q.get_rollup(q.previous_month(start)) is None:
+        while q.month_number(start) > q.month_number(first) and not q.rolled_up(q.previous_month(start)):
             start = q.previous_month(start)
         previous = q.get_rollup(q.previous_month(start))
         carried = json.loads(previous.value) if previous is not None and previous.value else {}
         product_links = q.link_counters(current)
         written = []
         for month in q.months_between(start, current):
-            metrics = self._month(month, carried, product_links.get(month, 0))
+            metrics, ratings = self._month(month, carried, product_links.get(month, 0))
+            for kind, values in ratings.items():
+                q.put_rating(kind, month, {pid: str(value) for pid, value in values.items()}, to_iso(now))
             q.put_rollup(month, json.dumps(metrics, sort_keys=True), to_iso(now))
             carried = metrics
             written.append(month)
         return written
 
-    def _month(self, month: str, previous: dict[str, str], product_links: int) -> dict[str, str]:
+    def _month(
+        self, month: str, previous: dict[str, str], product_links: int
+    ) -> tuple[dict[str, str], dict[str, dict[str, int | Decimal]]]:
+        """One month's dashboard metrics, and what each participant did in it (for period ratings)."""
         registered = list(q.feed_items(q.FEEDS["participants"], month, ParticipantItem))
         new_referrals = sum(1 for p in registered if p.sponsor_id)
         orders = [o for o in q.feed_items(q.FEEDS["orders"], month, OrderItem) if o.participant_id]
@@ -159,6 +203,17 @@ class StatisticsService:
         returned = sum(1 for o in orders if o.status == "cancelled" or o.kept_amount < o.amount)
         withdrawals = list(q.feed_items(q.FEEDS["withdrawals"], month, WithdrawalItem))
         paid = [w for w in withdrawals if w.status == "paid"]
+        ratings: dict[str, dict[str, int | Decimal]] = {kind: defaultdict(int) for kind in RATINGS}
+        for participant in registered:
+            if participant.sponsor_id:
+                ratings["referrals"][participant.sponsor_id] += 1
+        for order in counted:
+            buyer = buyers.get(keys.participant_pk(order.participant_id or ""))
+            for ancestor in buyer.ancestors if buyer is not None else ():
+                ratings["network_orders"][ancestor] += 1
+                ratings["network_sum"][ancestor] += order.kept_amount
+        for request in paid:
+            ratings["withdrawn"][request.participant_id] += request.points
 
         def carried(name: str) -> int:
             return int(Decimal(previous.get(name, "0")))
@@ -188,7 +243,7 @@ class StatisticsService:
             "repeat_purchase_share": _ratio(repeat, len(counted)),
             "return_share": _ratio(returned, len(orders)),
         }
-        return {name: str(value) for name, value in values.items()}
+        return {name: str(value) for name, value in values.items()}, ratings
 
     def dashboard(self) -> Dashboard:
         """12 monthly points per metric from the rollup items (one Query)."""
@@ -223,10 +278,27 @@ class StatisticsService:
     # --- ratings ---------------------------------------------------------------------------------------
 
     @staticmethod
-    def rating(kind: str, limit: int = 100) -> list[Ranked]:
-        """Top ``limit`` by one measure: the first page of its sorted index (one Query + one BatchGet)."""
-        index, attribute = RATINGS[kind]
-        return [Ranked(item, getattr(item, attribute) or 0) for item in q.top(index, limit)]
+    def rating(kind: str, limit: int = 100, months: tuple[str, str] | None = None) -> list[Ranked]:
+        """Top ``limit`` by one measure, of all time or of the months ``(first, last)``.
+
+        All time: the first page of the measure's sorted index (one Query + one BatchGetItem). A period:
+        the rollup's per-month totals of each active participant (one Query over the months' parts,
+        ~20 bytes per participant active in a month), summed, then one BatchGetItem of the top.
+        """
+        if months is None:
+            index, attribute = RATINGS[kind]
+            return [Ranked(item, getattr(item, attribute) or 0) for item in q.top(index, limit)]
+        totals: dict[str, Decimal] = defaultdict(Decimal)
+        for part in q.rating_parts(kind, *months):
+            for participant_id, value in part.items():
+                totals[participant_id] += Decimal(value)
+        best = heapq.nsmallest(limit, totals.items(), key=lambda entry: (-entry[1], entry[0]))
+        profiles = q.load_profiles([_profile_key(participant_id) for participant_id, _ in best])
+        return [
+            Ranked(profile, value if kind == "network_sum" else int(value))
+            for participant_id, value in best
+            if (profile := profiles.get(keys.participant_pk(participant_id))) is not None
+        ]
 
     # --- exports ---------------------------------------------------------------------------------------
 
