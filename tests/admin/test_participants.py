@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from referral.clock import to_iso
 from referral.domain.orders import Attribution
 from referral.repository import keys
-from referral.repository.models import ParticipantItem
+from referral.repository.models import DecimalAttribute, Entity, ParticipantItem
 from referral.repository.store import Store
 from referral.services import Services
 
@@ -474,3 +475,27 @@ def test_a_search_whose_matches_outgrow_memory_goes_on_in_the_index(
         cursor = page["next_cursor"]
 
     assert seen == [str(1_000_000 + n) for n in range(150, 99, -1)]
+
+
+def test_money_is_a_decimal_string_with_two_places_everywhere(
+    owner: Api, domain: Services, clock: FakeClock
+) -> None:
+    """DynamoDB gives numbers back without trailing zeros: "1000" is shown as "1000.00"."""
+    a, b = chain(domain, "71", "72")
+    clock.advance(minutes=5)
+    domain.purchases.record_purchase(posting(clock.now, "1000.00"), b.id, Attribution.CLAIM)
+    for item in Entity.scan():  # as DynamoDB stores numbers: 1000.00 comes back as 1000
+        for name, attribute in item.get_attributes().items():
+            value = getattr(item, name)
+            if isinstance(attribute, DecimalAttribute) and value is not None and value == int(value):
+                setattr(item, name, Decimal(int(value)))
+        item.save()
+
+    card = owner.get(f"/admin/participants/{b.id}").json
+    sponsor = owner.get(f"/admin/participants/{a.id}").json
+    row = owner.get("/admin/participants", query={"id": b.id}).json["items"][0]
+    [accrual] = owner.get(f"/admin/participants/{a.id}/ledger").json["items"]
+
+    assert (card["purchases_sum"], card["last_order"]["amount"], row["purchases_sum"]) == ("1000.00",) * 3
+    assert [lv["amount"] for lv in card["levels"]] == ["1000.00"]
+    assert (sponsor["network_amount"], accrual["amount"]) == ("1000.00", "1000.00")

@@ -34,6 +34,7 @@ from referral.admin.schemas import (
 )
 from referral.domain.ledger import EntryKind
 from referral.services.listings import LedgerFilter, ParticipantFilter, Range, day_bounds
+from referral.services.statistics import money
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -169,7 +170,7 @@ def participant_card(participant_id: ParticipantId) -> ParticipantCard:
         personal_code=item.personal_code,
         first_order_at=item.first_order_at,
         last_order=(
-            LastEvent(at=card.last_order.created_at, amount=str(card.last_order.kept_amount))
+            LastEvent(at=card.last_order.created_at, amount=money(card.last_order.kept_amount))
             if card.last_order
             else None
         ),
@@ -179,13 +180,13 @@ def participant_card(participant_id: ParticipantId) -> ParticipantCard:
             else None
         ),
         network_orders=item.network_orders or 0,
-        network_amount=str(item.network_amount or Decimal(0)),
+        network_amount=money(item.network_amount),
         levels=[
             LevelOut(
                 level=level.level,
                 referrals=level.referrals,
                 orders=level.orders,
-                amount=str(level.amount),
+                amount=money(level.amount),
                 earned=level.earned,
                 last_order_at=level.last_order_at.isoformat() if level.last_order_at else None,
             )

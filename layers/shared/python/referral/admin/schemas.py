@@ -10,11 +10,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from referral.errors import InvalidInput
 from referral.repository.models import AuditItem, LedgerEntryItem, ParticipantItem, WithdrawalItem
-from referral.services.statistics import display_name
+from referral.services.statistics import display_name, money
 
 Money = Annotated[
     str, Field(description='RUB amount as a decimal string, e.g. "1500.00"', examples=["1500.00"])
 ]
+
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 IdText = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]
 Timestamp = Annotated[str, Field(description="UTC ISO time, e.g. 2026-01-10T12:00:00.000000Z")]
@@ -118,7 +119,7 @@ def participant_row(item: ParticipantItem) -> ParticipantRow:
         withdrawn=item.withdrawn,
         accrued_total=item.accrued_total,
         orders_count=item.orders_count,
-        purchases_sum=str(item.purchases_sum),
+        purchases_sum=money(item.purchases_sum),
         last_order_at=item.last_order_at,
         direct_referrals=item.direct_referrals,
         network_size=item.network_size,
@@ -165,7 +166,7 @@ def ledger_row(item: LedgerEntryItem) -> LedgerRow:
         d_withdrawn=item.d_withdrawn,
         level=item.level,
         posting_number=item.posting_number,
-        amount=None if item.amount is None else str(item.amount),
+        amount=None if item.amount is None else money(item.amount),
         rate=None if item.rate is None else str(item.rate),
         withdrawal_id=item.withdrawal_id,
         actor_id=item.actor_id,
@@ -196,7 +197,7 @@ def withdrawal_row(item: WithdrawalItem) -> WithdrawalRow:
         id=item.withdrawal_id,
         participant_id=item.participant_id,
         points=item.points,
-        fiat_amount=str(item.fiat_amount),
+        fiat_amount=money(item.fiat_amount),
         point_rate=str(item.point_rate),
         status=item.status,
         created_at=item.created_at,

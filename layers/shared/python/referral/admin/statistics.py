@@ -16,8 +16,8 @@ from pydantic import BaseModel
 
 from referral.admin import context
 from referral.admin.pagination import fingerprint, seal, unseal
-from referral.admin.schemas import Cursor
-from referral.services.statistics import Table, display_name
+from referral.admin.schemas import Cursor, Money
+from referral.services.statistics import UNITS, Table, display_name, money
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -33,8 +33,11 @@ CSV_RESPONSE: dict[int, OpenAPIResponse] = {
 class Dashboard(BaseModel):
     months: list[str]
     """The 12 months of the charts, oldest first (YYYY-MM)."""
-    series: dict[str, list[float]]
-    """Metric → one point per month."""
+    series: dict[str, list[int | float | str]]
+    """Metric → one point per month: whole numbers for counts and points, decimal strings for RUB
+    ("11570.00"), plain numbers for ratios and days."""
+    units: dict[str, str]
+    """Metric → count, points, rub, ratio or days."""
     updated_at: str | None
     """When the rollups were last computed."""
 
@@ -42,7 +45,7 @@ class Dashboard(BaseModel):
 @router.get("/statistics/dashboard", summary="Dashboard: 12 monthly points per metric", tags=["statistics"])
 def dashboard() -> Dashboard:
     result = context.current().statistics.dashboard()
-    return Dashboard(months=result.months, series=result.series, updated_at=result.updated_at)
+    return Dashboard(months=result.months, series=result.series, units=UNITS, updated_at=result.updated_at)
 
 
 class RollupDone(BaseModel):
@@ -67,8 +70,9 @@ class RatingRow(BaseModel):
     rank: int
     participant_id: str
     name: str
-    value: str
-    """Referrals brought, network orders, network purchase sum (RUB) or points withdrawn."""
+    value: int | Money
+    """Referrals brought, network orders or points withdrawn (whole numbers), or the network purchase sum
+    (RUB, a decimal string)."""
 
 
 class Rating(BaseModel):
@@ -108,7 +112,7 @@ def rating(
                 rank=n,
                 participant_id=r.participant.participant_id,
                 name=display_name(r.participant),
-                value=str(r.value),
+                value=money(r.value) if kind == RatingKind.NETWORK_SUM else int(r.value),
             )
             for n, r in enumerate(ranked, start=1)
         ],

@@ -22,6 +22,7 @@ from referral.repository import admin_queries as q
 from referral.repository import keys
 from referral.repository.models import OrderItem, ParticipantItem, WithdrawalItem
 
+KOPECK = Decimal("0.01")
 DASHBOARD_MONTHS = 12
 MAX_PERIOD_DAYS = 366
 MAX_RATING_MONTHS = 24
@@ -50,6 +51,24 @@ METRICS = (
     "repeat_purchase_share",
     "return_share",
 )
+
+UNITS = {
+    **dict.fromkeys(METRICS, "count"),
+    "points_withdrawn": "points",
+    "sales_sum": "rub",
+    "fiat_withdrawn": "rub",
+    "average_order": "rub",
+    "referrals_with_purchase_share": "ratio",
+    "repeat_purchase_share": "ratio",
+    "return_share": "ratio",
+    "avg_referrals_per_link": "ratio",
+    "avg_days_to_first_purchase": "days",
+}
+"""What each dashboard metric counts: counts and points are whole numbers, RUB decimal strings, ratios and
+days plain numbers (chart values, not money)."""
+
+Point = int | float | str
+"""One dashboard value: see ``UNITS``."""
 
 RATINGS = {
     "referrals": ("referrals", "direct_referrals"),
@@ -108,7 +127,7 @@ class Table:
 @dataclass(frozen=True, slots=True)
 class Dashboard:
     months: list[str]
-    series: dict[str, list[float]]
+    series: dict[str, list[Point]]
     updated_at: str | None
 
 
@@ -253,7 +272,7 @@ class StatisticsService:
             first = q.previous_month(first)
         items = {item.month: item for item in q.rollups(q.previous_month(first), current)}
         months = q.months_between(first, current)
-        series: dict[str, list[float]] = {name: [] for name in METRICS}
+        series: dict[str, list[Point]] = {name: [] for name in METRICS}
         before = items.get(q.previous_month(first))
         last: dict[str, str] = json.loads(before.value) if before is not None and before.value else {}
         updated = max((i.updated_at or "" for i in items.values()), default="") or None
@@ -270,7 +289,7 @@ class StatisticsService:
                     raw = values.get(name, "0")
                 else:
                     raw = last.get(name, "0") if name in cumulative else "0"
-                series[name].append(float(Decimal(raw)))
+                series[name].append(_point(name, Decimal(raw)))
             if values is not None:
                 last = values
         return Dashboard(months, series, updated)
@@ -358,8 +377,8 @@ class StatisticsService:
                     order.order_number or "",
                     order.created_at,
                     order.status,
-                    order.amount,
-                    order.kept_amount,
+                    money(order.amount),
+                    money(order.kept_amount),
                     order.attribution or "",
                 ]
             )
@@ -397,7 +416,7 @@ class StatisticsService:
                 "participant_id": sponsor,
                 "referrals_brought": brought.get(sponsor, 0),
                 "referrals_bought": len(bought.get(sponsor, ())),
-                "referrals_purchases_sum": amount.get(sponsor, Decimal(0)),
+                "referrals_purchases_sum": money(amount.get(sponsor, Decimal(0))),
             }
             for sponsor in sponsors
         ]
@@ -407,6 +426,22 @@ class StatisticsService:
             row["name"] = display_name(profile) if profile else ""
         rows.sort(key=lambda r: (-r["referrals_brought"], -r["referrals_bought"], r["participant_id"]))
         return Table(REFERRAL_STATS_HEADER, [[r[h] for h in REFERRAL_STATS_HEADER] for r in rows])
+
+
+def _point(metric: str, value: Decimal) -> Point:
+    unit = UNITS[metric]
+    if unit == "rub":
+        return money(value)
+    if unit in ("count", "points"):
+        return int(value)
+    return float(value)
+
+
+def money(amount: Decimal | int | None) -> str:
+    """A RUB amount as the API and the exports show it: text with kopecks, "1500.00" (never a float).
+
+    DynamoDB gives numbers back without trailing zeros, so amounts are formatted, not just printed."""
+    return str(Decimal(amount or 0).quantize(KOPECK))
 
 
 def _profile_key(participant_id: str) -> dict[str, Any]:
