@@ -11,6 +11,7 @@ from referral.domain.orders import Attribution
 from referral.repository.admin_queries import months_between
 from referral.repository.models import RollupItem
 from referral.services import Services
+from referral.services import statistics as statistics_service
 
 from functions.admin_api.handler import rollup
 from tests.admin.conftest import OPERATOR_ID, OWNER_ID, Api, deadline
@@ -234,3 +235,44 @@ def test_the_rollup_recomputes_a_month_that_has_no_rating_totals_yet(owner: Api,
     assert rollup({}, lambda_context()) == {"months": ["2026-01", "2026-02"]}
     reply = owner.get("/admin/statistics/ratings/network_sum", query={"from": "2026-01", "to": "2026-01"})
     assert [(r["participant_id"], r["value"]) for r in reply.json["items"]] == [("61", "4000.00")]
+
+
+def export_parts(owner: Api, path: str, query: dict[str, object]) -> list[list[dict[str, str]]]:
+    parts, cursor = [], None
+    for _ in range(100):
+        reply = owner.get(path, query={**query, "cursor": cursor})
+        assert reply.status == 200, reply.text
+        parts.append(rows(reply.text))
+        cursor = reply.headers.get("X-Next-Cursor")
+        if cursor is None:
+            return parts
+    raise AssertionError("the export never ended")
+
+
+def test_the_referral_stats_export_comes_in_bounded_parts(
+    owner: Api, activity: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    period = {"from": "2026-01-01", "to": "2026-02-28"}
+    whole = export_parts(owner, "/admin/exports/referral-stats.csv", period)
+    by_row = export_parts(owner, "/admin/exports/referral-stats.csv", {**period, "limit": 1})
+    monkeypatch.setattr(statistics_service, "STATS_READ_BUDGET", 3)
+    by_reads = export_parts(owner, "/admin/exports/referral-stats.csv", period)
+
+    assert [[r["participant_id"] for r in part] for part in whole] == [["61", "62"]]
+    assert [[r["participant_id"] for r in part] for part in by_row if part] == [["61"], ["62"]]
+    assert len(by_reads) > 2 and [r for part in by_reads for r in part] == whole[0]
+    assert whole[0][1] == {
+        "participant_id": "62",
+        "name": "Name62",
+        "referrals_brought": "2",
+        "referrals_bought": "1",
+        "referrals_purchases_sum": "2000.00",
+    }
+
+
+def test_only_an_owner_recomputes_the_rollups(owner: Api, activity: None) -> None:
+    refused = owner.post("/admin/statistics/rollup", as_="operator")
+
+    assert (refused.status, refused.error["details"]["reason"]) == (403, "owner_only")
+    assert list(RollupItem.query("STATS", RollupItem.sk.startswith("M#"))) == []
+    assert owner.post("/admin/statistics/rollup").status == 200

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from referral.admin import context
 from referral.admin.pagination import fingerprint, seal, unseal
+from referral.admin.roles import owner_only
 from referral.admin.schemas import Cursor, Money
 from referral.services.statistics import UNITS, Table, display_name, money
 
@@ -53,7 +54,10 @@ class RollupDone(BaseModel):
 
 
 @router.post(
-    "/statistics/rollup", summary="Recompute the recent months of the dashboard now", tags=["statistics"]
+    "/statistics/rollup",
+    summary="Recompute the recent months of the dashboard now (owners)",
+    tags=["statistics"],
+    middlewares=[owner_only],
 )
 def rollup() -> RollupDone:
     return RollupDone(months=context.current().statistics.rollup())
@@ -178,8 +182,15 @@ def export_purchases(
     responses=CSV_RESPONSE,
 )
 def export_referral_stats(
-    since: Annotated[date, Query(alias="from")], until: Annotated[date, Query(alias="to")]
+    since: Annotated[date, Query(alias="from")],
+    until: Annotated[date, Query(alias="to")],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    cursor: Cursor = None,
 ) -> Response[str]:
-    low, high = context.current().statistics.period(since, until)
-    table = context.current().statistics.referral_stats(low, high)
-    return _csv(table, fingerprint("referral-stats", f=low, t=high), "referral-stats.csv")
+    """Sponsors in the order they registered; a part ends after ``limit`` rows or a bounded amount of
+    reading (then it may hold fewer rows), and ``X-Next-Cursor`` says where the next part starts."""
+    statistics = context.current().statistics
+    low, high = statistics.period(since, until)
+    scope = fingerprint("referral-stats", f=low, t=high)
+    table = statistics.referral_stats(low, high, limit, unseal(cursor, scope))
+    return _csv(table, scope, "referral-stats.csv")

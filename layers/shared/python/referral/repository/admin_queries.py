@@ -406,13 +406,6 @@ def top(sort: str, limit: int = 100) -> list[ParticipantItem]:
     return [profiles[k["PK"]["S"]] for k in raw_keys if k["PK"]["S"] in profiles]
 
 
-def referrals_page(
-    sponsor_id: str, limit: int, start: Key | None
-) -> tuple[list[ParticipantItem], Key | None]:
-    raw, last = _query(keys.sponsor_gsi(sponsor_id), index="GSI1", limit=limit, start=start, descending=False)
-    return [i for i in _entities(raw) if isinstance(i, ParticipantItem)], last
-
-
 def children(
     sponsor_id: str, limit: int, start: Key | None
 ) -> tuple[list[tuple[ParticipantItem, Key]], Key | None]:
@@ -429,14 +422,26 @@ def children(
 
 def all_participants_by_registration(
     start: Key | None, limit: int
-) -> tuple[list[ParticipantItem], Key | None]:
-    """Everyone, oldest first, a page at a time (the referral tree export)."""
+) -> tuple[list[tuple[ParticipantItem, Key]], Key | None]:
+    """Everyone, oldest first, a page at a time, each with its index key (to resume right after it)."""
     spec = SORTS["registered_at"]
     raw_keys, last = _query(
         keys.PARTICIPANT_LIST, index=spec.index, limit=limit, start=start, descending=False
     )
     profiles = load_profiles(raw_keys)
-    return [profiles[k["PK"]["S"]] for k in raw_keys if k["PK"]["S"] in profiles], last
+    names = ("PK", "SK", "PLIST", "registered_at")
+    return [(profiles[k["PK"]["S"]], _key_of(k, names)) for k in raw_keys if k["PK"]["S"] in profiles], last
+
+
+def orders_between(participant_id: str, since: str, until: str) -> list[OrderItem]:
+    """A participant's orders created between two ISO days (inclusive): their partition of GSI1."""
+    return [
+        item
+        for item in Entity.by_owner.query(
+            keys.orders_gsi(participant_id), Entity.gsi1sk.between(since, until + "\uffff")
+        )
+        if isinstance(item, OrderItem)
+    ]
 
 
 def first_registration_month() -> str | None:

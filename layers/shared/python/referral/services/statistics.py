@@ -23,6 +23,8 @@ from referral.repository import keys
 from referral.repository.models import OrderItem, ParticipantItem, WithdrawalItem
 
 KOPECK = Decimal("0.01")
+STATS_READ_BUDGET = 5000
+"""About how many items one part of the referral-stats export reads."""
 DASHBOARD_MONTHS = 12
 MAX_PERIOD_DAYS = 366
 MAX_RATING_MONTHS = 24
@@ -327,7 +329,7 @@ class StatisticsService:
         items: list[ParticipantItem] = []
         while len(items) < limit:
             page, start = q.all_participants_by_registration(start, min(100, limit - len(items)))
-            items.extend(page)
+            items.extend(item for item, _ in page)
             if start is None:
                 break
         sponsors = q.load_profiles([_profile_key(i.sponsor_id) for i in items if i.sponsor_id])
@@ -385,47 +387,68 @@ class StatisticsService:
         return Table(PURCHASES_HEADER, rows, position)
 
     @staticmethod
-    def referral_stats(since: str, until: str) -> Table:
-        """Per sponsor over a period: referrals brought, how many referrals bought, their purchase sum.
+    def referral_stats(since: str, until: str, limit: int, start: Any) -> Table:
+        """Per sponsor, in the order they registered: referrals who registered in the period, how many
+        referrals bought in it, and their purchase sum — a part of at most ``limit`` rows.
 
-        Cost: the period's registrations and orders (month feeds) plus the buyers' profiles.
+        Bounded per part: it walks the participants oldest first (keys + one BatchGetItem per 100) and, for
+        each sponsor, their referrals (GSI1) and the orders of the period of those whose first and last
+        order dates overlap it (GSI1), stopping after about ``STATS_READ_BUDGET`` items; the position (the
+        last participant done, and a sponsor in progress with its partial sums) is the next part's cursor.
         """
-        brought: dict[str, int] = defaultdict(int)
-        bought: dict[str, set[str]] = defaultdict(set)
-        amount: dict[str, Decimal] = defaultdict(Decimal)
-        months = q.months_between(since[:7], until[:7])
-        for month in months:
-            for p in q.feed_items(q.FEEDS["participants"], month, ParticipantItem):
-                if p.sponsor_id and since <= p.registered_at <= until + "\uffff":
-                    brought[p.sponsor_id] += 1
-        orders = [
-            o
-            for month in months
-            for o in q.feed_items(q.FEEDS["orders"], month, OrderItem)
-            if o.participant_id and o.status != "cancelled" and since <= o.created_at <= until + "\uffff"
-        ]
-        buyers = q.load_profiles([_profile_key(o.participant_id) for o in orders if o.participant_id])
-        for order in orders:
-            buyer = buyers.get(keys.participant_pk(order.participant_id or ""))
-            if buyer is not None and buyer.sponsor_id:
-                bought[buyer.sponsor_id].add(buyer.participant_id)
-                amount[buyer.sponsor_id] += order.kept_amount
-        sponsors = set(brought) | set(bought)
-        rows: list[dict[str, Any]] = [
-            {
-                "participant_id": sponsor,
-                "referrals_brought": brought.get(sponsor, 0),
-                "referrals_bought": len(bought.get(sponsor, ())),
-                "referrals_purchases_sum": money(amount.get(sponsor, Decimal(0))),
-            }
-            for sponsor in sponsors
-        ]
-        names = q.load_profiles([_profile_key(r["participant_id"]) for r in rows])
-        for row in rows:
-            profile = names.get(keys.participant_pk(row["participant_id"]))
-            row["name"] = display_name(profile) if profile else ""
-        rows.sort(key=lambda r: (-r["referrals_brought"], -r["referrals_bought"], r["participant_id"]))
-        return Table(REFERRAL_STATS_HEADER, [[r[h] for h in REFERRAL_STATS_HEADER] for r in rows])
+        state = start or {"after": None, "open": None}
+        after, current = state["after"], state["open"]
+        rows: list[list[Any]] = []
+        buffer: list[tuple[ParticipantItem, Any]] = []
+        more, reads = True, 0
+        while True:
+            if current is None:
+                if not buffer and more:
+                    buffer, last = q.all_participants_by_registration(after, 100)
+                    reads += len(buffer) + 1
+                    more = last is not None
+                if not buffer:
+                    return Table(REFERRAL_STATS_HEADER, rows)
+                item, key = buffer.pop(0)
+                if not item.direct_referrals:
+                    after = key
+                    continue
+                current = {"key": key, "id": item.participant_id, "name": display_name(item), "at": None}
+                current.update(brought=0, bought=0, sum="0")
+            referrals, current["at"] = q.children(current["id"], 100, current["at"])
+            reads += len(referrals) + 1
+            total = Decimal(current["sum"])
+            for referral, _ in referrals:
+                if since <= referral.registered_at <= until + "\uffff":
+                    current["brought"] += 1
+                if _ordered_within(referral, since, until):
+                    orders = [
+                        o
+                        for o in q.orders_between(referral.participant_id, since, until)
+                        if o.status != "cancelled"
+                    ]
+                    reads += len(orders) + 1
+                    if orders:
+                        current["bought"] += 1
+                        total += sum((o.kept_amount for o in orders), Decimal(0))
+            current["sum"] = str(total)
+            if current["at"] is None:
+                if current["brought"] or current["bought"]:
+                    rows.append(
+                        [current["id"], current["name"], current["brought"], current["bought"], money(total)]
+                    )
+                after, current = current["key"], None
+            if len(rows) >= limit or reads >= STATS_READ_BUDGET:
+                finished = current is None and not buffer and not more
+                return Table(
+                    REFERRAL_STATS_HEADER, rows, None if finished else {"after": after, "open": current}
+                )
+
+
+def _ordered_within(participant: ParticipantItem, since: str, until: str) -> bool:
+    """Whether the participant's orders (first to last) can fall in the period at all (no read needed)."""
+    first, last = participant.first_order_at, participant.last_order_at
+    return bool(first and last and last >= since and first <= until + "\uffff")
 
 
 def _point(metric: str, value: Decimal) -> Point:
