@@ -40,7 +40,7 @@ from referral.errors import (
     NotFound,
     field_errors,
 )
-from referral.services.admins import Unauthorized
+from referral.services.admins import Admin, Unauthorized
 
 logger = Logger(child=True)
 
@@ -93,7 +93,7 @@ def resolve(event: Mapping[str, Any], lambda_context: LambdaContext) -> dict[str
     try:
         if not _public(request):
             app.append_context(admin=authenticate(request))  # type: ignore[no-untyped-call]
-        _decoded_body(request)
+        _body_decodes(request)
     except Exception as exc:  # every failure becomes an error body, as in routing
         app.clear_context()  # type: ignore[no-untyped-call]
         return _as_result(error_response(exc))
@@ -104,7 +104,7 @@ def _public(request: APIGatewayProxyEventV2) -> bool:
     return (request.http_method, request.path) in PUBLIC or webapp.is_app_path(request.path, PREFIX)
 
 
-def authenticate(request: APIGatewayProxyEventV2) -> Any:
+def authenticate(request: APIGatewayProxyEventV2) -> Admin:
     """Bearer session token → the active admin, re-read on every request (revocation is immediate)."""
     header = request.headers.get("authorization") or ""
     scheme, _, token = header.partition(" ")
@@ -115,14 +115,16 @@ def authenticate(request: APIGatewayProxyEventV2) -> Any:
     return context.current().admins.authenticate(token.strip())
 
 
-def _decoded_body(request: APIGatewayProxyEventV2) -> str | None:
-    body = request.body
-    if not body or not request.is_base64_encoded:
-        return body
+def _body_decodes(request: APIGatewayProxyEventV2) -> None:
+    """A body API Gateway passed base64-encoded must be base64 of UTF-8 text (JSON is read from it)."""
+    if not request.body or not request.is_base64_encoded:
+        return
     try:
-        return base64.b64decode(body, validate=True).decode("utf-8")
+        base64.b64decode(request.body, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise BadRequest("The request body is not UTF-8 text.", reason="body_encoding") from None
+        raise BadRequest(
+            "The request body cannot be read: base64 of UTF-8 text expected.", reason="body_encoding"
+        ) from None
 
 
 def _as_result(response: Response[str]) -> dict[str, Any]:

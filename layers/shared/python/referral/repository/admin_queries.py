@@ -801,10 +801,6 @@ def _exists(pk: str, sk: str) -> bool:
     return True
 
 
-def as_decimal(value: Any) -> Decimal:
-    return value if isinstance(value, Decimal) else Decimal(str(value or 0))
-
-
 def oldest_month(now: datetime) -> str:
     """The first month any feed can hold anything: the first registration or the first admin."""
     months = [month_of(now)]
