@@ -4,14 +4,36 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 
-_update_ids = itertools.count(int(time.time() * 1000) % 1_000_000_000)
 _message_ids = itertools.count(1)
+
+
+_EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z
+
+
+class _UpdateIds:
+    """Increasing update ids across processes, as Telegram numbers a bot's updates: the demo seed, the chat
+    console and tests each make updates, and the bot refuses a dialog step from an update older than the
+    last one it took. Milliseconds since 2026, and one more than the last where a process makes several in
+    the same millisecond."""
+
+    def __init__(self) -> None:
+        self._last = 0
+        self._lock = threading.Lock()
+
+    def __next__(self) -> int:
+        with self._lock:
+            self._last = max(self._last + 1, int((time.time() - _EPOCH) * 1000))
+            return self._last
+
+
+_update_ids = _UpdateIds()
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from referral.admin import webapp
-from referral.admin.app import PREFIX, app
+from referral.admin.app import PREFIX, app, resolve
 from referral.telegram.delivery import delivers_notices
 
 logger = Logger()
@@ -26,7 +26,7 @@ app.include_router(webapp.router(Path(__file__).with_name("web")), prefix=PREFIX
 @delivers_notices(seconds=2)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="AdminRequests", unit=MetricUnit.Count, value=1)
-    return app.resolve(event, context)
+    return resolve(event, context)
 
 
 @logger.inject_lambda_context

@@ -5,16 +5,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import signal
 import urllib.parse
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from referral.admin import context
 from referral.repository.models import AuditItem, Entity, LedgerEntryItem, NotificationItem
+from referral.repository.table import _all_models
 from referral.services import Services
 
+from bench.dynamodb_requests import Requests, counting, install, watch
 from devtools.fake_telegram import FakeTelegram
 from functions.admin_api.handler import handler
 from tests.support.clock import FakeClock
@@ -101,6 +105,7 @@ def widget_login(user_id: str, auth_date: int, **fields: Any) -> dict[str, Any]:
         "auth_date": auth_date,
         **fields,
     }
+    data = {key: value for key, value in data.items() if value is not None}
     check = "\n".join(f"{k}={data[k]}" for k in sorted(data))
     secret_key = hashlib.sha256(BOT_TOKEN.encode()).digest()
     data["hash"] = hmac.new(secret_key, check.encode(), hashlib.sha256).hexdigest()
@@ -199,3 +204,29 @@ def outbox() -> list[NotificationItem]:
 def snapshot() -> list[dict[str, Any]]:
     """Every item of the table, to prove a refused request wrote nothing."""
     return sorted((json.dumps(item.serialize(), sort_keys=True) for item in Entity.scan()), key=str)  # type: ignore[return-value]
+
+
+@contextmanager
+def deadline(seconds: int) -> Iterator[None]:
+    """Fail (instead of hanging the suite) when the body runs longer than ``seconds``."""
+
+    def expired(*_: Any) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def dynamodb_requests() -> Iterator[Requests]:
+    """Count the DynamoDB requests made inside the block, on every model's client."""
+    install()
+    for model in _all_models():
+        watch(model._get_connection().connection.client)
+    with counting() as requests:
+        yield requests

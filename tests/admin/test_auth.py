@@ -6,9 +6,19 @@ import base64
 import json
 
 import pytest
-from referral.repository.models import AdminItem
+from referral.admin import context
+from referral.repository.models import AdminItem, Entity
 
-from tests.admin.conftest import BOT_TOKEN, OPERATOR_ID, OWNER_ID, SESSION_SECRET, Api, audits, widget_login
+from tests.admin.conftest import (
+    BOT_TOKEN,
+    OPERATOR_ID,
+    OWNER_ID,
+    SESSION_SECRET,
+    Api,
+    audits,
+    items_of,
+    widget_login,
+)
 from tests.support.clock import FakeClock
 
 
@@ -16,7 +26,7 @@ def test_a_bootstrap_admin_logs_in_as_owner_and_the_token_opens_the_api(api: Api
     reply = api.login(OWNER_ID, "owner")
 
     assert reply.status == 200
-    assert reply.json["admin"] == {"telegram_id": OWNER_ID, "role": "owner", "name": None}
+    assert reply.json["admin"] == {"telegram_id": OWNER_ID, "role": "owner", "name": f"Admin{OWNER_ID}"}
     assert reply.json["token_type"] == "Bearer"
     me = api.get("/admin/auth/me")
     assert (me.status, me.json["role"]) == (200, "owner")
@@ -163,3 +173,56 @@ def test_a_blocked_owner_can_be_removed_or_demoted_while_another_owner_is_active
 
     assert (demoted.status, demoted.json["role"]) == (200, "operator")
     assert (removed.status, removed.json["active"]) == (200, False)
+
+
+def test_login_numbers_and_admin_switches_are_strict(owner: Api) -> None:
+    data = widget_login(OWNER_ID, int(owner.clock.now.timestamp()))
+    as_text = owner.post("/admin/auth/telegram", {**data, "id": str(data["id"])}, as_=None)
+    blocked = owner.put(f"/admin/admins/{OPERATOR_ID}/blocked", {"blocked": "true"})
+
+    assert (as_text.status, as_text.error["details"]["errors"][0]["field"]) == (422, "id")
+    assert (blocked.status, blocked.error["details"]["errors"][0]["field"]) == (422, "blocked")
+    assert owner.get("/admin/auth/me", as_="operator").status == 200
+
+
+def test_two_owners_blocking_each_other_at_once_leave_an_active_owner(owner: Api) -> None:
+    """The second owner's block lands between the first owner's checks and its write."""
+    assert owner.post("/admin/admins", {"telegram_id": "3000", "role": "owner"}).status == 200
+    owner.login("3000", "second")
+    admins = context.current().admins
+    second = admins.authenticate(owner.tokens["second"])
+    client = Entity._get_connection().connection.client
+    raced: list[str] = []
+
+    def the_other_owner_acts_first(**_: object) -> None:
+        if not raced:
+            raced.append("second blocks first")
+            admins.set_blocked(second, OWNER_ID, True, "race")
+
+    client.meta.events.register("before-call.dynamodb.TransactWriteItems", the_other_owner_acts_first)
+    try:
+        reply = owner.put("/admin/admins/3000/blocked", {"blocked": True, "reason": "race"})
+    finally:
+        client.meta.events.unregister("before-call.dynamodb.TransactWriteItems", the_other_owner_acts_first)
+
+    assert raced
+    assert (reply.status, reply.error["details"]["reason"]) == (401, "session_ended")
+    active_owners = [a.telegram_id for a in items_of(AdminItem) if a.role == "owner" and not a.blocked]
+    assert active_owners == ["3000"]
+
+
+def test_the_admins_name_is_the_one_telegram_shows_at_login(owner: Api) -> None:
+    now = int(owner.clock.now.timestamp())
+    renamed = owner.post(
+        "/admin/auth/telegram", widget_login(OPERATOR_ID, now, last_name="Petrova", username="olga"), as_=None
+    )
+    nameless = owner.post(
+        "/admin/auth/telegram", widget_login(OWNER_ID, now, first_name=None, username="boss"), as_=None
+    )
+
+    assert renamed.json["admin"]["name"] == f"Admin{OPERATOR_ID} Petrova"
+    assert nameless.json["admin"]["name"] == "@boss"
+    names = {a["telegram_id"]: a["name"] for a in owner.get("/admin/admins").json["items"]}
+    assert names == {OWNER_ID: "@boss", OPERATOR_ID: f"Admin{OPERATOR_ID} Petrova"}
+    assert owner.get("/admin/auth/me", as_="operator").status == 200  # earlier sessions go on
+    assert [a.action for a in audits()] == ["admin.add"]  # Telegram's name is no operator's change

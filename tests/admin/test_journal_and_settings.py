@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 
+import pytest
+from referral.domain.orders import Attribution
 from referral.repository.models import OzonConnectionItem, SettingsItem
 from referral.services import Services
 
 from tests.admin.conftest import OPERATOR_ID, OWNER_ID, SESSION_SECRET, Api, audits, snapshot
-from tests.support.builders import join
+from tests.support.builders import chain, join, posting
 from tests.support.clock import FakeClock
 
 
@@ -177,3 +179,94 @@ def test_secrets_never_appear_in_responses(owner: Api) -> None:
         assert "TEST-bot-token" not in reply.text
     assert SettingsItem is not None
     assert json.loads(owner.get("/admin/openapi.json", as_=None).text)["openapi"].startswith("3.")
+
+
+def test_every_admin_change_keeps_its_reason_in_the_journal(owner: Api) -> None:
+    assert owner.post("/admin/admins", {"telegram_id": "3000", "reason": "new support shift"}).status == 200
+    assert owner.put("/admin/admins/3000/role", {"role": "owner", "reason": "runs the payouts"}).status == 200
+    assert owner.put("/admin/admins/3000/blocked", {"blocked": True, "reason": "lost phone"}).status == 200
+    assert owner.put("/admin/admins/3000/blocked", {"blocked": False, "reason": "phone found"}).status == 200
+    assert owner.delete("/admin/admins/3000", query={"reason": "left the company"}).status == 200
+
+    journal = owner.get("/admin/journal/actions", query={"object_type": "admin", "object_id": "3000"}).json
+    assert [(r["action"], r["reason"]) for r in journal["items"]] == [
+        ("admin.remove", "left the company"),
+        ("admin.unblock", "phone found"),
+        ("admin.block", "lost phone"),
+        ("admin.role", "runs the payouts"),
+        ("admin.add", "new support shift"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"hold_days": True},
+        {"hold_days": "14"},
+        {"hold_days": 14.0},
+        {"invite_only_new_buyers": "yes"},
+        {"invite_only_new_buyers": 1},
+        {"levels": "3"},
+        {"min_withdrawal": False},
+        {"max_withdrawal": "900"},
+    ],
+)
+def test_settings_take_numbers_and_switches_only_as_such(owner: Api, changes: dict[str, object]) -> None:
+    before = snapshot()
+
+    reply = owner.put("/admin/settings", {"expected_version": 0, "changes": changes})
+
+    assert (reply.status, reply.error["code"]) == (422, "invalid_input"), reply.text
+    assert next(iter(changes)) in reply.error["message"]
+    assert snapshot() == before
+
+
+def test_a_settings_version_must_be_a_number(owner: Api) -> None:
+    reply = owner.put("/admin/settings", {"expected_version": True, "changes": {"hold_days": 3}})
+    assert reply.status == 422 and "expected_version" in reply.error["message"]
+
+
+def test_the_global_ledger_filters_by_posting_withdrawal_and_level(
+    owner: Api, domain: Services, clock: FakeClock
+) -> None:
+    a, b, c = chain(domain, "51", "52", "53")
+    clock.advance(minutes=1)
+    domain.purchases.record_purchase(posting(clock.now, "2000.00", number="P-7"), c.id, Attribution.CLAIM)
+    domain.purchases.record_purchase(posting(clock.now, "1000.00", number="P-8"), b.id, Attribution.CLAIM)
+    domain.ledger.correct_balance(
+        "x", a.id, available_change=500, total_change=500, reason="r", idempotency_key="k1"
+    )
+    request = domain.withdrawals.request(a.id, 200, "w-1")
+
+    def rows(**query: object) -> list[tuple[str, int | None, str | None]]:
+        reply = owner.get("/admin/journal/ledger", query=query)
+        assert reply.status == 200, reply.text
+        return sorted((r["participant_id"], r["level"], r["posting_number"]) for r in reply.json["items"])
+
+    assert rows(posting_number="P-7") == [("51", 2, "P-7"), ("52", 1, "P-7")]
+    assert rows(posting_number="P-7", level=1) == [("52", 1, "P-7")]
+    assert rows(level=1) == [("51", 1, "P-8"), ("52", 1, "P-7")]
+    [entry] = owner.get("/admin/journal/ledger", query={"withdrawal_id": request.withdrawal_id}).json["items"]
+    assert (entry["participant_id"], entry["kind"], entry["withdrawal_id"]) == (
+        a.id,
+        "withdrawal_reserve",
+        request.withdrawal_id,
+    )
+    assert rows(posting_number="NOPE") == []
+    assert owner.get("/admin/journal/ledger", query={"withdrawal_id": "ffff"}).json["items"] == []
+
+
+def test_the_action_journal_filters_by_part_of_the_object_name(owner: Api, domain: Services) -> None:
+    join(domain, "61")
+    join(domain, "62")
+    owner.put("/admin/participants/61/blocked", {"blocked": True, "reason": "spam"})
+    owner.put("/admin/participants/62/blocked", {"blocked": True, "reason": "spam"})
+
+    reply = owner.get("/admin/journal/actions", query={"object_name": "ME61"})
+
+    assert [(r["object_id"], r["object_name"]) for r in reply.json["items"]] == [("61", "Name61")]
+
+
+def test_a_participants_ledger_of_an_unknown_participant_is_404(owner: Api) -> None:
+    reply = owner.get("/admin/participants/424242/ledger")
+    assert (reply.status, reply.error["details"]["reason"]) == (404, "participant_not_found")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
+from referral.clock import to_iso
 from referral.domain.orders import Attribution
-from referral.repository.models import ParticipantItem
+from referral.repository import keys
+from referral.repository.models import DecimalAttribute, Entity, ParticipantItem
+from referral.repository.store import Store
 from referral.services import Services
 
-from tests.admin.conftest import OPERATOR_ID, Api, audits, ledger, snapshot
+from tests.admin.conftest import OPERATOR_ID, Api, audits, dynamodb_requests, ledger, snapshot
 from tests.support.builders import chain, join, posting
 from tests.support.clock import FakeClock
 
@@ -244,6 +248,21 @@ def test_a_balance_correction_writes_exactly_one_ledger_entry_and_one_audit_reco
             422,
             "",
         ),
+        (
+            {"available_change": "1", "total_change": 1, "reason": "r", "idempotency_key": "k-00000001"},
+            422,
+            "available_change",
+        ),
+        (
+            {"available_change": True, "total_change": 1, "reason": "r", "idempotency_key": "k-00000001"},
+            422,
+            "available_change",
+        ),
+        (
+            {"available_change": 1, "total_change": 1.0, "reason": "r", "idempotency_key": "k-00000001"},
+            422,
+            "total_change",
+        ),
     ],
 )
 def test_invalid_corrections_are_refused_with_a_message_and_write_nothing(
@@ -312,6 +331,9 @@ def test_blocking_and_unblocking_are_audited(owner: Api, network: dict[str, str]
     actions = sorted((a.action, a.reason) for a in audits() if a.object_id == network["b"])
     assert actions == [("participant.block", "fraud"), ("participant.unblock", "ok")]
     assert owner.put(f"/admin/participants/{network['b']}/blocked", {"blocked": "maybe"}).status == 422
+    for switch in ("true", 1, "yes"):
+        reply = owner.put(f"/admin/participants/{network['b']}/blocked", {"blocked": switch, "reason": "x"})
+        assert (reply.status, reply.error["details"]["errors"][0]["field"]) == (422, "blocked"), switch
     _ = timedelta
 
 
@@ -331,3 +353,149 @@ def test_search_by_ozon_id_finds_exactly_its_owner(
     assert listing(ozon_id=ozon_id, blocked=True) == []
     assert listing(ozon_id="999999999999") == []
     assert owner.get("/admin/participants", query={"ozon_id": "12ab"}).status == 422
+
+
+def test_the_name_filter_also_finds_the_telegram_username(owner: Api, network: dict[str, str]) -> None:
+    def listing(**query: object) -> list[str]:
+        reply = owner.get("/admin/participants", query=query)
+        assert reply.status == 200, reply.text
+        return ids(reply.json)
+
+    assert listing(name="user13") == [network["c"]]
+    assert listing(name="@USER13", sort="balance") == [network["c"]]
+    assert listing(name="@name13") == []  # with '@' only the username counts
+    assert sorted(listing(name="user1", sort="name", order="asc")) == sorted(network.values())
+    assert listing(name="name13", sort="registered_at") == [network["c"]]
+
+
+def seed_participants(clock: FakeClock, ids: list[str], sponsored: tuple[str, ...] = ()) -> None:
+    """Participants written straight into the table as registration writes them (fast for big lists)."""
+    with ParticipantItem.batch_write() as batch:
+        for n, pid in enumerate(ids, start=1):
+            sponsor = "1000001" if pid in sponsored else None
+            stamp = to_iso(clock.now + timedelta(minutes=n))
+            batch.save(
+                ParticipantItem(
+                    keys.participant_pk(pid),
+                    keys.PROFILE,
+                    participant_id=pid,
+                    username=f"user{pid}",
+                    first_name=f"Name{pid}",
+                    ozon_id=str(50_000_000 + n),
+                    sponsor_id=sponsor,
+                    ancestors=[sponsor] if sponsor else [],
+                    registered_at=stamp,
+                    gsi1pk=keys.sponsor_gsi(sponsor),
+                    gsi1sk=f"{stamp}#{pid}",
+                    **Store.list_keys(pid, f"Name{pid}", None, f"user{pid}"),
+                )
+            )
+
+
+@pytest.fixture
+def crowd(owner: Api, clock: FakeClock) -> list[str]:
+    """150 participants (more than one index page), three of them referrals of 1000001."""
+    everyone = [str(1_000_000 + n) for n in range(1, 151)]
+    seed_participants(clock, everyone, sponsored=("1000040", "1000090", "1000140"))
+    return everyone
+
+
+def test_a_name_search_with_any_sort_reads_two_index_queries_and_one_batch(
+    owner: Api, crowd: list[str]
+) -> None:
+    with dynamodb_requests() as requests:
+        reply = owner.get("/admin/participants", query={"name": "name100009", "sort": "balance"})
+
+    assert {row["id"] for row in reply.json["items"]} == {f"100009{n}" for n in range(10)}
+    assert requests.calls == {"GetItem": 1, "Query": 2, "BatchGetItem": 1}  # GetItem: the session's admin
+
+
+def test_the_sponsor_filter_reads_the_sponsors_referrals_only(owner: Api, crowd: list[str]) -> None:
+    with dynamodb_requests() as requests:
+        reply = owner.get("/admin/participants", query={"sponsor_id": "1000001", "sort": "registered_at"})
+
+    assert [row["id"] for row in reply.json["items"]] == ["1000140", "1000090", "1000040"]
+    assert reply.json["next_cursor"] is None
+    assert requests.calls == {"GetItem": 1, "Query": 1}
+
+
+def test_search_pages_follow_the_sort_and_the_cursor(owner: Api, crowd: list[str]) -> None:
+    seen: list[str] = []
+    cursor = None
+    while True:
+        page = owner.get(
+            "/admin/participants",
+            query={"name": "name10001", "sort": "id", "order": "desc", "limit": 4, "cursor": cursor},
+        ).json
+        seen += ids(page)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == [str(1_000_000 + n) for n in range(150, 99, -1)]
+
+
+def test_a_broad_name_search_still_lists_every_match_in_order(owner: Api, crowd: list[str]) -> None:
+    seen: list[str] = []
+    cursor = None
+    for _ in range(20):
+        page = owner.get(
+            "/admin/participants",
+            query={"name": "name1", "sort": "name", "order": "asc", "limit": 50, "cursor": cursor},
+        ).json
+        seen += ids(page)
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == sorted(crowd)
+
+
+def test_a_filter_the_index_cannot_serve_keeps_reading_until_the_page_is_full(
+    owner: Api, crowd: list[str]
+) -> None:
+    for pid in ("1000003", "1000004", "1000005"):
+        assert owner.put(f"/admin/participants/{pid}/blocked", {"blocked": True, "reason": "x"}).status == 200
+
+    reply = owner.get("/admin/participants", query={"blocked": True, "limit": 3})
+
+    assert ids(reply.json) == ["1000005", "1000004", "1000003"]  # past the first index page of 100
+
+
+def test_a_search_whose_matches_outgrow_memory_goes_on_in_the_index(
+    owner: Api, crowd: list[str], clock: FakeClock
+) -> None:
+    query = {"name": "name10001", "sort": "id", "order": "desc", "limit": 4}
+    first = owner.get("/admin/participants", query=query).json
+    seed_participants(clock, [str(10_001_000 + n) for n in range(60)])  # now 111 match
+
+    seen = ids(first)
+    cursor = first["next_cursor"]
+    while cursor is not None:
+        page = owner.get("/admin/participants", query={**query, "limit": 20, "cursor": cursor}).json
+        seen += ids(page)
+        cursor = page["next_cursor"]
+
+    assert seen == [str(1_000_000 + n) for n in range(150, 99, -1)]
+
+
+def test_money_is_a_decimal_string_with_two_places_everywhere(
+    owner: Api, domain: Services, clock: FakeClock
+) -> None:
+    """DynamoDB gives numbers back without trailing zeros: "1000" is shown as "1000.00"."""
+    a, b = chain(domain, "71", "72")
+    clock.advance(minutes=5)
+    domain.purchases.record_purchase(posting(clock.now, "1000.00"), b.id, Attribution.CLAIM)
+    for item in Entity.scan():  # as DynamoDB stores numbers: 1000.00 comes back as 1000
+        for name, attribute in item.get_attributes().items():
+            value = getattr(item, name)
+            if isinstance(attribute, DecimalAttribute) and value is not None and value == int(value):
+                setattr(item, name, Decimal(int(value)))
+        item.save()
+
+    card = owner.get(f"/admin/participants/{b.id}").json
+    sponsor = owner.get(f"/admin/participants/{a.id}").json
+    row = owner.get("/admin/participants", query={"id": b.id}).json["items"][0]
+    [accrual] = owner.get(f"/admin/participants/{a.id}/ledger").json["items"]
+
+    assert (card["purchases_sum"], card["last_order"]["amount"], row["purchases_sum"]) == ("1000.00",) * 3
+    assert [lv["amount"] for lv in card["levels"]] == ["1000.00"]
+    assert (sponsor["network_amount"], accrual["amount"]) == ("1000.00", "1000.00")

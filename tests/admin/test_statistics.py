@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from referral.domain.orders import Attribution
+from referral.repository.admin_queries import months_between
 from referral.repository.models import RollupItem
 from referral.services import Services
+from referral.services import statistics as statistics_service
 
 from functions.admin_api.handler import rollup
-from tests.admin.conftest import OPERATOR_ID, OWNER_ID, Api
+from tests.admin.conftest import OPERATOR_ID, OWNER_ID, Api, deadline
 from tests.support.builders import chain, join, posting
 from tests.support.clock import FakeClock
 from tests.support.lambda_context import lambda_context
@@ -60,10 +63,12 @@ def test_the_dashboard_reads_monthly_rollups(owner: Api, activity: None, clock: 
     assert series["participants_new"] == [4, 1]
     assert series["participants_total"] == [4, 5]
     assert series["sales_orders"] == [2, 1]
-    assert series["sales_sum"] == [4000, 2000]
+    assert series["sales_sum"] == ["4000.00", "2000.00"]  # money: decimal strings, never floats
     assert series["return_share"] == [pytest.approx(1 / 3, abs=1e-3), 0]
     assert series["repeat_purchase_share"] == [0.5, 0]
-    assert series["average_order"] == [2000, 2000]
+    assert series["average_order"] == ["2000.00", "2000.00"]
+    assert series["fiat_withdrawn"] == ["200.00", "0.00"]
+    assert board["units"]["sales_sum"] == "rub" and board["units"]["points_withdrawn"] == "points"
     assert series["referrals_first_purchase"] == [2, 1]
     assert series["referrals_with_purchase_total"] == [2, 3]
     assert series["referrals_with_purchase_share"] == [
@@ -73,6 +78,7 @@ def test_the_dashboard_reads_monthly_rollups(owner: Api, activity: None, clock: 
     assert series["active_referrals"] == [2, 1]
     assert series["links_total"] == [5, 6]
     assert series["withdrawals_paid"] == [1, 0] and series["points_withdrawn"] == [200, 0]
+    assert all(type(v) is int for v in series["participants_new"] + series["points_withdrawn"])
     assert series["avg_days_to_first_purchase"][0] == pytest.approx(2.0, abs=0.1)
     assert board["series"]["participants_total"][:10] == [0] * 10
     again = owner.post("/admin/statistics/rollup")
@@ -81,16 +87,15 @@ def test_the_dashboard_reads_monthly_rollups(owner: Api, activity: None, clock: 
 
 def test_ratings_come_from_sorted_indexes(owner: Api, activity: None) -> None:
     referrals = owner.get("/admin/statistics/ratings/referrals").json["items"]
-    assert [(r["participant_id"], r["value"]) for r in referrals[:2]] == [("61", "2"), ("62", "2")] or [
-        (r["participant_id"], r["value"]) for r in referrals[:2]
-    ] == [("62", "2"), ("61", "2")]
+    assert sorted((r["participant_id"], r["value"]) for r in referrals[:2]) == [("61", 2), ("62", 2)]
     network_sum = owner.get("/admin/statistics/ratings/network_sum").json["items"]
     assert (network_sum[0]["participant_id"], network_sum[0]["value"]) == ("61", "6000.00")
+    assert referrals[0]["value"] == 2  # counts and points are integers
     assert network_sum[0]["rank"] == 1
     orders = owner.get("/admin/statistics/ratings/network_orders", query={"limit": 1}).json["items"]
-    assert [(r["participant_id"], r["value"]) for r in orders] == [("61", "3")]
+    assert [(r["participant_id"], r["value"]) for r in orders] == [("61", 3)]
     withdrawn = owner.get("/admin/statistics/ratings/withdrawn").json["items"]
-    assert (withdrawn[0]["participant_id"], withdrawn[0]["value"]) == ("61", "200")
+    assert (withdrawn[0]["participant_id"], withdrawn[0]["value"]) == ("61", 200)
     assert owner.get("/admin/statistics/ratings/height").status == 422
 
 
@@ -146,3 +151,128 @@ def test_csv_cells_never_become_formulas(owner: Api, domain: Services) -> None:
     domain.participants.register(TelegramProfile("71", first_name="=HYPERLINK(1)"), "55555")
     text = owner.get("/admin/exports/referral-tree.csv").text
     assert rows(text)[0]["name"] == "'=HYPERLINK(1)"
+
+
+def test_months_are_counted_as_numbers_across_any_year() -> None:
+    with deadline(5):
+        assert months_between("9999-11", "10000-02") == ["9999-11", "9999-12", "10000-01", "10000-02"]
+        assert months_between("2025-12", "2026-01") == ["2025-12", "2026-01"]
+        assert months_between("2026-02", "2026-01") == []
+
+
+@pytest.mark.parametrize(
+    ("since", "until", "fragment"),
+    [
+        ("9999-01-01", "9999-12-31", "future"),
+        ("0001-01-01", "0001-12-31", "2000-01-01"),
+    ],
+)
+def test_an_export_period_in_the_future_or_the_distant_past_is_refused_at_once(
+    owner: Api, since: str, until: str, fragment: str
+) -> None:
+    with deadline(10):
+        replies = [
+            owner.get(f"/admin/exports/{name}", query={"from": since, "to": until})
+            for name in ("referral-stats.csv", "purchases.csv")
+        ]
+    for reply in replies:
+        assert (reply.status, reply.error["code"]) == (422, "invalid_input"), reply.text
+        assert fragment in reply.error["message"]
+
+
+def test_a_period_ending_after_today_is_cut_at_today(owner: Api, activity: None, clock: FakeClock) -> None:
+    today = clock.now.date()
+    reply = owner.get(
+        "/admin/exports/purchases.csv",
+        query={
+            "from": (today - timedelta(days=60)).isoformat(),
+            "to": (today + timedelta(days=300)).isoformat(),
+        },
+    )
+    assert reply.status == 200
+    assert [r["posting_number"] for r in rows(reply.text)] == ["P-1", "P-2", "P-3", "P-4"]
+
+
+def test_ratings_of_a_period_come_from_the_monthly_rollups(owner: Api, activity: None) -> None:
+    assert rollup({}, lambda_context()) == {"months": ["2026-01", "2026-02"]}
+
+    def top(kind: str, **period: str) -> list[tuple[str, str]]:
+        reply = owner.get(f"/admin/statistics/ratings/{kind}", query=period)
+        assert reply.status == 200, reply.text
+        return [(r["participant_id"], str(r["value"])) for r in reply.json["items"]]
+
+    assert top("referrals", **{"from": "2026-02"}) == [("62", "1")]
+    assert top("referrals", **{"from": "2026-01", "to": "2026-02"}) == [("61", "2"), ("62", "2")]
+    assert top("network_orders", **{"from": "2026-01"}) == [("61", "3"), ("62", "1")]
+    assert top("network_sum", **{"from": "2026-01", "to": "2026-01"}) == [("61", "4000.00")]
+    assert top("withdrawn", **{"from": "2026-01"}) == [("61", "200")]
+    assert top("withdrawn", **{"from": "2026-02"}) == []
+
+
+@pytest.mark.parametrize(
+    ("period", "reason"),
+    [
+        ({"from": "2026-03"}, "period_in_future"),
+        ({"from": "2026-02", "to": "2026-01"}, "range_reversed"),
+        ({"from": "2023-01", "to": "2026-01"}, "period_too_long"),
+        ({"from": "1999-12"}, "period_too_early"),
+        ({"from": "2026-13"}, "invalid_input"),
+    ],
+)
+def test_a_rating_period_must_be_past_months_of_at_most_two_years(
+    owner: Api, activity: None, period: dict[str, str], reason: str
+) -> None:
+    reply = owner.get("/admin/statistics/ratings/referrals", query=period)
+    assert (reply.status, reply.error["details"]["reason"]) == (422, reason)
+
+
+def test_the_rollup_recomputes_a_month_that_has_no_rating_totals_yet(owner: Api, activity: None) -> None:
+    rollup({}, lambda_context())
+    for item in RollupItem.query("STATS", RollupItem.sk.startswith("RATE#")):
+        if item.month == "2026-01":
+            item.delete()  # as a rollup before ratings by period wrote it
+
+    assert rollup({}, lambda_context()) == {"months": ["2026-01", "2026-02"]}
+    reply = owner.get("/admin/statistics/ratings/network_sum", query={"from": "2026-01", "to": "2026-01"})
+    assert [(r["participant_id"], r["value"]) for r in reply.json["items"]] == [("61", "4000.00")]
+
+
+def export_parts(owner: Api, path: str, query: dict[str, object]) -> list[list[dict[str, str]]]:
+    parts, cursor = [], None
+    for _ in range(100):
+        reply = owner.get(path, query={**query, "cursor": cursor})
+        assert reply.status == 200, reply.text
+        parts.append(rows(reply.text))
+        cursor = reply.headers.get("X-Next-Cursor")
+        if cursor is None:
+            return parts
+    raise AssertionError("the export never ended")
+
+
+def test_the_referral_stats_export_comes_in_bounded_parts(
+    owner: Api, activity: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    period = {"from": "2026-01-01", "to": "2026-02-28"}
+    whole = export_parts(owner, "/admin/exports/referral-stats.csv", period)
+    by_row = export_parts(owner, "/admin/exports/referral-stats.csv", {**period, "limit": 1})
+    monkeypatch.setattr(statistics_service, "STATS_READ_BUDGET", 3)
+    by_reads = export_parts(owner, "/admin/exports/referral-stats.csv", period)
+
+    assert [[r["participant_id"] for r in part] for part in whole] == [["61", "62"]]
+    assert [[r["participant_id"] for r in part] for part in by_row if part] == [["61"], ["62"]]
+    assert len(by_reads) > 2 and [r for part in by_reads for r in part] == whole[0]
+    assert whole[0][1] == {
+        "participant_id": "62",
+        "name": "Name62",
+        "referrals_brought": "2",
+        "referrals_bought": "1",
+        "referrals_purchases_sum": "2000.00",
+    }
+
+
+def test_only_an_owner_recomputes_the_rollups(owner: Api, activity: None) -> None:
+    refused = owner.post("/admin/statistics/rollup", as_="operator")
+
+    assert (refused.status, refused.error["details"]["reason"]) == (403, "owner_only")
+    assert list(RollupItem.query("STATS", RollupItem.sk.startswith("M#"))) == []
+    assert owner.post("/admin/statistics/rollup").status == 200

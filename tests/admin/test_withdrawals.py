@@ -168,3 +168,59 @@ def test_the_queue_counts_follow_every_status_change(owner: Api, requests: list[
     assert owner.post(f"/admin/withdrawals/{second}/status", {"status": "cancelled"}).status == 200
     assert counts() == {"new": 0, "negotiation": 0}
     assert owner.get("/admin/withdrawals/counts", as_=None).status == 401
+
+
+@pytest.fixture
+def many_requests(owner: Api, domain: Services, clock: FakeClock) -> dict[str, str]:
+    """Requests of 41 and 42 at point rate 1, then one at rate 2 (more RUB for fewer points)."""
+    for pid in ("41", "42"):
+        join(domain, pid)
+        domain.ledger.correct_balance(
+            "setup", pid, available_change=5000, total_change=5000, reason="seed", idempotency_key=f"s-{pid}"
+        )
+    made: dict[str, str] = {}
+    for label, pid, points in (("a", "41", 300), ("b", "42", 700), ("c", "41", 150), ("d", "42", 500)):
+        clock.advance(minutes=1)
+        made[label] = domain.withdrawals.request(pid, points, f"r-{label}").withdrawal_id
+    domain.settings.update("owner", {"point_rate": "2"})
+    clock.advance(minutes=1)
+    made["e"] = domain.withdrawals.request("41", 400, "r-e").withdrawal_id  # 800.00 RUB
+    domain.withdrawals.change_status("x", made["b"], "negotiation")
+    domain.withdrawals.change_status("x", made["b"], "paid")
+    domain.withdrawals.change_status("x", made["c"], "cancelled")
+    domain.withdrawals.change_status("x", made["d"], "negotiation")
+    return made
+
+
+def walk(owner: Api, **query: object) -> list[str]:
+    seen: list[str] = []
+    cursor = None
+    while True:
+        reply = owner.get("/admin/withdrawals", query={**query, "limit": 2, "cursor": cursor})
+        assert reply.status == 200, reply.text
+        seen += [w["id"] for w in reply.json["items"]]
+        cursor = reply.json["next_cursor"]
+        if cursor is None:
+            return seen
+
+
+def test_withdrawals_sort_by_points_amount_and_status(owner: Api, many_requests: dict[str, str]) -> None:
+    label = {wid: name for name, wid in many_requests.items()}
+
+    def order(**query: object) -> str:
+        return "".join(label[w] for w in walk(owner, **query))
+
+    assert order() == "edcba"  # newest first
+    assert order(sort="points") == "bdeac"
+    assert order(sort="points", order="asc") == "caedb"
+    assert order(sort="amount") == "ebdac"  # e: 400 points at rate 2
+    assert (
+        order(sort="status") == "cbdea"
+    )  # cancelled, rejected, paid, negotiation, new — newest first in each
+    assert order(sort="status", order="asc") == "eadbc"
+    assert order(sort="points", points_min=200, points_max=600) == "dea"
+    assert order(sort="points", participant_id="41") == "eac"
+    assert order(sort="amount", participant_id="42", order="asc") == "db"
+    assert order(sort="status", status="negotiation") == "d"
+    assert order(sort="points", status="new") == "ea"
+    assert owner.get("/admin/withdrawals", query={"sort": "size"}).status == 422

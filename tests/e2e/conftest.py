@@ -134,7 +134,7 @@ class LocalSystem:
         ]
         assert buttons, f"the bot offered no confirmation: {calls}"
         self.press(user, buttons[-1]["callback_data"], 1)
-        texts = wait_for_calls(self, user.id, seen, rf"Заявка на вывод {points} баллов")
+        texts = wait_for_calls(self, user.id, seen, rf"Заявка на вывод принята: {points} балл")
         found = re.findall(r"номер (\S+)\. Оператор", " ".join(texts))
         assert found, texts
         return str(found[-1])

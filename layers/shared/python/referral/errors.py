@@ -9,6 +9,7 @@ language without matching English messages.
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
 from typing import Any
 
 
@@ -68,3 +69,30 @@ class ReferralCycle(InvalidInput):
 
 class InvalidTransition(Conflict):
     code = "invalid_transition"
+
+
+def field_errors(
+    errors: Iterable[Mapping[str, Any]], *, skip: Collection[str] = (), whole: str = "body"
+) -> list[dict[str, Any]]:
+    """Pydantic's validation errors as error items a client can translate.
+
+    Each item: ``field`` (dotted path; ``whole`` when the error is about everything), ``message``
+    (English), pydantic's ``type`` (``less_than_equal``, ``missing``, ...) and, where the check has
+    limits, ``ctx`` (``{"le": 365}``). The rejected input is never echoed (it may be a secret).
+    """
+    items = []
+    for error in errors:
+        item: dict[str, Any] = {
+            "field": ".".join(str(part) for part in error.get("loc", ()) if part not in skip) or whole,
+            "message": str(error.get("msg", "invalid")),
+            "type": str(error.get("type", "value_error")),
+        }
+        if error.get("ctx"):
+            item["ctx"] = {name: _plain(value) for name, value in error["ctx"].items()}
+        items.append(item)
+    return items
+
+
+def _plain(value: Any) -> Any:
+    """A limit as JSON: numbers and text as they are, anything else (Decimal, an exception) as text."""
+    return value if isinstance(value, bool | int | float | str) else str(value)

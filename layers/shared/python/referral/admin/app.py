@@ -1,29 +1,46 @@
 """The admin API resolver: routes of every area, authentication, one mapping of errors to HTTP.
 
 Every route but the login and the OpenAPI document needs a bearer session token; owner-only routes add
-``owner_only``. Request validation (Pydantic, from the route signatures) runs before authentication:
-a malformed request is refused with 422 whoever sends it, and nothing runs.
+``owner_only``. ``resolve`` authenticates before anything reads the request: a caller without a valid
+session gets 401 and learns nothing about what a valid request looks like. Then the body must decode
+(400 if not), and request validation (Pydantic, from the route signatures) refuses a malformed request
+with 422 before any route code runs. Any other failure is a logged 500 in the same error body.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Server
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from referral.admin import auth, context, journal, participants, settings, statistics, webapp, withdrawals
 from referral.admin.pagination import BadRequest
 from referral.admin.schemas import ErrorBody
 from referral.config import ConfigurationError
-from referral.errors import Conflict, DomainError, Forbidden, InsufficientFunds, InvalidInput, NotFound
-from referral.services.admins import Unauthorized
+from referral.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InsufficientFunds,
+    InvalidInput,
+    NotFound,
+    field_errors,
+)
+from referral.services.admins import Admin, Unauthorized
 
 logger = Logger(child=True)
 
@@ -47,68 +64,116 @@ STATUS = {
     Conflict: 409,
     InsufficientFunds: 409,
 }
-ERROR_STATUSES = (400, 401, 403, 404, 409, 422)
-
-app = APIGatewayHttpResolver(enable_validation=True)
+ERROR_STATUSES = (400, 401, 403, 404, 409, 422, 500)
 
 
-def error(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Response[str]:
-    body = {"error": {"code": code, "message": message, "details": details or {}}}
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+def parse_json(text: str) -> Any:
+    """The request body as JSON; a body nested too deeply or with a number too long is malformed too."""
+    try:
+        return json.loads(text)
+    except (RecursionError, ValueError) as exc:
+        if isinstance(exc, json.JSONDecodeError):
+            raise
+        raise json.JSONDecodeError("nested too deeply or a number too long", text, 0) from None
 
 
-def authenticate(resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """Bearer session token → the active admin, re-read on every request (revocation is immediate)."""
-    event = resolver.current_event
-    if (event.http_method, event.path) in PUBLIC or webapp.is_app_path(event.path, PREFIX):
-        return next_middleware(resolver)
-    header = event.headers.get("authorization") or ""
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("Log in first: send the session token as 'Authorization: Bearer <token>'.")
-    resolver.append_context(  # type: ignore[no-untyped-call]
-        admin=context.current().admins.authenticate(token.strip())
-    )
-    return next_middleware(resolver)
-
-
-app.use(middlewares=[authenticate])
+app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json)
 for module in (auth, participants, withdrawals, journal, settings, statistics):
     app.include_router(module.router, prefix=PREFIX)
 
 
-@app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
+def error(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Response[str]:
+    body = {"error": {"code": code, "message": message, "details": {"reason": code, **(details or {})}}}
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=json.dumps(body))
+
+
+def resolve(event: Mapping[str, Any], lambda_context: LambdaContext) -> dict[str, Any]:
+    """Authenticate and check the body's encoding first; then route (validation, the route, errors)."""
+    request = APIGatewayProxyEventV2(dict(event))
+    try:
+        if not _public(request):
+            app.append_context(admin=authenticate(request))  # type: ignore[no-untyped-call]
+        _body_decodes(request)
+    except Exception as exc:  # every failure becomes an error body, as in routing
+        app.clear_context()  # type: ignore[no-untyped-call]
+        return _as_result(error_response(exc))
+    return app.resolve(event, lambda_context)
+
+
+def _public(request: APIGatewayProxyEventV2) -> bool:
+    return (request.http_method, request.path) in PUBLIC or webapp.is_app_path(request.path, PREFIX)
+
+
+def authenticate(request: APIGatewayProxyEventV2) -> Admin:
+    """Bearer session token → the active admin, re-read on every request (revocation is immediate)."""
+    header = request.headers.get("authorization") or ""
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized(
+            "Log in first: send the session token as 'Authorization: Bearer <token>'.", reason="no_session"
+        )
+    return context.current().admins.authenticate(token.strip())
+
+
+def _body_decodes(request: APIGatewayProxyEventV2) -> None:
+    """A body API Gateway passed base64-encoded must be base64 of UTF-8 text (JSON is read from it)."""
+    if not request.body or not request.is_base64_encoded:
+        return
+    try:
+        base64.b64decode(request.body, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise BadRequest(
+            "The request body cannot be read: base64 of UTF-8 text expected.", reason="body_encoding"
+        ) from None
+
+
+def _as_result(response: Response[str]) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload v2) result, as the resolver builds it."""
+    return {
+        "statusCode": response.status_code,
+        "headers": {"Content-Type": response.content_type, **response.headers},
+        "body": response.body,
+        "isBase64Encoded": False,
+        "cookies": [],
+    }
+
+
+@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+def error_response(exc: Exception) -> Response[str]:
+    """The one mapping of failures to HTTP: every error body is ``{"error": {code, message, details}}``."""
+    if isinstance(exc, DomainError):
+        return domain_error(exc)
+    if isinstance(exc, RequestValidationError):
+        return invalid_request(exc)
+    if isinstance(exc, RequestUnsupportedContentType):
+        return error(415, "unsupported_media_type", "Send the request body as application/json.")
+    if isinstance(exc, NotFoundError):
+        return error(404, "not_found", "No such route.", {"reason": "no_such_route"})
+    if isinstance(exc, ServiceError):
+        return error(exc.status_code, "bad_request" if exc.status_code < 500 else "internal", str(exc.msg))
+    if isinstance(exc, ConfigurationError):
+        logger.error("configuration error", extra={"problem": str(exc)})
+        return error(500, "misconfigured", "The service is not configured correctly.")
+    logger.exception("unexpected failure", extra={"error_type": type(exc).__name__})
+    return error(500, "internal", "Something went wrong on our side; try again later.")
+
+
 def domain_error(exc: DomainError) -> Response[str]:
     status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
     if status == 401:
-        logger.info("refused: not authenticated", extra={"reason": exc.code})
+        logger.info("refused: not authenticated", extra={"reason": exc.reason})
     return error(status, exc.code, exc.message, {**exc.details, "reason": exc.reason})
 
 
-@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
 def invalid_request(exc: RequestValidationError) -> Response[str]:
-    problems = [
-        {
-            "field": ".".join(str(part) for part in e.get("loc", ()) if part != "body") or "body",
-            "message": str(e.get("msg", "invalid")),
-        }
-        for e in exc.errors()
-    ]
     if any(e.get("type") == "json_invalid" for e in exc.errors()):
-        return error(400, "bad_request", "The request body is not valid JSON.", {"errors": problems})
+        problems = [{"field": "body", "message": "Not valid JSON", "type": "json_invalid"}]
+        return error(
+            400, "bad_request", "The request body is not valid JSON.", {"errors": problems, "reason": "json"}
+        )
+    problems = field_errors(exc.errors(), skip={"body"})
     summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems[:5])
     return error(422, "invalid_input", f"Invalid request: {summary}", {"errors": problems})
-
-
-@app.exception_handler(ConfigurationError)  # type: ignore[untyped-decorator]
-def misconfigured(exc: ConfigurationError) -> Response[str]:
-    logger.error("configuration error", extra={"problem": str(exc)})
-    return error(500, "misconfigured", "The service is not configured correctly.")
-
-
-@app.not_found
-def not_found(exc: NotFoundError) -> Response[str]:
-    return error(404, "not_found", "No such route.")
 
 
 @app.get(f"{PREFIX}/openapi.json", include_in_schema=False)
@@ -140,7 +205,7 @@ def openapi_json() -> str:
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            for status in ERROR_STATUSES:
+            for status in ERROR_STATUSES + ((415,) if "requestBody" in operation else ()):
                 responses[str(status)] = {"description": _REASONS[status], "content": error_content}
             if (method.upper(), path) in PUBLIC:
                 operation["security"] = []
@@ -153,5 +218,7 @@ _REASONS = {
     403: "Not allowed for this admin",
     404: "Not found",
     409: "Conflicts with the current state",
+    415: "The body is not sent as application/json",
     422: "Invalid input",
+    500: "Unexpected failure (logged); the request may be retried",
 }

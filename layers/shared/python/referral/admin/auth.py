@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from referral.admin import context
 from referral.services.admins import Admin
@@ -18,12 +18,12 @@ class TelegramLogin(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    id: Annotated[int, Field(ge=1, le=10**15)]
+    id: Annotated[StrictInt, Field(ge=1, le=10**15)]
     first_name: Annotated[str | None, Field(max_length=256)] = None
     last_name: Annotated[str | None, Field(max_length=256)] = None
     username: Annotated[str | None, Field(max_length=256)] = None
     photo_url: Annotated[str | None, Field(max_length=2048)] = None
-    auth_date: Annotated[int, Field(ge=0, le=10**11)]
+    auth_date: Annotated[StrictInt, Field(ge=0, le=10**11)]
     hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 

@@ -16,6 +16,7 @@ from referral.config import ConfigurationError, optional, secret
 from referral.repository.table import bind_table_from_env
 from referral.services import Services
 from referral.services.admins import AdminService, AuthSettings
+from referral.services.listings import ListingService
 from referral.services.statistics import StatisticsService
 
 
@@ -83,6 +84,10 @@ class AdminContext:
     @cached_property
     def admins(self) -> AdminService:
         return AdminService(self.auth, self.services.store, clock=self.clock)
+
+    @cached_property
+    def listings(self) -> ListingService:
+        return ListingService(self.services.store, clock=self.clock)
 
     @cached_property
     def statistics(self) -> StatisticsService:

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -13,31 +12,23 @@ from referral.admin.pagination import fingerprint, seal, unseal
 from referral.admin.schemas import (
     AuditDetail,
     AuditPage,
+    Cursor,
     IdText,
     LedgerPage,
+    Limit,
+    Since,
+    Until,
     audit_detail,
     audit_row,
     ledger_row,
     ordered,
 )
 from referral.domain.ledger import EntryKind
-from referral.errors import NotFound
-from referral.repository import admin_queries as q
-from referral.repository import keys
-from referral.repository.models import AuditItem, LedgerEntryItem
+from referral.services.listings import ActionFilter, LedgerFilter
 
 router = Router()  # type: ignore[no-untyped-call]
 
-Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=4096)]
-Since = Annotated[date | None, Query(alias="from")]
-Until = Annotated[date | None, Query(alias="to")]
 Text = Annotated[str | None, Query(min_length=1, max_length=100)]
-
-
-def _bounds(since: date | None, until: date | None) -> tuple[str | None, str | None]:
-    ordered(dates=(since, until))
-    return (since.isoformat() if since else None, until.isoformat() + "~" if until else None)
 
 
 @router.get("/journal/actions", summary="Admins' actions, newest first, filtered", tags=["journal"])
@@ -46,50 +37,27 @@ def list_actions(
     action: Text = None,
     object_type: Annotated[str | None, Query(pattern="^(participant|withdrawal|settings|admin)$")] = None,
     object_id: Text = None,
+    object_name: Annotated[
+        str | None, Query(min_length=1, max_length=100, description="Part of the object's name, any case")
+    ] = None,
     since: Since = None,
     until: Until = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> AuditPage:
-    scope = fingerprint("actions", a=actor_id, x=action, t=object_type, o=object_id, f=since, u=until)
-    low, high = _bounds(since, until)
-
-    def wanted(item: AuditItem) -> bool:
-        return (
-            (actor_id is None or item.actor_id == actor_id)
-            and (action is None or item.action == action)
-            and (object_type is None or item.object_type == object_type)
-            and (object_id is None or item.object_id == object_id)
-            and (low is None or item.created_at >= low)
-            and (high is None or item.created_at <= high)
-        )
-
-    start: Any = unseal(cursor, scope)
-    if object_type is not None and object_id is not None:
-        items, last = q.filtered_page(
-            keys.audit_object_gsi(object_type, object_id),
-            AuditItem,
-            index="GSI1",
-            condition=None,
-            predicate=wanted,
-            limit=limit,
-            start=start,
-            descending=True,
-        )
-        return AuditPage(items=[audit_row(i) for i in items], next_cursor=seal(last, scope))
-    now = context.current().services.settings.clock()
-    found, position = q.feed_page(
-        q.FEEDS["audit"],
-        AuditItem,
-        newest=now,
-        oldest_month=q.oldest_month(now),
-        since=low,
-        until=until.isoformat() if until else None,
-        predicate=wanted,
-        limit=limit,
-        cursor=(start[0], start[1]) if start else None,
+    ordered(dates=(since, until))
+    flt = ActionFilter(
+        actor_id=actor_id,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        object_name=object_name,
+        since=since,
+        until=until,
     )
-    return AuditPage(items=[audit_row(i) for i in found], next_cursor=seal(position, scope))
+    scope = fingerprint("actions", flt=repr(flt))
+    items, last = context.current().listings.actions(flt, limit, unseal(cursor, scope))
+    return AuditPage(items=[audit_row(i) for i in items], next_cursor=seal(last, scope))
 
 
 @router.get(
@@ -98,10 +66,7 @@ def list_actions(
     tags=["journal"],
 )
 def get_action(audit_id: Annotated[str, Path(pattern=r"^[0-9a-f]{1,64}$")]) -> AuditDetail:
-    item = q.get_audit(audit_id)
-    if item is None:
-        raise NotFound("Journal record not found.", details={"audit_id": audit_id})
-    return audit_detail(item)
+    return audit_detail(context.current().listings.action(audit_id))
 
 
 @router.get("/journal/ledger", summary="The global points ledger, newest first, filtered", tags=["journal"])
@@ -110,48 +75,26 @@ def list_ledger(
     kind: Annotated[EntryKind | None, Query()] = None,
     actor_id: Annotated[IdText | None, Query()] = None,
     direction: Annotated[str | None, Query(pattern="^(credit|debit)$")] = None,
+    posting_number: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    withdrawal_id: Annotated[str | None, Query(pattern=r"^[0-9a-f]{1,64}$")] = None,
+    level: Annotated[int | None, Query(ge=0, le=10, description="0: own purchases")] = None,
     since: Since = None,
     until: Until = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> LedgerPage:
-    scope = fingerprint("ledger-all", p=participant_id, k=kind, a=actor_id, d=direction, f=since, u=until)
-    low, high = _bounds(since, until)
-
-    def wanted(entry: LedgerEntryItem) -> bool:
-        total = entry.d_frozen + entry.d_available
-        return (
-            (participant_id is None or entry.participant_id == participant_id)
-            and (kind is None or entry.kind == kind.value)
-            and (actor_id is None or entry.actor_id == actor_id)
-            and (direction is None or (total > 0 if direction == "credit" else total < 0))
-            and (low is None or entry.created_at >= low)
-            and (high is None or entry.created_at <= high)
-        )
-
-    start: Any = unseal(cursor, scope)
-    if participant_id is not None:
-        items, last = q.filtered_page(
-            keys.participant_pk(participant_id),
-            LedgerEntryItem,
-            index=None,
-            condition=q.ledger_sk_range(low, high),
-            predicate=wanted,
-            limit=limit,
-            start=start,
-            descending=True,
-        )
-        return LedgerPage(items=[ledger_row(i) for i in items], next_cursor=seal(last, scope))
-    now = context.current().services.settings.clock()
-    found, position = q.feed_page(
-        q.FEEDS["ledger"],
-        LedgerEntryItem,
-        newest=now,
-        oldest_month=q.oldest_month(now),
-        since=low,
-        until=until.isoformat() if until else None,
-        predicate=wanted,
-        limit=limit,
-        cursor=(start[0], start[1]) if start else None,
+    ordered(dates=(since, until))
+    flt = LedgerFilter(
+        participant_id=participant_id,
+        kind=kind.value if kind else None,
+        actor_id=actor_id,
+        direction=direction,
+        posting_number=posting_number,
+        withdrawal_id=withdrawal_id,
+        level=level,
+        since=since,
+        until=until,
     )
-    return LedgerPage(items=[ledger_row(i) for i in found], next_cursor=seal(position, scope))
+    scope = fingerprint("ledger-all", flt=repr(flt))
+    items, last = context.current().listings.ledger(flt, limit, unseal(cursor, scope))
+    return LedgerPage(items=[ledger_row(i) for i in items], next_cursor=seal(last, scope))

@@ -52,5 +52,7 @@ def unseal(cursor: str | None, scope: str) -> Any:
         if data.get("f") != scope:
             raise ValueError("scope")
     except (ValueError, TypeError, UnicodeError, AttributeError):
-        raise BadRequest("The cursor is not valid for this listing; start from the first page.") from None
+        raise BadRequest(
+            "The cursor is not valid for this listing; start from the first page.", reason="bad_cursor"
+        ) from None
     return data["p"]

@@ -5,40 +5,40 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool, StrictInt
 
 from referral.admin import context
 from referral.admin.pagination import fingerprint, seal, unseal
 from referral.admin.roles import actor
 from referral.admin.schemas import (
+    Cursor,
     Done,
     IdText,
     LedgerPage,
+    Limit,
     Money,
     ParticipantPage,
     ParticipantRow,
     Reason,
+    Since,
     Strict,
     Timestamp,
+    Until,
     ledger_row,
     ordered,
     participant_row,
 )
 from referral.domain.ledger import EntryKind
-from referral.errors import NotFound
-from referral.repository import admin_queries as q
-from referral.repository import keys
-from referral.repository.models import LedgerEntryItem, OrderItem, ParticipantItem
+from referral.services.listings import LedgerFilter, ParticipantFilter, Range, day_bounds
+from referral.services.statistics import money
 
 router = Router()  # type: ignore[no-untyped-call]
 
 ParticipantId = Annotated[str, Path(pattern=r"^[0-9]{1,20}$", description="Telegram user id")]
-Limit = Annotated[int, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=4096, description="next_cursor of the previous page")]
 Points = Annotated[int | None, Query(ge=-(10**12), le=10**12)]
 Amount = Annotated[Decimal | None, Query(ge=0, le=10**12, max_digits=16, decimal_places=2)]
 Day = Annotated[date | None, Query(description="A day, YYYY-MM-DD (UTC)")]
@@ -59,10 +59,6 @@ class Sort(StrEnum):
 class Order(StrEnum):
     ASC = "asc"
     DESC = "desc"
-
-
-def _day_range(since: date | None, until: date | None) -> q.Range:
-    return q.Range(since.isoformat() if since else None, f"{until.isoformat()}~" if until else None)
 
 
 @router.get(
@@ -107,29 +103,25 @@ def list_participants(
         withdrawn=(withdrawn_min, withdrawn_max),
     )
     ranges = {
-        "registered_at": _day_range(registered_from, registered_to),
-        "last_order_at": _day_range(last_order_from, last_order_to),
-        "balance": q.Range(balance_min, balance_max),
-        "referrals": q.Range(referrals_min, referrals_max),
-        "purchases_sum": q.Range(purchases_min, purchases_max),
-        "accrued": q.Range(accrued_min, accrued_max),
-        "withdrawn": q.Range(withdrawn_min, withdrawn_max),
+        "registered_at": Range(*day_bounds(registered_from, registered_to)),
+        "last_order_at": Range(*day_bounds(last_order_from, last_order_to)),
+        "balance": Range(balance_min, balance_max),
+        "referrals": Range(referrals_min, referrals_max),
+        "purchases_sum": Range(purchases_min, purchases_max),
+        "accrued": Range(accrued_min, accrued_max),
+        "withdrawn": Range(withdrawn_min, withdrawn_max),
     }
-    if ozon_id is not None:
-        identity = context.current().services.store.get_ozon_identity(ozon_id)
-        owner = identity.participant_id if identity and identity.participant_id else None
-        if owner is None or (id is not None and id != owner):
-            return ParticipantPage(items=[], next_cursor=None)
-        id = owner
-    flt = q.ParticipantFilter(
+    flt = ParticipantFilter(
         participant_id=id,
         name=name.strip() or None if name else None,
         blocked=blocked,
         sponsor_id=sponsor_id,
         ranges={k: v for k, v in ranges.items() if not v.is_open},
     )
-    scope = fingerprint("participants", sort=sort, order=order, flt=repr(flt))
-    items, last = q.participants_page(sort.value, order == Order.DESC, limit, flt, unseal(cursor, scope))
+    scope = fingerprint("participants", sort=sort, order=order, flt=repr(flt), ozon_id=ozon_id)
+    items, last = context.current().listings.participants(
+        sort.value, order == Order.DESC, limit, flt, unseal(cursor, scope), ozon_id=ozon_id
+    )
     return ParticipantPage(items=[participant_row(i) for i in items], next_cursor=seal(last, scope))
 
 
@@ -164,37 +156,10 @@ class ParticipantCard(ParticipantRow):
     levels: list[LevelOut]
 
 
-def _profile(participant_id: str) -> ParticipantItem:
-    try:
-        return ParticipantItem.get(keys.participant_pk(participant_id), keys.PROFILE)
-    except ParticipantItem.DoesNotExist:
-        raise NotFound("Participant not found.", details={"participant_id": participant_id}) from None
-
-
 @router.get("/participants/<participant_id>", summary="A participant's card", tags=["participants"])
 def participant_card(participant_id: ParticipantId) -> ParticipantCard:
-    item = _profile(participant_id)
-    levels = context.current().services.participants.network(participant_id)
-    last_orders, _ = q.filtered_page(
-        keys.orders_gsi(participant_id),
-        OrderItem,
-        index="GSI1",
-        condition=None,
-        predicate=lambda o: o.status != "cancelled",
-        limit=1,
-        start=None,
-        descending=True,
-    )
-    last_order = (
-        LastEvent(at=last_orders[0].created_at, amount=str(last_orders[0].kept_amount))
-        if last_orders
-        else None
-    )
-    last_withdrawal = (
-        LastEvent(at=item.last_withdrawal_at, points=item.last_withdrawal_points)
-        if item.last_withdrawal_at
-        else None
-    )
+    card = context.current().listings.card(participant_id)
+    item = card.profile
     return ParticipantCard(
         **participant_row(item).model_dump(),
         first_name=item.first_name,
@@ -204,20 +169,28 @@ def participant_card(participant_id: ParticipantId) -> ParticipantCard:
         joined_via=item.joined_via,
         personal_code=item.personal_code,
         first_order_at=item.first_order_at,
-        last_order=last_order,
-        last_withdrawal=last_withdrawal,
+        last_order=(
+            LastEvent(at=card.last_order.created_at, amount=money(card.last_order.kept_amount))
+            if card.last_order
+            else None
+        ),
+        last_withdrawal=(
+            LastEvent(at=item.last_withdrawal_at, points=item.last_withdrawal_points)
+            if item.last_withdrawal_at
+            else None
+        ),
         network_orders=item.network_orders or 0,
-        network_amount=str(item.network_amount or Decimal(0)),
+        network_amount=money(item.network_amount),
         levels=[
             LevelOut(
                 level=level.level,
                 referrals=level.referrals,
                 orders=level.orders,
-                amount=str(level.amount),
+                amount=money(level.amount),
                 earned=level.earned,
                 last_order_at=level.last_order_at.isoformat() if level.last_order_at else None,
             )
-            for level in sorted(levels.values(), key=lambda lv: lv.level)
+            for level in card.levels
         ],
     )
 
@@ -233,77 +206,11 @@ def participant_referrals(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> ParticipantPage:
-    _profile(participant_id)
     scope = fingerprint("referrals", participant_id=participant_id, level=level)
-    state: dict[str, Any] = unseal(cursor, scope) or {"path": [], "key": None}
-    items, following = _level_page(participant_id, level, limit, state)
+    items, following = context.current().listings.referrals(
+        participant_id, level, limit, unseal(cursor, scope)
+    )
     return ParticipantPage(items=[participant_row(i) for i in items], next_cursor=seal(following, scope))
-
-
-def _level_page(
-    root: str, level: int, limit: int, state: dict[str, Any]
-) -> tuple[list[ParticipantItem], dict[str, Any] | None]:
-    """Level k = the children of level k-1, parent by parent (depth-first over sponsors' referrals).
-
-    The cursor holds the chain of parents being expanded (each with its index key, so the walk moves
-    to the next sibling with one Query) and where the current parent's children resume.
-    """
-    found: list[ParticipantItem] = []
-    path: list[dict[str, Any]] = list(state.get("path") or [])
-    key = state.get("key")
-    reads = 0
-    while reads < LEVEL_READ_BUDGET:
-        parent = path[-1]["id"] if path else root
-        if len(path) < level - 1:
-            children, _ = q.children(parent, 1, None)
-            reads += 1
-            if children:
-                path.append(_frame(*children[0]))
-                continue
-            moved, cost = _advance(path, root)
-            reads += cost
-            if not moved:
-                return found, None
-            continue
-        page, last = q.children(parent, limit - len(found), key)
-        reads += 1
-        found.extend(item for item, _ in page)
-        if last is not None:
-            key = last
-            if len(found) >= limit:
-                return found, {"path": path, "key": key}
-            continue
-        key = None
-        if level == 1:
-            return found, None
-        moved, cost = _advance(path, root)
-        reads += cost
-        if not moved:
-            return found, None
-        if len(found) >= limit:
-            return found, {"path": path, "key": None}
-    return found, {"path": path, "key": key}
-
-
-LEVEL_READ_BUDGET = 25
-
-
-def _frame(item: ParticipantItem, raw_key: dict[str, Any]) -> dict[str, Any]:
-    return {"id": item.participant_id, "key": raw_key}
-
-
-def _advance(path: list[dict[str, Any]], root: str) -> tuple[bool, int]:
-    """Move the deepest parent to its next sibling, climbing when a sibling list ends."""
-    reads = 0
-    while path:
-        frame = path.pop()
-        parent = path[-1]["id"] if path else root
-        siblings, _ = q.children(parent, 1, frame["key"])
-        reads += 1
-        if siblings:
-            path.append(_frame(*siblings[0]))
-            return True, reads
-    return False, reads
 
 
 @router.get(
@@ -314,8 +221,8 @@ def _advance(path: list[dict[str, Any]], root: str) -> tuple[bool, int]:
 def participant_ledger(
     participant_id: ParticipantId,
     kind: Annotated[EntryKind | None, Query()] = None,
-    since: Annotated[date | None, Query(alias="from")] = None,
-    until: Annotated[date | None, Query(alias="to")] = None,
+    since: Since = None,
+    until: Until = None,
     level: Annotated[int | None, Query(ge=0, le=10)] = None,
     posting_number: Annotated[str | None, Query(max_length=64)] = None,
     withdrawal_id: Annotated[str | None, Query(max_length=64)] = None,
@@ -324,47 +231,28 @@ def participant_ledger(
     cursor: Cursor = None,
 ) -> LedgerPage:
     ordered(dates=(since, until))
-    scope = fingerprint(
-        "ledger",
-        p=participant_id,
-        k=kind,
-        f=since,
-        t=until,
-        l=level,
-        n=posting_number,
-        w=withdrawal_id,
-        d=direction,
+    flt = LedgerFilter(
+        kind=kind.value if kind else None,
+        level=level,
+        posting_number=posting_number,
+        withdrawal_id=withdrawal_id,
+        direction=direction,
+        since=since,
+        until=until,
     )
-
-    def wanted(entry: LedgerEntryItem) -> bool:
-        total = entry.d_frozen + entry.d_available
-        return (
-            (kind is None or entry.kind == kind.value)
-            and (level is None or entry.level == level)
-            and (posting_number is None or entry.posting_number == posting_number)
-            and (withdrawal_id is None or entry.withdrawal_id == withdrawal_id)
-            and (direction is None or (total > 0 if direction == "credit" else total < 0))
-        )
-
-    items, last = q.filtered_page(
-        keys.participant_pk(participant_id),
-        LedgerEntryItem,
-        index=None,
-        condition=q.ledger_sk_range(
-            since.isoformat() if since else None, until.isoformat() + "~" if until else None
-        ),
-        predicate=wanted,
-        limit=limit,
-        start=unseal(cursor, scope),
-        descending=True,
+    scope = fingerprint("ledger", p=participant_id, flt=repr(flt))
+    items, last = context.current().listings.participant_ledger(
+        participant_id, flt, limit, unseal(cursor, scope)
     )
     return LedgerPage(items=[ledger_row(i) for i in items], next_cursor=seal(last, scope))
 
 
 class BalanceCorrection(Strict):
-    available_change: Annotated[int, Field(ge=-(10**9), le=10**9, description="Change of available points")]
+    available_change: Annotated[
+        StrictInt, Field(ge=-(10**9), le=10**9, description="Change of available points")
+    ]
     total_change: Annotated[
-        int, Field(ge=-(10**9), le=10**9, description="Change of the balance (frozen + available)")
+        StrictInt, Field(ge=-(10**9), le=10**9, description="Change of the balance (frozen + available)")
     ]
     reason: Reason
     idempotency_key: Annotated[
@@ -419,7 +307,7 @@ def change_sponsor(participant_id: ParticipantId, body: SponsorChange) -> Sponso
 
 
 class BlockChange(Strict):
-    blocked: bool
+    blocked: StrictBool
     reason: Reason
 
 
@@ -429,6 +317,8 @@ class BlockChange(Strict):
     tags=["participants"],
 )
 def set_blocked(participant_id: ParticipantId, body: BlockChange) -> ParticipantRow:
-    services = context.current().services
-    services.participants.set_blocked(actor(router).telegram_id, participant_id, body.blocked, body.reason)
-    return participant_row(_profile(participant_id))
+    current = context.current()
+    current.services.participants.set_blocked(
+        actor(router).telegram_id, participant_id, body.blocked, body.reason
+    )
+    return participant_row(current.listings.profile(participant_id))

@@ -14,7 +14,7 @@ from referral.services.admins import Admin
 def owner_only(resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
     admin: Admin = resolver.context["admin"]
     if not admin.is_owner:
-        raise Forbidden("Only an owner may do this.")
+        raise Forbidden("Only an owner may do this.", reason="owner_only")
     return next_middleware(resolver)
 
 

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated, Any
 
+from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from referral.errors import InvalidInput
 from referral.repository.models import AuditItem, LedgerEntryItem, ParticipantItem, WithdrawalItem
-from referral.services.statistics import display_name
+from referral.services.statistics import display_name, money
 
 Money = Annotated[
     str, Field(description='RUB amount as a decimal string, e.g. "1500.00"', examples=["1500.00"])
 ]
+
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
 IdText = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]
 Timestamp = Annotated[str, Field(description="UTC ISO time, e.g. 2026-01-10T12:00:00.000000Z")]
+
+Limit = Annotated[int, Query(ge=1, le=100, description="Most items on the page")]
+Cursor = Annotated[str | None, Query(max_length=4096, description="next_cursor of the previous page")]
+Since = Annotated[date | None, Query(alias="from", description="First day, YYYY-MM-DD (UTC)")]
+Until = Annotated[date | None, Query(alias="to", description="Last day, YYYY-MM-DD (UTC), included")]
 
 
 def ordered(**pairs: tuple[Any, Any]) -> None:
@@ -25,18 +33,45 @@ def ordered(**pairs: tuple[Any, Any]) -> None:
     ]
     if wrong:
         raise InvalidInput(
-            f"The lower bound is above the upper bound: {', '.join(wrong)}.", details={"ranges": wrong}
+            f"The lower bound is above the upper bound: {', '.join(wrong)}.",
+            details={"ranges": wrong},
+            reason="range_reversed",
         )
 
 
 class Strict(BaseModel):
+    """A request body: unknown fields are refused; numbers and switches use pydantic's strict types."""
+
     model_config = ConfigDict(extra="forbid")
+
+
+class FieldError(BaseModel):
+    """One invalid field: the ``type`` and ``ctx`` are pydantic's, stable enough to translate."""
+
+    field: str
+    """Dotted path: ``hold_days``, ``level_rates.1``, ``query.limit``, ``path.withdrawal_id``."""
+    message: str
+    """English; for people, not for programs."""
+    type: str
+    """e.g. ``missing``, ``less_than_equal``, ``string_too_long``, ``int_type``, ``extra_forbidden``."""
+    ctx: dict[str, Any] | None = None
+    """The limits of the check that failed, e.g. ``{"le": 365}``; absent when it has none."""
+
+
+class ErrorDetails(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    reason: str
+    """Stable machine key of the exact case (docs/admin-api.md lists them)."""
+    errors: list[FieldError] | None = None
+    """For 422 invalid input (and 400 unreadable JSON): every field that failed."""
 
 
 class ErrorDetail(BaseModel):
     code: str
+    """The category (picks the HTTP status): invalid_input, not_found, conflict, unauthorized, ..."""
     message: str
-    details: dict[str, Any] = Field(default_factory=dict)
+    details: ErrorDetails
 
 
 class ErrorBody(BaseModel):
@@ -84,7 +119,7 @@ def participant_row(item: ParticipantItem) -> ParticipantRow:
         withdrawn=item.withdrawn,
         accrued_total=item.accrued_total,
         orders_count=item.orders_count,
-        purchases_sum=str(item.purchases_sum),
+        purchases_sum=money(item.purchases_sum),
         last_order_at=item.last_order_at,
         direct_referrals=item.direct_referrals,
         network_size=item.network_size,
@@ -131,7 +166,7 @@ def ledger_row(item: LedgerEntryItem) -> LedgerRow:
         d_withdrawn=item.d_withdrawn,
         level=item.level,
         posting_number=item.posting_number,
-        amount=None if item.amount is None else str(item.amount),
+        amount=None if item.amount is None else money(item.amount),
         rate=None if item.rate is None else str(item.rate),
         withdrawal_id=item.withdrawal_id,
         actor_id=item.actor_id,
@@ -162,7 +197,7 @@ def withdrawal_row(item: WithdrawalItem) -> WithdrawalRow:
         id=item.withdrawal_id,
         participant_id=item.participant_id,
         points=item.points,
-        fiat_amount=str(item.fiat_amount),
+        fiat_amount=money(item.fiat_amount),
         point_rate=str(item.point_rate),
         status=item.status,
         created_at=item.created_at,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
-from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, Field, StringConstraints
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints
 
 from referral.admin import context
 from referral.admin.roles import actor, owner_only
@@ -27,7 +27,7 @@ class SettingsOut(BaseModel):
 
 class SettingsUpdate(Strict):
     expected_version: Annotated[
-        int, Field(ge=0, description="The version read; a change meanwhile is refused")
+        StrictInt, Field(ge=0, le=10**12, description="The version read; a change meanwhile is refused")
     ]
     changes: Annotated[
         dict[str, Any],
@@ -137,14 +137,16 @@ class AdminIn(Strict):
     telegram_id: IdText
     role: Role = Role.OPERATOR
     name: Annotated[str | None, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = None
+    reason: Reason | None = None
 
 
 class RoleIn(Strict):
     role: Role
+    reason: Reason | None = None
 
 
 class AdminBlockIn(Strict):
-    blocked: bool
+    blocked: StrictBool
     reason: Reason | None = None
 
 
@@ -155,7 +157,9 @@ def list_admins() -> AdminList:
 
 @router.post("/admins", summary="Add an admin (owners; audited)", tags=["admins"], middlewares=[owner_only])
 def add_admin(body: AdminIn) -> AdminRow:
-    return admin_row(context.current().admins.add(actor(router), body.telegram_id, body.role, body.name))
+    return admin_row(
+        context.current().admins.add(actor(router), body.telegram_id, body.role, body.name, body.reason)
+    )
 
 
 @router.put(
@@ -165,7 +169,7 @@ def add_admin(body: AdminIn) -> AdminRow:
     middlewares=[owner_only],
 )
 def set_role(telegram_id: AdminId, body: RoleIn) -> AdminRow:
-    return admin_row(context.current().admins.set_role(actor(router), telegram_id, body.role))
+    return admin_row(context.current().admins.set_role(actor(router), telegram_id, body.role, body.reason))
 
 
 @router.put(
@@ -175,7 +179,9 @@ def set_role(telegram_id: AdminId, body: RoleIn) -> AdminRow:
     middlewares=[owner_only],
 )
 def set_admin_blocked(telegram_id: AdminId, body: AdminBlockIn) -> AdminRow:
-    return admin_row(context.current().admins.set_blocked(actor(router), telegram_id, body.blocked))
+    return admin_row(
+        context.current().admins.set_blocked(actor(router), telegram_id, body.blocked, body.reason)
+    )
 
 
 @router.delete(
@@ -184,5 +190,10 @@ def set_admin_blocked(telegram_id: AdminId, body: AdminBlockIn) -> AdminRow:
     tags=["admins"],
     middlewares=[owner_only],
 )
-def remove_admin(telegram_id: AdminId) -> AdminRow:
-    return admin_row(context.current().admins.remove(actor(router), telegram_id))
+def remove_admin(
+    telegram_id: AdminId,
+    reason: Annotated[
+        str | None, Query(min_length=1, max_length=500, description="Why (kept in the journal)")
+    ] = None,
+) -> AdminRow:
+    return admin_row(context.current().admins.remove(actor(router), telegram_id, reason))

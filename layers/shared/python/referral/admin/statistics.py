@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date, timedelta
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -16,10 +16,9 @@ from pydantic import BaseModel
 
 from referral.admin import context
 from referral.admin.pagination import fingerprint, seal, unseal
-from referral.errors import InvalidInput
-from referral.repository import admin_queries as q
-from referral.repository.models import OrderItem, ParticipantItem
-from referral.services.statistics import display_name
+from referral.admin.roles import owner_only
+from referral.admin.schemas import Cursor, Money
+from referral.services.statistics import UNITS, Table, display_name, money
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -30,14 +29,16 @@ CSV_RESPONSE: dict[int, OpenAPIResponse] = {
         "content": {"text/csv": {"schema": {"type": "string"}}},
     }
 }
-MAX_PERIOD_DAYS = 366
 
 
 class Dashboard(BaseModel):
     months: list[str]
     """The 12 months of the charts, oldest first (YYYY-MM)."""
-    series: dict[str, list[float]]
-    """Metric → one point per month."""
+    series: dict[str, list[int | float | str]]
+    """Metric → one point per month: whole numbers for counts and points, decimal strings for RUB
+    ("11570.00"), plain numbers for ratios and days."""
+    units: dict[str, str]
+    """Metric → count, points, rub, ratio or days."""
     updated_at: str | None
     """When the rollups were last computed."""
 
@@ -45,7 +46,7 @@ class Dashboard(BaseModel):
 @router.get("/statistics/dashboard", summary="Dashboard: 12 monthly points per metric", tags=["statistics"])
 def dashboard() -> Dashboard:
     result = context.current().statistics.dashboard()
-    return Dashboard(months=result.months, series=result.series, updated_at=result.updated_at)
+    return Dashboard(months=result.months, series=result.series, units=UNITS, updated_at=result.updated_at)
 
 
 class RollupDone(BaseModel):
@@ -53,7 +54,10 @@ class RollupDone(BaseModel):
 
 
 @router.post(
-    "/statistics/rollup", summary="Recompute the recent months of the dashboard now", tags=["statistics"]
+    "/statistics/rollup",
+    summary="Recompute the recent months of the dashboard now (owners)",
+    tags=["statistics"],
+    middlewares=[owner_only],
 )
 def rollup() -> RollupDone:
     return RollupDone(months=context.current().statistics.rollup())
@@ -70,8 +74,9 @@ class RatingRow(BaseModel):
     rank: int
     participant_id: str
     name: str
-    value: str
-    """Referrals brought, network orders, network purchase sum (RUB) or points withdrawn."""
+    value: int | Money
+    """Referrals brought, network orders or points withdrawn (whole numbers), or the network purchase sum
+    (RUB, a decimal string)."""
 
 
 class Rating(BaseModel):
@@ -81,25 +86,39 @@ class Rating(BaseModel):
     """Always null: a rating is one page of at most 100."""
 
 
-@router.get("/statistics/ratings/<kind>", summary="Top participants (at most 100)", tags=["statistics"])
-def rating(kind: Annotated[RatingKind, Path()], limit: Annotated[int, Query(ge=1, le=100)] = 100) -> Rating:
-    items = context.current().statistics.rating(kind.value, limit)
-    attribute = {
-        RatingKind.REFERRALS: "direct_referrals",
-        RatingKind.NETWORK_ORDERS: "network_orders",
-        RatingKind.NETWORK_SUM: "network_amount",
-        RatingKind.WITHDRAWN: "withdrawn",
-    }[kind]
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+
+
+@router.get(
+    "/statistics/ratings/<kind>",
+    summary="Top participants (at most 100), of all time or of a period of months",
+    tags=["statistics"],
+)
+def rating(
+    kind: Annotated[RatingKind, Path()],
+    limit: Annotated[int, Query(ge=1, le=100)] = 100,
+    first: Annotated[
+        str | None, Query(alias="from", pattern=MONTH, description="First month of the period, YYYY-MM")
+    ] = None,
+    last: Annotated[
+        str | None, Query(alias="to", pattern=MONTH, description="Last month, YYYY-MM (default: this month)")
+    ] = None,
+) -> Rating:
+    """With a period: referrals registered in it, network purchases made in it, withdrawals paid (by the
+    month of the request) — as of the last rollup."""
+    statistics = context.current().statistics
+    months = statistics.months(first, last) if first or last else None
+    ranked = statistics.rating(kind.value, limit, months)
     return Rating(
         kind=kind.value,
         items=[
             RatingRow(
                 rank=n,
-                participant_id=i.participant_id,
-                name=display_name(i),
-                value=str(getattr(i, attribute) or 0),
+                participant_id=r.participant.participant_id,
+                name=display_name(r.participant),
+                value=money(r.value) if kind == RatingKind.NETWORK_SUM else int(r.value),
             )
-            for n, i in enumerate(items, start=1)
+            for n, r in enumerate(ranked, start=1)
         ],
     )
 
@@ -110,23 +129,16 @@ def _safe(value: Any) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def _csv(header: list[str], rows: list[list[Any]], next_cursor: str | None, name: str) -> Response[str]:
+def _csv(table: Table, scope: str, name: str) -> Response[str]:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([[_safe(v) for v in row] for row in rows])
+    writer.writerow(table.header)
+    writer.writerows([[_safe(v) for v in row] for row in table.rows])
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    next_cursor = seal(table.position, scope)
     if next_cursor:
         headers["X-Next-Cursor"] = next_cursor
     return Response(status_code=200, content_type=CSV, body=buffer.getvalue(), headers=headers)
-
-
-def _period(since: date, until: date) -> tuple[str, str]:
-    if until < since:
-        raise InvalidInput("'to' must not be before 'from'.")
-    if until - since > timedelta(days=MAX_PERIOD_DAYS):
-        raise InvalidInput(f"The period may be at most {MAX_PERIOD_DAYS} days.")
-    return since.isoformat(), until.isoformat()
 
 
 @router.get(
@@ -137,34 +149,11 @@ def _period(since: date, until: date) -> tuple[str, str]:
 )
 def export_tree(
     limit: Annotated[int, Query(ge=1, le=5000)] = 5000,
-    cursor: Annotated[str | None, Query(max_length=4096)] = None,
+    cursor: Cursor = None,
 ) -> Response[str]:
     scope = fingerprint("tree")
-    start = unseal(cursor, scope)
-    rows: list[list[Any]] = []
-    items: list[ParticipantItem] = []
-    while len(items) < limit:
-        page, start = q.all_participants_by_registration(start, min(100, limit - len(items)))
-        items.extend(page)
-        if start is None:
-            break
-    sponsors = q.load_profiles(
-        [{"PK": {"S": f"P#{i.sponsor_id}"}, "SK": {"S": "PROFILE"}} for i in items if i.sponsor_id]
-    )
-    for item in items:
-        sponsor = sponsors.get(f"P#{item.sponsor_id}") if item.sponsor_id else None
-        rows.append(
-            [
-                item.participant_id,
-                display_name(item),
-                item.username or "",
-                item.registered_at,
-                item.sponsor_id or "",
-                display_name(sponsor) if sponsor else "",
-            ]
-        )
-    header = ["participant_id", "name", "username", "registered_at", "sponsor_id", "sponsor_name"]
-    return _csv(header, rows, seal(start, scope), "referral-tree.csv")
+    table = context.current().statistics.referral_tree(unseal(cursor, scope), limit)
+    return _csv(table, scope, "referral-tree.csv")
 
 
 @router.get(
@@ -178,61 +167,12 @@ def export_purchases(
     until: Annotated[date, Query(alias="to")],
     referrals_only: Annotated[bool, Query()] = True,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
-    cursor: Annotated[str | None, Query(max_length=4096)] = None,
+    cursor: Cursor = None,
 ) -> Response[str]:
-    low, high = _period(since, until)
+    low, high = context.current().statistics.period(since, until)
     scope = fingerprint("purchases", f=low, t=high, r=referrals_only)
-    start: Any = unseal(cursor, scope)
-    now = context.current().services.settings.clock()
-    orders, position = q.feed_page(
-        q.FEEDS["orders"],
-        OrderItem,
-        newest=now,
-        oldest_month=low[:7],
-        since=low,
-        until=high,
-        predicate=lambda o: o.participant_id is not None,
-        limit=limit,
-        cursor=(start[0], start[1]) if start else None,
-        descending=False,
-    )
-    buyers = q.load_profiles([{"PK": {"S": f"P#{o.participant_id}"}, "SK": {"S": "PROFILE"}} for o in orders])
-    rows = []
-    for order in orders:
-        buyer = buyers.get(f"P#{order.participant_id}")
-        if referrals_only and (buyer is None or not buyer.sponsor_id):
-            continue
-        rows.append(
-            [
-                order.participant_id,
-                display_name(buyer) if buyer else "",
-                buyer.sponsor_id if buyer else "",
-                "ozon",
-                order.scheme,
-                order.posting_number,
-                order.order_number or "",
-                order.created_at,
-                order.status,
-                order.amount,
-                order.kept_amount,
-                order.attribution or "",
-            ]
-        )
-    header = [
-        "participant_id",
-        "name",
-        "sponsor_id",
-        "marketplace",
-        "scheme",
-        "posting_number",
-        "order_number",
-        "created_at",
-        "status",
-        "amount",
-        "kept_amount",
-        "attribution",
-    ]
-    return _csv(header, rows, seal(position, scope), "purchases.csv")
+    table = context.current().statistics.purchases(low, high, referrals_only, limit, unseal(cursor, scope))
+    return _csv(table, scope, "purchases.csv")
 
 
 @router.get(
@@ -242,9 +182,15 @@ def export_purchases(
     responses=CSV_RESPONSE,
 )
 def export_referral_stats(
-    since: Annotated[date, Query(alias="from")], until: Annotated[date, Query(alias="to")]
+    since: Annotated[date, Query(alias="from")],
+    until: Annotated[date, Query(alias="to")],
+    limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
+    cursor: Cursor = None,
 ) -> Response[str]:
-    low, high = _period(since, until)
-    rows = context.current().statistics.referral_stats(low, high)
-    header = ["participant_id", "name", "referrals_brought", "referrals_bought", "referrals_purchases_sum"]
-    return _csv(header, [[r[h] for h in header] for r in rows], None, "referral-stats.csv")
+    """Sponsors in the order they registered; a part ends after ``limit`` rows or a bounded amount of
+    reading (then it may hold fewer rows), and ``X-Next-Cursor`` says where the next part starts."""
+    statistics = context.current().statistics
+    low, high = statistics.period(since, until)
+    scope = fingerprint("referral-stats", f=low, t=high)
+    table = statistics.referral_stats(low, high, limit, unseal(cursor, scope))
+    return _csv(table, scope, "referral-stats.csv")

@@ -90,7 +90,7 @@ def _read(root: Path, relative: str) -> tuple[str, bytes]:
         or any(part.startswith(".") for part in Path(relative).parts)
         or not path.is_file()
     ):
-        raise NotFound(f"No file {relative!r} in the web app.")
+        raise NotFound(f"No file {relative!r} in the web app.", reason="no_such_file")
     return content_type, _contents(path)
 
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from enum import StrEnum
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -13,81 +13,64 @@ from referral.admin import context
 from referral.admin.pagination import fingerprint, seal, unseal
 from referral.admin.roles import actor
 from referral.admin.schemas import (
+    Cursor,
     IdText,
+    Limit,
+    Since,
     Strict,
     Timestamp,
+    Until,
     WithdrawalPage,
     WithdrawalRow,
     ordered,
     withdrawal_row,
 )
 from referral.domain.withdrawals import WithdrawalStatus
-from referral.errors import NotFound
-from referral.repository import admin_queries as q
-from referral.repository import keys
-from referral.repository.models import WithdrawalItem
+from referral.services.listings import WithdrawalFilter
 
 router = Router()  # type: ignore[no-untyped-call]
 
 WithdrawalId = Annotated[str, Path(pattern=r"^[0-9a-f]{1,64}$")]
 
 
-@router.get("/withdrawals", summary="Withdrawal requests, newest first, filtered", tags=["withdrawals"])
+class WithdrawalSort(StrEnum):
+    CREATED_AT = "created_at"
+    POINTS = "points"
+    AMOUNT = "amount"
+    """The fiat amount (points × the rate in force then)."""
+    STATUS = "status"
+    """new, negotiation, paid, rejected, cancelled (desc: the reverse); newest first within each."""
+
+
+@router.get(
+    "/withdrawals", summary="Withdrawal requests, newest first, filtered and sortable", tags=["withdrawals"]
+)
 def list_withdrawals(
+    sort: Annotated[WithdrawalSort, Query()] = WithdrawalSort.CREATED_AT,
     status: Annotated[WithdrawalStatus | None, Query()] = None,
     participant_id: Annotated[IdText | None, Query()] = None,
-    since: Annotated[date | None, Query(alias="from")] = None,
-    until: Annotated[date | None, Query(alias="to")] = None,
+    since: Since = None,
+    until: Until = None,
     points_min: Annotated[int | None, Query(ge=0)] = None,
     points_max: Annotated[int | None, Query(ge=0)] = None,
     order: Annotated[str, Query(pattern="^(asc|desc)$")] = "desc",
-    limit: Annotated[int, Query(ge=1, le=100)] = 50,
-    cursor: Annotated[str | None, Query(max_length=4096)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> WithdrawalPage:
-    scope = fingerprint(
-        "withdrawals", s=status, p=participant_id, f=since, t=until, lo=points_min, hi=points_max, o=order
-    )
     ordered(dates=(since, until), points=(points_min, points_max))
-    low = since.isoformat() if since else None
-    high = until.isoformat() + "~" if until else None
-
-    def wanted(item: WithdrawalItem) -> bool:
-        return (
-            (status is None or item.status == status.value)
-            and (participant_id is None or item.participant_id == participant_id)
-            and (points_min is None or item.points >= points_min)
-            and (points_max is None or item.points <= points_max)
-            and (low is None or item.created_at >= low)
-            and (high is None or item.created_at <= high)
-        )
-
-    start: Any = unseal(cursor, scope)
-    if participant_id is not None:
-        items, last = q.filtered_page(
-            keys.withdrawals_gsi(participant_id),
-            WithdrawalItem,
-            index="GSI1",
-            condition=None,
-            predicate=wanted,
-            limit=limit,
-            start=start,
-            descending=order == "desc",
-        )
-        return WithdrawalPage(items=[withdrawal_row(i) for i in items], next_cursor=seal(last, scope))
-    now = context.current().services.withdrawals.clock()
-    found, position = q.feed_page(
-        q.FEEDS["withdrawals"],
-        WithdrawalItem,
-        newest=now,
-        oldest_month=q.oldest_month(now),
-        since=low,
-        until=until.isoformat() if until else None,
-        predicate=wanted,
-        limit=limit,
-        cursor=(start[0], start[1]) if start else None,
-        descending=order == "desc",
+    flt = WithdrawalFilter(
+        status=status.value if status else None,
+        participant_id=participant_id,
+        since=since,
+        until=until,
+        points_min=points_min,
+        points_max=points_max,
     )
-    return WithdrawalPage(items=[withdrawal_row(i) for i in found], next_cursor=seal(position, scope))
+    scope = fingerprint("withdrawals", flt=repr(flt), s=sort, o=order)
+    items, last = context.current().listings.withdrawals(
+        flt, sort.value, order == "desc", limit, unseal(cursor, scope)
+    )
+    return WithdrawalPage(items=[withdrawal_row(i) for i in items], next_cursor=seal(last, scope))
 
 
 class QueueCounts(BaseModel):
@@ -99,7 +82,7 @@ class QueueCounts(BaseModel):
 
 @router.get("/withdrawals/counts", summary="How many requests are new / in negotiation", tags=["withdrawals"])
 def queue_counts() -> QueueCounts:
-    return QueueCounts(**q.open_withdrawal_counts())
+    return QueueCounts(**context.current().listings.open_withdrawal_counts())
 
 
 class WithdrawalEventOut(BaseModel):
@@ -118,15 +101,10 @@ class WithdrawalDetail(WithdrawalRow):
 
 
 def _detail(withdrawal_id: str) -> WithdrawalDetail:
-    item = q.get_withdrawal(withdrawal_id)
-    if item is None:
-        raise NotFound("Withdrawal request not found.", details={"withdrawal_id": withdrawal_id})
-    participant = (
-        context.current().services.store.get_participants([item.participant_id]).get(item.participant_id)
-    )
+    view = context.current().listings.withdrawal(withdrawal_id)
     return WithdrawalDetail(
-        **withdrawal_row(item).model_dump(),
-        participant_name=participant.profile.display_name if participant else None,
+        **withdrawal_row(view.request).model_dump(),
+        participant_name=view.participant_name,
         history=[
             WithdrawalEventOut(
                 at=e.created_at,
@@ -136,7 +114,7 @@ def _detail(withdrawal_id: str) -> WithdrawalDetail:
                 to_status=e.to_status,
                 text=e.text,
             )
-            for e in q.withdrawal_events(withdrawal_id)
+            for e in view.history
         ],
     )
 

@@ -10,9 +10,18 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from referral.errors import InvalidInput
+from referral.errors import InvalidInput, field_errors
 
 MAX_LEVELS = 10
 """Deepest level the program can ever reward; ancestor chains are kept this long."""
@@ -74,18 +83,21 @@ class Texts(BaseModel):
 
 
 class Settings(BaseModel):
-    """The validated settings document. Defaults follow the product specification."""
+    """The validated settings document. Defaults follow the product specification.
+
+    Whole numbers and switches are strict: ``true`` is not a number of days and ``"yes"`` is not a switch.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    levels: int = Field(default=3, ge=1, le=MAX_LEVELS)
+    levels: StrictInt = Field(default=3, ge=1, le=MAX_LEVELS)
     level_rates: tuple[Rate, ...] = (Decimal(50), Decimal(50), Decimal(50))
     own_rate: Rate = Decimal(0)
-    hold_days: int = Field(default=30, ge=0, le=365)
+    hold_days: StrictInt = Field(default=30, ge=0, le=365)
     point_rate: Decimal = Field(default=Decimal(1), gt=0, le=1_000_000, max_digits=12, decimal_places=4)
-    min_withdrawal: int = Field(default=100, ge=1, le=100_000_000)
-    max_withdrawal: int | None = Field(default=None, ge=1, le=1_000_000_000)
-    invite_only_new_buyers: bool = False
+    min_withdrawal: StrictInt = Field(default=100, ge=1, le=100_000_000)
+    max_withdrawal: StrictInt | None = Field(default=None, ge=1, le=1_000_000_000)
+    invite_only_new_buyers: StrictBool = False
     texts: Texts = Texts()
 
     @model_validator(mode="after")
@@ -117,10 +129,7 @@ def parse_settings(document: dict[str, Any]) -> Settings:
     try:
         return Settings.model_validate(document)
     except ValidationError as exc:
-        problems = [
-            {"field": ".".join(str(part) for part in error["loc"]) or "settings", "message": error["msg"]}
-            for error in exc.errors(include_url=False)
-        ]
+        problems = field_errors(exc.errors(include_url=False), whole="settings")
         summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
         raise InvalidInput(
             f"Invalid settings: {summary}", details={"errors": problems}, reason="invalid_settings"

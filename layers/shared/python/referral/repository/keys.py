@@ -133,11 +133,23 @@ def sort_name(
     return f"{name.strip().casefold()[:200]}#{participant_id}"
 
 
+def sort_username(participant_id: str, username: str | None) -> str | None:
+    """The Telegram @username, case-insensitive, for search by nickname; none without a username."""
+    if not username or not username.strip():
+        return None
+    return f"{username.strip().lstrip('@').casefold()[:200]}#{participant_id}"
+
+
 STATS_PK = "STATS"
 
 
 def stats_month_sk(month: str) -> str:
     return f"M#{month}"
+
+
+def stats_rating_sk(kind: str, month: str, part: int | None = None) -> str:
+    """``RATE#<kind>#<yyyy-mm>#<part>``: one part of a month's per-participant totals of a rating."""
+    return f"RATE#{kind}#{month}#" + ("" if part is None else f"{part:03d}")
 
 
 def stats_links_sk(month: str) -> str:

@@ -123,6 +123,16 @@ class ByNameIndex(_ParticipantListIndex):
     sort_name = UnicodeAttribute(range_key=True, attr_name="sort_name")
 
 
+class ByUsernameIndex(_ParticipantListIndex):
+    """Sparse: participants with a Telegram @username, for the search by nickname."""
+
+    class Meta:
+        index_name = "P_USERNAME"
+        projection = _list_projection()
+
+    sort_username = UnicodeAttribute(range_key=True, attr_name="sort_username")
+
+
 class ByRegisteredIndex(_ParticipantListIndex):
     class Meta:
         index_name = "P_REGISTERED"
@@ -195,6 +205,34 @@ class ByNetworkAmountIndex(_ParticipantListIndex):
     network_amount = NumberAttribute(range_key=True, attr_name="network_amount")
 
 
+# --- withdrawal lists by amount (admin API) -----------------------------------------------------------
+#
+# Keyed by the entity type, so one partition ("withdrawal") holds every request sorted by points or by the
+# fiat amount; keys only. Withdrawals are rare writes and both attributes are fixed at creation. The
+# points index also holds accruals (they have ``points`` too), under their own type, never read: one
+# small index write per accrual created.
+
+
+class _WithdrawalListIndex(GlobalSecondaryIndex["Entity"]):
+    kind = UnicodeAttribute(hash_key=True, attr_name="type")
+
+
+class WithdrawalsByPointsIndex(_WithdrawalListIndex):
+    class Meta:
+        index_name = "W_POINTS"
+        projection = KeysOnlyProjection()
+
+    points = NumberAttribute(range_key=True, attr_name="points")
+
+
+class WithdrawalsByAmountIndex(_WithdrawalListIndex):
+    class Meta:
+        index_name = "W_AMOUNT"
+        projection = KeysOnlyProjection()
+
+    fiat_amount = NumberAttribute(range_key=True, attr_name="fiat_amount")
+
+
 class WithdrawalQueueIndex(GlobalSecondaryIndex["Entity"]):
     """Open withdrawal requests by status, sparse (only while new or in negotiation): the queue's counts."""
 
@@ -232,6 +270,7 @@ class Entity(Model):
 
     by_id = ByIdIndex()
     by_name = ByNameIndex()
+    by_username = ByUsernameIndex()
     by_registered = ByRegisteredIndex()
     by_balance = ByBalanceIndex()
     by_last_order = ByLastOrderIndex()
@@ -243,6 +282,8 @@ class Entity(Model):
     by_network_amount = ByNetworkAmountIndex()
 
     withdrawal_queue = WithdrawalQueueIndex()
+    withdrawals_by_points = WithdrawalsByPointsIndex()
+    withdrawals_by_amount = WithdrawalsByAmountIndex()
 
 
 # --- participants and the referral network ---------------------------------------------------------
@@ -288,6 +329,8 @@ class ParticipantItem(Entity, discriminator="participant"):
     plist = UnicodeAttribute(null=True, attr_name="PLIST")
     sort_id = UnicodeAttribute(null=True)
     sort_name = UnicodeAttribute(null=True)
+    sort_username = UnicodeAttribute(null=True)
+    """The @username casefolded (``keys.sort_username``): the list's search by nickname."""
     sort_last_order = UnicodeAttribute(null=True)
     """``last_order_at``, or "-" before the first order (sorts before every date)."""
     balance = IntegerAttribute(null=True)

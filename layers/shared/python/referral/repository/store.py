@@ -307,6 +307,7 @@ class Store:
             "plist": keys.PARTICIPANT_LIST,
             "sort_id": keys.sort_id(participant_id),
             "sort_name": keys.sort_name(participant_id, first_name, last_name, username),
+            "sort_username": keys.sort_username(participant_id, username),
             "sort_last_order": keys.NO_ORDER_YET,
             "balance": 0,
             "network_orders": 0,
@@ -1208,10 +1209,20 @@ class Store:
         uow.commit()
 
     def commit_admin_create(
-        self, telegram_id: str, role: str, name: str | None, actor_id: str, audit: AuditRecord, now: datetime
+        self,
+        telegram_id: str,
+        role: str,
+        name: str | None,
+        actor: tuple[str, int],
+        audit: AuditRecord,
+        now: datetime,
     ) -> None:
-        """A new admin and its audit record; fails (TransactionConflict on "admin") if one exists."""
+        """A new admin and its audit record; fails (TransactionConflict on "admin") if one exists.
+
+        ``actor`` (id, session version): the acting owner must still be that owner when this commits.
+        """
         uow = UnitOfWork()
+        self._acting_owner(uow, *actor)
         uow.create(
             "admin",
             AdminItem(
@@ -1221,7 +1232,7 @@ class Store:
                 role=role,
                 name=name,
                 created_at=to_iso(now),
-                added_by=actor_id,
+                added_by=actor[0],
                 gsi1pk=keys.ADMINS_GSI,
                 gsi1sk=telegram_id,
             ),
@@ -1235,9 +1246,15 @@ class Store:
         expected_session_version: int,
         fields: dict[str, Any],
         audit: AuditRecord,
+        actor: tuple[str, int],
     ) -> None:
-        """Change an admin and end its sessions (``session_version`` + 1), conditioned on what was read."""
+        """Change an admin and end its sessions (``session_version`` + 1), conditioned on what was read.
+
+        ``actor`` (id, session version): the acting owner must still be that owner when this commits, so
+        two owners changing each other at once cannot both succeed (one would take the other's rights).
+        """
         uow = UnitOfWork()
+        self._acting_owner(uow, *actor)
         uow.update(
             "admin",
             AdminItem(keys.admin_pk(telegram_id), "ADMIN"),
@@ -1249,6 +1266,16 @@ class Store:
         )
         self._audit(uow, audit)
         uow.commit()
+
+    @staticmethod
+    def _acting_owner(uow: UnitOfWork, telegram_id: str, session_version: int) -> None:
+        uow.check(
+            "acting_owner",
+            AdminItem,
+            keys.admin_pk(telegram_id),
+            "ADMIN",
+            (AdminItem.session_version == session_version) & (AdminItem.role == "owner"),
+        )
 
     # --- outbox ------------------------------------------------------------------------------------
 

@@ -15,13 +15,13 @@ import hmac
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from referral.clock import utcnow
-from referral.domain.audit import AuditRecord, Change
+from referral.domain.audit import AuditRecord, Change, render
 from referral.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 from referral.repository import admin_queries
 from referral.repository.models import AdminItem
@@ -79,6 +79,13 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+def widget_name(fields: Mapping[str, Any]) -> str | None:
+    """The name Telegram shows for the user: first and last name, or @username."""
+    name = " ".join(str(fields[part]).strip() for part in ("first_name", "last_name") if fields.get(part))
+    username = fields.get("username")
+    return (name or (f"@{username}" if username else ""))[:100] or None
+
+
 def login_hash_valid(fields: Mapping[str, Any], bot_token: str) -> bool:
     """Telegram Login Widget: hex(HMAC-SHA256(SHA256(bot_token), data_check_string)) == hash."""
     received = fields.get("hash")
@@ -88,8 +95,8 @@ def login_hash_valid(fields: Mapping[str, Any], bot_token: str) -> bool:
         f"{key}={fields[key]}" for key in sorted(fields) if key != "hash" and fields[key] is not None
     )
     secret_key = hashlib.sha256(bot_token.encode()).digest()
-    expected = hmac.new(secret_key, check.encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, received)
+    expected = hmac.new(secret_key, check.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected.encode(), received.encode("utf-8", "surrogatepass"))
 
 
 class AdminService:
@@ -106,14 +113,14 @@ class AdminService:
     def login(self, fields: Mapping[str, Any]) -> tuple[str, int, Admin]:
         """Verify Login Widget data; returns (token, expires_at, admin)."""
         if not login_hash_valid(fields, self.auth.bot_token):
-            raise Unauthorized("The Telegram login signature is not valid.")
+            raise Unauthorized("The Telegram login signature is not valid.", reason="login_signature")
         now = int(self.clock().timestamp())
         auth_date = int(fields["auth_date"])
         if auth_date > now + CLOCK_SKEW_SECONDS or now - auth_date > self.auth.login_max_age_seconds:
-            raise Unauthorized("The Telegram login is too old; log in again.")
-        return self._open_session(str(fields["id"]))
+            raise Unauthorized("The Telegram login is too old; log in again.", reason="login_expired")
+        return self._open_session(str(fields["id"]), widget_name(fields))
 
-    def _open_session(self, telegram_id: str) -> tuple[str, int, Admin]:
+    def _open_session(self, telegram_id: str, name: str | None = None) -> tuple[str, int, Admin]:
         now = int(self.clock().timestamp())
         item = self.store.get_admin(telegram_id)
         if item is None and telegram_id in self.auth.bootstrap_ids:
@@ -123,6 +130,9 @@ class AdminService:
         admin = self._active(item)
         if admin is None:
             raise Forbidden("This Telegram account is not an active admin.", reason="not_an_admin")
+        if name and name != admin.name:
+            admin_queries.set_admin_name(telegram_id, name)
+            admin = replace(admin, name=name)
         expires = now + self.auth.session_seconds
         return (
             self._sign({"sub": admin.telegram_id, "ver": admin.session_version, "exp": expires}),
@@ -133,7 +143,9 @@ class AdminService:
     def dev_login(self, telegram_id: str) -> tuple[str, int, Admin]:
         """Local development login: an active admin by id, no signature. Refused unless switched on."""
         if not self.auth.dev_login:
-            raise DevLoginDisabled("The development login is switched off; log in with Telegram.")
+            raise DevLoginDisabled(
+                "The development login is switched off; log in with Telegram.", reason="dev_login_disabled"
+            )
         return self._open_session(telegram_id)
 
     def authenticate(self, token: str) -> Admin:
@@ -141,7 +153,7 @@ class AdminService:
         claims = self._verify(token)
         admin = self._active(self.store.get_admin(str(claims["sub"])))
         if admin is None or admin.session_version != claims.get("ver"):
-            raise Unauthorized("The session has ended; log in again.")
+            raise Unauthorized("The session has ended; log in again.", reason="session_ended")
         return admin
 
     def _sign(self, claims: dict[str, Any]) -> str:
@@ -153,15 +165,18 @@ class AdminService:
         try:
             payload, signature = token.split(".")
             expected = _b64(hmac.new(self._signing_key, payload.encode(), hashlib.sha256).digest())
-            if not hmac.compare_digest(expected, signature):
+            # Bytes: compare_digest refuses str with non-ASCII characters (a TypeError, not a mismatch).
+            if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "surrogatepass")):
                 raise ValueError("signature")
             claims = json.loads(_unb64(payload))
             if not isinstance(claims, dict) or not isinstance(claims.get("exp"), int):
                 raise ValueError("claims")
         except (ValueError, UnicodeError, json.JSONDecodeError):
-            raise Unauthorized("The session token is not valid; log in again.") from None
+            raise Unauthorized(
+                "The session token is not valid; log in again.", reason="session_invalid"
+            ) from None
         if claims["exp"] <= int(self.clock().timestamp()):
-            raise Unauthorized("The session has expired; log in again.")
+            raise Unauthorized("The session has expired; log in again.", reason="session_expired")
         return claims
 
     @staticmethod
@@ -181,7 +196,9 @@ class AdminService:
             raise NotFound("Admin not found.", details={"telegram_id": telegram_id}, reason="admin_not_found")
         return item
 
-    def add(self, actor: Admin, telegram_id: str, role: Role, name: str | None) -> AdminItem:
+    def add(
+        self, actor: Admin, telegram_id: str, role: Role, name: str | None, reason: str | None = None
+    ) -> AdminItem:
         if not telegram_id.isdigit():
             raise InvalidInput("A Telegram user id is a number.", reason="telegram_id_format")
         existing = self.store.get_admin(telegram_id)
@@ -192,7 +209,9 @@ class AdminService:
                     details={"telegram_id": telegram_id},
                     reason="admin_exists",
                 )
-            self._change(actor, existing, "admin.add", {"active": True, "blocked": False, "role": role.value})
+            self._change(
+                actor, existing, "admin.add", {"active": True, "blocked": False, "role": role.value}, reason
+            )
             return self.get(telegram_id)
         now = self.clock()
         audit = self._audit(
@@ -201,36 +220,36 @@ class AdminService:
             telegram_id,
             name,
             (Change("role", None, role.value), Change("active", None, "true")),
+            reason,
         )
         try:
-            self.store.commit_admin_create(telegram_id, role.value, name, actor.telegram_id, audit, now)
-        except TransactionConflict:
+            self.store.commit_admin_create(telegram_id, role.value, name, self._acting(actor), audit, now)
+        except TransactionConflict as conflict:
+            self._still_acting(conflict)
             raise Conflict("This user was added meanwhile; reload the list.", reason="admin_exists") from None
         return self.get(telegram_id)
 
-    def remove(self, actor: Admin, telegram_id: str) -> AdminItem:
+    def remove(self, actor: Admin, telegram_id: str, reason: str | None = None) -> AdminItem:
         item = self._other(actor, telegram_id)
         if not item.active:
             return item
-        self._keep_an_owner(item, losing=True)
-        self._change(actor, item, "admin.remove", {"active": False})
+        self._change(actor, item, "admin.remove", {"active": False}, reason)
         return self.get(telegram_id)
 
-    def set_blocked(self, actor: Admin, telegram_id: str, blocked: bool) -> AdminItem:
+    def set_blocked(
+        self, actor: Admin, telegram_id: str, blocked: bool, reason: str | None = None
+    ) -> AdminItem:
         item = self._other(actor, telegram_id)
         if bool(item.blocked) == blocked:
             return item
-        if blocked:
-            self._keep_an_owner(item, losing=True)
-        self._change(actor, item, "admin.block" if blocked else "admin.unblock", {"blocked": blocked})
+        self._change(actor, item, "admin.block" if blocked else "admin.unblock", {"blocked": blocked}, reason)
         return self.get(telegram_id)
 
-    def set_role(self, actor: Admin, telegram_id: str, role: Role) -> AdminItem:
+    def set_role(self, actor: Admin, telegram_id: str, role: Role, reason: str | None = None) -> AdminItem:
         item = self._other(actor, telegram_id)
         if item.role == role.value:
             return item
-        self._keep_an_owner(item, losing=role != Role.OWNER)
-        self._change(actor, item, "admin.role", {"role": role.value})
+        self._change(actor, item, "admin.role", {"role": role.value}, reason)
         return self.get(telegram_id)
 
     def _other(self, actor: Admin, telegram_id: str) -> AdminItem:
@@ -238,32 +257,48 @@ class AdminService:
             raise Forbidden("You cannot change your own admin account.", reason="own_account")
         return self.get(telegram_id)
 
-    def _keep_an_owner(self, item: AdminItem, *, losing: bool) -> None:
-        """Refuse to take away the last active owner; a blocked or removed owner does not count."""
-        if not losing or self._active(item) is None or item.role != Role.OWNER.value:
-            return
-        others = [
-            a
-            for a in admin_queries.admins()
-            if a.telegram_id != item.telegram_id and a.role == Role.OWNER.value and a.active and not a.blocked
-        ]
-        if not others:
-            raise Conflict("The program needs at least one active owner.", reason="last_owner")
+    @staticmethod
+    def _acting(actor: Admin) -> tuple[str, int]:
+        """The acting owner as authenticated: every change commits only if that owner is unchanged.
 
-    def _change(self, actor: Admin, item: AdminItem, action: str, fields: dict[str, Any]) -> None:
+        Nobody changes their own account, so the actor is an active owner other than the admin changed,
+        and at least one active owner remains after every change — even when two owners block, demote
+        or remove each other at the same moment (one of the two transactions fails on this check).
+        """
+        return actor.telegram_id, actor.session_version
+
+    @staticmethod
+    def _still_acting(conflict: TransactionConflict) -> None:
+        if conflict.failed_on("acting_owner"):
+            raise Unauthorized(
+                "Your admin account was changed meanwhile; log in again.", reason="session_ended"
+            ) from None
+
+    def _change(
+        self, actor: Admin, item: AdminItem, action: str, fields: dict[str, Any], reason: str | None
+    ) -> None:
         changes = tuple(
-            Change(name, _text(getattr(item, name)), _text(value))
+            Change(name, render(getattr(item, name)), render(value))
             for name, value in fields.items()
             if getattr(item, name) != value
         )
-        audit = self._audit(actor, action, item.telegram_id, item.name, changes)
+        audit = self._audit(actor, action, item.telegram_id, item.name, changes, reason)
         try:
-            self.store.commit_admin_change(item.telegram_id, item.session_version, fields, audit)
-        except TransactionConflict:
+            self.store.commit_admin_change(
+                item.telegram_id, item.session_version, fields, audit, self._acting(actor)
+            )
+        except TransactionConflict as conflict:
+            self._still_acting(conflict)
             raise Conflict("The admin was changed meanwhile; reload and try again.", reason="stale") from None
 
     def _audit(
-        self, actor: Admin, action: str, telegram_id: str, name: str | None, changes: tuple[Change, ...]
+        self,
+        actor: Admin,
+        action: str,
+        telegram_id: str,
+        name: str | None,
+        changes: tuple[Change, ...],
+        reason: str | None,
     ) -> AuditRecord:
         return AuditRecord(
             audit_id=uuid.uuid4().hex,
@@ -274,12 +309,5 @@ class AdminService:
             object_name=name,
             created_at=self.clock(),
             changes=changes,
+            reason=reason,
         )
-
-
-def _text(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
