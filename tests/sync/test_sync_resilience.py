@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from referral.repository import sync_state
+from referral.repository.sync_state import SyncState
 from referral.services import Services
 from referral.services.ozon_sync import LEASE_NAME
 
@@ -193,7 +193,7 @@ def test_an_overlapping_run_finds_the_lease_taken_and_does_nothing(
 
     assert second["status"] == "busy" and second["pages"] == 0
     assert first_result[0]["status"] == "ok" and first_result[0]["caught_up"]
-    assert sync_state.lease_holder(LEASE_NAME) is None  # released for the next scheduled run
+    assert SyncState().lease_holder(LEASE_NAME) is None  # released for the next scheduled run
     assert run_sync()["accrued"] == 0
     assert snapshot() == expected
 

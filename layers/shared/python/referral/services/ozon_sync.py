@@ -32,8 +32,8 @@ from referral.ozon.client import FBO_MAX_OFFSET, OzonClient, PostingsPage
 from referral.ozon.config import MAX_PERIOD_DAYS, SyncConfig
 from referral.ozon.errors import OzonAuthError, RecordError
 from referral.ozon.models import FBS, OzonPosting, OzonReturn
-from referral.repository import sync_state
 from referral.repository.store import OzonIdentity, Store
+from referral.repository.sync_state import SyncState
 from referral.services.purchases import PurchaseService
 
 logger = Logger(child=True)
@@ -91,11 +91,13 @@ class OzonSyncService:
         config: SyncConfig | None = None,
         *,
         store: Store | None = None,
+        state: SyncState | None = None,
         clock: Callable[[], datetime] = utcnow,
         time_left: Callable[[], float] | None = None,
     ) -> None:
         self.purchases = purchases
         self.store = store or purchases.store
+        self.state = state or SyncState()
         self.client_factory = client_factory
         self.config = config or SyncConfig()
         self.clock = clock
@@ -113,7 +115,7 @@ class OzonSyncService:
             report.error = "Ozon API credentials are not configured."
             self.store.record_sync_health(self.clock(), report.error)
             return report
-        if not sync_state.acquire_lease(LEASE_NAME, self.owner, self.clock(), self.config.lease_seconds):
+        if not self.state.acquire_lease(LEASE_NAME, self.owner, self.clock(), self.config.lease_seconds):
             report.status = BUSY
             logger.info("another sync run holds the lease; nothing to do")
             return report
@@ -136,7 +138,7 @@ class OzonSyncService:
             raise
         finally:
             client.close()
-            sync_state.release_lease(LEASE_NAME, self.owner)
+            self.state.release_lease(LEASE_NAME, self.owner)
         self.store.record_sync_health(self.clock(), None)
         return report
 
@@ -150,10 +152,11 @@ class _Run:
         self.config = service.config
         self.client = client
         self.report = report
+        self.state = service.state
         # Ozon's filters take whole seconds: round up so the window's end includes this very moment.
         now = service.clock()
         self.now = now.replace(microsecond=0) + timedelta(seconds=1 if now.microsecond else 0)
-        self.checkpoints = {stream: sync_state.get_checkpoint(stream) for stream in STREAMS}
+        self.checkpoints = {stream: self.state.get_checkpoint(stream) for stream in STREAMS}
 
     def walk(self) -> None:
         """Unfinished windows first, then the stream caught up longest ago: a page budget is shared fairly."""
@@ -188,11 +191,11 @@ class _Run:
 
     def _page_done(self, stream: str, window: dict[str, Any]) -> None:
         """The page is applied: keep the lease (or stop, leaving the checkpoint to the new holder), save."""
-        if not sync_state.renew_lease(
+        if not self.state.renew_lease(
             LEASE_NAME, self.service.owner, self.service.clock(), self.config.lease_seconds
         ):
             raise LeaseLost
-        sync_state.save_checkpoint(stream, window, self.service.clock())
+        self.state.save_checkpoint(stream, window, self.service.clock())
         self.checkpoints[stream] = dict(window)
         self.report.pages += 1
 
@@ -267,7 +270,7 @@ class _Run:
                 converted.append((raw, raw.to_posting(page.scheme)))
             except DomainError as error:
                 self._skip(raw.posting_number, error.message)
-        orders, identities = sync_state.known_postings(
+        orders, identities = self.state.known_postings(
             (p.posting_number for _, p in converted), {p.customer_id for _, p in converted if p.customer_id}
         )
         for raw, posting in converted:
@@ -288,7 +291,7 @@ class _Run:
             return posting
         enriched = detail.to_posting(FBS)
         if enriched.customer_id and enriched.customer_id not in identities:
-            identities.update(sync_state.known_postings((), {enriched.customer_id})[1])
+            identities.update(self.state.known_postings((), {enriched.customer_id})[1])
         return enriched
 
     def _apply_posting(
@@ -379,7 +382,7 @@ class _Run:
         scheme, raw = found
         posting = raw.to_posting(scheme)
         customers = {posting.customer_id} if posting.customer_id else set()
-        orders, identities = sync_state.known_postings((posting_number,), customers)
+        orders, identities = self.state.known_postings((posting_number,), customers)
         self.report.seen += 1
         self._apply_posting(posting, orders.get(posting_number), identities)
         return True
