@@ -83,8 +83,10 @@ class FakePosting:
     order_id: int = 0
     status_changed_at: datetime = field(default_factory=_now)
     corruptions: dict[str, Any] = field(default_factory=dict)
+    detail_corruptions: dict[str, Any] = field(default_factory=dict)
+    """Applied only to the single-posting answers (``get``), on top of ``corruptions``."""
 
-    def payload(self, *, include_customer: bool = True) -> dict[str, Any]:
+    def payload(self, *, include_customer: bool = True, detail: bool = False) -> dict[str, Any]:
         financial = {
             "products": [
                 {
@@ -166,6 +168,9 @@ class FakePosting:
             }
         for path, value in self.corruptions.items():
             _corrupt(data, path, value)
+        if detail:
+            for path, value in self.detail_corruptions.items():
+                _corrupt(data, path, value)
         return data
 
 
@@ -406,6 +411,11 @@ class FakeOzon:
         with self._lock:
             self.postings[posting_number].corruptions[path] = value
 
+    def corrupt_detail(self, posting_number: str, path: str, value: Any = MISSING) -> None:
+        """Like ``corrupt``, but only in the posting's ``get`` answer: the lists serve it intact."""
+        with self._lock:
+            self.postings[posting_number].detail_corruptions[path] = value
+
     # --- faults --------------------------------------------------------------------------------------
 
     def inject(self, kind: str, *, path: str | None = None, times: int = 1, after: int = 0) -> None:
@@ -554,7 +564,7 @@ class FakeOzon:
         posting = self.postings.get(str(body.get("posting_number")))
         if posting is None or posting.scheme != FBS:
             return 404, {"code": 5, "message": "Posting not found", "details": []}
-        return 200, {"result": posting.payload(include_customer=True)}
+        return 200, {"result": posting.payload(include_customer=True, detail=True)}
 
     def _fbo_list(self, body: dict[str, Any]) -> tuple[int, Any]:
         filter_ = body.get("filter") or {}
@@ -573,7 +583,7 @@ class FakeOzon:
         posting = self.postings.get(str(body.get("posting_number")))
         if posting is None or posting.scheme != FBO:
             return 404, {"code": 5, "message": "Posting not found", "details": []}
-        return 200, {"result": posting.payload()}
+        return 200, {"result": posting.payload(detail=True)}
 
     def _returns_list(self, body: dict[str, Any]) -> tuple[int, Any]:
         filter_ = body.get("filter") or {}

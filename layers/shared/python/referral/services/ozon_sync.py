@@ -30,7 +30,7 @@ from referral.domain.orders import Attribution, Order, Posting
 from referral.errors import Conflict, DomainError, Forbidden, NotFound
 from referral.ozon.client import FBO_MAX_OFFSET, OzonClient, PostingsPage
 from referral.ozon.config import MAX_PERIOD_DAYS, SyncConfig
-from referral.ozon.errors import OzonAuthError, RecordError
+from referral.ozon.errors import OzonAuthError, OzonRequestError, RecordError
 from referral.ozon.models import FBS, OzonPosting, OzonReturn
 from referral.repository.store import OzonIdentity, Store
 from referral.repository.sync_state import SyncState
@@ -281,7 +281,13 @@ class _Run:
                 and not raw.customer_reported
                 and self.config.fetch_missing_customer
             ):
-                posting = self._with_customer(posting, identities)
+                try:
+                    posting = self._with_customer(posting, identities)
+                except (RecordError, OzonRequestError, DomainError) as error:
+                    # Kept out rather than stored without its buyer: the posting comes back with its next
+                    # status change (``fbs-changed``), when its detail is read again.
+                    self._skip(posting.posting_number, f"its detail could not be read: {error}")
+                    continue
             self._apply_posting(posting, order, identities)
 
     def _with_customer(self, posting: Posting, identities: dict[str, OzonIdentity]) -> Posting:
@@ -367,7 +373,7 @@ class _Run:
                 result = self.purchases.apply_return(item.posting_number, item.return_id, item.amount)
         except Conflict:
             raise
-        except (DomainError, RecordError) as error:
+        except (DomainError, RecordError, OzonRequestError) as error:
             self._skip(item.posting_number, str(error))
             return
         if not result.duplicate:
