@@ -184,7 +184,7 @@ class FakeReturn:
     price: Decimal
     quantity: int
     changed_at: datetime
-    status: str = "ReturnedToSeller"
+    status: str = "ReceivedBySeller"
     corruptions: dict[str, Any] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
@@ -379,7 +379,7 @@ class FakeOzon:
         sku: int | None = None,
         price: Decimal | None = None,
         type: str = "ClientReturn",  # Ozon's field name
-        status: str = "ReturnedToSeller",
+        status: str = "ReceivedBySeller",
         at: datetime | None = None,
     ) -> FakeReturn:
         """A returned product of a posting; by default its first product at the posting's price."""

@@ -100,7 +100,7 @@ def test_a_missing_or_broken_required_field_fails_only_its_own_record() -> None:
     assert "2-2-2" in str(parsed.errors[0])
 
 
-def test_returns_count_unless_cancelled_or_refused() -> None:
+def test_a_return_counts_only_once_the_buyer_has_the_money_back() -> None:
     def item(**overrides: Any) -> OzonReturn:
         data: dict[str, Any] = {
             "id": 7,
@@ -113,16 +113,34 @@ def test_returns_count_unless_cancelled_or_refused() -> None:
                 "quantity": 2,
             },
             "visual": {
-                "status": {"id": 3, "sys_name": "ReturnedToSeller"},
+                "status": {"id": 3, "sys_name": "ReceivedBySeller"},
                 "change_moment": "2026-11-02T00:00:00Z",
             },
         }
         data.update(overrides)
         return OzonReturn.model_validate(data)
 
-    assert (item().amount, item().return_id, item().counts) == (Decimal("1400.70"), "ozon-return-7", True)
-    assert not item(type="Cancellation").counts
-    assert not item(visual={"status": {"sys_name": "CancelledByClient"}}).counts
+    def with_status(name: str) -> OzonReturn:
+        return item(visual={"status": {"sys_name": name, "display_name": name}})
+
+    assert (item().amount, item().return_id, item().money_returned) == (
+        Decimal("1400.70"),
+        "ozon-return-7",
+        True,
+    )
+    assert all(with_status(name).money_returned for name in ("MoneyReturned", "MoneyReturnedBySystem"))
+    assert not item(type="Cancellation").money_returned
+    in_progress_or_refused = (
+        "DisputeOpened",
+        "OnSellerApproval",
+        "PartialCompensationReturned",
+        "Rejected",
+        "CancelledDisputeNotOpen",
+        "Cancelled",
+        "SomethingOzonAddsTomorrow",
+    )
+    assert not any(with_status(name).money_returned for name in in_progress_or_refused)
+    assert not item(visual=None).money_returned
 
 
 @pytest.fixture

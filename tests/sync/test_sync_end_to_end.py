@@ -109,7 +109,7 @@ def test_partial_returns_reverse_exactly_what_the_kept_amount_no_longer_earns(
     run_sync()  # 3030.30 → 151 points at each level
     ozon.set_status("4001-0001-1", "delivered")
     ozon.add_return("4001-0001-1", quantity=1)  # 1010.10 back: kept 2020.20 → 101, so 50 reversed
-    ozon.add_return("4001-0001-1", quantity=1, status="CancelledByClient")  # refused: gives nothing back
+    ozon.add_return("4001-0001-1", quantity=1, status="Cancelled")  # cancelled: gives nothing back
 
     first = run_sync()
     served_again = run_sync()
@@ -127,6 +127,33 @@ def test_partial_returns_reverse_exactly_what_the_kept_amount_no_longer_earns(
     # the ledger says the same as the balances: 151 accrued, 50 and 51 taken back, for each sponsor
     entries = services.ledger.entries_of(b.id)
     assert sorted(e.delta.frozen for e in entries) == [-51, -50, 151]
+
+
+def test_a_disputed_return_reverses_nothing_until_the_buyer_has_the_money_back(
+    services: Services, ozon: FakeOzon, sync_env: None
+) -> None:
+    a, b, c, d = chain_of_four(services)
+    ozon.add_fbs("4101-0001-1", hours_ago(40), products(("1000.00", 2)), customer_id=int(d.ozon_id))
+    ozon.set_status("4101-0001-1", "delivered")
+    run_sync()  # 2000.00 → 100 points at each level
+    disputed = ozon.add_return("4101-0001-1", quantity=1, status="DisputeOpened")
+    refused = ozon.add_return("4101-0001-1", quantity=1, status="DisputeOpened")
+
+    while_disputed = run_sync()
+
+    assert (while_disputed["returns_applied"], while_disputed["reversed"]) == (0, 0)
+    assert [services.participants.get(p.id).balances.frozen for p in (a, b, c)] == [100, 100, 100]
+
+    ozon.set_return_status(disputed.id, "MoneyReturned")  # decided for the buyer: 1000.00 back
+    ozon.set_return_status(refused.id, "CancelledDisputeNotOpen")  # refused: the buyer keeps paying
+    decided = run_sync()
+    served_again = run_sync()
+
+    assert (decided["returns_applied"], decided["reversed"]) == (1, 3 * 50)
+    assert (served_again["returns_applied"], served_again["reversed"]) == (0, 0)
+    assert [services.participants.get(p.id).balances.frozen for p in (a, b, c)] == [50, 50, 50]
+    order = services.store.get_order("4101-0001-1")
+    assert order is not None and order.applied_returns == (f"ozon-return-{disputed.id}",)
 
 
 def test_injected_faults_are_survived_and_a_bad_record_is_skipped(

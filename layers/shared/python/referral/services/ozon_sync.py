@@ -361,7 +361,11 @@ class _Run:
         return False
 
     def _apply_return(self, item: OzonReturn) -> None:
-        if not item.counts:
+        if not item.money_returned:
+            logger.info(
+                "return not (yet) refunded to the buyer; applied once it is",
+                extra={"posting_number": item.posting_number, "return_id": item.return_id},
+            )
             return
         try:
             try:
