@@ -86,4 +86,5 @@ class SyncConfig:
             returns_page_size=_whole("OZON_RETURNS_PAGE_SIZE", 100, low=1, high=500),
             max_pages=_whole("OZON_SYNC_MAX_PAGES", 0, low=1, high=100_000) if max_pages else None,
             lease_seconds=_whole("OZON_SYNC_LEASE_SECONDS", 900, low=30, high=3600),
+            overlap_seconds=_whole("OZON_SYNC_OVERLAP_SECONDS", 900, low=0, high=86_400),
         )
