@@ -37,9 +37,8 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 from botocore.handlers import BUILTIN_HANDLERS
 from moto import mock_aws
 from referral.domain.participants import TelegramProfile
-from referral.ozon.client import OzonClient
+from referral.ozon.client import OzonClient, connect
 from referral.ozon.config import ClientConfig, SyncConfig
-from referral.ozon.http import OzonHttp
 from referral.repository.models import Entity
 from referral.repository.table import bind_table, create_table
 from referral.services import Services
@@ -266,7 +265,7 @@ def run(postings: int = 10_000, participants: int = 1_000, *, page_size: int = 1
         instrument(counter, services)
 
         def factory(client_id: str, api_key: str) -> OzonClient:
-            return OzonClient(OzonHttp(client_id, api_key, ClientConfig(base_url=ozon.url)))
+            return connect(client_id, api_key, ClientConfig(base_url=ozon.url, requests_per_second=40))
 
         sync = OzonSyncService(services.purchases, factory, SyncConfig(page_size=page_size))
         emulator.seconds = 0.0

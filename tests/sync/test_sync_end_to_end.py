@@ -7,9 +7,8 @@ from decimal import Decimal
 
 import pytest
 from referral.domain.ledger import EntryKind
-from referral.ozon.client import OzonClient
+from referral.ozon.client import connect
 from referral.ozon.config import ClientConfig
-from referral.ozon.http import OzonHttp
 from referral.ozon.lookup import OzonPostingLookup
 from referral.services import Services
 
@@ -258,9 +257,7 @@ def test_an_order_claim_finds_an_fbo_posting_through_the_api(
 ) -> None:
     a, b, c, d = chain_of_four(services)
     ozon.add_fbo("9001-0002-1", hours_ago(2), products(("4000.00", 1)))
-    lookup = OzonPostingLookup(
-        OzonClient(OzonHttp(ozon.client_id, ozon.api_key, ClientConfig(base_url=ozon.url)))
-    )
+    lookup = OzonPostingLookup(connect(ozon.client_id, ozon.api_key, ClientConfig(base_url=ozon.url)))
 
     by_order_number = lookup.find_posting("9001-0002")
     by_posting_number = lookup.find_posting("9001-0002-1")

@@ -36,8 +36,11 @@ class ClientConfig:
     """How to talk to Ozon: where, how fast, how patiently."""
 
     base_url: str = DEFAULT_API_URL
-    max_requests_per_second: float = 10.0
-    """Ozon allows about 50 per second per Client-Id over all methods; the bot's claims share it."""
+    requests_per_second: int = 10
+    """Ozon allows about 50 per second per Client-Id over all methods: this budget is shared by the sync
+    and the bot's order claims in every container (counted in the table)."""
+    budget_wait_seconds: float = 60.0
+    """The longest a request waits for a slot of the shared budget before giving up."""
     timeout_seconds: float = 30.0
     max_attempts: int = 6
     backoff_base_seconds: float = 0.5
@@ -50,7 +53,7 @@ class ClientConfig:
             raise ConfigurationError("OZON_API_URL must be an http(s) URL")
         return cls(
             base_url=base_url,
-            max_requests_per_second=_number("OZON_MAX_RPS", 10.0, low=0.1, high=40.0),
+            requests_per_second=_whole("OZON_MAX_RPS", 10, low=1, high=40),
             timeout_seconds=_number("OZON_TIMEOUT_SECONDS", 30.0, low=0.05, high=120.0),
             max_attempts=_whole("OZON_MAX_ATTEMPTS", 6, low=1, high=20),
             backoff_base_seconds=_number("OZON_BACKOFF_BASE_SECONDS", 0.5, low=0.0, high=60.0),

@@ -6,10 +6,9 @@ import re
 from collections.abc import Callable
 
 from referral.domain.orders import Posting
-from referral.ozon.client import OzonClient
+from referral.ozon.client import OzonClient, connect
 from referral.ozon.config import ClientConfig
 from referral.ozon.errors import OzonError
-from referral.ozon.http import OzonHttp
 
 POSTING_NUMBER = re.compile(r"^\d+-\d+-\d+$")
 ORDER_NUMBER = re.compile(r"^\d+-\d+$")
@@ -60,6 +59,6 @@ class ConfiguredPostingLookup:
             raise OzonError("the Ozon Seller API connection is not configured")
         if self._lookup is None or credentials != self._in_use:
             config = self.config or ClientConfig.from_env()
-            self._lookup = OzonPostingLookup(OzonClient(OzonHttp(*credentials, config)))
+            self._lookup = OzonPostingLookup(connect(*credentials, config))
             self._in_use = credentials
         return self._lookup.find_posting(number)

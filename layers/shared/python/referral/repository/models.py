@@ -538,6 +538,15 @@ class LeaseItem(Entity, discriminator="lease"):
     lease_until = NumberAttribute()
 
 
+class RequestWindowItem(Entity, discriminator="request_window"):
+    """``RATE#<api>`` / ``W#<epoch second>``: requests sent to an external API in that second by every caller.
+
+    Written by one conditional update per request; ``expires_at`` lets TTL remove old windows.
+    """
+
+    requests = IntegerAttribute(default=0)
+
+
 class OzonConnectionItem(Entity, discriminator="ozon_connection"):
     """``OZON_CONNECTION`` / ``CURRENT``: Seller API credentials set by operators, and the sync's health.
 

@@ -5,13 +5,15 @@
   renewed while working, deleted when done; ``expires_at`` lets DynamoDB's TTL clean up abandoned ones.
 * Known postings: one BatchGetItem per 100 postings reads the orders and Ozon identities a page refers
   to, so postings that did not change cost no further request.
+* Request windows ``RATE#<api>`` / ``W#<epoch second>``: the Seller API budget shared by the sync and the
+  bot (``RequestWindowCounter``), one conditional update per request, removed by TTL.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
@@ -19,7 +21,14 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from referral.clock import to_iso
 from referral.domain.orders import Order
 from referral.repository import keys, mapping
-from referral.repository.models import Entity, LeaseItem, OrderItem, OzonIdentityItem, SyncCheckpointItem
+from referral.repository.models import (
+    Entity,
+    LeaseItem,
+    OrderItem,
+    OzonIdentityItem,
+    RequestWindowItem,
+    SyncCheckpointItem,
+)
 from referral.repository.store import OzonIdentity, _is_condition_failure
 
 CHECKPOINT_SK = "CHECKPOINT"
@@ -27,6 +36,7 @@ LEASE_SK = "LEASE"
 OZON_SK = "OZON"
 ORDER_SK = "ORDER"
 LEASE_CLEANUP_SECONDS = 86_400
+WINDOW_CLEANUP_SECONDS = 3_600
 
 
 class SyncState:
@@ -121,3 +131,29 @@ class SyncState:
                     item.ozon_id, item.participant_id, item.first_purchase_at
                 )
         return orders, identities
+
+
+class RequestWindowCounter:
+    """Requests to an external API per calendar second, counted for every container that calls it."""
+
+    def __init__(self, api: str) -> None:
+        self.pk = f"RATE#{api}"
+
+    def take(self, second: int, limit: int) -> bool:
+        """Count one request in ``second``; False (nothing counted) when ``limit`` are counted already."""
+        try:
+            RequestWindowItem(self.pk, f"W#{second}").update(
+                actions=[
+                    RequestWindowItem.entity_type.set(RequestWindowItem),
+                    RequestWindowItem.requests.add(1),
+                    RequestWindowItem.expires_at.set(
+                        datetime.fromtimestamp(second + WINDOW_CLEANUP_SECONDS, tz=UTC)
+                    ),
+                ],
+                condition=RequestWindowItem.requests.does_not_exist() | (RequestWindowItem.requests < limit),
+            )
+        except UpdateError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
