@@ -275,6 +275,8 @@ class FakeOzon:
         self.timeout_delay = timeout_delay
         self.slow_delay = slow_delay
         self.include_customer = include_customer
+        self.not_found_status = 404
+        """How the single-posting methods answer an unknown posting: 404 (code 5), or 400 naming it."""
         self.postings: dict[str, FakePosting] = {}
         self.returns: dict[int, FakeReturn] = {}
         self.requests: list[RecordedRequest] = []
@@ -560,10 +562,15 @@ class FakeOzon:
             "cursor": next_cursor,
         }
 
+    def _not_found(self) -> tuple[int, Any]:
+        if self.not_found_status == 404:
+            return 404, {"code": 5, "message": "Posting not found", "details": []}
+        return self.not_found_status, {"code": 3, "message": "POSTING_NOT_FOUND", "details": []}
+
     def _fbs_get(self, body: dict[str, Any]) -> tuple[int, Any]:
         posting = self.postings.get(str(body.get("posting_number")))
         if posting is None or posting.scheme != FBS:
-            return 404, {"code": 5, "message": "Posting not found", "details": []}
+            return self._not_found()
         return 200, {"result": posting.payload(include_customer=True, detail=True)}
 
     def _fbo_list(self, body: dict[str, Any]) -> tuple[int, Any]:
@@ -582,7 +589,7 @@ class FakeOzon:
     def _fbo_get(self, body: dict[str, Any]) -> tuple[int, Any]:
         posting = self.postings.get(str(body.get("posting_number")))
         if posting is None or posting.scheme != FBO:
-            return 404, {"code": 5, "message": "Posting not found", "details": []}
+            return self._not_found()
         return 200, {"result": posting.payload(detail=True)}
 
     def _returns_list(self, body: dict[str, Any]) -> tuple[int, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from referral.config import ConfigurationError, optional
 
@@ -45,6 +45,8 @@ class ClientConfig:
     max_attempts: int = 6
     backoff_base_seconds: float = 0.5
     backoff_cap_seconds: float = 30.0
+    total_seconds: float | None = None
+    """The most one request may take, every attempt and backoff included; None = as the attempts allow."""
 
     @classmethod
     def from_env(cls) -> ClientConfig:
@@ -57,6 +59,25 @@ class ClientConfig:
             timeout_seconds=_number("OZON_TIMEOUT_SECONDS", 30.0, low=0.05, high=120.0),
             max_attempts=_whole("OZON_MAX_ATTEMPTS", 6, low=1, high=20),
             backoff_base_seconds=_number("OZON_BACKOFF_BASE_SECONDS", 0.5, low=0.0, high=60.0),
+        )
+
+    @classmethod
+    def for_claims_from_env(cls) -> ClientConfig:
+        """Order claims run inside the bot's webhook (a 25 s Lambda): short and few attempts, bounded.
+
+        A claim looks a posting up with at most two requests (FBS, then FBO), each within
+        ``OZON_LOOKUP_TIMEOUT_SECONDS`` (default 5 s) all attempts included, after at most 1 s for a slot of
+        the shared budget: about 10 s in the worst case, and the bot answers that Ozon is busy.
+        """
+        timeout = _number("OZON_LOOKUP_TIMEOUT_SECONDS", 5.0, low=0.05, high=10.0)
+        return replace(
+            cls.from_env(),
+            timeout_seconds=timeout,
+            max_attempts=2,
+            backoff_base_seconds=0.25,
+            backoff_cap_seconds=1.0,
+            total_seconds=timeout,
+            budget_wait_seconds=1.0,
         )
 
 

@@ -110,6 +110,7 @@ class OzonHttp:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not client_id or not api_key:
             raise OzonAuthError("Ozon Client-Id and Api-Key are not configured.")
@@ -119,6 +120,7 @@ class OzonHttp:
         self.budget = budget
         self._sleep = sleep
         self._jitter = jitter
+        self._clock = clock
         self.requests_sent = 0
         self.retries = 0
 
@@ -133,15 +135,25 @@ class OzonHttp:
         url = f"{self.config.base_url}{path}"
         data = json.dumps(body, default=str)
         attempts = self.config.max_attempts
+        started: float | None = None
         problem = ""
+        sent = 0
         for attempt in range(1, attempts + 1):
             self.budget.acquire()
+            started = self._clock() if started is None else started
+            remaining = self._remaining(started)
+            if remaining is not None and remaining <= 0:
+                break
+            timeout = (
+                self.config.timeout_seconds
+                if remaining is None
+                else min(self.config.timeout_seconds, remaining)
+            )
+            sent += 1
             self.requests_sent += 1
             retry_after: float | None = None
             try:
-                response = self._session.post(
-                    url, data=data, headers=self._headers, timeout=self.config.timeout_seconds
-                )
+                response = self._session.post(url, data=data, headers=self._headers, timeout=timeout)
             except requests.Timeout:
                 problem = "timed out"
             except requests.ConnectionError as error:
@@ -162,9 +174,7 @@ class OzonHttp:
                     retry_after = _retry_after(response)
                 else:
                     code = payload.get("code") if isinstance(payload, dict) else None
-                    error_type = (
-                        OzonNotFound if status == 404 or code in NOT_FOUND_CODES else OzonRequestError
-                    )
+                    error_type = OzonNotFound if _not_found(status, code, message) else OzonRequestError
                     raise error_type(
                         f"Ozon refused {path} (HTTP {status}: {message or 'no message'})",
                         status=status,
@@ -173,6 +183,9 @@ class OzonHttp:
             if attempt == attempts:
                 break
             delay = self._backoff(attempt, retry_after)
+            remaining = self._remaining(started)
+            if remaining is not None and remaining <= delay:
+                break
             self.retries += 1
             logger.warning(
                 "Ozon request will be retried",
@@ -184,7 +197,15 @@ class OzonHttp:
                 },
             )
             self._sleep(delay)
-        raise OzonUnavailable(f"Ozon {path} failed {attempts} times; last: {problem}")
+        raise OzonUnavailable(
+            f"Ozon {path} failed {sent} {'time' if sent == 1 else 'times'}; last: {problem}"
+        )
+
+    def _remaining(self, started: float) -> float | None:
+        """Seconds this request may still take (``total_seconds``); None when only the attempts bound it."""
+        if self.config.total_seconds is None:
+            return None
+        return self.config.total_seconds - (self._clock() - started)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         """Exponential with "equal jitter": at least half the step, so retries never stampede."""
@@ -208,6 +229,12 @@ def _message(payload: Any) -> str:
         if isinstance(message, str):
             return message[:300]
     return ""
+
+
+def _not_found(status: int, code: Any, message: str) -> bool:
+    """Ozon says "not found" with HTTP 404, its code 5, or (some methods) a 400 naming it in the message."""
+    lowered = message.lower()
+    return status == 404 or code in NOT_FOUND_CODES or "not found" in lowered or "not_found" in lowered
 
 
 def _retryable_message(message: str) -> bool:
