@@ -21,10 +21,12 @@ metrics = Metrics()
 COUNTS = {
     "seen": "PostingsSeen",
     "new": "PostingsNew",
+    "unchanged": "PostingsUnchanged",
     "attributed": "PostingsAttributed",
     "accrued": "PointsAccrued",
     "reversed": "PointsReversed",
     "skipped": "RecordsSkipped",
+    "returns_applied": "ReturnsApplied",
     "pages": "PagesApplied",
 }
 

@@ -88,7 +88,9 @@ class SyncConfig:
     backfill_days: int = 90
     """A new installation first loads this many days of postings (at most a year: the API's window)."""
     fbo_refresh_days: int = 45
-    """FBO lists cannot filter by status change, so postings this recent are re-read every run."""
+    """FBO lists cannot filter by status change, so postings this recent are re-read now and then..."""
+    fbo_refresh_minutes: int = 60
+    """...every this many minutes; runs in between read only new FBO postings."""
     page_size: int = 100
     """100 postings = one BatchGetItem of what the table already knows about them."""
     returns_page_size: int = 100
@@ -106,6 +108,7 @@ class SyncConfig:
         return cls(
             backfill_days=_whole("OZON_BACKFILL_DAYS", 90, low=1, high=MAX_PERIOD_DAYS),
             fbo_refresh_days=_whole("OZON_FBO_REFRESH_DAYS", 45, low=1, high=MAX_PERIOD_DAYS),
+            fbo_refresh_minutes=_whole("OZON_FBO_REFRESH_MINUTES", 60, low=0, high=10_080),
             page_size=_whole("OZON_PAGE_SIZE", 100, low=1, high=1000),
             returns_page_size=_whole("OZON_RETURNS_PAGE_SIZE", 100, low=1, high=500),
             max_pages=_whole("OZON_SYNC_MAX_PAGES", 0, low=1, high=100_000) if max_pages else None,

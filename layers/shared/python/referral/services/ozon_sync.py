@@ -5,7 +5,8 @@ Four streams are walked page by page from checkpoints saved in the table:
 * ``fbs-created`` — FBS postings by creation date (cursor pagination);
 * ``fbs-changed`` — FBS postings by ``last_changed_status_date`` (deliveries, cancellations);
 * ``fbo`` — FBO postings by creation date (offset pagination). FBO lists cannot filter by status
-  change, so every run re-reads the last ``fbo_refresh_days`` of them; unchanged ones cost nothing;
+  change, so every ``fbo_refresh_minutes`` a window re-reads the last ``fbo_refresh_days`` of them (runs in
+  between read only new ones); an unchanged posting costs no write, only its share of a page's batch read;
 * ``returns`` — returns (FBS and FBO) by status-change moment (``last_id`` pagination).
 
 Every posting goes through ``PurchaseService`` (attribution by customer id, exactly-once accrual,
@@ -61,7 +62,11 @@ class SyncReport:
 
     status: str = OK
     seen: int = 0
+    """Postings and returns read from Ozon (a posting read again later counts again)."""
     new: int = 0
+    """Postings stored for the first time."""
+    unchanged: int = 0
+    """Postings read again that needed nothing (the cost of re-reading for status changes)."""
     attributed: int = 0
     accrued: int = 0
     reversed: int = 0
@@ -209,18 +214,18 @@ class _Run:
         else:
             start = from_iso(checkpoint["to"]) - timedelta(seconds=self.config.overlap_seconds)
             origin = from_iso(checkpoint.get("origin") or checkpoint["from"])
+        window: dict[str, Any] = {"position": None, "done": False, "origin": to_iso(origin)}
         if stream == FBO_STREAM:
-            # re-read recent FBO postings for status changes, but never before the installation's backfill
-            start = min(start, max(origin, self.now - timedelta(days=self.config.fbo_refresh_days)))
+            refreshed_at = checkpoint.get("refreshed_at") if checkpoint is not None else None
+            interval = timedelta(minutes=self.config.fbo_refresh_minutes)
+            if refreshed_at is None or self.now - from_iso(refreshed_at) >= interval:
+                # re-read recent FBO postings for status changes, never before the installation's backfill
+                start = min(start, max(origin, self.now - timedelta(days=self.config.fbo_refresh_days)))
+                refreshed_at = to_iso(self.now)
+            window["refreshed_at"] = refreshed_at
         start = max(start, self.now - MAX_PERIOD)
         end = min(self.now, start + MAX_PERIOD)
-        return {
-            "from": to_iso(start),
-            "to": to_iso(end),
-            "position": None,
-            "done": False,
-            "origin": to_iso(origin),
-        }
+        return {**window, "from": to_iso(start), "to": to_iso(end)}
 
     # --- postings ------------------------------------------------------------------------------------
 
@@ -313,11 +318,15 @@ class _Run:
                     result = self.purchases.apply_status(posting)
                     if result is not None:
                         self.report.reversed += result.reversed_points
+                else:
+                    self.report.unchanged += 1
             elif _changed(order.posting, posting):
                 purchase = self.purchases.observe(posting)
                 if purchase is not None and not purchase.duplicate:
                     self.report.attributed += 1
                     self.report.accrued += purchase.points
+            else:
+                self.report.unchanged += 1
         except Conflict:
             raise  # lost a race: the page is not checkpointed and the next run applies it again
         except DomainError as error:
