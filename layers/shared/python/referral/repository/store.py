@@ -133,9 +133,18 @@ class _Changes:
         if condition is not None:
             change.conditions.append(condition)
 
-    def level(self, participant_id: str, level: int, *actions: Action, **adds: Number) -> None:
+    def level(
+        self,
+        participant_id: str,
+        level: int,
+        *actions: Action,
+        condition: Condition | None = None,
+        **adds: Number,
+    ) -> None:
         change = self.levels[(participant_id, level)]
         change.actions.extend(actions)
+        if condition is not None:
+            change.conditions.append(condition)
         for name, value in adds.items():
             change.add(getattr(NetworkLevelItem, name), value)
 
@@ -165,6 +174,9 @@ class _Changes:
             actions = change.all_actions()
             if not actions:
                 continue
+            level_condition: Condition | None = None
+            for extra in change.conditions:
+                level_condition = extra if level_condition is None else level_condition & extra
             self.uow.update(
                 f"level:{participant_id}:{level}",
                 NetworkLevelItem(keys.participant_pk(participant_id), keys.network_sk(level)),
@@ -174,6 +186,7 @@ class _Changes:
                     NetworkLevelItem.level.set(level),
                     *actions,
                 ],
+                level_condition,
             )
 
 
@@ -543,8 +556,16 @@ class Store:
         expected_order_version: int | None,
         now: datetime,
         notifications: list[Notification],
+        *,
+        level_dates_kept: frozenset[tuple[str, int]] = frozenset(),
     ) -> None:
-        """R5–R9 in one transaction: attribute the order, accrue every level, update statistics."""
+        """R5–R9 in one transaction: attribute the order, accrue every level, update statistics.
+
+        Order dates only move outward: the buyer's first/last order dates are set only as the plan says,
+        under a condition that they did not move meanwhile; each network level's last-order date is set
+        under the condition that it is older, except for the levels in ``level_dates_kept`` (a previous
+        attempt found them newer). A failed date condition fails the transaction like any other.
+        """
         uow = UnitOfWork()
         posting = plan.posting
         created = to_iso(posting.created_at)
@@ -578,21 +599,44 @@ class Store:
         changes = _Changes(uow)
         counted = not posting.is_cancelled
         if counted:
+            buyer_dates: list[Action] = []
+            if plan.buyer_last_order_at is not None:
+                buyer_dates += [
+                    ParticipantItem.last_order_at.set(created),
+                    ParticipantItem.sort_last_order.set(created),
+                ]
+                changes.profile(
+                    plan.buyer_id,
+                    condition=ParticipantItem.last_order_at.does_not_exist()
+                    | (ParticipantItem.last_order_at < created),
+                )
+            if plan.buyer_first_order_at is not None:
+                buyer_dates.append(ParticipantItem.first_order_at.set(created))
+                changes.profile(
+                    plan.buyer_id,
+                    condition=ParticipantItem.first_order_at.does_not_exist()
+                    | (ParticipantItem.first_order_at > created),
+                )
             changes.profile(
                 plan.buyer_id,
-                ParticipantItem.last_order_at.set(created),
-                ParticipantItem.sort_last_order.set(created),
-                ParticipantItem.first_order_at.set(ParticipantItem.first_order_at | created),
+                *buyer_dates,
                 adds=[
                     (ParticipantItem.orders_count, 1),
                     (ParticipantItem.purchases_sum, plan.accounted_amount),
                 ],
             )
             for participant_id, level in plan.network_levels:
+                dated = (participant_id, level) not in level_dates_kept
                 changes.level(
                     participant_id,
                     level,
-                    NetworkLevelItem.last_order_at.set(created),
+                    *([NetworkLevelItem.last_order_at.set(created)] if dated else []),
+                    condition=(
+                        NetworkLevelItem.last_order_at.does_not_exist()
+                        | (NetworkLevelItem.last_order_at < created)
+                    )
+                    if dated
+                    else None,
                     orders=1,
                     amount=plan.accounted_amount,
                 )

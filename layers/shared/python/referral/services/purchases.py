@@ -102,6 +102,7 @@ class PurchaseService:
     ) -> PurchaseResult:
         settings = self.settings.current()
         blocked: set[str] = set()
+        level_dates_kept: set[tuple[str, int]] = set()
         for _ in range(ATTEMPTS):
             version = order.version if order is not None else None
             kept = order.kept_amount if order is not None else None
@@ -118,7 +119,13 @@ class PurchaseService:
             )
             now = self.clock()
             try:
-                self.store.commit_purchase(plan, version, now, self._accrual_notices(plan))
+                self.store.commit_purchase(
+                    plan,
+                    version,
+                    now,
+                    self._accrual_notices(plan),
+                    level_dates_kept=frozenset(level_dates_kept),
+                )
             except TransactionConflict as conflict:
                 if conflict.failed_on("order"):
                     order = self.store.get_order(posting.posting_number)
@@ -131,18 +138,23 @@ class PurchaseService:
                             reason="order_taken",
                         ) from None
                     continue
+                newer_levels = {
+                    (participant_id, int(level))
+                    for _, participant_id, level in (
+                        label.split(":") for label in conflict.failed if label.startswith("level:")
+                    )
+                }
+                level_dates_kept |= newer_levels  # a newer order already dated these levels
                 refused = [
                     label.split(":", 1)[1] for label in conflict.failed if label.startswith("profile:")
                 ]
                 if refused:
                     current = self.store.get_participants(refused)
-                    newly_blocked = {pid for pid, p in current.items() if p.blocked}
                     missing = set(refused) - set(current)
-                    if not newly_blocked and not missing:
-                        continue
-                    if buyer.id in newly_blocked:
-                        buyer = current[buyer.id]
-                    blocked |= newly_blocked | missing
+                    blocked |= {pid for pid, p in current.items() if p.blocked} | missing
+                    buyer = current.get(buyer.id, buyer)  # fresh order dates for the next plan
+                    continue
+                if newer_levels:
                     continue
                 if conflict.failed:
                     raise
