@@ -3,8 +3,9 @@
 It serves realistic payloads over real HTTP (``http.server`` on 127.0.0.1, a random port), with the
 real pagination of each method (FBS cursor, FBO offset, returns ``last_id``), checks the Client-Id /
 Api-Key headers, and can misbehave on demand: 429s, 5xx, "Circle is open", timeouts, malformed
-records, a rejected key, or a hard failure of the n-th request. Postings and returns can be added or
-changed between runs. Standard library only, so tests, benchmarks and the local runner can all use it.
+records, a rejected key, an answer cut off mid-body, or a hard failure of the n-th request. Postings and
+returns can be added or changed between runs. Standard library only, so tests, benchmarks and the local
+runner can all use it.
 
     with FakeOzon() as ozon:
         ozon.add_fbs("0001-0001-1", created_at, [FakeProduct(1, "Tea", Decimal("990.00"), 2)], customer_id=42)
@@ -31,11 +32,26 @@ FBS = "FBS"
 FBO = "FBO"
 MAX_PERIOD = timedelta(days=365)
 MISSING = object()
+UNSET_TIME = "0001-01-01T00:00:00Z"
+"""How Ozon fills a date it does not know."""
+REJECTED_KEY = {"code": 7, "message": "Invalid Api-Key, please contact support", "details": []}
 _DECIMAL_MARK = re.compile(r'"@dec:(-?[0-9]+(?:\.[0-9]+)?)"')
 
 RATE_LIMIT_MESSAGE = "You have reached request rate limit per second"
 CIRCLE_OPEN_MESSAGE = "Circle is open"
-FAULTS = ("429", "500", "503", "rate_limit", "circle_open", "timeout", "slow", "hold", "reject_key", "fatal")
+FAULTS = (
+    "429",
+    "500",
+    "503",
+    "rate_limit",
+    "circle_open",
+    "timeout",
+    "slow",
+    "hold",
+    "reject_key",
+    "fatal",
+    "truncated",
+)
 
 
 def _now() -> datetime:
@@ -118,6 +134,9 @@ class FakePosting:
                 "in_process_at": ozon_time(self.created_at),
                 "shipment_date": ozon_time(self.created_at + timedelta(days=2)),
                 "delivering_date": "0001-01-01T00:00:00Z",
+                "fact_delivery_date": (
+                    ozon_time(self.status_changed_at) if self.status == "delivered" else UNSET_TIME
+                ),
                 "last_changed_status_date": ozon_time(self.status_changed_at),
                 "tpl_integration_type": "ozon",
                 "products": [
@@ -475,23 +494,31 @@ class FakeOzon:
 
     # --- the API -------------------------------------------------------------------------------------
 
-    def handle(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> tuple[int, Any, float]:
-        """(status, payload, delay in seconds before answering)."""
+    def handle(
+        self, path: str, headers: dict[str, str], body: dict[str, Any]
+    ) -> tuple[int, Any, float, bool]:
+        """(status, payload, delay in seconds before answering, whether to cut the answer off mid-body)."""
+        status, payload, delay, fault = self._answer(path, headers, body)
+        return status, payload, delay, fault == "truncated"
+
+    def _answer(
+        self, path: str, headers: dict[str, str], body: dict[str, Any]
+    ) -> tuple[int, Any, float, str | None]:
         fault = self._fault_for(path)
         if self.key_rejected or fault == "reject_key":
-            return 403, {"code": 7, "message": "Invalid Api-Key, please contact support", "details": []}, 0.0
+            return 403, REJECTED_KEY, 0.0, fault
         if headers.get("client-id") != self.client_id or headers.get("api-key") != self.api_key:
-            return 403, {"code": 7, "message": "Invalid Api-Key, please contact support", "details": []}, 0.0
+            return 403, REJECTED_KEY, 0.0, fault
         if fault == "429":
-            return 429, {"code": 8, "message": RATE_LIMIT_MESSAGE, "details": []}, 0.0
+            return 429, {"code": 8, "message": RATE_LIMIT_MESSAGE, "details": []}, 0.0, fault
         if fault in ("500", "503"):
-            return int(fault), {"code": 13, "message": "internal error", "details": []}, 0.0
+            return int(fault), {"code": 13, "message": "internal error", "details": []}, 0.0, fault
         if fault == "rate_limit":
-            return 400, {"code": 8, "message": RATE_LIMIT_MESSAGE, "details": []}, 0.0
+            return 400, {"code": 8, "message": RATE_LIMIT_MESSAGE, "details": []}, 0.0, fault
         if fault == "circle_open":
-            return 400, {"code": 14, "message": CIRCLE_OPEN_MESSAGE, "details": []}, 0.0
+            return 400, {"code": 14, "message": CIRCLE_OPEN_MESSAGE, "details": []}, 0.0, fault
         if fault == "fatal":
-            return 400, {"code": 3, "message": "injected failure", "details": []}, 0.0
+            return 400, {"code": 3, "message": "injected failure", "details": []}, 0.0, fault
         delay = {"timeout": self.timeout_delay, "slow": self.slow_delay}.get(fault or "", 0.0)
         if fault == "hold":  # answer only when the test says so: a caller stalled at a known point
             self.held.set()
@@ -505,13 +532,13 @@ class FakeOzon:
         }
         route = routes.get(path)
         if route is None:
-            return 404, {"code": 5, "message": "method not found", "details": []}, delay
+            return 404, {"code": 5, "message": "method not found", "details": []}, delay, fault
         try:
             with self._lock:
                 status, payload = route(body)
         except (_BadRequest, ValueError, KeyError, TypeError) as error:
-            return 400, {"code": 3, "message": f"invalid request: {error}", "details": []}, delay
-        return status, payload, delay
+            return 400, {"code": 3, "message": f"invalid request: {error}", "details": []}, delay, fault
+        return status, payload, delay, fault
 
     def _period(self, filter_: dict[str, Any], since_key: str, to_key: str) -> tuple[datetime, datetime]:
         since, to = _parse_time(filter_.get(since_key)), _parse_time(filter_.get(to_key))
@@ -637,10 +664,11 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ValueError("body must be an object")
         except ValueError:
             status, payload, delay = 400, {"code": 3, "message": "invalid JSON body", "details": []}, 0.0
+            truncated = False
             body = {}
         else:
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, payload, delay = fake.handle(self.path, headers, body)
+            status, payload, delay, truncated = fake.handle(self.path, headers, body)
         fake._record(self.path, body, status)
         if delay:
             time.sleep(delay)
@@ -650,9 +678,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            self.wfile.write(data[: len(data) // 2] if truncated else data)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        if truncated:
+            self.close_connection = True  # the connection drops with half the promised body sent
 
     def log_message(self, format: str, *args: Any) -> None:
         return

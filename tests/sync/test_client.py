@@ -177,7 +177,7 @@ def client(fake: FakeOzon, sleeps: Sleeps, *, api_key: str | None = None, attemp
     )
 
 
-@pytest.mark.parametrize("fault", ["429", "500", "503", "rate_limit", "circle_open", "timeout"])
+@pytest.mark.parametrize("fault", ["429", "500", "503", "rate_limit", "circle_open", "timeout", "truncated"])
 def test_transient_failures_are_retried_with_growing_backoff(fake: FakeOzon, fault: str) -> None:
     fake.add_fbs("1-1-1", NOW - timedelta(hours=1), [FakeProduct(1, "Tea", Decimal("100.00"))], customer_id=1)
     fake.inject(fault, path=FBS_LIST, times=3)

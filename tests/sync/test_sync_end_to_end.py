@@ -6,10 +6,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from referral.clock import from_iso, utcnow
 from referral.domain.ledger import EntryKind
 from referral.ozon.client import connect
 from referral.ozon.config import ClientConfig
 from referral.ozon.lookup import OzonPostingLookup
+from referral.repository import keys
+from referral.repository.models import OrderItem
 from referral.services import Services
 
 from devtools.fake_ozon import FakeOzon, FakeProduct
@@ -267,3 +270,41 @@ def test_an_order_claim_finds_an_fbo_posting_through_the_api(
     assert lookup.find_posting("9999-0001") is None
     services.purchases.claim_order(d.id, by_order_number)
     assert [services.participants.get(p.id).balances.frozen for p in (a, b, c)] == [200, 200, 200]
+
+
+def stored_order(posting_number: str) -> OrderItem:
+    return OrderItem.get(keys.order_pk(posting_number), "ORDER")
+
+
+def test_an_order_keeps_its_lines_and_ozons_delivery_date(
+    services: Services, ozon: FakeOzon, sync_env: None
+) -> None:
+    *_, d = chain_of_four(services)
+    kettle_and_cup = [
+        FakeProduct(11, "Kettle", Decimal("1000.00"), 2),
+        FakeProduct(12, "Cup", Decimal("250.50"), 1),
+    ]
+    ozon.add_fbs("1101-0001-1", hours_ago(30), kettle_and_cup, customer_id=int(d.ozon_id))
+    delivered_before_we_looked = ozon.add_fbs(
+        "1102-0001-1", hours_ago(40), products(("300.00", 1)), customer_id=int(d.ozon_id), status="delivered"
+    )
+    ozon.add_fbo("1103-0001-1", hours_ago(20), products(("700.00", 1)), status="delivered")  # no date given
+    before_first_run = utcnow()
+    run_sync()
+    after_first_run = utcnow()
+    ozon.set_status("1101-0001-1", "delivered")
+    run_sync()
+
+    fbs = stored_order("1101-0001-1")
+    assert [(p.sku, p.offer_id, p.name, p.price, p.quantity) for p in fbs.products or []] == [
+        ("11", "ART-11", "Kettle", Decimal("1000.00"), 2),
+        ("12", "ART-12", "Cup", Decimal("250.50"), 1),
+    ]
+    assert from_iso(fbs.delivered_at or "") == ozon.postings["1101-0001-1"].status_changed_at
+    assert (
+        from_iso(stored_order("1102-0001-1").delivered_at or "")
+        == delivered_before_we_looked.status_changed_at
+    )
+    fbo = stored_order("1103-0001-1")
+    assert before_first_run <= from_iso(fbo.delivered_at or "") <= after_first_run  # the sync's time
+    assert [(p.sku, p.price, p.quantity) for p in fbo.products or []] == [("100", Decimal("700.00"), 1)]

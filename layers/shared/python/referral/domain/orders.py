@@ -32,6 +32,17 @@ class AccrualState(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class PostingLine:
+    """One product of a posting as Ozon listed it (price per unit, before Ozon's own discounts)."""
+
+    sku: str | None
+    offer_id: str | None
+    name: str | None
+    price: Decimal
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
 class Posting:
     """What the system needs to know about an Ozon posting."""
 
@@ -43,6 +54,8 @@ class Posting:
     order_number: str | None = None
     customer_id: str | None = None
     delivered_at: datetime | None = None
+    lines: tuple[PostingLine, ...] = ()
+    """The posting's products; kept on the order for operators (the amount comes from what was paid)."""
 
     def __post_init__(self) -> None:
         if not self.posting_number:

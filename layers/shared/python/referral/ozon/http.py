@@ -156,7 +156,7 @@ class OzonHttp:
                 response = self._session.post(url, data=data, headers=self._headers, timeout=timeout)
             except requests.Timeout:
                 problem = "timed out"
-            except requests.ConnectionError as error:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
                 problem = f"connection failed ({type(error).__name__})"
             else:
                 payload = _payload(response)

@@ -24,7 +24,7 @@ from pydantic import (
     model_validator,
 )
 
-from referral.domain.orders import CANCELLED, Posting
+from referral.domain.orders import CANCELLED, DELIVERED, Posting, PostingLine
 from referral.ozon.errors import RecordError
 
 FBS = "FBS"
@@ -138,6 +138,7 @@ class OzonPosting(_Model):
     substatus: str | None = None
     created_at: OptionalTime = None
     in_process_at: OptionalTime = None
+    fact_delivery_date: OptionalTime = None
     products: list[PostingProduct] = Field(min_length=1)
     financial_data: FinancialData | None = None
     customer: Customer | None = None
@@ -179,14 +180,18 @@ class OzonPosting(_Model):
         return CANCELLED if self.status.startswith("cancelled") else self.status
 
     def to_posting(self, scheme: str) -> Posting:
+        status = self.domain_status
         return Posting(
             posting_number=self.posting_number,
             scheme=scheme,
-            status=self.domain_status,
+            status=status,
             created_at=self.ordered_at,
             amount=self.amount,
             order_number=self.order_number,
             customer_id=self.customer_id,
+            # Ozon's delivery date where the answer has one; otherwise the order records when the sync saw it
+            delivered_at=self.fact_delivery_date if status == DELIVERED else None,
+            lines=tuple(PostingLine(p.sku, p.offer_id, p.name, p.price, p.quantity) for p in self.products),
         )
 
 

@@ -44,6 +44,7 @@ from referral.repository.models import (
     OzonConnectionItem,
     OzonIdentityItem,
     ParticipantItem,
+    PostingLineAttribute,
     RollupItem,
     SettingsItem,
     WithdrawalEventItem,
@@ -546,8 +547,10 @@ class Store:
             actions.append(OrderItem.order_number.set(posting.order_number))
         if posting.customer_id:
             actions.append(OrderItem.customer_id.set(posting.customer_id))
-        if posting.delivered_at:
-            actions.append(OrderItem.delivered_at.set(to_iso(posting.delivered_at)))
+        if posting.is_delivered:
+            actions.append(OrderItem.delivered_at.set(to_iso(posting.delivered_at or now)))
+        if posting.lines:
+            actions.append(OrderItem.products.set(_posting_lines(posting)))
         return actions
 
     def commit_purchase(
@@ -1420,6 +1423,15 @@ class Store:
             "guard",
             IdempotencyGuardItem(keys.guard_pk(key), "GUARD", operation=operation, created_at=to_iso(now)),
         )
+
+
+def _posting_lines(posting: Posting) -> list[PostingLineAttribute]:
+    return [
+        PostingLineAttribute(
+            sku=line.sku, offer_id=line.offer_id, name=line.name, price=line.price, quantity=line.quantity
+        )
+        for line in posting.lines
+    ]
 
 
 def _get(model: type[M], pk: str, sk: str) -> M | None:
