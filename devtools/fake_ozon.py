@@ -296,6 +296,8 @@ class FakeOzon:
         self.include_customer = include_customer
         self.not_found_status = 404
         """How the single-posting methods answer an unknown posting: 404 (code 5), or 400 naming it."""
+        self.fbo_max_offset = 20_000
+        """``/v2/posting/fbo/list`` refuses deeper offsets."""
         self.postings: dict[str, FakePosting] = {}
         self.returns: dict[int, FakeReturn] = {}
         self.requests: list[RecordedRequest] = []
@@ -604,8 +606,8 @@ class FakeOzon:
         filter_ = body.get("filter") or {}
         since, to = self._period(filter_, "since", "to")
         limit, offset = int(body.get("limit") or 0), int(body.get("offset") or 0)
-        if not 1 <= limit <= 1000 or not 0 <= offset <= 20_000:
-            raise _BadRequest("limit must be 1..1000 and offset 0..20000")
+        if not 1 <= limit <= 1000 or not 0 <= offset <= self.fbo_max_offset:
+            raise _BadRequest(f"limit must be 1..1000 and offset 0..{self.fbo_max_offset}")
         selected = sorted(
             (p for p in self.postings.values() if p.scheme == FBO and since <= p.created_at <= to),
             key=lambda p: (p.created_at, p.posting_number),
