@@ -502,20 +502,30 @@ class Store:
         items = AccrualItem.query(keys.participant_pk(participant_id), AccrualItem.sk.startswith("ACCRUAL#"))
         return [mapping.accrual(item) for item in items]
 
-    def upsert_order(self, posting: Posting, now: datetime) -> None:
-        """Remember a posting nobody has claimed (yet): needed for R3 and for later claims."""
+    def upsert_order(
+        self, posting: Posting, now: datetime, *, new: bool = False, identity_recorded: bool = False
+    ) -> None:
+        """Remember a posting nobody has claimed (yet): needed for R3 and for later claims.
+
+        ``new``: the caller saw no stored order, so the order is put whole (it fails, as a conflict on
+        "order", if one appeared meanwhile). ``identity_recorded``: the buyer's Ozon id already has a
+        first purchase date, so there is nothing to write for it.
+        """
         uow = UnitOfWork()
-        uow.update(
-            "order",
-            OrderItem(keys.order_pk(posting.posting_number), "ORDER"),
-            [
-                *self._posting_actions(posting, now),
-                OrderItem.kept_amount.set(OrderItem.kept_amount | posting.amount),
-                OrderItem.version.add(1),
-            ],
-            OrderItem.participant_id.does_not_exist(),
-        )
-        if posting.customer_id:
+        if new:
+            uow.create("order", _new_order_item(posting, now))
+        else:
+            uow.update(
+                "order",
+                OrderItem(keys.order_pk(posting.posting_number), "ORDER"),
+                [
+                    *self._posting_actions(posting, now),
+                    OrderItem.kept_amount.set(OrderItem.kept_amount | posting.amount),
+                    OrderItem.version.add(1),
+                ],
+                OrderItem.participant_id.does_not_exist(),
+            )
+        if posting.customer_id and not identity_recorded:
             uow.update(
                 "ozon_id",
                 OzonIdentityItem(keys.ozon_pk(posting.customer_id), "OZON"),
@@ -573,32 +583,43 @@ class Store:
         posting = plan.posting
         created = to_iso(posting.created_at)
         release_at = to_iso(plan.release_at)
-        order_condition = (
-            OrderItem.pk.does_not_exist()
-            if expected_order_version is None
-            else (OrderItem.participant_id.does_not_exist() & (OrderItem.version == expected_order_version))
-        )
-        uow.update(
-            "order",
-            OrderItem(keys.order_pk(posting.posting_number), "ORDER"),
-            [
-                *self._posting_actions(posting, now),
-                OrderItem.kept_amount.set(plan.accounted_amount),
-                OrderItem.participant_id.set(plan.buyer_id),
-                OrderItem.attribution.set(plan.attribution.value),
-                OrderItem.attributed_at.set(to_iso(now)),
-                OrderItem.accruals.set(
-                    [
-                        AccrualRefAttribute(beneficiary_id=a.beneficiary_id, level=a.level, points=a.points)
-                        for a in plan.accruals
-                    ]
+        accrual_refs = [
+            AccrualRefAttribute(beneficiary_id=a.beneficiary_id, level=a.level, points=a.points)
+            for a in plan.accruals
+        ]
+        if expected_order_version is None:
+            # a posting seen for the first time: one conditional put, cheaper than an update of every field
+            uow.create(
+                "order",
+                _new_order_item(
+                    posting,
+                    now,
+                    kept_amount=plan.accounted_amount,
+                    participant_id=plan.buyer_id,
+                    attribution=plan.attribution.value,
+                    attributed_at=to_iso(now),
+                    accruals=accrual_refs,
+                    gsi1pk=keys.orders_gsi(plan.buyer_id),
+                    gsi1sk=f"{created}#{posting.posting_number}",
                 ),
-                OrderItem.version.add(1),
-                OrderItem.gsi1pk.set(keys.orders_gsi(plan.buyer_id)),
-                OrderItem.gsi1sk.set(f"{created}#{posting.posting_number}"),
-            ],
-            order_condition,
-        )
+            )
+        else:
+            uow.update(
+                "order",
+                OrderItem(keys.order_pk(posting.posting_number), "ORDER"),
+                [
+                    *self._posting_actions(posting, now),
+                    OrderItem.kept_amount.set(plan.accounted_amount),
+                    OrderItem.participant_id.set(plan.buyer_id),
+                    OrderItem.attribution.set(plan.attribution.value),
+                    OrderItem.attributed_at.set(to_iso(now)),
+                    OrderItem.accruals.set(accrual_refs),
+                    OrderItem.version.add(1),
+                    OrderItem.gsi1pk.set(keys.orders_gsi(plan.buyer_id)),
+                    OrderItem.gsi1sk.set(f"{created}#{posting.posting_number}"),
+                ],
+                OrderItem.participant_id.does_not_exist() & (OrderItem.version == expected_order_version),
+            )
         changes = _Changes(uow)
         counted = not posting.is_cancelled
         if counted:
@@ -1423,6 +1444,33 @@ class Store:
             "guard",
             IdempotencyGuardItem(keys.guard_pk(key), "GUARD", operation=operation, created_at=to_iso(now)),
         )
+
+
+def _new_order_item(
+    posting: Posting, now: datetime, *, kept_amount: Decimal | None = None, **attribution: Any
+) -> OrderItem:
+    """A posting's order item, whole, as ``_posting_actions`` (plus ``attribution``) would leave it."""
+    created = to_iso(posting.created_at)
+    return OrderItem(
+        keys.order_pk(posting.posting_number),
+        "ORDER",
+        posting_number=posting.posting_number,
+        order_number=posting.order_number or None,
+        scheme=posting.scheme,
+        status=posting.status,
+        created_at=created,
+        delivered_at=to_iso(posting.delivered_at or now) if posting.is_delivered else None,
+        amount=posting.amount,
+        kept_amount=posting.amount if kept_amount is None else kept_amount,
+        customer_id=posting.customer_id or None,
+        applied_returns=[],
+        products=_posting_lines(posting) if posting.lines else None,
+        version=1,
+        updated_at=to_iso(now),
+        gsi2pk=keys.feed_pk(FEED_ORDERS, month_of(posting.created_at)),
+        gsi2sk=f"{created}#{posting.posting_number}",
+        **attribution,
+    )
 
 
 def _posting_lines(posting: Posting) -> list[PostingLineAttribute]:

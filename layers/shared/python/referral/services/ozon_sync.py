@@ -28,6 +28,7 @@ from aws_lambda_powertools import Logger
 
 from referral.clock import from_iso, to_iso, utcnow
 from referral.domain.orders import Attribution, Order, Posting
+from referral.domain.participants import Participant
 from referral.errors import Conflict, DomainError, Forbidden, NotFound
 from referral.ozon.client import FBO_MAX_OFFSET, OzonClient, PostingsPage
 from referral.ozon.config import MAX_PERIOD_DAYS, SyncConfig
@@ -79,6 +80,14 @@ class SyncReport:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class _Known:
+    """What the table knew about a page's buyers when the page was read (kept current as it is applied)."""
+
+    identities: dict[str, OzonIdentity]
+    buyers: dict[str, Participant]
 
 
 class LeaseLost(Exception):
@@ -278,6 +287,7 @@ class _Run:
         orders, identities = self.state.known_postings(
             (p.posting_number for _, p in converted), {p.customer_id for _, p in converted if p.customer_id}
         )
+        ready: list[tuple[Posting, Order | None]] = []
         for raw, posting in converted:
             order = orders.get(posting.posting_number)
             if (
@@ -287,41 +297,56 @@ class _Run:
                 and self.config.fetch_missing_customer
             ):
                 try:
-                    posting = self._with_customer(posting, identities)
+                    posting = self._with_customer(posting)
                 except (RecordError, OzonRequestError, DomainError) as error:
                     # Kept out rather than stored without its buyer: the posting comes back with its next
                     # status change (``fbs-changed``), when its detail is read again.
                     self._skip(posting.posting_number, f"its detail could not be read: {error}")
                     continue
-            self._apply_posting(posting, order, identities)
+            ready.append((posting, order))
+        self._apply_postings(ready, identities)
 
-    def _with_customer(self, posting: Posting, identities: dict[str, OzonIdentity]) -> Posting:
+    def _apply_postings(
+        self, postings: list[tuple[Posting, Order | None]], identities: dict[str, OzonIdentity]
+    ) -> None:
+        """Apply postings whose stored orders are known, after batch reads of their buyers' profiles."""
+        missing = {p.customer_id for p, _ in postings if p.customer_id and p.customer_id not in identities}
+        if missing:  # customers a posting's detail named
+            identities.update(self.state.known_postings((), missing)[1])
+        buyer_ids = {
+            identity.participant_id
+            for posting, order in postings
+            if order is None
+            and posting.customer_id
+            and (identity := identities.get(posting.customer_id)) is not None
+            and identity.participant_id is not None
+        }
+        known = _Known(identities, self.service.store.get_participants(buyer_ids) if buyer_ids else {})
+        for posting, order in postings:
+            self._apply_posting(posting, order, known)
+
+    def _with_customer(self, posting: Posting) -> Posting:
         """The FBS list left out ``customer``: its detail says who bought it."""
         detail = self.client.fbs_posting(posting.posting_number)
         if detail is None or detail.customer_id is None:
             return posting
-        enriched = detail.to_posting(FBS)
-        if enriched.customer_id and enriched.customer_id not in identities:
-            identities.update(self.state.known_postings((), {enriched.customer_id})[1])
-        return enriched
+        return detail.to_posting(FBS)
 
-    def _apply_posting(
-        self, posting: Posting, order: Order | None, identities: dict[str, OzonIdentity]
-    ) -> None:
+    def _apply_posting(self, posting: Posting, order: Order | None, known: _Known) -> None:
         """Route one posting to the purchase service; refusals of the domain skip only this posting."""
         try:
             if order is None:
                 self.report.new += 1
-                self._new_posting(posting, identities)
+                self._new_posting(posting, known)
             elif order.participant_id is not None:
                 if posting.status != order.posting.status and not order.posting.is_cancelled:
-                    result = self.purchases.apply_status(posting)
+                    result = self.purchases.apply_status(posting, order=order)
                     if result is not None:
                         self.report.reversed += result.reversed_points
                 else:
                     self.report.unchanged += 1
             elif _changed(order.posting, posting):
-                purchase = self.purchases.observe(posting)
+                purchase = self.purchases.observe(posting, order=order)
                 if purchase is not None and not purchase.duplicate:
                     self.report.attributed += 1
                     self.report.accrued += purchase.points
@@ -332,21 +357,30 @@ class _Run:
         except DomainError as error:
             self._skip(posting.posting_number, error.message)
 
-    def _new_posting(self, posting: Posting, identities: dict[str, OzonIdentity]) -> None:
-        identity = identities.get(posting.customer_id) if posting.customer_id else None
+    def _new_posting(self, posting: Posting, known: _Known) -> None:
+        identity = known.identities.get(posting.customer_id) if posting.customer_id else None
         if identity is not None and identity.participant_id is not None:
             try:
                 purchase = self.purchases.record_purchase(
-                    posting, identity.participant_id, Attribution.CUSTOMER_ID
+                    posting,
+                    identity.participant_id,
+                    Attribution.CUSTOMER_ID,
+                    buyer=known.buyers.get(identity.participant_id),
                 )
             except (Forbidden, NotFound):
                 pass  # bought before registering (R6), or the participant is gone: just keep the posting
             else:
+                if purchase.buyer is not None:
+                    known.buyers[purchase.buyer.id] = purchase.buyer  # their order dates for the next one
                 if not purchase.duplicate:
                     self.report.attributed += 1
                     self.report.accrued += purchase.points
                 return
-        self.purchases.record_posting(posting)
+        self.purchases.record_posting(
+            posting,
+            new=True,
+            identity_recorded=identity is not None and identity.first_purchase_at is not None,
+        )
 
     # --- returns -------------------------------------------------------------------------------------
 
@@ -400,10 +434,9 @@ class _Run:
             return False
         scheme, raw = found
         posting = raw.to_posting(scheme)
-        customers = {posting.customer_id} if posting.customer_id else set()
-        orders, identities = self.state.known_postings((posting_number,), customers)
+        orders, identities = self.state.known_postings((posting_number,), ())
         self.report.seen += 1
-        self._apply_posting(posting, orders.get(posting_number), identities)
+        self._apply_postings([(posting, orders.get(posting_number))], identities)
         return True
 
     def _skip(self, reference: str | None, problem: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -37,6 +37,8 @@ class PurchaseResult:
     accruals: tuple[PlannedAccrual, ...]
     duplicate: bool = False
     """The posting was already recorded for this buyer: nothing was written."""
+    buyer: Participant | None = None
+    """The buyer as the purchase left their order dates (callers keeping buyers for a batch reuse it)."""
 
     @property
     def points(self) -> int:
@@ -66,15 +68,22 @@ class PurchaseService:
     # --- attribution and accrual ----------------------------------------------------------------------
 
     def record_purchase(
-        self, posting: Posting, participant_id: str, attribution: Attribution
+        self,
+        posting: Posting,
+        participant_id: str,
+        attribution: Attribution,
+        *,
+        buyer: Participant | None = None,
     ) -> PurchaseResult:
         """Attribute ``posting`` to a participant and accrue for them and their ancestors, exactly once.
 
         The common case costs two requests: one read of the buyer (with the ancestor chain) and one
-        transaction. Retries re-read only what the failed condition names.
+        transaction; one, when the caller already read the buyer (``buyer``: the sync reads a page's buyers
+        in one batch). Retries re-read only what the failed condition names.
         """
         attribution = Attribution(attribution)
-        buyer = self.store.get_participant(participant_id)
+        if buyer is None or buyer.id != participant_id:
+            buyer = self.store.get_participant(participant_id)
         if buyer is None:
             raise NotFound(
                 "Participant not found.",
@@ -159,7 +168,12 @@ class PurchaseService:
                 if conflict.failed:
                     raise
                 continue
-            return PurchaseResult(posting.posting_number, buyer.id, plan.accruals)
+            dated = replace(
+                buyer,
+                first_order_at=plan.buyer_first_order_at or buyer.first_order_at,
+                last_order_at=plan.buyer_last_order_at or buyer.last_order_at,
+            )
+            return PurchaseResult(posting.posting_number, buyer.id, plan.accruals, buyer=dated)
         raise Conflict(
             "The purchase could not be recorded because of concurrent changes; it will be retried.",
             reason="busy_retry",
@@ -180,20 +194,30 @@ class PurchaseService:
             for accrual in plan.accruals
         ]
 
-    def record_posting(self, posting: Posting) -> None:
-        """Keep a posting nobody has claimed (non-participants' too: R3 and later claims need them)."""
+    def record_posting(self, posting: Posting, *, new: bool = False, identity_recorded: bool = False) -> None:
+        """Keep a posting nobody has claimed (non-participants' too: R3 and later claims need them).
+
+        ``new``: the caller found no stored order for it; ``identity_recorded``: the buyer's Ozon id already
+        has its first purchase date. Both only save writes; a stale answer costs a retry, never a wrong write.
+        """
         try:
-            self.store.upsert_order(posting, self.clock())
+            self.store.upsert_order(posting, self.clock(), new=new, identity_recorded=identity_recorded)
         except TransactionConflict:
             order = self.store.get_order(posting.posting_number)
             if order is not None and order.participant_id is not None:
-                self.apply_status(posting)
+                self._apply_status(order, posting)
+                return
+            if new and order is not None:
+                self.store.upsert_order(posting, self.clock(), identity_recorded=identity_recorded)
                 return
             raise
 
-    def observe(self, posting: Posting) -> PurchaseResult | None:
-        """What the sync does with every posting it sees: attribute by customer id, or track its status."""
-        order = self.store.get_order(posting.posting_number)
+    def observe(self, posting: Posting, *, order: Order | None = None) -> PurchaseResult | None:
+        """What the sync does with every posting it sees: attribute by customer id, or track its status.
+
+        ``order``: the stored order as the caller just read it (saves reading it again).
+        """
+        order = order or self.store.get_order(posting.posting_number)
         if order is not None and order.participant_id is not None:
             self._apply_status(order, posting)
             return None
@@ -208,9 +232,13 @@ class PurchaseService:
 
     # --- status changes and returns ----------------------------------------------------------------
 
-    def apply_status(self, posting: Posting) -> ReversalResult | None:
-        """A posting's status changed: delivered starts the release clock, cancelled reverses (R7)."""
-        order = self.store.get_order(posting.posting_number)
+    def apply_status(self, posting: Posting, *, order: Order | None = None) -> ReversalResult | None:
+        """A posting's status changed: delivered starts the release clock, cancelled reverses (R7).
+
+        ``order``: the stored order as the caller just read it (saves reading it again; a stale one only
+        costs a retry, because every write is conditional on its version).
+        """
+        order = order or self.store.get_order(posting.posting_number)
         if order is None:
             self.record_posting(posting)
             return None
