@@ -3,8 +3,9 @@
 It serves realistic payloads over real HTTP (``http.server`` on 127.0.0.1, a random port), with the
 real pagination of each method (FBS cursor, FBO offset, returns ``last_id``), checks the Client-Id /
 Api-Key headers, and can misbehave on demand: 429s, 5xx, "Circle is open", timeouts, malformed
-records, a rejected key, or a hard failure of the n-th request. Postings and returns can be added or
-changed between runs. Standard library only, so tests, benchmarks and the local runner can all use it.
+records, a rejected key, an answer cut off mid-body, or a hard failure of the n-th request. Postings and
+returns can be added or changed between runs. Standard library only, so tests, benchmarks and the local
+runner can all use it.
 
     with FakeOzon() as ozon:
         ozon.add_fbs("0001-0001-1", created_at, [FakeProduct(1, "Tea", Decimal("990.00"), 2)], customer_id=42)
@@ -31,11 +32,26 @@ FBS = "FBS"
 FBO = "FBO"
 MAX_PERIOD = timedelta(days=365)
 MISSING = object()
+UNSET_TIME = "0001-01-01T00:00:00Z"
+"""How Ozon fills a date it does not know."""
+REJECTED_KEY = {"code": 7, "message": "Invalid Api-Key, please contact support", "details": []}
 _DECIMAL_MARK = re.compile(r'"@dec:(-?[0-9]+(?:\.[0-9]+)?)"')
 
 RATE_LIMIT_MESSAGE = "You have reached request rate limit per second"
 CIRCLE_OPEN_MESSAGE = "Circle is open"
-FAULTS = ("429", "500", "503", "rate_limit", "circle_open", "timeout", "slow", "hold", "reject_key", "fatal")
+FAULTS = (
+    "429",
+    "500",
+    "503",
+    "rate_limit",
+    "circle_open",
+    "timeout",
+    "slow",
+    "hold",
+    "reject_key",
+    "fatal",
+    "truncated",
+)
 
 
 def _now() -> datetime:
@@ -83,8 +99,10 @@ class FakePosting:
     order_id: int = 0
     status_changed_at: datetime = field(default_factory=_now)
     corruptions: dict[str, Any] = field(default_factory=dict)
+    detail_corruptions: dict[str, Any] = field(default_factory=dict)
+    """Applied only to the single-posting answers (``get``), on top of ``corruptions``."""
 
-    def payload(self, *, include_customer: bool = True) -> dict[str, Any]:
+    def payload(self, *, include_customer: bool = True, detail: bool = False) -> dict[str, Any]:
         financial = {
             "products": [
                 {
@@ -116,6 +134,9 @@ class FakePosting:
                 "in_process_at": ozon_time(self.created_at),
                 "shipment_date": ozon_time(self.created_at + timedelta(days=2)),
                 "delivering_date": "0001-01-01T00:00:00Z",
+                "fact_delivery_date": (
+                    ozon_time(self.status_changed_at) if self.status == "delivered" else UNSET_TIME
+                ),
                 "last_changed_status_date": ozon_time(self.status_changed_at),
                 "tpl_integration_type": "ozon",
                 "products": [
@@ -166,6 +187,9 @@ class FakePosting:
             }
         for path, value in self.corruptions.items():
             _corrupt(data, path, value)
+        if detail:
+            for path, value in self.detail_corruptions.items():
+                _corrupt(data, path, value)
         return data
 
 
@@ -179,7 +203,7 @@ class FakeReturn:
     price: Decimal
     quantity: int
     changed_at: datetime
-    status: str = "ReturnedToSeller"
+    status: str = "ReceivedBySeller"
     corruptions: dict[str, Any] = field(default_factory=dict)
 
     def payload(self) -> dict[str, Any]:
@@ -270,6 +294,10 @@ class FakeOzon:
         self.timeout_delay = timeout_delay
         self.slow_delay = slow_delay
         self.include_customer = include_customer
+        self.not_found_status = 404
+        """How the single-posting methods answer an unknown posting: 404 (code 5), or 400 naming it."""
+        self.fbo_max_offset = 20_000
+        """``/v2/posting/fbo/list`` refuses deeper offsets."""
         self.postings: dict[str, FakePosting] = {}
         self.returns: dict[int, FakeReturn] = {}
         self.requests: list[RecordedRequest] = []
@@ -374,7 +402,7 @@ class FakeOzon:
         sku: int | None = None,
         price: Decimal | None = None,
         type: str = "ClientReturn",  # Ozon's field name
-        status: str = "ReturnedToSeller",
+        status: str = "ReceivedBySeller",
         at: datetime | None = None,
     ) -> FakeReturn:
         """A returned product of a posting; by default its first product at the posting's price."""
@@ -405,6 +433,11 @@ class FakeOzon:
         """Make one field of a posting malformed (``MISSING`` removes it), e.g. ``"products.0.price"``."""
         with self._lock:
             self.postings[posting_number].corruptions[path] = value
+
+    def corrupt_detail(self, posting_number: str, path: str, value: Any = MISSING) -> None:
+        """Like ``corrupt``, but only in the posting's ``get`` answer: the lists serve it intact."""
+        with self._lock:
+            self.postings[posting_number].detail_corruptions[path] = value
 
     # --- faults --------------------------------------------------------------------------------------
 
@@ -463,23 +496,31 @@ class FakeOzon:
 
     # --- the API -------------------------------------------------------------------------------------
 
-    def handle(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> tuple[int, Any, float]:
-        """(status, payload, delay in seconds before answering)."""
+    def handle(
+        self, path: str, headers: dict[str, str], body: dict[str, Any]
+    ) -> tuple[int, Any, float, bool]:
+        """(status, payload, delay in seconds before answering, whether to cut the answer off mid-body)."""
+        status, payload, delay, fault = self._answer(path, headers, body)
+        return status, payload, delay, fault == "truncated"
+
+    def _answer(
+        self, path: str, headers: dict[str, str], body: dict[str, Any]
+    ) -> tuple[int, Any, float, str | None]:
         fault = self._fault_for(path)
         if self.key_rejected or fault == "reject_key":
-            return 403, {"code": 7, "message": "Invalid Api-Key, please contact support", "details": []}, 0.0
+            return 403, REJECTED_KEY, 0.0, fault
         if headers.get("client-id") != self.client_id or headers.get("api-key") != self.api_key:
-            return 403, {"code": 7, "message": "Invalid Api-Key, please contact support", "details": []}, 0.0
+            return 403, REJECTED_KEY, 0.0, fault
         if fault == "429":
-            return 429, {"code": 8, "message": RATE_LIMIT_MESSAGE, "details": []}, 0.0
+            return 429, {"code": 8, "message": RATE_LIMIT_MESSAGE, "details": []}, 0.0, fault
         if fault in ("500", "503"):
-            return int(fault), {"code": 13, "message": "internal error", "details": []}, 0.0
+            return int(fault), {"code": 13, "message": "internal error", "details": []}, 0.0, fault
         if fault == "rate_limit":
-            return 400, {"code": 8, "message": RATE_LIMIT_MESSAGE, "details": []}, 0.0
+            return 400, {"code": 8, "message": RATE_LIMIT_MESSAGE, "details": []}, 0.0, fault
         if fault == "circle_open":
-            return 400, {"code": 14, "message": CIRCLE_OPEN_MESSAGE, "details": []}, 0.0
+            return 400, {"code": 14, "message": CIRCLE_OPEN_MESSAGE, "details": []}, 0.0, fault
         if fault == "fatal":
-            return 400, {"code": 3, "message": "injected failure", "details": []}, 0.0
+            return 400, {"code": 3, "message": "injected failure", "details": []}, 0.0, fault
         delay = {"timeout": self.timeout_delay, "slow": self.slow_delay}.get(fault or "", 0.0)
         if fault == "hold":  # answer only when the test says so: a caller stalled at a known point
             self.held.set()
@@ -493,13 +534,13 @@ class FakeOzon:
         }
         route = routes.get(path)
         if route is None:
-            return 404, {"code": 5, "message": "method not found", "details": []}, delay
+            return 404, {"code": 5, "message": "method not found", "details": []}, delay, fault
         try:
             with self._lock:
                 status, payload = route(body)
         except (_BadRequest, ValueError, KeyError, TypeError) as error:
-            return 400, {"code": 3, "message": f"invalid request: {error}", "details": []}, delay
-        return status, payload, delay
+            return 400, {"code": 3, "message": f"invalid request: {error}", "details": []}, delay, fault
+        return status, payload, delay, fault
 
     def _period(self, filter_: dict[str, Any], since_key: str, to_key: str) -> tuple[datetime, datetime]:
         since, to = _parse_time(filter_.get(since_key)), _parse_time(filter_.get(to_key))
@@ -550,18 +591,23 @@ class FakeOzon:
             "cursor": next_cursor,
         }
 
+    def _not_found(self) -> tuple[int, Any]:
+        if self.not_found_status == 404:
+            return 404, {"code": 5, "message": "Posting not found", "details": []}
+        return self.not_found_status, {"code": 3, "message": "POSTING_NOT_FOUND", "details": []}
+
     def _fbs_get(self, body: dict[str, Any]) -> tuple[int, Any]:
         posting = self.postings.get(str(body.get("posting_number")))
         if posting is None or posting.scheme != FBS:
-            return 404, {"code": 5, "message": "Posting not found", "details": []}
-        return 200, {"result": posting.payload(include_customer=True)}
+            return self._not_found()
+        return 200, {"result": posting.payload(include_customer=True, detail=True)}
 
     def _fbo_list(self, body: dict[str, Any]) -> tuple[int, Any]:
         filter_ = body.get("filter") or {}
         since, to = self._period(filter_, "since", "to")
         limit, offset = int(body.get("limit") or 0), int(body.get("offset") or 0)
-        if not 1 <= limit <= 1000 or not 0 <= offset <= 20_000:
-            raise _BadRequest("limit must be 1..1000 and offset 0..20000")
+        if not 1 <= limit <= 1000 or not 0 <= offset <= self.fbo_max_offset:
+            raise _BadRequest(f"limit must be 1..1000 and offset 0..{self.fbo_max_offset}")
         selected = sorted(
             (p for p in self.postings.values() if p.scheme == FBO and since <= p.created_at <= to),
             key=lambda p: (p.created_at, p.posting_number),
@@ -572,8 +618,8 @@ class FakeOzon:
     def _fbo_get(self, body: dict[str, Any]) -> tuple[int, Any]:
         posting = self.postings.get(str(body.get("posting_number")))
         if posting is None or posting.scheme != FBO:
-            return 404, {"code": 5, "message": "Posting not found", "details": []}
-        return 200, {"result": posting.payload()}
+            return self._not_found()
+        return 200, {"result": posting.payload(detail=True)}
 
     def _returns_list(self, body: dict[str, Any]) -> tuple[int, Any]:
         filter_ = body.get("filter") or {}
@@ -620,10 +666,11 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ValueError("body must be an object")
         except ValueError:
             status, payload, delay = 400, {"code": 3, "message": "invalid JSON body", "details": []}, 0.0
+            truncated = False
             body = {}
         else:
             headers = {k.lower(): v for k, v in self.headers.items()}
-            status, payload, delay = fake.handle(self.path, headers, body)
+            status, payload, delay, truncated = fake.handle(self.path, headers, body)
         fake._record(self.path, body, status)
         if delay:
             time.sleep(delay)
@@ -633,9 +680,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            self.wfile.write(data[: len(data) // 2] if truncated else data)
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        if truncated:
+            self.close_connection = True  # the connection drops with half the promised body sent
 
     def log_message(self, format: str, *args: Any) -> None:
         return

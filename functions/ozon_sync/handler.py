@@ -8,9 +8,8 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from referral.ozon.client import OzonClient
+from referral.ozon.client import OzonClient, connect
 from referral.ozon.config import ClientConfig, SyncConfig
-from referral.ozon.http import OzonHttp
 from referral.repository.table import bind_table_from_env
 from referral.services import Services
 from referral.services.ozon_sync import AUTH_ERROR, OK, ClientFactory, OzonSyncService
@@ -23,10 +22,12 @@ metrics = Metrics()
 COUNTS = {
     "seen": "PostingsSeen",
     "new": "PostingsNew",
+    "unchanged": "PostingsUnchanged",
     "attributed": "PostingsAttributed",
     "accrued": "PointsAccrued",
     "reversed": "PointsReversed",
     "skipped": "RecordsSkipped",
+    "returns_applied": "ReturnsApplied",
     "pages": "PagesApplied",
 }
 
@@ -45,7 +46,7 @@ def services() -> Services:
 
 def client_factory(config: ClientConfig) -> ClientFactory:
     def build(client_id: str, api_key: str) -> OzonClient:
-        return OzonClient(OzonHttp(client_id, api_key, config))
+        return connect(client_id, api_key, config)
 
     return build
 

@@ -1,4 +1,4 @@
-"""The Seller API client on its own: parsing of real-shaped answers, retries, the request budget."""
+"""The Seller API client on its own: parsing of real-shaped answers, retries, typed failures."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from referral.domain.orders import CANCELLED
 from referral.ozon.client import OzonClient
 from referral.ozon.config import ClientConfig
 from referral.ozon.errors import OzonAuthError, OzonRequestError, OzonUnavailable
-from referral.ozon.http import OzonHttp, RequestBudget, decode
+from referral.ozon.http import OzonHttp, decode
 from referral.ozon.models import FBO, FBS, OzonPosting, OzonReturn, parse_records
 
 from devtools.fake_ozon import FakeOzon, FakeProduct
@@ -100,7 +100,7 @@ def test_a_missing_or_broken_required_field_fails_only_its_own_record() -> None:
     assert "2-2-2" in str(parsed.errors[0])
 
 
-def test_returns_count_unless_cancelled_or_refused() -> None:
+def test_a_return_counts_only_once_the_buyer_has_the_money_back() -> None:
     def item(**overrides: Any) -> OzonReturn:
         data: dict[str, Any] = {
             "id": 7,
@@ -113,16 +113,34 @@ def test_returns_count_unless_cancelled_or_refused() -> None:
                 "quantity": 2,
             },
             "visual": {
-                "status": {"id": 3, "sys_name": "ReturnedToSeller"},
+                "status": {"id": 3, "sys_name": "ReceivedBySeller"},
                 "change_moment": "2026-11-02T00:00:00Z",
             },
         }
         data.update(overrides)
         return OzonReturn.model_validate(data)
 
-    assert (item().amount, item().return_id, item().counts) == (Decimal("1400.70"), "ozon-return-7", True)
-    assert not item(type="Cancellation").counts
-    assert not item(visual={"status": {"sys_name": "CancelledByClient"}}).counts
+    def with_status(name: str) -> OzonReturn:
+        return item(visual={"status": {"sys_name": name, "display_name": name}})
+
+    assert (item().amount, item().return_id, item().money_returned) == (
+        Decimal("1400.70"),
+        "ozon-return-7",
+        True,
+    )
+    assert all(with_status(name).money_returned for name in ("MoneyReturned", "MoneyReturnedBySystem"))
+    assert not item(type="Cancellation").money_returned
+    in_progress_or_refused = (
+        "DisputeOpened",
+        "OnSellerApproval",
+        "PartialCompensationReturned",
+        "Rejected",
+        "CancelledDisputeNotOpen",
+        "Cancelled",
+        "SomethingOzonAddsTomorrow",
+    )
+    assert not any(with_status(name).money_returned for name in in_progress_or_refused)
+    assert not item(visual=None).money_returned
 
 
 @pytest.fixture
@@ -136,16 +154,30 @@ class Sleeps(list[float]):
         self.append(seconds)
 
 
+class NoBudget:
+    """These tests are about one client's retries; the shared budget has its own tests."""
+
+    def acquire(self) -> None:
+        return None
+
+
 def client(fake: FakeOzon, sleeps: Sleeps, *, api_key: str | None = None, attempts: int = 6) -> OzonClient:
     config = ClientConfig(
         base_url=fake.url, timeout_seconds=0.2, max_attempts=attempts, backoff_base_seconds=1.0
     )
     return OzonClient(
-        OzonHttp(fake.client_id, api_key or fake.api_key, config, sleep=sleeps, jitter=lambda: 0.5)
+        OzonHttp(
+            fake.client_id,
+            api_key or fake.api_key,
+            config,
+            budget=NoBudget(),
+            sleep=sleeps,
+            jitter=lambda: 0.5,
+        )
     )
 
 
-@pytest.mark.parametrize("fault", ["429", "500", "503", "rate_limit", "circle_open", "timeout"])
+@pytest.mark.parametrize("fault", ["429", "500", "503", "rate_limit", "circle_open", "timeout", "truncated"])
 def test_transient_failures_are_retried_with_growing_backoff(fake: FakeOzon, fault: str) -> None:
     fake.add_fbs("1-1-1", NOW - timedelta(hours=1), [FakeProduct(1, "Tea", Decimal("100.00"))], customer_id=1)
     fake.inject(fault, path=FBS_LIST, times=3)
@@ -155,8 +187,7 @@ def test_transient_failures_are_retried_with_growing_backoff(fake: FakeOzon, fau
 
     assert [p.posting_number for p in page.postings] == ["1-1-1"]
     assert fake.count(FBS_LIST) == 4
-    backoff = [s for s in sleeps if s >= 0.5]  # the budget's own small waits aside
-    assert backoff == [0.75, 1.5, 3.0]  # base × 2^n, half of it fixed and half jitter (here 0.5)
+    assert sleeps == [0.75, 1.5, 3.0]  # base × 2^n, half of it fixed and half jitter (here 0.5)
 
 
 def test_retries_give_up_with_a_clear_error(fake: FakeOzon) -> None:
@@ -218,18 +249,3 @@ def test_pagination_walks_every_method_to_its_end(fake: FakeOzon) -> None:
     assert fbs == [f"1-{n}-1" for n in range(5)]
     assert fbo == [f"2-{n}-1" for n in range(5)]
     assert returns == [f"1-{n}-1" for n in range(5)]
-
-
-def test_the_request_budget_spaces_requests() -> None:
-    moments = [100.0]
-    waits: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        waits.append(seconds)
-        moments[0] += seconds
-
-    budget = RequestBudget(10, clock=lambda: moments[0], sleep=sleep)
-    for _ in range(5):
-        budget.acquire()
-
-    assert waits == pytest.approx([0.1, 0.1, 0.1, 0.1])

@@ -6,11 +6,13 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from referral.clock import from_iso, utcnow
 from referral.domain.ledger import EntryKind
-from referral.ozon.client import OzonClient
+from referral.ozon.client import connect
 from referral.ozon.config import ClientConfig
-from referral.ozon.http import OzonHttp
 from referral.ozon.lookup import OzonPostingLookup
+from referral.repository import keys
+from referral.repository.models import OrderItem
 from referral.services import Services
 
 from devtools.fake_ozon import FakeOzon, FakeProduct
@@ -109,7 +111,7 @@ def test_partial_returns_reverse_exactly_what_the_kept_amount_no_longer_earns(
     run_sync()  # 3030.30 → 151 points at each level
     ozon.set_status("4001-0001-1", "delivered")
     ozon.add_return("4001-0001-1", quantity=1)  # 1010.10 back: kept 2020.20 → 101, so 50 reversed
-    ozon.add_return("4001-0001-1", quantity=1, status="CancelledByClient")  # refused: gives nothing back
+    ozon.add_return("4001-0001-1", quantity=1, status="Cancelled")  # cancelled: gives nothing back
 
     first = run_sync()
     served_again = run_sync()
@@ -127,6 +129,33 @@ def test_partial_returns_reverse_exactly_what_the_kept_amount_no_longer_earns(
     # the ledger says the same as the balances: 151 accrued, 50 and 51 taken back, for each sponsor
     entries = services.ledger.entries_of(b.id)
     assert sorted(e.delta.frozen for e in entries) == [-51, -50, 151]
+
+
+def test_a_disputed_return_reverses_nothing_until_the_buyer_has_the_money_back(
+    services: Services, ozon: FakeOzon, sync_env: None
+) -> None:
+    a, b, c, d = chain_of_four(services)
+    ozon.add_fbs("4101-0001-1", hours_ago(40), products(("1000.00", 2)), customer_id=int(d.ozon_id))
+    ozon.set_status("4101-0001-1", "delivered")
+    run_sync()  # 2000.00 → 100 points at each level
+    disputed = ozon.add_return("4101-0001-1", quantity=1, status="DisputeOpened")
+    refused = ozon.add_return("4101-0001-1", quantity=1, status="DisputeOpened")
+
+    while_disputed = run_sync()
+
+    assert (while_disputed["returns_applied"], while_disputed["reversed"]) == (0, 0)
+    assert [services.participants.get(p.id).balances.frozen for p in (a, b, c)] == [100, 100, 100]
+
+    ozon.set_return_status(disputed.id, "MoneyReturned")  # decided for the buyer: 1000.00 back
+    ozon.set_return_status(refused.id, "CancelledDisputeNotOpen")  # refused: the buyer keeps paying
+    decided = run_sync()
+    served_again = run_sync()
+
+    assert (decided["returns_applied"], decided["reversed"]) == (1, 3 * 50)
+    assert (served_again["returns_applied"], served_again["reversed"]) == (0, 0)
+    assert [services.participants.get(p.id).balances.frozen for p in (a, b, c)] == [50, 50, 50]
+    order = services.store.get_order("4101-0001-1")
+    assert order is not None and order.applied_returns == (f"ozon-return-{disputed.id}",)
 
 
 def test_injected_faults_are_survived_and_a_bad_record_is_skipped(
@@ -231,9 +260,7 @@ def test_an_order_claim_finds_an_fbo_posting_through_the_api(
 ) -> None:
     a, b, c, d = chain_of_four(services)
     ozon.add_fbo("9001-0002-1", hours_ago(2), products(("4000.00", 1)))
-    lookup = OzonPostingLookup(
-        OzonClient(OzonHttp(ozon.client_id, ozon.api_key, ClientConfig(base_url=ozon.url)))
-    )
+    lookup = OzonPostingLookup(connect(ozon.client_id, ozon.api_key, ClientConfig(base_url=ozon.url)))
 
     by_order_number = lookup.find_posting("9001-0002")
     by_posting_number = lookup.find_posting("9001-0002-1")
@@ -243,3 +270,41 @@ def test_an_order_claim_finds_an_fbo_posting_through_the_api(
     assert lookup.find_posting("9999-0001") is None
     services.purchases.claim_order(d.id, by_order_number)
     assert [services.participants.get(p.id).balances.frozen for p in (a, b, c)] == [200, 200, 200]
+
+
+def stored_order(posting_number: str) -> OrderItem:
+    return OrderItem.get(keys.order_pk(posting_number), "ORDER")
+
+
+def test_an_order_keeps_its_lines_and_ozons_delivery_date(
+    services: Services, ozon: FakeOzon, sync_env: None
+) -> None:
+    *_, d = chain_of_four(services)
+    kettle_and_cup = [
+        FakeProduct(11, "Kettle", Decimal("1000.00"), 2),
+        FakeProduct(12, "Cup", Decimal("250.50"), 1),
+    ]
+    ozon.add_fbs("1101-0001-1", hours_ago(30), kettle_and_cup, customer_id=int(d.ozon_id))
+    delivered_before_we_looked = ozon.add_fbs(
+        "1102-0001-1", hours_ago(40), products(("300.00", 1)), customer_id=int(d.ozon_id), status="delivered"
+    )
+    ozon.add_fbo("1103-0001-1", hours_ago(20), products(("700.00", 1)), status="delivered")  # no date given
+    before_first_run = utcnow()
+    run_sync()
+    after_first_run = utcnow()
+    ozon.set_status("1101-0001-1", "delivered")
+    run_sync()
+
+    fbs = stored_order("1101-0001-1")
+    assert [(p.sku, p.offer_id, p.name, p.price, p.quantity) for p in fbs.products or []] == [
+        ("11", "ART-11", "Kettle", Decimal("1000.00"), 2),
+        ("12", "ART-12", "Cup", Decimal("250.50"), 1),
+    ]
+    assert from_iso(fbs.delivered_at or "") == ozon.postings["1101-0001-1"].status_changed_at
+    assert (
+        from_iso(stored_order("1102-0001-1").delivered_at or "")
+        == delivered_before_we_looked.status_changed_at
+    )
+    fbo = stored_order("1103-0001-1")
+    assert before_first_run <= from_iso(fbo.delivered_at or "") <= after_first_run  # the sync's time
+    assert [(p.sku, p.price, p.quantity) for p in fbo.products or []] == [("100", Decimal("700.00"), 1)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -18,6 +19,7 @@ from referral.repository.models import (
     OrderItem,
     ParticipantItem,
 )
+from referral.repository.sync_state import CHECKPOINT_SK
 from referral.repository.table import create_table, table_name
 from referral.services import Services
 
@@ -113,20 +115,34 @@ def dynamodb_clients() -> list[Any]:
 WRITES = {"PutItem", "UpdateItem", "DeleteItem", "TransactWriteItems", "BatchWriteItem"}
 
 
+def _put_sort_key(params: dict[str, Any]) -> str | None:
+    """The sort key of a PutItem request as PynamoDB sends it (an already serialized body)."""
+    item = json.loads(params["body"]).get("Item", {})
+    key: str | None = item.get("SK", {}).get("S")
+    return key
+
+
 class CrashAt:
-    """Kills the process at its n-th DynamoDB write: that request and every later one fail."""
+    """Kills the process at its n-th DynamoDB write: that request and every later one fail.
+
+    It also notes which writes saved a sync checkpoint (``checkpoint_writes``), so a sweep can kill the
+    run right after each of them.
+    """
 
     def __init__(self, at: int | None = None) -> None:
         self.at = at
         self.writes = 0
+        self.checkpoint_writes: list[int] = []
         self.crashed = False
         self._clients = dynamodb_clients()
 
-    def __call__(self, model: Any, **_: Any) -> None:
+    def __call__(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         if self.crashed:
             raise DynamoCrash("the process is dead")
         if model.name in WRITES:
             self.writes += 1
+            if model.name == "PutItem" and _put_sort_key(params) == CHECKPOINT_SK:
+                self.checkpoint_writes.append(self.writes)
             if self.at is not None and self.writes >= self.at:
                 self.crashed = True
                 raise DynamoCrash(f"killed at DynamoDB write {self.writes} ({model.name})")

@@ -32,6 +32,17 @@ class AccrualState(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class PostingLine:
+    """One product of a posting as Ozon listed it (price per unit, before Ozon's own discounts)."""
+
+    sku: str | None
+    offer_id: str | None
+    name: str | None
+    price: Decimal
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
 class Posting:
     """What the system needs to know about an Ozon posting."""
 
@@ -43,6 +54,8 @@ class Posting:
     order_number: str | None = None
     customer_id: str | None = None
     delivered_at: datetime | None = None
+    lines: tuple[PostingLine, ...] = ()
+    """The posting's products; kept on the order for operators (the amount comes from what was paid)."""
 
     def __post_init__(self) -> None:
         if not self.posting_number:
@@ -134,6 +147,10 @@ class AccrualPlan:
     due: bool
     """Already delivered: the accruals enter the release schedule at once."""
     link_code: str | None = None
+    buyer_last_order_at: datetime | None = None
+    """The buyer's new last-order date, or None when this order is not newer than the one known."""
+    buyer_first_order_at: datetime | None = None
+    """The buyer's new first-order date, or None when this order is not older than the one known."""
 
 
 def plan_accruals(
@@ -174,6 +191,17 @@ def plan_accruals(
         release_at=posting.created_at + timedelta(days=settings.hold_days),
         due=posting.is_delivered,
         link_code=buyer.joined_via,
+        # order dates only widen: a claim of an older order never moves "last order" back
+        buyer_last_order_at=(
+            posting.created_at
+            if buyer.last_order_at is None or posting.created_at > buyer.last_order_at
+            else None
+        ),
+        buyer_first_order_at=(
+            posting.created_at
+            if buyer.first_order_at is None or posting.created_at < buyer.first_order_at
+            else None
+        ),
     )
 
 

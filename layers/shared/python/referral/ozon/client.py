@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from referral.ozon.config import ClientConfig
 from referral.ozon.errors import OzonNotFound, RecordError
-from referral.ozon.http import OzonHttp
+from referral.ozon.http import OzonHttp, SharedRequestBudget
 from referral.ozon.models import FBO, FBS, OzonPosting, OzonReturn, parse_records
+from referral.repository.sync_state import RequestWindowCounter
 
 FBS_LIST = "/v4/posting/fbs/list"
 FBS_GET = "/v3/posting/fbs/get"
@@ -22,6 +24,8 @@ RETURNS_LIST = "/v1/returns/list"
 
 FBO_MAX_OFFSET = 20_000
 """``/v2/posting/fbo/list`` refuses offsets beyond this."""
+REQUEST_WINDOWS = "ozon-seller-api"
+"""Where the request budget of every Seller API caller is counted."""
 
 
 def ozon_time(moment: datetime) -> str:
@@ -49,6 +53,16 @@ class ReturnsPage:
     errors: list[RecordError]
     has_next: bool
     last_id: int | None
+
+
+def connect(client_id: str, api_key: str, config: ClientConfig) -> OzonClient:
+    """A client of the seller account that takes every request from the budget all callers share."""
+    budget = SharedRequestBudget(
+        RequestWindowCounter(REQUEST_WINDOWS),
+        config.requests_per_second,
+        max_wait_seconds=config.budget_wait_seconds,
+    )
+    return OzonClient(OzonHttp(client_id, api_key, config, budget=budget))
 
 
 class OzonClient:

@@ -1,21 +1,22 @@
-"""POST to the Seller API politely: a request budget, retries with backoff and jitter, typed failures.
+"""POST to the Seller API politely: a shared request budget, retries with backoff and jitter, typed failures.
 
 Ozon allows about 50 requests per second per Client-Id over all methods and may revoke a key that is
-hammered, so every request waits for the budget first. Rate limits ("You have reached request rate
-limit per second", "Circle is open" when a method is blocked for minutes), 5xx and timeouts are
-retried with exponential backoff and jitter. Amounts are decoded as ``Decimal`` (``parse_float``), so
-money never passes through a float.
+hammered. Every caller — the sync and the bot's order claims, in any number of containers — takes a slot
+of one budget counted in the table (``SharedRequestBudget``) before each request, waiting when the
+current second is full. Rate limits ("You have reached request rate limit per second", "Circle is open"
+when a method is blocked for minutes), 5xx, timeouts and broken connections are retried with exponential
+backoff and jitter. Amounts are decoded as ``Decimal`` (``parse_float``), so money never passes through a
+float.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import threading
 import time
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from aws_lambda_powertools import Logger
@@ -35,31 +36,60 @@ NOT_FOUND_CODES = {5}
 """Ozon's gRPC-style error code for "not found" (HTTP 404)."""
 
 
-class RequestBudget:
-    """Spaces requests at least ``1 / per_second`` apart for everyone sharing it (thread-safe)."""
+class RequestBudget(Protocol):
+    """Blocks until one more request may be sent."""
+
+    def acquire(self) -> None: ...
+
+
+class RequestWindows(Protocol):
+    """Counts requests per calendar second for everyone sharing the budget (the table does it)."""
+
+    def take(self, second: int, limit: int) -> bool:
+        """Count one request in ``second`` unless ``limit`` were already counted there."""
+        ...
+
+
+class SharedRequestBudget:
+    """At most ``per_second`` requests in any second over every caller: a fixed window per second.
+
+    A caller finding the current second full sleeps until the next one; one that cannot get a slot within
+    ``max_wait_seconds`` gives up with ``OzonUnavailable`` (the sync retries on its next run, the bot
+    answers that Ozon is busy).
+    """
 
     def __init__(
         self,
-        per_second: float,
+        windows: RequestWindows,
+        per_second: int,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        max_wait_seconds: float,
+        clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if per_second <= 0:
-            raise ValueError("per_second must be positive")
-        self.interval = 1.0 / per_second
+        if per_second < 1:
+            raise ValueError("per_second must be at least 1")
+        self.windows = windows
+        self.per_second = per_second
+        self.max_wait_seconds = max_wait_seconds
         self._clock = clock
         self._sleep = sleep
-        self._next = 0.0
-        self._lock = threading.Lock()
 
     def acquire(self) -> None:
-        with self._lock:
+        waited = 0.0
+        while True:
             now = self._clock()
-            start = max(now, self._next)
-            self._next = start + self.interval
-        if start > now:
-            self._sleep(start - now)
+            second = int(now)
+            if self.windows.take(second, self.per_second):
+                return
+            pause = second + 1 - now
+            if waited + pause > self.max_wait_seconds:
+                raise OzonUnavailable(
+                    f"the Seller API request budget ({self.per_second}/s) stayed full "
+                    f"for {self.max_wait_seconds:g} s"
+                )
+            self._sleep(pause)
+            waited += pause
 
 
 def decode(text: str) -> Any:
@@ -76,19 +106,21 @@ class OzonHttp:
         api_key: str,
         config: ClientConfig | None = None,
         *,
+        budget: RequestBudget,
         session: requests.Session | None = None,
-        budget: RequestBudget | None = None,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if not client_id or not api_key:
             raise OzonAuthError("Ozon Client-Id and Api-Key are not configured.")
         self.config = config or ClientConfig()
         self._headers = {"Client-Id": client_id, "Api-Key": api_key, "Content-Type": "application/json"}
         self._session = session or requests.Session()
-        self.budget = budget or RequestBudget(self.config.max_requests_per_second, sleep=sleep)
+        self.budget = budget
         self._sleep = sleep
         self._jitter = jitter
+        self._clock = clock
         self.requests_sent = 0
         self.retries = 0
 
@@ -103,18 +135,28 @@ class OzonHttp:
         url = f"{self.config.base_url}{path}"
         data = json.dumps(body, default=str)
         attempts = self.config.max_attempts
+        started: float | None = None
         problem = ""
+        sent = 0
         for attempt in range(1, attempts + 1):
             self.budget.acquire()
+            started = self._clock() if started is None else started
+            remaining = self._remaining(started)
+            if remaining is not None and remaining <= 0:
+                break
+            timeout = (
+                self.config.timeout_seconds
+                if remaining is None
+                else min(self.config.timeout_seconds, remaining)
+            )
+            sent += 1
             self.requests_sent += 1
             retry_after: float | None = None
             try:
-                response = self._session.post(
-                    url, data=data, headers=self._headers, timeout=self.config.timeout_seconds
-                )
+                response = self._session.post(url, data=data, headers=self._headers, timeout=timeout)
             except requests.Timeout:
                 problem = "timed out"
-            except requests.ConnectionError as error:
+            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
                 problem = f"connection failed ({type(error).__name__})"
             else:
                 payload = _payload(response)
@@ -132,9 +174,7 @@ class OzonHttp:
                     retry_after = _retry_after(response)
                 else:
                     code = payload.get("code") if isinstance(payload, dict) else None
-                    error_type = (
-                        OzonNotFound if status == 404 or code in NOT_FOUND_CODES else OzonRequestError
-                    )
+                    error_type = OzonNotFound if _not_found(status, code, message) else OzonRequestError
                     raise error_type(
                         f"Ozon refused {path} (HTTP {status}: {message or 'no message'})",
                         status=status,
@@ -143,6 +183,9 @@ class OzonHttp:
             if attempt == attempts:
                 break
             delay = self._backoff(attempt, retry_after)
+            remaining = self._remaining(started)
+            if remaining is not None and remaining <= delay:
+                break
             self.retries += 1
             logger.warning(
                 "Ozon request will be retried",
@@ -154,7 +197,15 @@ class OzonHttp:
                 },
             )
             self._sleep(delay)
-        raise OzonUnavailable(f"Ozon {path} failed {attempts} times; last: {problem}")
+        raise OzonUnavailable(
+            f"Ozon {path} failed {sent} {'time' if sent == 1 else 'times'}; last: {problem}"
+        )
+
+    def _remaining(self, started: float) -> float | None:
+        """Seconds this request may still take (``total_seconds``); None when only the attempts bound it."""
+        if self.config.total_seconds is None:
+            return None
+        return self.config.total_seconds - (self._clock() - started)
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         """Exponential with "equal jitter": at least half the step, so retries never stampede."""
@@ -178,6 +229,12 @@ def _message(payload: Any) -> str:
         if isinstance(message, str):
             return message[:300]
     return ""
+
+
+def _not_found(status: int, code: Any, message: str) -> bool:
+    """Ozon says "not found" with HTTP 404, its code 5, or (some methods) a 400 naming it in the message."""
+    lowered = message.lower()
+    return status == 404 or code in NOT_FOUND_CODES or "not found" in lowered or "not_found" in lowered
 
 
 def _retryable_message(message: str) -> bool:

@@ -6,10 +6,9 @@ import re
 from collections.abc import Callable
 
 from referral.domain.orders import Posting
-from referral.ozon.client import OzonClient
+from referral.ozon.client import OzonClient, connect
 from referral.ozon.config import ClientConfig
 from referral.ozon.errors import OzonError
-from referral.ozon.http import OzonHttp
 
 POSTING_NUMBER = re.compile(r"^\d+-\d+-\d+$")
 ORDER_NUMBER = re.compile(r"^\d+-\d+$")
@@ -43,7 +42,9 @@ class ConfiguredPostingLookup:
     """``PostingLookup`` with the credentials in force at claim time (operators' setting, else deployment's).
 
     Operators can change the Seller API key in the admin app; a warm bot picks the new one up without a
-    redeploy, and an unconfigured connection is reported as unavailable rather than crashing the bot.
+    redeploy, and an unconfigured connection is reported as unavailable rather than crashing the bot. The
+    client is the interactive one (``ClientConfig.for_claims_from_env``): a claim must be answered within
+    the webhook's time, not after the sync's patient retries.
     """
 
     def __init__(
@@ -59,7 +60,7 @@ class ConfiguredPostingLookup:
         if credentials is None:
             raise OzonError("the Ozon Seller API connection is not configured")
         if self._lookup is None or credentials != self._in_use:
-            config = self.config or ClientConfig.from_env()
-            self._lookup = OzonPostingLookup(OzonClient(OzonHttp(*credentials, config)))
+            config = self.config or ClientConfig.for_claims_from_env()
+            self._lookup = OzonPostingLookup(connect(*credentials, config))
             self._in_use = credentials
         return self._lookup.find_posting(number)

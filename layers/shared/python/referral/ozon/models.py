@@ -24,14 +24,32 @@ from pydantic import (
     model_validator,
 )
 
-from referral.domain.orders import CANCELLED, Posting
+from referral.domain.orders import CANCELLED, DELIVERED, Posting, PostingLine
 from referral.ozon.errors import RecordError
 
 FBS = "FBS"
 FBO = "FBO"
 
-CANCELLED_RETURN_MARKERS = ("cancel", "reject")
-"""A return whose status says it was cancelled or rejected gave the buyer no money back."""
+MONEY_RETURNED_STATUSES = frozenset(
+    {
+        # the money itself: "the buyer got the whole sum back", "quick refund", "refund approved"
+        "MoneyReturned",
+        "MoneyReturnedBySystem",
+        "ReturnMoneyApproved",
+        # the goods are on their way back or back: Ozon refunds the buyer when they hand the goods in
+        "ReturnedToOzon",
+        "MovingToSeller",
+        "ReturningToSellerByCourier",
+        "ArrivedAtReturnPlace",
+        "ReceivedBySeller",
+        "Utilizing",
+        "Utilized",
+    }
+)
+"""``visual.status.sys_name`` values (Seller API, ``/v1/returns/list``) after which the buyer has the money
+back. Every other status — disputes, approvals and clarifications in progress, partial compensations (the
+list does not say how much), refusals and cancellations — reverses nothing; a return still in progress is
+seen again when its status changes (the sync reads returns by status-change moment)."""
 SKIPPED_RETURN_TYPES = {"Cancellation"}
 """A cancelled posting is reversed through its own status, not through the returns list."""
 
@@ -120,6 +138,7 @@ class OzonPosting(_Model):
     substatus: str | None = None
     created_at: OptionalTime = None
     in_process_at: OptionalTime = None
+    fact_delivery_date: OptionalTime = None
     products: list[PostingProduct] = Field(min_length=1)
     financial_data: FinancialData | None = None
     customer: Customer | None = None
@@ -161,14 +180,18 @@ class OzonPosting(_Model):
         return CANCELLED if self.status.startswith("cancelled") else self.status
 
     def to_posting(self, scheme: str) -> Posting:
+        status = self.domain_status
         return Posting(
             posting_number=self.posting_number,
             scheme=scheme,
-            status=self.domain_status,
+            status=status,
             created_at=self.ordered_at,
             amount=self.amount,
             order_number=self.order_number,
             customer_id=self.customer_id,
+            # Ozon's delivery date where the answer has one; otherwise the order records when the sync saw it
+            delivered_at=self.fact_delivery_date if status == DELIVERED else None,
+            lines=tuple(PostingLine(p.sku, p.offer_id, p.name, p.price, p.quantity) for p in self.products),
         )
 
 
@@ -212,13 +235,15 @@ class OzonReturn(_Model):
         return self.product.price * self.product.quantity
 
     @property
-    def counts(self) -> bool:
-        """Whether this return takes money back from the purchase (not a cancellation, not refused)."""
+    def money_returned(self) -> bool:
+        """Whether this return took money back from the purchase: the buyer was refunded for it.
+
+        A ``Cancellation`` is not a return of goods (the posting's own status reverses it).
+        """
         if self.type in SKIPPED_RETURN_TYPES:
             return False
         status = self.visual.status if self.visual else None
-        names = " ".join(filter(None, (status.sys_name, status.display_name))) if status else ""
-        return not any(marker in names.lower() for marker in CANCELLED_RETURN_MARKERS)
+        return status is not None and status.sys_name in MONEY_RETURNED_STATUSES
 
 
 T = TypeVar("T", bound=_Model)

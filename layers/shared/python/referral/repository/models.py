@@ -384,6 +384,14 @@ class AccrualRef(MapAttribute[str, Any]):
     points = IntegerAttribute()
 
 
+class PostingLineAttribute(MapAttribute[str, Any]):
+    sku = UnicodeAttribute(null=True)
+    offer_id = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    price = DecimalAttribute()
+    quantity = IntegerAttribute()
+
+
 class OrderItem(Entity, discriminator="order"):
     """``ORDER#<posting number>`` / ``ORDER``: an Ozon posting, its status and attribution."""
 
@@ -401,6 +409,8 @@ class OrderItem(Entity, discriminator="order"):
     attributed_at = UnicodeAttribute(null=True)
     accruals = ListAttribute[AccrualRef](of=AccrualRef, default=list)
     applied_returns = ListAttribute[str](of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    products = ListAttribute[PostingLineAttribute](of=PostingLineAttribute, null=True)
+    """The posting's lines as Ozon listed them (sku, offer id, name, unit price, quantity)."""
     version = IntegerAttribute(default=0)
     updated_at = UnicodeAttribute()
 
@@ -579,6 +589,15 @@ class LeaseItem(Entity, discriminator="lease"):
 
     owner = UnicodeAttribute()
     lease_until = NumberAttribute()
+
+
+class RequestWindowItem(Entity, discriminator="request_window"):
+    """``RATE#<api>`` / ``W#<epoch second>``: requests sent to an external API in that second by every caller.
+
+    Written by one conditional update per request; ``expires_at`` lets TTL remove old windows.
+    """
+
+    requests = IntegerAttribute(default=0)
 
 
 class OzonConnectionItem(Entity, discriminator="ozon_connection"):

@@ -44,6 +44,7 @@ from referral.repository.models import (
     OzonConnectionItem,
     OzonIdentityItem,
     ParticipantItem,
+    PostingLineAttribute,
     RollupItem,
     SettingsItem,
     WithdrawalEventItem,
@@ -133,9 +134,18 @@ class _Changes:
         if condition is not None:
             change.conditions.append(condition)
 
-    def level(self, participant_id: str, level: int, *actions: Action, **adds: Number) -> None:
+    def level(
+        self,
+        participant_id: str,
+        level: int,
+        *actions: Action,
+        condition: Condition | None = None,
+        **adds: Number,
+    ) -> None:
         change = self.levels[(participant_id, level)]
         change.actions.extend(actions)
+        if condition is not None:
+            change.conditions.append(condition)
         for name, value in adds.items():
             change.add(getattr(NetworkLevelItem, name), value)
 
@@ -165,6 +175,9 @@ class _Changes:
             actions = change.all_actions()
             if not actions:
                 continue
+            level_condition: Condition | None = None
+            for extra in change.conditions:
+                level_condition = extra if level_condition is None else level_condition & extra
             self.uow.update(
                 f"level:{participant_id}:{level}",
                 NetworkLevelItem(keys.participant_pk(participant_id), keys.network_sk(level)),
@@ -174,6 +187,7 @@ class _Changes:
                     NetworkLevelItem.level.set(level),
                     *actions,
                 ],
+                level_condition,
             )
 
 
@@ -489,20 +503,30 @@ class Store:
         items = AccrualItem.query(keys.participant_pk(participant_id), AccrualItem.sk.startswith("ACCRUAL#"))
         return [mapping.accrual(item) for item in items]
 
-    def upsert_order(self, posting: Posting, now: datetime) -> None:
-        """Remember a posting nobody has claimed (yet): needed for R3 and for later claims."""
+    def upsert_order(
+        self, posting: Posting, now: datetime, *, new: bool = False, identity_recorded: bool = False
+    ) -> None:
+        """Remember a posting nobody has claimed (yet): needed for R3 and for later claims.
+
+        ``new``: the caller saw no stored order, so the order is put whole (it fails, as a conflict on
+        "order", if one appeared meanwhile). ``identity_recorded``: the buyer's Ozon id already has a
+        first purchase date, so there is nothing to write for it.
+        """
         uow = UnitOfWork()
-        uow.update(
-            "order",
-            OrderItem(keys.order_pk(posting.posting_number), "ORDER"),
-            [
-                *self._posting_actions(posting, now),
-                OrderItem.kept_amount.set(OrderItem.kept_amount | posting.amount),
-                OrderItem.version.add(1),
-            ],
-            OrderItem.participant_id.does_not_exist(),
-        )
-        if posting.customer_id:
+        if new:
+            uow.create("order", _new_order_item(posting, now))
+        else:
+            uow.update(
+                "order",
+                OrderItem(keys.order_pk(posting.posting_number), "ORDER"),
+                [
+                    *self._posting_actions(posting, now),
+                    OrderItem.kept_amount.set(OrderItem.kept_amount | posting.amount),
+                    OrderItem.version.add(1),
+                ],
+                OrderItem.participant_id.does_not_exist(),
+            )
+        if posting.customer_id and not identity_recorded:
             uow.update(
                 "ozon_id",
                 OzonIdentityItem(keys.ozon_pk(posting.customer_id), "OZON"),
@@ -534,8 +558,10 @@ class Store:
             actions.append(OrderItem.order_number.set(posting.order_number))
         if posting.customer_id:
             actions.append(OrderItem.customer_id.set(posting.customer_id))
-        if posting.delivered_at:
-            actions.append(OrderItem.delivered_at.set(to_iso(posting.delivered_at)))
+        if posting.is_delivered:
+            actions.append(OrderItem.delivered_at.set(to_iso(posting.delivered_at or now)))
+        if posting.lines:
+            actions.append(OrderItem.products.set(_posting_lines(posting)))
         return actions
 
     def commit_purchase(
@@ -544,56 +570,98 @@ class Store:
         expected_order_version: int | None,
         now: datetime,
         notifications: list[Notification],
+        *,
+        level_dates_kept: frozenset[tuple[str, int]] = frozenset(),
     ) -> None:
-        """R5–R9 in one transaction: attribute the order, accrue every level, update statistics."""
+        """R5–R9 in one transaction: attribute the order, accrue every level, update statistics.
+
+        Order dates only move outward: the buyer's first/last order dates are set only as the plan says,
+        under a condition that they did not move meanwhile; each network level's last-order date is set
+        under the condition that it is older, except for the levels in ``level_dates_kept`` (a previous
+        attempt found them newer). A failed date condition fails the transaction like any other.
+        """
         uow = UnitOfWork()
         posting = plan.posting
         created = to_iso(posting.created_at)
         release_at = to_iso(plan.release_at)
-        order_condition = (
-            OrderItem.pk.does_not_exist()
-            if expected_order_version is None
-            else (OrderItem.participant_id.does_not_exist() & (OrderItem.version == expected_order_version))
-        )
-        uow.update(
-            "order",
-            OrderItem(keys.order_pk(posting.posting_number), "ORDER"),
-            [
-                *self._posting_actions(posting, now),
-                OrderItem.kept_amount.set(plan.accounted_amount),
-                OrderItem.participant_id.set(plan.buyer_id),
-                OrderItem.attribution.set(plan.attribution.value),
-                OrderItem.attributed_at.set(to_iso(now)),
-                OrderItem.accruals.set(
-                    [
-                        AccrualRefAttribute(beneficiary_id=a.beneficiary_id, level=a.level, points=a.points)
-                        for a in plan.accruals
-                    ]
+        accrual_refs = [
+            AccrualRefAttribute(beneficiary_id=a.beneficiary_id, level=a.level, points=a.points)
+            for a in plan.accruals
+        ]
+        if expected_order_version is None:
+            # a posting seen for the first time: one conditional put, cheaper than an update of every field
+            uow.create(
+                "order",
+                _new_order_item(
+                    posting,
+                    now,
+                    kept_amount=plan.accounted_amount,
+                    participant_id=plan.buyer_id,
+                    attribution=plan.attribution.value,
+                    attributed_at=to_iso(now),
+                    accruals=accrual_refs,
+                    gsi1pk=keys.orders_gsi(plan.buyer_id),
+                    gsi1sk=f"{created}#{posting.posting_number}",
                 ),
-                OrderItem.version.add(1),
-                OrderItem.gsi1pk.set(keys.orders_gsi(plan.buyer_id)),
-                OrderItem.gsi1sk.set(f"{created}#{posting.posting_number}"),
-            ],
-            order_condition,
-        )
+            )
+        else:
+            uow.update(
+                "order",
+                OrderItem(keys.order_pk(posting.posting_number), "ORDER"),
+                [
+                    *self._posting_actions(posting, now),
+                    OrderItem.kept_amount.set(plan.accounted_amount),
+                    OrderItem.participant_id.set(plan.buyer_id),
+                    OrderItem.attribution.set(plan.attribution.value),
+                    OrderItem.attributed_at.set(to_iso(now)),
+                    OrderItem.accruals.set(accrual_refs),
+                    OrderItem.version.add(1),
+                    OrderItem.gsi1pk.set(keys.orders_gsi(plan.buyer_id)),
+                    OrderItem.gsi1sk.set(f"{created}#{posting.posting_number}"),
+                ],
+                OrderItem.participant_id.does_not_exist() & (OrderItem.version == expected_order_version),
+            )
         changes = _Changes(uow)
         counted = not posting.is_cancelled
         if counted:
+            buyer_dates: list[Action] = []
+            if plan.buyer_last_order_at is not None:
+                buyer_dates += [
+                    ParticipantItem.last_order_at.set(created),
+                    ParticipantItem.sort_last_order.set(created),
+                ]
+                changes.profile(
+                    plan.buyer_id,
+                    condition=ParticipantItem.last_order_at.does_not_exist()
+                    | (ParticipantItem.last_order_at < created),
+                )
+            if plan.buyer_first_order_at is not None:
+                buyer_dates.append(ParticipantItem.first_order_at.set(created))
+                changes.profile(
+                    plan.buyer_id,
+                    condition=ParticipantItem.first_order_at.does_not_exist()
+                    | (ParticipantItem.first_order_at > created),
+                )
             changes.profile(
                 plan.buyer_id,
-                ParticipantItem.last_order_at.set(created),
-                ParticipantItem.sort_last_order.set(created),
-                ParticipantItem.first_order_at.set(ParticipantItem.first_order_at | created),
+                *buyer_dates,
                 adds=[
                     (ParticipantItem.orders_count, 1),
                     (ParticipantItem.purchases_sum, plan.accounted_amount),
                 ],
             )
             for participant_id, level in plan.network_levels:
+                dated = (participant_id, level) not in level_dates_kept
                 changes.level(
                     participant_id,
                     level,
-                    NetworkLevelItem.last_order_at.set(created),
+                    *([NetworkLevelItem.last_order_at.set(created)] if dated else []),
+                    condition=(
+                        NetworkLevelItem.last_order_at.does_not_exist()
+                        | (NetworkLevelItem.last_order_at < created)
+                    )
+                    if dated
+                    else None,
                     orders=1,
                     amount=plan.accounted_amount,
                 )
@@ -1403,6 +1471,42 @@ class Store:
             "guard",
             IdempotencyGuardItem(keys.guard_pk(key), "GUARD", operation=operation, created_at=to_iso(now)),
         )
+
+
+def _new_order_item(
+    posting: Posting, now: datetime, *, kept_amount: Decimal | None = None, **attribution: Any
+) -> OrderItem:
+    """A posting's order item, whole, as ``_posting_actions`` (plus ``attribution``) would leave it."""
+    created = to_iso(posting.created_at)
+    return OrderItem(
+        keys.order_pk(posting.posting_number),
+        "ORDER",
+        posting_number=posting.posting_number,
+        order_number=posting.order_number or None,
+        scheme=posting.scheme,
+        status=posting.status,
+        created_at=created,
+        delivered_at=to_iso(posting.delivered_at or now) if posting.is_delivered else None,
+        amount=posting.amount,
+        kept_amount=posting.amount if kept_amount is None else kept_amount,
+        customer_id=posting.customer_id or None,
+        applied_returns=[],
+        products=_posting_lines(posting) if posting.lines else None,
+        version=1,
+        updated_at=to_iso(now),
+        gsi2pk=keys.feed_pk(FEED_ORDERS, month_of(posting.created_at)),
+        gsi2sk=f"{created}#{posting.posting_number}",
+        **attribution,
+    )
+
+
+def _posting_lines(posting: Posting) -> list[PostingLineAttribute]:
+    return [
+        PostingLineAttribute(
+            sku=line.sku, offer_id=line.offer_id, name=line.name, price=line.price, quantity=line.quantity
+        )
+        for line in posting.lines
+    ]
 
 
 def _get(model: type[M], pk: str, sk: str) -> M | None:

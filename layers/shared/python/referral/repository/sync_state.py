@@ -5,13 +5,15 @@
   renewed while working, deleted when done; ``expires_at`` lets DynamoDB's TTL clean up abandoned ones.
 * Known postings: one BatchGetItem per 100 postings reads the orders and Ozon identities a page refers
   to, so postings that did not change cost no further request.
+* Request windows ``RATE#<api>`` / ``W#<epoch second>``: the Seller API budget shared by the sync and the
+  bot (``RequestWindowCounter``), one conditional update per request, removed by TTL.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, PutError, UpdateError
@@ -19,108 +21,139 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from referral.clock import to_iso
 from referral.domain.orders import Order
 from referral.repository import keys, mapping
-from referral.repository.models import Entity, LeaseItem, OrderItem, OzonIdentityItem, SyncCheckpointItem
-from referral.repository.store import OzonIdentity
+from referral.repository.models import (
+    Entity,
+    LeaseItem,
+    OrderItem,
+    OzonIdentityItem,
+    RequestWindowItem,
+    SyncCheckpointItem,
+)
+from referral.repository.store import OzonIdentity, _is_condition_failure
 
 CHECKPOINT_SK = "CHECKPOINT"
 LEASE_SK = "LEASE"
 OZON_SK = "OZON"
 ORDER_SK = "ORDER"
 LEASE_CLEANUP_SECONDS = 86_400
+WINDOW_CLEANUP_SECONDS = 3_600
 
 
-def get_checkpoint(stream: str) -> dict[str, Any] | None:
-    try:
-        item = SyncCheckpointItem.get(keys.sync_pk(stream), CHECKPOINT_SK, consistent_read=True)
-    except SyncCheckpointItem.DoesNotExist:
-        return None
-    value = json.loads(item.value)
-    return value if isinstance(value, dict) else None
+class SyncState:
+    """Checkpoints and the lease of the sync, and the batch read of what a page's postings refer to."""
 
+    def get_checkpoint(self, stream: str) -> dict[str, Any] | None:
+        try:
+            item = SyncCheckpointItem.get(keys.sync_pk(stream), CHECKPOINT_SK, consistent_read=True)
+        except SyncCheckpointItem.DoesNotExist:
+            return None
+        value = json.loads(item.value)
+        return value if isinstance(value, dict) else None
 
-def save_checkpoint(stream: str, value: dict[str, Any], now: datetime) -> None:
-    SyncCheckpointItem(
-        keys.sync_pk(stream),
-        CHECKPOINT_SK,
-        stream=stream,
-        value=json.dumps(value, sort_keys=True),
-        updated_at=to_iso(now),
-    ).save()
+    def save_checkpoint(self, stream: str, value: dict[str, Any], now: datetime) -> None:
+        SyncCheckpointItem(
+            keys.sync_pk(stream),
+            CHECKPOINT_SK,
+            stream=stream,
+            value=json.dumps(value, sort_keys=True),
+            updated_at=to_iso(now),
+        ).save()
 
-
-def acquire_lease(name: str, owner: str, now: datetime, seconds: int) -> bool:
-    """Take the lease if nobody holds it, it expired, or ``owner`` already holds it."""
-    moment = int(now.timestamp())
-    until = moment + seconds
-    condition = LeaseItem.pk.does_not_exist() | (LeaseItem.lease_until < moment) | (LeaseItem.owner == owner)
-    try:
-        LeaseItem(
-            keys.lease_pk(name),
-            LEASE_SK,
-            owner=owner,
-            lease_until=until,
-            expires_at=datetime.fromtimestamp(until + LEASE_CLEANUP_SECONDS, tz=now.tzinfo),
-        ).save(condition=condition)
-    except PutError as error:
-        if _condition_failed(error):
-            return False
-        raise
-    return True
-
-
-def renew_lease(name: str, owner: str, now: datetime, seconds: int) -> bool:
-    """Extend our lease; False when it was lost (expired and taken by another run)."""
-    until = int(now.timestamp()) + seconds
-    try:
-        LeaseItem(keys.lease_pk(name), LEASE_SK).update(
-            actions=[
-                LeaseItem.lease_until.set(until),
-                LeaseItem.expires_at.set(
-                    datetime.fromtimestamp(until + LEASE_CLEANUP_SECONDS, tz=now.tzinfo)
-                ),
-            ],
-            condition=(LeaseItem.owner == owner),
+    def acquire_lease(self, name: str, owner: str, now: datetime, seconds: int) -> bool:
+        """Take the lease if nobody holds it, it expired, or ``owner`` already holds it."""
+        moment = int(now.timestamp())
+        until = moment + seconds
+        condition = (
+            LeaseItem.pk.does_not_exist() | (LeaseItem.lease_until < moment) | (LeaseItem.owner == owner)
         )
-    except UpdateError as error:
-        if _condition_failed(error):
-            return False
-        raise
-    return True
-
-
-def release_lease(name: str, owner: str) -> None:
-    try:
-        LeaseItem(keys.lease_pk(name), LEASE_SK).delete(condition=(LeaseItem.owner == owner))
-    except DeleteError as error:
-        if not _condition_failed(error):
+        try:
+            LeaseItem(
+                keys.lease_pk(name),
+                LEASE_SK,
+                owner=owner,
+                lease_until=until,
+                expires_at=datetime.fromtimestamp(until + LEASE_CLEANUP_SECONDS, tz=now.tzinfo),
+            ).save(condition=condition)
+        except PutError as error:
+            if _is_condition_failure(error):
+                return False
             raise
+        return True
 
+    def renew_lease(self, name: str, owner: str, now: datetime, seconds: int) -> bool:
+        """Extend our lease; False when it was lost (expired and taken by another run)."""
+        until = int(now.timestamp()) + seconds
+        try:
+            LeaseItem(keys.lease_pk(name), LEASE_SK).update(
+                actions=[
+                    LeaseItem.lease_until.set(until),
+                    LeaseItem.expires_at.set(
+                        datetime.fromtimestamp(until + LEASE_CLEANUP_SECONDS, tz=now.tzinfo)
+                    ),
+                ],
+                condition=(LeaseItem.owner == owner),
+            )
+        except UpdateError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True
 
-def lease_holder(name: str) -> tuple[str, int] | None:
-    try:
-        item = LeaseItem.get(keys.lease_pk(name), LEASE_SK, consistent_read=True)
-    except LeaseItem.DoesNotExist:
-        return None
-    return item.owner, int(item.lease_until)
+    def release_lease(self, name: str, owner: str) -> None:
+        try:
+            LeaseItem(keys.lease_pk(name), LEASE_SK).delete(condition=(LeaseItem.owner == owner))
+        except DeleteError as error:
+            if not _is_condition_failure(error):
+                raise
 
+    def lease_holder(self, name: str) -> tuple[str, int] | None:
+        try:
+            item = LeaseItem.get(keys.lease_pk(name), LEASE_SK, consistent_read=True)
+        except LeaseItem.DoesNotExist:
+            return None
+        return item.owner, int(item.lease_until)
 
-def known_postings(
-    posting_numbers: Iterable[str], customer_ids: Iterable[str]
-) -> tuple[dict[str, Order], dict[str, OzonIdentity]]:
-    """The stored orders and Ozon identities a page of postings refers to, in one batch read per 100 keys."""
-    wanted = {(keys.order_pk(number), ORDER_SK) for number in posting_numbers}
-    wanted |= {(keys.ozon_pk(customer_id), OZON_SK) for customer_id in customer_ids}
-    orders: dict[str, Order] = {}
-    identities: dict[str, OzonIdentity] = {}
-    if not wanted:
+    def known_postings(
+        self, posting_numbers: Iterable[str], customer_ids: Iterable[str]
+    ) -> tuple[dict[str, Order], dict[str, OzonIdentity]]:
+        """The stored orders and Ozon identities a page of postings refers to, one batch read per 100 keys."""
+        wanted = {(keys.order_pk(number), ORDER_SK) for number in posting_numbers}
+        wanted |= {(keys.ozon_pk(customer_id), OZON_SK) for customer_id in customer_ids}
+        orders: dict[str, Order] = {}
+        identities: dict[str, OzonIdentity] = {}
+        if not wanted:
+            return orders, identities
+        for item in Entity.batch_get(sorted(wanted), consistent_read=True):
+            if isinstance(item, OrderItem):
+                orders[item.posting_number] = mapping.order(item)
+            elif isinstance(item, OzonIdentityItem):
+                identities[item.ozon_id] = OzonIdentity(
+                    item.ozon_id, item.participant_id, item.first_purchase_at
+                )
         return orders, identities
-    for item in Entity.batch_get(sorted(wanted), consistent_read=True):
-        if isinstance(item, OrderItem):
-            orders[item.posting_number] = mapping.order(item)
-        elif isinstance(item, OzonIdentityItem):
-            identities[item.ozon_id] = OzonIdentity(item.ozon_id, item.participant_id, item.first_purchase_at)
-    return orders, identities
 
 
-def _condition_failed(error: Exception) -> bool:
-    return getattr(error, "cause_response_code", None) == "ConditionalCheckFailedException"
+class RequestWindowCounter:
+    """Requests to an external API per calendar second, counted for every container that calls it."""
+
+    def __init__(self, api: str) -> None:
+        self.pk = f"RATE#{api}"
+
+    def take(self, second: int, limit: int) -> bool:
+        """Count one request in ``second``; False (nothing counted) when ``limit`` are counted already."""
+        try:
+            RequestWindowItem(self.pk, f"W#{second}").update(
+                actions=[
+                    RequestWindowItem.entity_type.set(RequestWindowItem),
+                    RequestWindowItem.requests.add(1),
+                    RequestWindowItem.expires_at.set(
+                        datetime.fromtimestamp(second + WINDOW_CLEANUP_SECONDS, tz=UTC)
+                    ),
+                ],
+                condition=RequestWindowItem.requests.does_not_exist() | (RequestWindowItem.requests < limit),
+            )
+        except UpdateError as error:
+            if _is_condition_failure(error):
+                return False
+            raise
+        return True

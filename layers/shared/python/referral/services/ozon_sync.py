@@ -5,7 +5,8 @@ Four streams are walked page by page from checkpoints saved in the table:
 * ``fbs-created`` — FBS postings by creation date (cursor pagination);
 * ``fbs-changed`` — FBS postings by ``last_changed_status_date`` (deliveries, cancellations);
 * ``fbo`` — FBO postings by creation date (offset pagination). FBO lists cannot filter by status
-  change, so every run re-reads the last ``fbo_refresh_days`` of them; unchanged ones cost nothing;
+  change, so every ``fbo_refresh_minutes`` a window re-reads the last ``fbo_refresh_days`` of them (runs in
+  between read only new ones); an unchanged posting costs no write, only its share of a page's batch read;
 * ``returns`` — returns (FBS and FBO) by status-change moment (``last_id`` pagination).
 
 Every posting goes through ``PurchaseService`` (attribution by customer id, exactly-once accrual,
@@ -27,13 +28,14 @@ from aws_lambda_powertools import Logger
 
 from referral.clock import from_iso, to_iso, utcnow
 from referral.domain.orders import Attribution, Order, Posting
+from referral.domain.participants import Participant
 from referral.errors import Conflict, DomainError, Forbidden, NotFound
 from referral.ozon.client import FBO_MAX_OFFSET, OzonClient, PostingsPage
 from referral.ozon.config import MAX_PERIOD_DAYS, SyncConfig
-from referral.ozon.errors import OzonAuthError, RecordError
+from referral.ozon.errors import OzonAuthError, OzonRequestError, RecordError
 from referral.ozon.models import FBS, OzonPosting, OzonReturn
-from referral.repository import sync_state
 from referral.repository.store import OzonIdentity, Store
+from referral.repository.sync_state import SyncState
 from referral.services.purchases import PurchaseService
 
 logger = Logger(child=True)
@@ -61,7 +63,11 @@ class SyncReport:
 
     status: str = OK
     seen: int = 0
+    """Postings and returns read from Ozon (a posting read again later counts again)."""
     new: int = 0
+    """Postings stored for the first time."""
+    unchanged: int = 0
+    """Postings read again that needed nothing (the cost of re-reading for status changes)."""
     attributed: int = 0
     accrued: int = 0
     reversed: int = 0
@@ -74,6 +80,14 @@ class SyncReport:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class _Known:
+    """What the table knew about a page's buyers when the page was read (kept current as it is applied)."""
+
+    identities: dict[str, OzonIdentity]
+    buyers: dict[str, Participant]
 
 
 class LeaseLost(Exception):
@@ -91,11 +105,13 @@ class OzonSyncService:
         config: SyncConfig | None = None,
         *,
         store: Store | None = None,
+        state: SyncState | None = None,
         clock: Callable[[], datetime] = utcnow,
         time_left: Callable[[], float] | None = None,
     ) -> None:
         self.purchases = purchases
         self.store = store or purchases.store
+        self.state = state or SyncState()
         self.client_factory = client_factory
         self.config = config or SyncConfig()
         self.clock = clock
@@ -113,7 +129,7 @@ class OzonSyncService:
             report.error = "Ozon API credentials are not configured."
             self.store.record_sync_health(self.clock(), report.error)
             return report
-        if not sync_state.acquire_lease(LEASE_NAME, self.owner, self.clock(), self.config.lease_seconds):
+        if not self.state.acquire_lease(LEASE_NAME, self.owner, self.clock(), self.config.lease_seconds):
             report.status = BUSY
             logger.info("another sync run holds the lease; nothing to do")
             return report
@@ -136,7 +152,7 @@ class OzonSyncService:
             raise
         finally:
             client.close()
-            sync_state.release_lease(LEASE_NAME, self.owner)
+            self.state.release_lease(LEASE_NAME, self.owner)
         self.store.record_sync_health(self.clock(), None)
         return report
 
@@ -150,10 +166,11 @@ class _Run:
         self.config = service.config
         self.client = client
         self.report = report
+        self.state = service.state
         # Ozon's filters take whole seconds: round up so the window's end includes this very moment.
         now = service.clock()
         self.now = now.replace(microsecond=0) + timedelta(seconds=1 if now.microsecond else 0)
-        self.checkpoints = {stream: sync_state.get_checkpoint(stream) for stream in STREAMS}
+        self.checkpoints = {stream: self.state.get_checkpoint(stream) for stream in STREAMS}
 
     def walk(self) -> None:
         """Unfinished windows first, then the stream caught up longest ago: a page budget is shared fairly."""
@@ -188,11 +205,11 @@ class _Run:
 
     def _page_done(self, stream: str, window: dict[str, Any]) -> None:
         """The page is applied: keep the lease (or stop, leaving the checkpoint to the new holder), save."""
-        if not sync_state.renew_lease(
+        if not self.state.renew_lease(
             LEASE_NAME, self.service.owner, self.service.clock(), self.config.lease_seconds
         ):
             raise LeaseLost
-        sync_state.save_checkpoint(stream, window, self.service.clock())
+        self.state.save_checkpoint(stream, window, self.service.clock())
         self.checkpoints[stream] = dict(window)
         self.report.pages += 1
 
@@ -206,18 +223,18 @@ class _Run:
         else:
             start = from_iso(checkpoint["to"]) - timedelta(seconds=self.config.overlap_seconds)
             origin = from_iso(checkpoint.get("origin") or checkpoint["from"])
+        window: dict[str, Any] = {"position": None, "done": False, "origin": to_iso(origin)}
         if stream == FBO_STREAM:
-            # re-read recent FBO postings for status changes, but never before the installation's backfill
-            start = min(start, max(origin, self.now - timedelta(days=self.config.fbo_refresh_days)))
+            refreshed_at = checkpoint.get("refreshed_at") if checkpoint is not None else None
+            interval = timedelta(minutes=self.config.fbo_refresh_minutes)
+            if refreshed_at is None or self.now - from_iso(refreshed_at) >= interval:
+                # re-read recent FBO postings for status changes, never before the installation's backfill
+                start = min(start, max(origin, self.now - timedelta(days=self.config.fbo_refresh_days)))
+                refreshed_at = to_iso(self.now)
+            window["refreshed_at"] = refreshed_at
         start = max(start, self.now - MAX_PERIOD)
         end = min(self.now, start + MAX_PERIOD)
-        return {
-            "from": to_iso(start),
-            "to": to_iso(end),
-            "position": None,
-            "done": False,
-            "origin": to_iso(origin),
-        }
+        return {**window, "from": to_iso(start), "to": to_iso(end)}
 
     # --- postings ------------------------------------------------------------------------------------
 
@@ -267,9 +284,10 @@ class _Run:
                 converted.append((raw, raw.to_posting(page.scheme)))
             except DomainError as error:
                 self._skip(raw.posting_number, error.message)
-        orders, identities = sync_state.known_postings(
+        orders, identities = self.state.known_postings(
             (p.posting_number for _, p in converted), {p.customer_id for _, p in converted if p.customer_id}
         )
+        ready: list[tuple[Posting, Order | None]] = []
         for raw, posting in converted:
             order = orders.get(posting.posting_number)
             if (
@@ -278,57 +296,91 @@ class _Run:
                 and not raw.customer_reported
                 and self.config.fetch_missing_customer
             ):
-                posting = self._with_customer(posting, identities)
-            self._apply_posting(posting, order, identities)
+                try:
+                    posting = self._with_customer(posting)
+                except (RecordError, OzonRequestError, DomainError) as error:
+                    # Kept out rather than stored without its buyer: the posting comes back with its next
+                    # status change (``fbs-changed``), when its detail is read again.
+                    self._skip(posting.posting_number, f"its detail could not be read: {error}")
+                    continue
+            ready.append((posting, order))
+        self._apply_postings(ready, identities)
 
-    def _with_customer(self, posting: Posting, identities: dict[str, OzonIdentity]) -> Posting:
+    def _apply_postings(
+        self, postings: list[tuple[Posting, Order | None]], identities: dict[str, OzonIdentity]
+    ) -> None:
+        """Apply postings whose stored orders are known, after batch reads of their buyers' profiles."""
+        missing = {p.customer_id for p, _ in postings if p.customer_id and p.customer_id not in identities}
+        if missing:  # customers a posting's detail named
+            identities.update(self.state.known_postings((), missing)[1])
+        buyer_ids = {
+            identity.participant_id
+            for posting, order in postings
+            if order is None
+            and posting.customer_id
+            and (identity := identities.get(posting.customer_id)) is not None
+            and identity.participant_id is not None
+        }
+        known = _Known(identities, self.service.store.get_participants(buyer_ids) if buyer_ids else {})
+        for posting, order in postings:
+            self._apply_posting(posting, order, known)
+
+    def _with_customer(self, posting: Posting) -> Posting:
         """The FBS list left out ``customer``: its detail says who bought it."""
         detail = self.client.fbs_posting(posting.posting_number)
         if detail is None or detail.customer_id is None:
             return posting
-        enriched = detail.to_posting(FBS)
-        if enriched.customer_id and enriched.customer_id not in identities:
-            identities.update(sync_state.known_postings((), {enriched.customer_id})[1])
-        return enriched
+        return detail.to_posting(FBS)
 
-    def _apply_posting(
-        self, posting: Posting, order: Order | None, identities: dict[str, OzonIdentity]
-    ) -> None:
+    def _apply_posting(self, posting: Posting, order: Order | None, known: _Known) -> None:
         """Route one posting to the purchase service; refusals of the domain skip only this posting."""
         try:
             if order is None:
                 self.report.new += 1
-                self._new_posting(posting, identities)
+                self._new_posting(posting, known)
             elif order.participant_id is not None:
                 if posting.status != order.posting.status and not order.posting.is_cancelled:
-                    result = self.purchases.apply_status(posting)
+                    result = self.purchases.apply_status(posting, order=order)
                     if result is not None:
                         self.report.reversed += result.reversed_points
+                else:
+                    self.report.unchanged += 1
             elif _changed(order.posting, posting):
-                purchase = self.purchases.observe(posting)
+                purchase = self.purchases.observe(posting, order=order)
                 if purchase is not None and not purchase.duplicate:
                     self.report.attributed += 1
                     self.report.accrued += purchase.points
+            else:
+                self.report.unchanged += 1
         except Conflict:
             raise  # lost a race: the page is not checkpointed and the next run applies it again
         except DomainError as error:
             self._skip(posting.posting_number, error.message)
 
-    def _new_posting(self, posting: Posting, identities: dict[str, OzonIdentity]) -> None:
-        identity = identities.get(posting.customer_id) if posting.customer_id else None
+    def _new_posting(self, posting: Posting, known: _Known) -> None:
+        identity = known.identities.get(posting.customer_id) if posting.customer_id else None
         if identity is not None and identity.participant_id is not None:
             try:
                 purchase = self.purchases.record_purchase(
-                    posting, identity.participant_id, Attribution.CUSTOMER_ID
+                    posting,
+                    identity.participant_id,
+                    Attribution.CUSTOMER_ID,
+                    buyer=known.buyers.get(identity.participant_id),
                 )
             except (Forbidden, NotFound):
                 pass  # bought before registering (R6), or the participant is gone: just keep the posting
             else:
+                if purchase.buyer is not None:
+                    known.buyers[purchase.buyer.id] = purchase.buyer  # their order dates for the next one
                 if not purchase.duplicate:
                     self.report.attributed += 1
                     self.report.accrued += purchase.points
                 return
-        self.purchases.record_posting(posting)
+        self.purchases.record_posting(
+            posting,
+            new=True,
+            identity_recorded=identity is not None and identity.first_purchase_at is not None,
+        )
 
     # --- returns -------------------------------------------------------------------------------------
 
@@ -352,7 +404,11 @@ class _Run:
         return False
 
     def _apply_return(self, item: OzonReturn) -> None:
-        if not item.counts:
+        if not item.money_returned:
+            logger.info(
+                "return not (yet) refunded to the buyer; applied once it is",
+                extra={"posting_number": item.posting_number, "return_id": item.return_id},
+            )
             return
         try:
             try:
@@ -364,7 +420,7 @@ class _Run:
                 result = self.purchases.apply_return(item.posting_number, item.return_id, item.amount)
         except Conflict:
             raise
-        except (DomainError, RecordError) as error:
+        except (DomainError, RecordError, OzonRequestError) as error:
             self._skip(item.posting_number, str(error))
             return
         if not result.duplicate:
@@ -378,10 +434,9 @@ class _Run:
             return False
         scheme, raw = found
         posting = raw.to_posting(scheme)
-        customers = {posting.customer_id} if posting.customer_id else set()
-        orders, identities = sync_state.known_postings((posting_number,), customers)
+        orders, identities = self.state.known_postings((posting_number,), ())
         self.report.seen += 1
-        self._apply_posting(posting, orders.get(posting_number), identities)
+        self._apply_postings([(posting, orders.get(posting_number))], identities)
         return True
 
     def _skip(self, reference: str | None, problem: str) -> None:

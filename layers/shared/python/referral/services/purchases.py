@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -39,6 +39,8 @@ class PurchaseResult:
     """The posting was already recorded for this buyer: nothing was written."""
     release_at: datetime | None = None
     """When the accruals become available (None when nothing was written)."""
+    buyer: Participant | None = None
+    """The buyer as the purchase left their order dates (callers keeping buyers for a batch reuse it)."""
 
     @property
     def points(self) -> int:
@@ -68,15 +70,22 @@ class PurchaseService:
     # --- attribution and accrual ----------------------------------------------------------------------
 
     def record_purchase(
-        self, posting: Posting, participant_id: str, attribution: Attribution
+        self,
+        posting: Posting,
+        participant_id: str,
+        attribution: Attribution,
+        *,
+        buyer: Participant | None = None,
     ) -> PurchaseResult:
         """Attribute ``posting`` to a participant and accrue for them and their ancestors, exactly once.
 
         The common case costs two requests: one read of the buyer (with the ancestor chain) and one
-        transaction. Retries re-read only what the failed condition names.
+        transaction; one, when the caller already read the buyer (``buyer``: the sync reads a page's buyers
+        in one batch). Retries re-read only what the failed condition names.
         """
         attribution = Attribution(attribution)
-        buyer = self.store.get_participant(participant_id)
+        if buyer is None or buyer.id != participant_id:
+            buyer = self.store.get_participant(participant_id)
         if buyer is None:
             raise NotFound(
                 "Participant not found.",
@@ -104,6 +113,7 @@ class PurchaseService:
     ) -> PurchaseResult:
         settings = self.settings.current()
         blocked: set[str] = set()
+        level_dates_kept: set[tuple[str, int]] = set()
         for _ in range(ATTEMPTS):
             version = order.version if order is not None else None
             kept = order.kept_amount if order is not None else None
@@ -120,7 +130,13 @@ class PurchaseService:
             )
             now = self.clock()
             try:
-                self.store.commit_purchase(plan, version, now, self._accrual_notices(plan))
+                self.store.commit_purchase(
+                    plan,
+                    version,
+                    now,
+                    self._accrual_notices(plan),
+                    level_dates_kept=frozenset(level_dates_kept),
+                )
             except TransactionConflict as conflict:
                 if conflict.failed_on("order"):
                     order = self.store.get_order(posting.posting_number)
@@ -133,23 +149,35 @@ class PurchaseService:
                             reason="order_taken",
                         ) from None
                     continue
+                newer_levels = {
+                    (participant_id, int(level))
+                    for _, participant_id, level in (
+                        label.split(":") for label in conflict.failed if label.startswith("level:")
+                    )
+                }
+                level_dates_kept |= newer_levels  # a newer order already dated these levels
                 refused = [
                     label.split(":", 1)[1] for label in conflict.failed if label.startswith("profile:")
                 ]
                 if refused:
                     current = self.store.get_participants(refused)
-                    newly_blocked = {pid for pid, p in current.items() if p.blocked}
                     missing = set(refused) - set(current)
-                    if not newly_blocked and not missing:
-                        continue
-                    if buyer.id in newly_blocked:
-                        buyer = current[buyer.id]
-                    blocked |= newly_blocked | missing
+                    blocked |= {pid for pid, p in current.items() if p.blocked} | missing
+                    buyer = current.get(buyer.id, buyer)  # fresh order dates for the next plan
+                    continue
+                if newer_levels:
                     continue
                 if conflict.failed:
                     raise
                 continue
-            return PurchaseResult(posting.posting_number, buyer.id, plan.accruals, release_at=plan.release_at)
+            dated = replace(
+                buyer,
+                first_order_at=plan.buyer_first_order_at or buyer.first_order_at,
+                last_order_at=plan.buyer_last_order_at or buyer.last_order_at,
+            )
+            return PurchaseResult(
+                posting.posting_number, buyer.id, plan.accruals, release_at=plan.release_at, buyer=dated
+            )
         raise Conflict(
             "The purchase could not be recorded because of concurrent changes; it will be retried.",
             reason="busy_retry",
@@ -170,20 +198,30 @@ class PurchaseService:
             for accrual in plan.accruals
         ]
 
-    def record_posting(self, posting: Posting) -> None:
-        """Keep a posting nobody has claimed (non-participants' too: R3 and later claims need them)."""
+    def record_posting(self, posting: Posting, *, new: bool = False, identity_recorded: bool = False) -> None:
+        """Keep a posting nobody has claimed (non-participants' too: R3 and later claims need them).
+
+        ``new``: the caller found no stored order for it; ``identity_recorded``: the buyer's Ozon id already
+        has its first purchase date. Both only save writes; a stale answer costs a retry, never a wrong write.
+        """
         try:
-            self.store.upsert_order(posting, self.clock())
+            self.store.upsert_order(posting, self.clock(), new=new, identity_recorded=identity_recorded)
         except TransactionConflict:
             order = self.store.get_order(posting.posting_number)
             if order is not None and order.participant_id is not None:
-                self.apply_status(posting)
+                self._apply_status(order, posting)
+                return
+            if new and order is not None:
+                self.store.upsert_order(posting, self.clock(), identity_recorded=identity_recorded)
                 return
             raise
 
-    def observe(self, posting: Posting) -> PurchaseResult | None:
-        """What the sync does with every posting it sees: attribute by customer id, or track its status."""
-        order = self.store.get_order(posting.posting_number)
+    def observe(self, posting: Posting, *, order: Order | None = None) -> PurchaseResult | None:
+        """What the sync does with every posting it sees: attribute by customer id, or track its status.
+
+        ``order``: the stored order as the caller just read it (saves reading it again).
+        """
+        order = order or self.store.get_order(posting.posting_number)
         if order is not None and order.participant_id is not None:
             self._apply_status(order, posting)
             return None
@@ -198,9 +236,13 @@ class PurchaseService:
 
     # --- status changes and returns ----------------------------------------------------------------
 
-    def apply_status(self, posting: Posting) -> ReversalResult | None:
-        """A posting's status changed: delivered starts the release clock, cancelled reverses (R7)."""
-        order = self.store.get_order(posting.posting_number)
+    def apply_status(self, posting: Posting, *, order: Order | None = None) -> ReversalResult | None:
+        """A posting's status changed: delivered starts the release clock, cancelled reverses (R7).
+
+        ``order``: the stored order as the caller just read it (saves reading it again; a stale one only
+        costs a retry, because every write is conditional on its version).
+        """
+        order = order or self.store.get_order(posting.posting_number)
         if order is None:
             self.record_posting(posting)
             return None
