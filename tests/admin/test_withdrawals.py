@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 
+import boto3
 import pytest
+from referral.domain.orders import Attribution
 from referral.services import Services
 
 from devtools.fake_telegram import FakeTelegram
 from tests.admin.conftest import OPERATOR_ID, Api, audits, ledger, outbox, snapshot
-from tests.support.builders import join
+from tests.conftest import TABLE_NAME
+from tests.support.builders import join, posting
 from tests.support.clock import FakeClock
 
 
@@ -224,3 +227,17 @@ def test_withdrawals_sort_by_points_amount_and_status(owner: Api, many_requests:
     assert order(sort="status", status="negotiation") == "d"
     assert order(sort="points", status="new") == "ea"
     assert owner.get("/admin/withdrawals", query={"sort": "size"}).status == 422
+
+
+def test_only_withdrawal_requests_are_copied_into_the_amount_lists(
+    domain: Services, clock: FakeClock, requests: list[str]
+) -> None:
+    """Accruals and ledger entries have ``points`` too; the sorted withdrawal lists must not carry them."""
+    buyer = join(domain, "33", domain.participants.get("31"))
+    clock.advance(minutes=1)
+    result = domain.purchases.record_purchase(posting(clock.now, "2000"), buyer.id, Attribution.CUSTOMER_ID)
+    assert result.points > 0
+    client = boto3.client("dynamodb")
+    for index in ("W_POINTS", "W_AMOUNT"):
+        pks = {item["PK"]["S"] for item in client.scan(TableName=TABLE_NAME, IndexName=index)["Items"]}
+        assert pks == {f"WD#{withdrawal_id}" for withdrawal_id in requests}, index

@@ -21,6 +21,7 @@ from referral.clock import month_of
 from referral.domain.withdrawals import WithdrawalStatus
 from referral.repository import keys
 from referral.repository.models import (
+    WITHDRAWAL_LIST,
     AdminItem,
     AuditItem,
     Entity,
@@ -618,9 +619,6 @@ def set_admin_name(telegram_id: str, name: str) -> None:
     )
 
 
-WITHDRAWAL_TYPE = "withdrawal"
-"""The partition of ``W_POINTS`` and ``W_AMOUNT`` holding every withdrawal request (the entity type)."""
-
 WITHDRAWAL_SORTS: dict[str, tuple[str, Any]] = {
     "points": ("W_POINTS", WithdrawalItem.points),
     "amount": ("W_AMOUNT", WithdrawalItem.fiat_amount),
@@ -653,9 +651,9 @@ def withdrawals_by(
     elif high is not None:
         condition = attribute <= high
     return index_page(
-        WITHDRAWAL_TYPE,
+        WITHDRAWAL_LIST,
         index,
-        ("PK", "SK", "type", attribute.attr_name),
+        ("PK", "SK", "WLIST", attribute.attr_name),
         load_withdrawals,
         condition=condition,
         predicate=predicate,

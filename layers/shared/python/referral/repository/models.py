@@ -207,14 +207,16 @@ class ByNetworkAmountIndex(_ParticipantListIndex):
 
 # --- withdrawal lists by amount (admin API) -----------------------------------------------------------
 #
-# Keyed by the entity type, so one partition ("withdrawal") holds every request sorted by points or by the
-# fiat amount; keys only. Withdrawals are rare writes and both attributes are fixed at creation. The
-# points index also holds accruals (they have ``points`` too), under their own type, never read: one
-# small index write per accrual created.
+# Keyed by ``WLIST``, an attribute only withdrawal requests carry, so the indexes are sparse: one partition
+# holds every request sorted by points or by the fiat amount (keys only), and nothing else that has
+# ``points`` (accruals, ledger entries) is copied into them. Withdrawals are rare writes and both sort
+# attributes are fixed at creation.
+
+WITHDRAWAL_LIST = "W"
 
 
 class _WithdrawalListIndex(GlobalSecondaryIndex["Entity"]):
-    kind = UnicodeAttribute(hash_key=True, attr_name="type")
+    listed = UnicodeAttribute(hash_key=True, attr_name="WLIST")
 
 
 class WithdrawalsByPointsIndex(_WithdrawalListIndex):
@@ -485,6 +487,8 @@ class WithdrawalItem(Entity, discriminator="withdrawal"):
     queue = UnicodeAttribute(null=True, attr_name="WQUEUE")
     """The status while the request is open; removed when it closes (``W_QUEUE`` is sparse)."""
     queued_at = UnicodeAttribute(null=True, attr_name="WQUEUE_AT")
+    listed = UnicodeAttribute(default=WITHDRAWAL_LIST, attr_name="WLIST")
+    """Puts the request in the sparse ``W_POINTS`` / ``W_AMOUNT`` lists."""
 
 
 class WithdrawalEventItem(Entity, discriminator="withdrawal_event"):
