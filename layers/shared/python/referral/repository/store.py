@@ -284,20 +284,6 @@ class Store:
             self._outbox(uow, notification, participant.registered_at)
         uow.commit()
 
-    def update_profile(self, participant_id: str, **fields: Any) -> None:
-        actions = [getattr(ParticipantItem, name).set(value) for name, value in fields.items()]
-        item = ParticipantItem(keys.participant_pk(participant_id), keys.PROFILE)
-        item.update(actions, condition=ParticipantItem.pk.exists())
-        if {"first_name", "last_name", "username"} & set(fields) and item.plist:
-            # The list's name order follows the profile (derived, idempotent: a second write).
-            item.update(
-                [
-                    ParticipantItem.sort_name.set(
-                        keys.sort_name(participant_id, item.first_name, item.last_name, item.username)
-                    )
-                ]
-            )
-
     @staticmethod
     def list_keys(
         participant_id: str, first_name: str | None, last_name: str | None, username: str | None
