@@ -248,6 +248,48 @@ def test_r10_parallel_withdrawals_never_overspend(services: Services) -> None:
     assert_reconciled(services)
 
 
+def test_r10_the_same_request_retried_on_many_threads_reserves_once(services: Services) -> None:
+    participant = join(services, "60")
+    services.ledger.correct_balance(
+        "admin",
+        participant.id,
+        available_change=500,
+        total_change=500,
+        reason="funds",
+        idempotency_key="f-60",
+    )
+
+    outcomes = together(*[partial(services.withdrawals.request, participant.id, 400, "tap-1")] * THREADS)
+
+    assert [o.error for o in outcomes if o.error is not None] == []
+    assert len({o.value.withdrawal_id for o in outcomes}) == 1
+    balances = services.participants.get(participant.id).balances
+    assert (balances.available, balances.reserved) == (100, 400)
+    assert len(services.store.withdrawals_of(participant.id)) == 1
+    assert_reconciled(services)
+
+
+def test_r11_the_same_correction_retried_on_many_threads_applies_once(services: Services) -> None:
+    participant = join(services, "61")
+    correct = partial(
+        services.ledger.correct_balance,
+        "admin",
+        participant.id,
+        available_change=70,
+        total_change=70,
+        reason="goodwill",
+        idempotency_key="c-61",
+    )
+
+    outcomes = together(*[correct] * THREADS)
+
+    assert [o.error for o in outcomes if o.error is not None] == []
+    assert sorted(o.value for o in outcomes) == [False] * (THREADS - 1) + [True]
+    assert services.participants.get(participant.id).balances.available == 70
+    assert len(services.ledger.entries_of(participant.id)) == 1
+    assert_reconciled(services)
+
+
 # --- R7: release and returns racing on the same accruals -----------------------------------------------
 
 

@@ -29,6 +29,7 @@ Every example starts from a fresh, empty table (created in ``__init__``, deleted
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import uuid
 from collections import Counter
@@ -79,7 +80,8 @@ from tests.support.clock import FakeClock
 T = TypeVar("T")
 
 MACHINE_SETTINGS = settings(
-    max_examples=10,
+    # Bounded for CI (about a minute); ``LEDGER_MACHINE_EXAMPLES=300`` explores more locally.
+    max_examples=int(os.environ.get("LEDGER_MACHINE_EXAMPLES", "10")),
     stateful_step_count=25,
     deadline=None,
     # Every step is several moto round trips (the system under test), not slow data generation.
@@ -672,7 +674,7 @@ class LedgerMachine(RuleBasedStateMachine):
     # --- withdrawals ----------------------------------------------------------------------------------
 
     def _refusal(self, pid: str, points: int) -> type[DomainError] | None:
-        """R9/R10: why a withdrawal of ``points`` must be refused now, if it must."""
+        """R9/R10: why a new withdrawal of ``points`` must be refused now, if it must."""
         person = self.people[pid]
         if person.blocked:
             return Forbidden
@@ -710,13 +712,18 @@ class LedgerMachine(RuleBasedStateMachine):
         """R10: a request reserves points if allowed; the same request key again never reserves twice."""
         if self.withdrawals and data.draw(sometimes(4), label="retry a request"):
             known = self.withdrawals[self._pick(data, sorted(self.withdrawals), "withdrawal to retry")]
+            # A retry answers with the request it opened, whatever the balance or blocking is now; the
+            # same key for another amount is refused.
+            reused = data.draw(sometimes(4), label="the same key for another amount")
+            points = known.points + 1 if reused else known.points
             again = self._expect(
-                self._refusal(known.pid, known.points),
-                lambda: self.services.withdrawals.request(known.pid, known.points, known.key),
-                f"retry of withdrawal {known.wid}",
+                Conflict if reused else None,
+                lambda: self.services.withdrawals.request(known.pid, points, known.key),
+                f"retry of withdrawal {known.wid} for {points}",
             )
+            event(f"withdrawal retry: {'key reused' if reused else 'same request'}")
             if again is not None:
-                assert (again.withdrawal_id, again.status) == (known.wid, known.status)
+                assert (again.withdrawal_id, again.status, again.points) == (known.wid, known.status, points)
             self.dirty_withdrawals.add(known.wid)
             return
         pid = self._pick(data, sorted(self.people), "participant")
@@ -807,7 +814,12 @@ class LedgerMachine(RuleBasedStateMachine):
         """R11: a correction changes available and total (frozen takes the rest), once per key."""
         if repeat and self.corrections:
             correction = self._pick(data, self.corrections, "correction to repeat")
-            applied = self._apply_correction(correction)
+            reused = data.draw(sometimes(4), label="the same key for another change")
+            if reused:
+                other = dataclasses.replace(correction, total_change=correction.total_change + 1)
+                self._expect(Conflict, lambda: self._apply_correction(other), f"key reused: {other}")
+                return
+            applied = self._expect(None, lambda: self._apply_correction(correction), f"retry: {correction}")
             assert applied is False, f"correction {correction.key} applied twice"
             return
         pid = self._pick(data, sorted(self.people), "participant")

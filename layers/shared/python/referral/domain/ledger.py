@@ -7,6 +7,8 @@ All arithmetic is integer or Decimal: points are whole numbers, amounts are RUB 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
@@ -112,6 +114,12 @@ def reversal_points(accrued: int, already_reversed: int, kept_amount: Decimal, r
 def correction_delta(available_change: int, total_change: int) -> BalanceDelta:
     """An operator edits "available" and "total" (frozen + available) separately; frozen takes the rest."""
     return BalanceDelta(frozen=total_change - available_change, available=available_change)
+
+
+def correction_fingerprint(participant_id: str, available_change: int, total_change: int, reason: str) -> str:
+    """What a correction's idempotency key is bound to: a retry must ask for exactly the same change."""
+    request = [participant_id, available_change, total_change, reason]
+    return hashlib.sha256(json.dumps(request, ensure_ascii=False).encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -411,6 +411,8 @@ class IdempotencyGuardItem(Entity, discriminator="guard"):
     operation = UnicodeAttribute()
     created_at = UnicodeAttribute()
     result_ref = UnicodeAttribute(null=True)
+    fingerprint = UnicodeAttribute(null=True)
+    """Hash of the request the key was first used for: the same key with another request is refused."""
 
 
 # --- withdrawals -------------------------------------------------------------------------------------

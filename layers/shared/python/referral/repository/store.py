@@ -77,6 +77,14 @@ class OzonIdentity:
 
 
 @dataclass(frozen=True, slots=True)
+class Guard:
+    """An idempotency key already used: by which operation, for which request (its fingerprint)."""
+
+    operation: str
+    fingerprint: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     items: list[T]
     cursor: dict[str, Any] | None
@@ -836,18 +844,36 @@ class Store:
         """
         yield from Entity.scan(Entity.entity_type.is_in(*types))
 
+    def get_guard(self, key: str) -> Guard | None:
+        item = _get(IdempotencyGuardItem, keys.guard_pk(key), "GUARD")
+        return Guard(item.operation, item.fingerprint) if item else None
+
+    def participant_and_guard(self, participant_id: str, key: str) -> tuple[Participant | None, Guard | None]:
+        """One batch read: the participant, and the guard of ``key`` if the key was used before."""
+        participant = guard = None
+        for item in Entity.batch_get(
+            [(keys.participant_pk(participant_id), keys.PROFILE), (keys.guard_pk(key), "GUARD")]
+        ):
+            if isinstance(item, ParticipantItem):
+                participant = mapping.participant(item)
+            elif isinstance(item, IdempotencyGuardItem):
+                guard = Guard(item.operation, item.fingerprint)
+        return participant, guard
+
     def commit_correction(
         self,
         participant_id: str,
         delta: BalanceDelta,
         idempotency_key: str,
+        fingerprint: str,
         actor_id: str,
         reason: str,
         audit: AuditRecord,
         now: datetime,
     ) -> None:
+        """R11: the guard of ``idempotency_key`` (with the request's fingerprint), ledger entry, audit."""
         uow = UnitOfWork()
-        self._guard(uow, idempotency_key, "balance_correction", now)
+        self._guard(uow, idempotency_key, "balance_correction", now, fingerprint)
         changes = _Changes(uow)
         changes.balance(participant_id, delta, accrued=0)
         conditions: list[Condition] = []
@@ -876,6 +902,20 @@ class Store:
     def get_withdrawal(self, withdrawal_id: str) -> Withdrawal | None:
         item = _get(WithdrawalItem, keys.withdrawal_pk(withdrawal_id), "WD")
         return mapping.withdrawal(item) if item else None
+
+    def participant_and_withdrawal(
+        self, participant_id: str, withdrawal_id: str
+    ) -> tuple[Participant | None, Withdrawal | None]:
+        """One batch read: the participant, and the withdrawal ``withdrawal_id`` if it exists already."""
+        participant = withdrawal = None
+        for item in Entity.batch_get(
+            [(keys.participant_pk(participant_id), keys.PROFILE), (keys.withdrawal_pk(withdrawal_id), "WD")]
+        ):
+            if isinstance(item, ParticipantItem):
+                participant = mapping.participant(item)
+            elif isinstance(item, WithdrawalItem):
+                withdrawal = mapping.withdrawal(item)
+        return participant, withdrawal
 
     def withdrawal_events(self, withdrawal_id: str) -> list[WithdrawalEventItem]:
         return list(
@@ -1357,10 +1397,16 @@ class Store:
         )
 
     @staticmethod
-    def _guard(uow: UnitOfWork, key: str, operation: str, now: datetime) -> None:
+    def _guard(uow: UnitOfWork, key: str, operation: str, now: datetime, fingerprint: str) -> None:
         uow.create(
             "guard",
-            IdempotencyGuardItem(keys.guard_pk(key), "GUARD", operation=operation, created_at=to_iso(now)),
+            IdempotencyGuardItem(
+                keys.guard_pk(key),
+                "GUARD",
+                operation=operation,
+                created_at=to_iso(now),
+                fingerprint=fingerprint,
+            ),
         )
 
 
