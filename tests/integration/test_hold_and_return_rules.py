@@ -129,6 +129,67 @@ def test_r7_a_return_after_release_takes_points_from_available_which_may_go_nega
     assert services.reconciliation.run().clean
 
 
+def test_r7_r11_a_correction_may_raise_a_negative_available_but_not_take_more_than_there_is(
+    services: Services, clock: FakeClock, purchase: Purchase
+) -> None:
+    sponsor, _, bought = purchase
+    services.purchases.apply_status(bought.with_status("delivered"))
+    clock.advance(days=31)
+    services.release.release_matured()
+    services.ledger.correct_balance(
+        "admin", sponsor.id, available_change=-100, total_change=-100, reason="payout", idempotency_key="k1"
+    )
+    services.purchases.apply_return("P-1", "R-1", "3000.00")
+    assert balances(services, sponsor.id) == (0, -100)
+
+    def correct(available: int, total: int, key: str) -> bool:
+        return services.ledger.correct_balance(
+            "admin",
+            sponsor.id,
+            available_change=available,
+            total_change=total,
+            reason="fix",
+            idempotency_key=key,
+        )
+
+    assert correct(50, 50, "up-1") is True  # still negative afterwards, but closer to zero
+    assert balances(services, sponsor.id) == (0, -50)
+    with pytest.raises(InsufficientFunds) as refused:
+        correct(-1, -1, "down-1")
+    assert refused.value.reason == "negative_balance"
+    assert correct(80, 80, "up-2") is True
+    assert balances(services, sponsor.id) == (0, 30)
+    assert services.reconciliation.run().clean
+
+
+def test_r7_r11_a_correction_cannot_take_frozen_points_of_accruals_in_hold(
+    services: Services, clock: FakeClock, purchase: Purchase
+) -> None:
+    sponsor, _, bought = purchase  # 150 frozen, all of them the purchase's accrual
+    services.ledger.correct_balance(
+        "admin", sponsor.id, available_change=0, total_change=40, reason="bonus", idempotency_key="bonus"
+    )
+    assert balances(services, sponsor.id) == (190, 0)
+
+    with pytest.raises(InsufficientFunds) as refused:
+        services.ledger.correct_balance(
+            "admin", sponsor.id, available_change=0, total_change=-100, reason="take", idempotency_key="take"
+        )
+    assert refused.value.reason == "frozen_in_hold"
+    # what corrections put into frozen, they may take out again (here: moved to available by hand)
+    services.ledger.correct_balance(
+        "admin", sponsor.id, available_change=40, total_change=0, reason="release", idempotency_key="move"
+    )
+    assert balances(services, sponsor.id) == (150, 40)
+
+    services.purchases.apply_status(bought.with_status("delivered"))
+    clock.advance(days=31)
+    services.release.release_matured()
+
+    assert balances(services, sponsor.id) == (0, 190)
+    assert services.reconciliation.run().clean
+
+
 def test_r7_partial_returns_in_steps_end_where_one_return_would(services: Services, clock: FakeClock) -> None:
     sponsor = join(services, "1")
     buyer = join(services, "2", sponsor)

@@ -8,8 +8,9 @@ accruals, orders, withdrawals, the sponsor tree) and after every step checks:
 
 1. every participant's stored balances equal the sums of their ledger entries' deltas;
 2. no (posting, beneficiary, level) accrues twice, and reversals never exceed the accrual;
-3. available is negative only because of reversals taken from available (and frozen only because
-   an operator's correction took frozen points that frozen accruals later released or reversed);
+3. available is negative only because of reversals taken from available; frozen is never negative: it
+   is the frozen accruals' remaining points plus what corrections put in (and only that a correction
+   may take out again);
 4. reserved equals the points of open withdrawals;
 5. no withdrawal exceeds what was available when it was requested;
 6. balances, accrued totals, chains, purchase totals, accrual records, orders and withdrawals equal the
@@ -150,6 +151,8 @@ class MParticipant:
     withdrawn: int = 0
     accrued: int = 0
     """Accrued minus reversed."""
+    frozen_corrections: int = 0
+    """Net frozen points put in by corrections: all a correction may take out of frozen."""
 
 
 @dataclass
@@ -231,6 +234,7 @@ PROFILE_ATTRIBUTES = [
     "withdrawn",
     "balance",
     "accrued_total",
+    "frozen_corrections",
     "blocked",
     "sponsor_id",
     "ancestors",
@@ -249,6 +253,7 @@ class StoredProfile:
     withdrawn: int
     balance: int | None
     accrued_total: int
+    frozen_corrections: int
     blocked: bool
     sponsor_id: str | None
     ancestors: tuple[str, ...]
@@ -266,6 +271,7 @@ class StoredProfile:
                 b.withdrawn,
                 None,
                 stored.accrued_total,
+                stored.frozen_corrections,
                 stored.blocked,
                 stored.sponsor_id,
                 stored.ancestors,
@@ -279,6 +285,7 @@ class StoredProfile:
             stored.withdrawn,
             getattr(stored, "balance", None),
             stored.accrued_total,
+            stored.frozen_corrections,
             bool(stored.blocked),
             stored.sponsor_id,
             tuple(stored.ancestors or ()),
@@ -831,14 +838,17 @@ class LedgerMachine(RuleBasedStateMachine):
         expected: type[DomainError] | None = None
         if correction.available_change == 0 and correction.total_change == 0:
             expected = InvalidInput
-        elif person.frozen + frozen_change < 0 or person.available + correction.available_change < 0:
-            expected = InsufficientFunds
+        elif correction.available_change < 0 and person.available + correction.available_change < 0:
+            expected = InsufficientFunds  # a correction may raise a negative available, not lower it
+        elif frozen_change < 0 and person.frozen_corrections + frozen_change < 0:
+            expected = InsufficientFunds  # frozen points of accruals in hold are not a correction's
         applied = self._expect(expected, lambda: self._apply_correction(correction), f"{correction}")
         event(f"correction: {expected.__name__ if expected else 'applied'}")
         if applied is None:
             return
         assert applied is True
         person.frozen += frozen_change
+        person.frozen_corrections += frozen_change
         person.available += correction.available_change
         self.corrections.append(correction)
 
@@ -892,12 +902,16 @@ class LedgerMachine(RuleBasedStateMachine):
             # 3. only reversals taken from available may have made it negative
             assert profile.available - sums.available_from_reversals >= 0, f"3. {pid}: {have}"
             assert min(profile.reserved, profile.withdrawn) >= 0, f"3. {pid}: {have}"
-            # Frozen is the frozen accruals' remaining points plus what operators' corrections moved in
-            # or out of it, so a correction that took frozen points lets a later release or reversal of
-            # a frozen accrual push frozen below zero (not excluded by R7/R11; see the report).
-            assert profile.frozen - sums.frozen_from_corrections >= 0, f"3. {pid}: {have}"
-            if profile.frozen < 0:
-                event("frozen went negative after a correction took frozen points")
+            # Frozen is the frozen accruals' remaining points plus what corrections put in, and a
+            # correction takes out of frozen only what corrections put in: neither goes below zero.
+            in_hold = sum(
+                a.points - a.reversed
+                for order in self.orders.values()
+                for a in order.accruals
+                if a.beneficiary == pid and a.state == AccrualState.FROZEN
+            )
+            assert profile.frozen_corrections == sums.frozen_from_corrections >= 0, f"3. {pid}: {have}"
+            assert profile.frozen == in_hold + profile.frozen_corrections >= 0, f"3. {pid}: {have}"
             # 4. reserved = points of open withdrawals
             reserved = sum(p for o, p, s in self.stored_withdrawals.values() if o == pid and s in OPEN)
             assert profile.reserved == reserved, f"4. {pid}: reserved {profile.reserved}, open {reserved}"
@@ -905,6 +919,7 @@ class LedgerMachine(RuleBasedStateMachine):
             want = (person.frozen, person.available, person.reserved, person.withdrawn)
             assert have == want, f"6. {pid}: (frozen, available, reserved, withdrawn) {have} != {want}"
             assert profile.accrued_total == person.accrued, f"6. {pid}: accrued_total"
+            assert profile.frozen_corrections == person.frozen_corrections, f"6. {pid}: frozen_corrections"
             assert (profile.blocked, profile.sponsor_id) == (person.blocked, person.sponsor), f"6. {pid}"
             assert profile.ancestors == tuple(self._lineage(pid)[:MAX_LEVELS]), f"6. {pid}: chain (R12)"
             mine = [o for o in self.orders.values() if o.buyer == pid and not o.cancelled]

@@ -43,6 +43,8 @@ class Participant:
     blocked: bool = False
     balances: Balances = field(default_factory=Balances)
     accrued_total: int = 0
+    frozen_corrections: int = 0
+    """Net frozen points put in by operators' corrections: all a correction may take out of frozen."""
     orders_count: int = 0
     purchases_sum: Decimal = Decimal(0)
     first_order_at: datetime | None = None

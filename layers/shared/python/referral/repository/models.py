@@ -269,6 +269,9 @@ class ParticipantItem(Entity, discriminator="participant"):
     reserved = IntegerAttribute(default=0)
     withdrawn = IntegerAttribute(default=0)
     accrued_total = IntegerAttribute(default=0)
+    frozen_corrections = IntegerAttribute(default=0)
+    """Net frozen points operators' corrections put in (not backed by accruals in hold): the only frozen
+    points a later correction may take out again."""
 
     orders_count = IntegerAttribute(default=0)
     purchases_sum = DecimalAttribute(default=Decimal)

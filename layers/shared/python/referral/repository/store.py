@@ -876,8 +876,11 @@ class Store:
         self._guard(uow, idempotency_key, "balance_correction", now, fingerprint)
         changes = _Changes(uow)
         changes.balance(participant_id, delta, accrued=0)
+        changes.profile(participant_id, adds=[(ParticipantItem.frozen_corrections, delta.frozen)])
         conditions: list[Condition] = []
         if delta.frozen < 0:
+            # Only frozen points that corrections put there may be taken (see ``check_correction``).
+            conditions.append(ParticipantItem.frozen_corrections >= -delta.frozen)
             conditions.append(ParticipantItem.frozen >= -delta.frozen)
         if delta.available < 0:
             conditions.append(ParticipantItem.available >= -delta.available)

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from referral.clock import utcnow
 from referral.domain.audit import AuditRecord, Change
-from referral.domain.ledger import LedgerEntry, correction_delta, correction_fingerprint
+from referral.domain.ledger import LedgerEntry, check_correction, correction_delta, correction_fingerprint
 from referral.errors import Conflict, InsufficientFunds, InvalidInput, NotFound
 from referral.repository.store import Guard, Store, entry_id_for
 from referral.repository.unit_of_work import TransactionConflict
@@ -63,13 +63,8 @@ class LedgerService:
             )
         delta = correction_delta(available_change, total_change)
         before = participant.balances
+        check_correction(before, participant.frozen_corrections, delta)
         after = before.apply(delta)
-        if after.frozen < 0 or after.available < 0:
-            raise InsufficientFunds(
-                "The correction would make a balance negative.",
-                details={"available": before.available, "frozen": before.frozen},
-                reason="negative_balance",
-            )
         now = self.clock()
         audit = AuditRecord(
             audit_id=entry_id_for(f"audit:{idempotency_key}"),
@@ -97,7 +92,7 @@ class LedgerService:
                     return _already_applied(existing, fingerprint)
             if conflict.failed_on("profile:"):
                 raise InsufficientFunds(
-                    "The balance changed meanwhile; the correction would make it negative.",
+                    "The balance changed meanwhile: the correction would take more than it holds now.",
                     reason="negative_balance",
                 ) from None
             raise
