@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from referral.domain.notifications import NotificationKind
 from referral.domain.orders import Attribution, Posting
 from referral.domain.participants import Participant
 from referral.errors import InsufficientFunds
+from referral.repository.unit_of_work import TransactionConflict
 from referral.services import Services
 
 from tests.support.builders import join, posting
@@ -241,6 +243,28 @@ def test_r7_a_partially_returned_frozen_accrual_releases_what_is_left(
 
     assert report.points == 100
     assert balances(services, sponsor.id) == (0, 100)
+    assert services.reconciliation.run().clean
+
+
+def test_r7_overlapping_release_runs_release_an_accrual_once(
+    services: Services, clock: FakeClock, purchase: Purchase
+) -> None:
+    sponsor, _, bought = purchase
+    services.purchases.apply_status(bought.with_status("delivered"))
+    clock.advance(days=31)
+    first_run, second_run = clock.now, clock.now + timedelta(minutes=1)
+    [seen_by_first] = services.store.due_accruals(first_run, 100)
+    [seen_by_second] = services.store.due_accruals(first_run, 100)  # read before the first one commits
+
+    services.store.commit_release(seen_by_first, first_run, [])
+    with pytest.raises(TransactionConflict) as refused:
+        services.store.commit_release(seen_by_second, second_run, [])
+
+    assert refused.value.failed == ["accrual"]
+    assert balances(services, sponsor.id) == (0, 150)
+    releases = [e for e in services.ledger.entries_of(sponsor.id) if e.kind == EntryKind.RELEASE]
+    assert len(releases) == 1
+    assert services.store.due_accruals(second_run, 100) == []
     assert services.reconciliation.run().clean
 
 
