@@ -122,7 +122,7 @@ class ReconciliationService:
 
 def _tree_drifts(stored: dict[str, ParticipantItem]) -> list[Drift]:
     """Chains that differ from what the sponsor links give, and sponsor links that close a cycle."""
-    sponsor_of = {pid: item.sponsor_id for pid, item in stored.items()}
+    sponsor_of: dict[str, str | None] = {pid: item.sponsor_id for pid, item in stored.items()}
     drifts = []
     for participant_id in sorted(_cycle_members(sponsor_of)):
         sponsor = sponsor_of[participant_id]
