@@ -127,7 +127,7 @@ def check_correction(before: Balances, frozen_corrections: int, delta: BalanceDe
     """
     if delta.available < 0 and before.available + delta.available < 0:
         raise InsufficientFunds(
-            f"Only {max(before.available, 0)} points are available to take.",
+            f"The correction would make available negative: it holds {max(before.available, 0)} points.",
             details={"available": before.available, "frozen": before.frozen},
             reason="negative_balance",
         )
