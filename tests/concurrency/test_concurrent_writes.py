@@ -29,7 +29,7 @@ from referral.domain.ledger import EntryKind, points_for
 from referral.domain.notifications import NotificationKind
 from referral.domain.orders import DELIVERED, AccrualState, Attribution, Posting
 from referral.domain.withdrawals import WithdrawalStatus
-from referral.errors import Conflict, InsufficientFunds
+from referral.errors import Conflict, InsufficientFunds, ReferralCycle
 from referral.repository.table import bind_table, create_table, table_name
 from referral.services import Services
 
@@ -288,6 +288,25 @@ def test_r11_the_same_correction_retried_on_many_threads_applies_once(services: 
     assert services.participants.get(participant.id).balances.available == 70
     assert len(services.ledger.entries_of(participant.id)) == 1
     assert_reconciled(services)
+
+
+# --- R12: moves racing on the same tree -------------------------------------------------------------------
+
+
+def test_r12_moves_that_would_close_a_cycle_together_never_both_commit(services: Services) -> None:
+    for round_ in range(4):
+        a, b = join(services, f"A{round_}"), join(services, f"B{round_}")
+
+        outcomes = together(
+            partial(services.tree.reparent, "op-1", a.id, b.id),
+            partial(services.tree.reparent, "op-2", b.id, a.id),
+        )
+
+        errors = [o.error for o in outcomes if o.error is not None]
+        assert len(errors) == 1 and isinstance(errors[0], ReferralCycle), outcomes
+        moved = {services.participants.get(p).sponsor_id for p in (a.id, b.id)}
+        assert None in moved and moved - {None} <= {a.id, b.id}
+    assert_reconciled(services)  # no sponsor cycle, every chain as the sponsor links give it
 
 
 # --- R7: release and returns racing on the same accruals -----------------------------------------------
