@@ -171,10 +171,12 @@ def test_r8_the_same_posting_recorded_on_many_threads_accrues_exactly_once(
         record = partial(services.purchases.record_purchase, sold, buyer.id, Attribution.CUSTOMER_ID)
         outcomes = together(*[record] * THREADS)
 
-        errors = [o.error for o in outcomes if o.error is not None]
-        assert all(isinstance(error, Conflict) for error in errors), errors
-        results = [o.value for o in outcomes if o.error is None]
-        assert [result.duplicate for result in results].count(False) == 1, outcomes
+        # One thread records the purchase; every other one loses on the order's condition, reads the order
+        # attributed to the same buyer and answers "duplicate". (A Conflict would only come from DynamoDB
+        # cancelling the same transaction for contention five times in a row: not a losing recorder's lot.)
+        assert [o.error for o in outcomes if o.error is not None] == []
+        assert sorted(o.value.duplicate for o in outcomes) == [False] + [True] * (THREADS - 1), outcomes
+        assert all(o.value.accruals == () for o in outcomes if o.value.duplicate)
 
     for participant_id in levels:
         total = 0
