@@ -964,6 +964,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _full_check(self) -> None:
         """At the end of an example: the reconciliation report, and everything again through the store."""
+        # An example may end before any invariant ran (right after an initialize rule): check it first,
+        # which also reads the ledger entries written so far.
+        self.table_agrees_with_ledger_and_model()
         report = self.services.reconciliation.run()
         assert report.clean, f"1. reconciliation drifts: {report.drifts}"
         participants = self.services.store.get_participants(list(self.people))
