@@ -105,9 +105,8 @@ def test_r7_cancellation_reverses_frozen_points(
     assert services.reconciliation.run().clean
 
 
-def test_r7_a_return_after_release_takes_points_from_available_which_may_go_negative(
-    services: Services, clock: FakeClock, purchase: Purchase
-) -> None:
+def released_then_returned(services: Services, clock: FakeClock, purchase: Purchase) -> Participant:
+    """The sponsor's 150 points released, 100 of them taken by a correction, then the purchase returned."""
     sponsor, _, bought = purchase
     services.purchases.apply_status(bought.with_status("delivered"))
     clock.advance(days=31)
@@ -123,6 +122,13 @@ def test_r7_a_return_after_release_takes_points_from_available_which_may_go_nega
     assert balances(services, sponsor.id) == (0, 50)
 
     services.purchases.apply_return("P-1", "R-1", "3000.00")
+    return sponsor
+
+
+def test_r7_a_return_after_release_takes_points_from_available_which_may_go_negative(
+    services: Services, clock: FakeClock, purchase: Purchase
+) -> None:
+    sponsor = released_then_returned(services, clock, purchase)
 
     assert balances(services, sponsor.id) == (0, -100)
     services.settings.update("owner", {"min_withdrawal": 1})
@@ -134,14 +140,7 @@ def test_r7_a_return_after_release_takes_points_from_available_which_may_go_nega
 def test_r7_r11_a_correction_may_raise_a_negative_available_but_not_take_more_than_there_is(
     services: Services, clock: FakeClock, purchase: Purchase
 ) -> None:
-    sponsor, _, bought = purchase
-    services.purchases.apply_status(bought.with_status("delivered"))
-    clock.advance(days=31)
-    services.release.release_matured()
-    services.ledger.correct_balance(
-        "admin", sponsor.id, available_change=-100, total_change=-100, reason="payout", idempotency_key="k1"
-    )
-    services.purchases.apply_return("P-1", "R-1", "3000.00")
+    sponsor = released_then_returned(services, clock, purchase)
     assert balances(services, sponsor.id) == (0, -100)
 
     def correct(available: int, total: int, key: str) -> bool:

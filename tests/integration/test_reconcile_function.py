@@ -10,9 +10,8 @@ from referral.domain.orders import Attribution
 from referral.repository import keys
 from referral.repository.models import ParticipantItem
 from referral.services import Services
-from referral.services.referral_tree import ReferralTreeService
 
-from tests.integration.test_tree_races import BELOW, Crash, crashing, deep_move, expected_chain
+from tests.integration.test_tree_races import BELOW, expected_chain, interrupted_move
 from tests.support.builders import chain, posting
 from tests.support.clock import FakeClock
 from tests.support.lambda_context import lambda_context
@@ -79,9 +78,7 @@ def test_the_function_reports_drift_per_participant_and_counts_it(
 def test_the_function_finishes_a_move_cut_short_before_reconciling(
     services: Services, clock: FakeClock, reconcile: Any
 ) -> None:
-    moved = deep_move(services)
-    with pytest.raises(Crash):
-        ReferralTreeService(crashing("set_chain", after=2), clock=clock).reparent("op", moved.id, "n10")
+    interrupted_move(services, clock, "set_chain", after=2)
     assert not services.reconciliation.run().clean
 
     result = reconcile(SCHEDULED, lambda_context())

@@ -146,6 +146,14 @@ def deep_move(services: Services) -> Participant:
     return members[len(OLD)]
 
 
+def interrupted_move(services: Services, clock: FakeClock, method: str, *, after: int) -> Participant:
+    """``deep_move``, with the process dying at the ``after + 1``-th call of the store's ``method``."""
+    moved = deep_move(services)
+    with pytest.raises(Crash):
+        ReferralTreeService(crashing(method, after=after), clock=clock).reparent("op", moved.id, "n10")
+    return moved
+
+
 def expected_chain(participant_id: str) -> tuple[str, ...]:
     line = [*NEW, "M", *BELOW]  # top to bottom
     return tuple(reversed(line[: line.index(participant_id)]))[:MAX_LEVELS]
@@ -154,11 +162,7 @@ def expected_chain(participant_id: str) -> tuple[str, ...]:
 def test_r12_a_move_too_large_for_one_transaction_left_unfinished_is_finished_exactly_once(
     services: Services, clock: FakeClock
 ) -> None:
-    moved = deep_move(services)
-    interrupted = ReferralTreeService(crashing("apply_pending_levels", after=0), clock=clock)
-
-    with pytest.raises(Crash):
-        interrupted.reparent("op", moved.id, "n10")
+    moved = interrupted_move(services, clock, "apply_pending_levels", after=0)
 
     # The move itself committed, with a marker of what is left; nothing of that is done yet.
     tree = services.store.tree_state()
@@ -186,11 +190,7 @@ def test_r12_a_move_too_large_for_one_transaction_left_unfinished_is_finished_ex
 def test_r12_chains_left_half_rebuilt_by_a_crash_are_finished_by_the_next_move(
     services: Services, clock: FakeClock
 ) -> None:
-    moved = deep_move(services)
-    interrupted = ReferralTreeService(crashing("set_chain", after=3), clock=clock)
-
-    with pytest.raises(Crash):
-        interrupted.reparent("op", moved.id, "n10")
+    interrupted_move(services, clock, "set_chain", after=3)
 
     stale = {pid for pid, field in drift(services) if field == "ancestors"}
     assert len(stale) == len(BELOW) - 3 and stale < set(BELOW)

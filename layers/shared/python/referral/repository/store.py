@@ -105,6 +105,20 @@ LevelShift = dict[tuple[str, int], tuple[int, int, Decimal]]
 
 
 @dataclass(frozen=True, slots=True)
+class Move:
+    """A decided re-parenting (R12): who moves under whom, what changes below and around them."""
+
+    moved: Participant
+    new_sponsor_id: str | None
+    new_chain: tuple[str, ...]
+    rechain: list[tuple[Participant, tuple[str, ...]]]
+    """The descendants whose chains change, with their new chains."""
+    level_shift: LevelShift
+    """The moved subtree leaves its old ancestors' network levels and joins the new ones'."""
+    audit: AuditRecord
+
+
+@dataclass(frozen=True, slots=True)
 class Page(Generic[T]):
     items: list[T]
     cursor: dict[str, Any] | None
@@ -363,22 +377,10 @@ class Store:
             return TreeState(0, None, None)
         return TreeState(item.version, item.rechain_root, item.pending_levels)
 
-    def commit_reparent(
-        self,
-        moved: Participant,
-        new_sponsor_id: str | None,
-        new_chain: tuple[str, ...],
-        rechain: list[tuple[Participant, tuple[str, ...]]],
-        level_shift: LevelShift,
-        audit: AuditRecord,
-        tree: TreeState,
-        now: datetime,
-    ) -> bool:
+    def commit_reparent(self, move: Move, tree: TreeState, now: datetime) -> bool:
         """Move one participant under a new sponsor (R12) in one transaction, conditioned on the tree guard.
 
-        ``rechain`` lists the descendants whose chains change, with their new chains; ``level_shift`` maps
-        (ancestor, level) to (referrals, orders, amount) deltas: the moved subtree leaves its old
-        ancestors' levels and joins the new ones'. Every descendant is conditioned on its sponsor and its
+        The moved participant and every re-chained descendant are conditioned on their sponsor and their
         direct-referral count as read, so a newcomer registering under the subtree meanwhile (copying a
         chain about to change) makes the move fail and be decided again.
 
@@ -387,36 +389,24 @@ class Store:
         (the statistics batches and the subtree's chains), for ``apply_pending_levels`` and
         ``finish_rechain`` to finish, idempotently.
         """
-        whole = self._reparent_work(moved, new_sponsor_id, new_chain, rechain, level_shift, audit, tree, now)
+        whole = self._reparent_work(move, tree, now)
         if len(whole) <= MAX_TRANSACTION_ITEMS:
             whole.commit()
             return True
         batches: list[list[list[Any]]] = [[]]
-        for (ancestor, level), (referrals, orders, amount) in sorted(level_shift.items()):
+        for (ancestor, level), (referrals, orders, amount) in sorted(move.level_shift.items()):
             if len(batches[-1]) >= MAX_TRANSACTION_ITEMS - 1:
                 batches.append([])
             batches[-1].append([ancestor, level, referrals, orders, str(amount)])
         pending = json.dumps([batch for batch in batches if batch])
-        core = self._reparent_work(
-            moved, new_sponsor_id, new_chain, rechain, level_shift, audit, tree, now, pending=pending
-        )
-        core.commit()
+        self._reparent_work(move, tree, now, pending=pending).commit()
         return False
 
     def _reparent_work(
-        self,
-        moved: Participant,
-        new_sponsor_id: str | None,
-        new_chain: tuple[str, ...],
-        rechain: list[tuple[Participant, tuple[str, ...]]],
-        level_shift: LevelShift,
-        audit: AuditRecord,
-        tree: TreeState,
-        now: datetime,
-        *,
-        pending: str | None = None,
+        self, move: Move, tree: TreeState, now: datetime, *, pending: str | None = None
     ) -> UnitOfWork:
         """The move's transaction: everything, or (``pending`` given) the core and the follow-up marker."""
+        moved, new_sponsor_id = move.moved, move.new_sponsor_id
         uow = UnitOfWork()
         guard_actions: list[Action] = [
             TreeGuardItem.entity_type.set(TreeGuardItem),
@@ -440,7 +430,7 @@ class Store:
         changes = _Changes(uow)
         changes.profile(
             moved.id,
-            ParticipantItem.ancestors.set(list(new_chain)),
+            ParticipantItem.ancestors.set(list(move.new_chain)),
             *(
                 [ParticipantItem.sponsor_id.set(new_sponsor_id)]
                 if new_sponsor_id
@@ -450,7 +440,7 @@ class Store:
             ParticipantItem.gsi1sk.set(f"{registered}#{moved.id}"),
             condition=_as_read(moved),
         )
-        for (ancestor, level), (referrals, orders, amount) in level_shift.items():
+        for (ancestor, level), (referrals, orders, amount) in move.level_shift.items():
             changes.profile(
                 ancestor,
                 adds=[
@@ -463,10 +453,10 @@ class Store:
             if pending is None:
                 changes.level(ancestor, level, referrals=referrals, orders=orders, amount=amount)
         if pending is None:
-            for node, chain in rechain:
+            for node, chain in move.rechain:
                 changes.profile(node.id, ParticipantItem.ancestors.set(list(chain)), condition=_as_read(node))
         changes.flush()
-        self._audit(uow, audit)
+        self._audit(uow, move.audit)
         return uow
 
     def apply_pending_levels(self, tree: TreeState) -> None:

@@ -16,7 +16,7 @@ from referral.domain.participants import Participant
 from referral.domain.referral_tree import chain_under, check_new_sponsor
 from referral.domain.settings import MAX_LEVELS
 from referral.errors import Conflict, NotFound
-from referral.repository.store import LevelShift, Store, TreeState
+from referral.repository.store import LevelShift, Move, Store, TreeState
 from referral.repository.unit_of_work import TransactionConflict
 
 ATTEMPTS = 5
@@ -114,10 +114,9 @@ class ReferralTreeService:
                 changes=(Change("sponsor_id", moved.sponsor_id, new_sponsor_id),),
                 reason=reason,
             )
+            move = Move(moved, new_sponsor_id, new_chain, rechain, shift, audit)
             try:
-                complete = self.store.commit_reparent(
-                    moved, new_sponsor_id, new_chain, rechain, shift, audit, tree, now
-                )
+                complete = self.store.commit_reparent(move, tree, now)
             except TransactionConflict as conflict:
                 if conflict.failed_on("tree") or conflict.failed_on("profile:"):
                     continue  # another move, or a newcomer in the subtree, committed meanwhile
