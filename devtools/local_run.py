@@ -50,6 +50,7 @@ SCHEDULES = {  # function → seconds between runs locally
     "notify_outbox": 15,
     "notify_digest": 3600,
     "statistics_rollup": 300,
+    "reconcile": 3600,
 }
 SERVICE_PORT_OFFSETS = {"dynamodb": 1, "telegram": 2, "ozon": 3}
 """Each local service listens on the gateway's port plus its offset (see ``infra/sam-local-env.json``)."""

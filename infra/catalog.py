@@ -114,6 +114,16 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         talks_to=("telegram",),
     ),
     FunctionSpec(
+        "reconcile",
+        "Daily check that every balance equals its ledger; finishes an interrupted re-parenting",
+        schedule_minutes=24 * 60,
+        timeout_seconds=900,
+        memory_mb=1024,
+        # The one reader of the whole table (an offline check); the re-parenting it may finish writes chains.
+        table_actions=(*READS, *TRANSACTIONS, "Scan"),
+        retry_attempts=0,
+    ),
+    FunctionSpec(
         "statistics_rollup",
         "Recomputes the dashboard's monthly rollups",
         folder="admin_api",

@@ -1,4 +1,5 @@
-"""Alarms: errors and throttles of every function, failed scheduled runs, and a sync that falls behind.
+"""Alarms: errors and throttles of every function, failed scheduled runs, a sync that falls behind, and any
+drift between balances and the ledger found by the daily reconciliation.
 
 The sync runs one at a time: a run due while the previous one is still going is throttled by design and
 dropped, so its throttles raise no alarm; a sync that stops completing runs does (``SyncBehind``).
@@ -20,6 +21,8 @@ from infra.constructs.function import METRICS_NAMESPACE
 SYNC_COMPLETED_METRIC = "SyncRunsCompleted"
 """Emitted by the sync at the end of every successful run."""
 SYNC_STALE_AFTER = Duration.minutes(30)
+LEDGER_DRIFT_METRIC = "LedgerDrift"
+"""Emitted by the daily reconciliation: how many balance parts differ from what the ledger says."""
 
 
 class Monitoring(Construct):
@@ -31,6 +34,7 @@ class Monitoring(Construct):
         functions: list[tuple[FunctionSpec, lambda_.Function]],
         dead_letters: sqs.IQueue,
         sync_service_name: str = "ozon_sync",
+        reconcile_service_name: str = "reconcile",
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "Alarms", enforce_ssl=True, display_name="Ozon referral alarms")
@@ -72,6 +76,18 @@ class Monitoring(Construct):
         )
         stale.add_alarm_action(action)
         self.alarms.append(stale)
+        self._alarm(
+            "LedgerDrift",
+            cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=LEDGER_DRIFT_METRIC,
+                dimensions_map={"service": reconcile_service_name},
+                statistic="Sum",
+                period=Duration.hours(6),
+            ),
+            "Balances differ from the ledger: points may be lost or created (see the reconcile log)",
+            action,
+        )
 
     def _alarm(
         self, name: str, metric: cloudwatch.IMetric, description: str, action: actions.SnsAction

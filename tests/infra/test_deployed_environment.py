@@ -36,6 +36,7 @@ from functions.bot_webhook import handler as bot_webhook
 from functions.notify_digest import handler as notify_digest
 from functions.notify_outbox import handler as notify_outbox
 from functions.ozon_sync import handler as ozon_sync
+from functions.reconcile import handler as reconcile
 from functions.release_frozen import handler as release_frozen
 from infra.catalog import SECRET_NAMES
 from infra.stack import REPO_ROOT
@@ -231,6 +232,10 @@ def test_each_function_runs_with_its_deployed_environment_within_its_permissions
             name,
             lambda module=module, name=name: module.handler(scheduled_event(name), LocalLambdaContext(name)),
         )
+    checked = as_function(
+        "reconcile", lambda: reconcile.handler(scheduled_event("reconcile"), LocalLambdaContext("reconcile"))
+    )
+    assert checked["clean"] is True and checked["participants"] == 2, checked
     rollup = as_function(
         "statistics_rollup", lambda: admin_api.rollup(scheduled_event("r"), LocalLambdaContext("r"))
     )

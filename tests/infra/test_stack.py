@@ -168,7 +168,7 @@ def test_a_sync_that_is_still_running_drops_the_next_run_instead_of_queueing_it(
     for spec in FUNCTIONS:
         if spec.schedule_minutes and spec.name != "ozon_sync":
             config = configs[spec.name]
-            assert config["MaximumRetryAttempts"] == 2
+            assert config["MaximumRetryAttempts"] == spec.retry_attempts
             assert 60 <= config["MaximumEventAgeInSeconds"] <= spec.schedule_minutes * 60
 
 
@@ -192,6 +192,9 @@ def test_alarms_on_errors_throttles_failed_runs_and_a_stale_sync(template: Templ
     stale = next(a["Properties"] for a in alarms if a["Properties"].get("MetricName") == "SyncRunsCompleted")
     assert stale["TreatMissingData"] == "breaching"
     assert stale["ComparisonOperator"] == "LessThanThreshold"
+    drift = next(a["Properties"] for a in alarms if a["Properties"].get("MetricName") == "LedgerDrift")
+    assert drift["Dimensions"] == [{"Name": "service", "Value": "reconcile"}]
+    assert (drift["ComparisonOperator"], drift["Threshold"]) == ("GreaterThanOrEqualToThreshold", 1)
     assert all(a["Properties"]["AlarmActions"] for a in alarms)
 
 
@@ -242,9 +245,10 @@ DYNAMODB_ACTIONS = {
     "notify_outbox": READ | WRITE,
     "notify_digest": READ | WRITE,
     "statistics_rollup": READ | {"PutItem"},
+    "reconcile": READ | WRITE | {"Scan"},
 }
-"""No function scans the table, writes in batches, reads streams (there are none) or manages the table;
-only the bot (conversation state) and the sync (its lease) delete items."""
+"""Only the daily reconciliation scans the table; no function writes in batches, reads streams (there are
+none) or manages the table; only the bot (conversation state) and the sync (its lease) delete items."""
 
 
 def test_each_function_gets_only_the_dynamodb_actions_it_uses(template: Template) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from referral.domain.ledger import EntryKind
 from referral.domain.orders import Attribution
 from referral.domain.withdrawals import WithdrawalStatus
-from referral.errors import InsufficientFunds, InvalidInput
+from referral.errors import Conflict, InsufficientFunds, InvalidInput
 from referral.services import Services
 
 from tests.support.builders import chain, join, posting
@@ -54,6 +56,60 @@ def test_r11_a_balance_correction_writes_a_ledger_entry_and_an_audit_record(serv
         ("frozen", "0", "60"),
         ("total", "0", "100"),
     }
+
+
+def test_r11_a_retried_correction_is_already_applied_whatever_the_balance_is_now(
+    services: Services,
+) -> None:
+    participant = join(services, "1")
+    services.ledger.correct_balance(
+        "a", participant.id, available_change=300, total_change=300, reason="seed", idempotency_key="seed"
+    )
+    take = {"available_change": -200, "total_change": -200, "reason": "payout", "idempotency_key": "take"}
+
+    first = services.ledger.correct_balance("a", participant.id, **take)  # 100 left: -200 would not fit now
+    retried = services.ledger.correct_balance("a", participant.id, **take)
+
+    assert (first, retried) == (True, False)
+    balances = services.participants.get(participant.id).balances
+    assert (balances.available, balances.frozen) == (100, 0)
+    assert len(services.ledger.entries_of(participant.id)) == 2
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        {"participant": "2"},
+        {"available_change": 60, "total_change": 60},
+        {"reason": "another reason"},
+    ],
+)
+def test_r11_a_correction_key_reused_for_another_request_is_refused(
+    services: Services, other: dict[str, Any]
+) -> None:
+    join(services, "1")
+    join(services, "2")
+    request = {"participant": "1", "available_change": 50, "total_change": 50, "reason": "goodwill"}
+    changed = {**request, **other}
+
+    def correct(participant: str, available_change: int, total_change: int, reason: str) -> bool:
+        return services.ledger.correct_balance(
+            "a",
+            participant,
+            available_change=available_change,
+            total_change=total_change,
+            reason=reason,
+            idempotency_key="k-1",
+        )
+
+    assert correct(**request) is True
+    with pytest.raises(Conflict) as refused:
+        correct(**changed)
+
+    assert refused.value.reason == "idempotency_key_reused"
+    assert services.participants.get("1").balances.available == 50
+    assert services.participants.get("2").balances.available == 0
+    assert len(services.ledger.entries_of("1")) == 1 and services.ledger.entries_of("2") == []
 
 
 def test_r11_corrections_need_a_reason_and_cannot_make_balances_negative(services: Services) -> None:

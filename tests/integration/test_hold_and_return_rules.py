@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -10,6 +11,7 @@ from referral.domain.notifications import NotificationKind
 from referral.domain.orders import Attribution, Posting
 from referral.domain.participants import Participant
 from referral.errors import InsufficientFunds
+from referral.repository.unit_of_work import TransactionConflict
 from referral.services import Services
 
 from tests.support.builders import join, posting
@@ -103,9 +105,8 @@ def test_r7_cancellation_reverses_frozen_points(
     assert services.reconciliation.run().clean
 
 
-def test_r7_a_return_after_release_takes_points_from_available_which_may_go_negative(
-    services: Services, clock: FakeClock, purchase: Purchase
-) -> None:
+def released_then_returned(services: Services, clock: FakeClock, purchase: Purchase) -> Participant:
+    """The sponsor's 150 points released, 100 of them taken by a correction, then the purchase returned."""
     sponsor, _, bought = purchase
     services.purchases.apply_status(bought.with_status("delivered"))
     clock.advance(days=31)
@@ -121,11 +122,72 @@ def test_r7_a_return_after_release_takes_points_from_available_which_may_go_nega
     assert balances(services, sponsor.id) == (0, 50)
 
     services.purchases.apply_return("P-1", "R-1", "3000.00")
+    return sponsor
+
+
+def test_r7_a_return_after_release_takes_points_from_available_which_may_go_negative(
+    services: Services, clock: FakeClock, purchase: Purchase
+) -> None:
+    sponsor = released_then_returned(services, clock, purchase)
 
     assert balances(services, sponsor.id) == (0, -100)
     services.settings.update("owner", {"min_withdrawal": 1})
     with pytest.raises(InsufficientFunds):
         services.withdrawals.request(sponsor.id, 1, "after-return")
+    assert services.reconciliation.run().clean
+
+
+def test_r7_r11_a_correction_may_raise_a_negative_available_but_not_take_more_than_there_is(
+    services: Services, clock: FakeClock, purchase: Purchase
+) -> None:
+    sponsor = released_then_returned(services, clock, purchase)
+    assert balances(services, sponsor.id) == (0, -100)
+
+    def correct(available: int, total: int, key: str) -> bool:
+        return services.ledger.correct_balance(
+            "admin",
+            sponsor.id,
+            available_change=available,
+            total_change=total,
+            reason="fix",
+            idempotency_key=key,
+        )
+
+    assert correct(50, 50, "up-1") is True  # still negative afterwards, but closer to zero
+    assert balances(services, sponsor.id) == (0, -50)
+    with pytest.raises(InsufficientFunds) as refused:
+        correct(-1, -1, "down-1")
+    assert refused.value.reason == "negative_balance"
+    assert correct(80, 80, "up-2") is True
+    assert balances(services, sponsor.id) == (0, 30)
+    assert services.reconciliation.run().clean
+
+
+def test_r7_r11_a_correction_cannot_take_frozen_points_of_accruals_in_hold(
+    services: Services, clock: FakeClock, purchase: Purchase
+) -> None:
+    sponsor, _, bought = purchase  # 150 frozen, all of them the purchase's accrual
+    services.ledger.correct_balance(
+        "admin", sponsor.id, available_change=0, total_change=40, reason="bonus", idempotency_key="bonus"
+    )
+    assert balances(services, sponsor.id) == (190, 0)
+
+    with pytest.raises(InsufficientFunds) as refused:
+        services.ledger.correct_balance(
+            "admin", sponsor.id, available_change=0, total_change=-100, reason="take", idempotency_key="take"
+        )
+    assert refused.value.reason == "frozen_in_hold"
+    # what corrections put into frozen, they may take out again (here: moved to available by hand)
+    services.ledger.correct_balance(
+        "admin", sponsor.id, available_change=40, total_change=0, reason="release", idempotency_key="move"
+    )
+    assert balances(services, sponsor.id) == (150, 40)
+
+    services.purchases.apply_status(bought.with_status("delivered"))
+    clock.advance(days=31)
+    services.release.release_matured()
+
+    assert balances(services, sponsor.id) == (0, 190)
     assert services.reconciliation.run().clean
 
 
@@ -180,6 +242,28 @@ def test_r7_a_partially_returned_frozen_accrual_releases_what_is_left(
 
     assert report.points == 100
     assert balances(services, sponsor.id) == (0, 100)
+    assert services.reconciliation.run().clean
+
+
+def test_r7_overlapping_release_runs_release_an_accrual_once(
+    services: Services, clock: FakeClock, purchase: Purchase
+) -> None:
+    sponsor, _, bought = purchase
+    services.purchases.apply_status(bought.with_status("delivered"))
+    clock.advance(days=31)
+    first_run, second_run = clock.now, clock.now + timedelta(minutes=1)
+    [seen_by_first] = services.store.due_accruals(first_run, 100)
+    [seen_by_second] = services.store.due_accruals(first_run, 100)  # read before the first one commits
+
+    services.store.commit_release(seen_by_first, first_run, [])
+    with pytest.raises(TransactionConflict) as refused:
+        services.store.commit_release(seen_by_second, second_run, [])
+
+    assert refused.value.failed == ["accrual"]
+    assert balances(services, sponsor.id) == (0, 150)
+    releases = [e for e in services.ledger.entries_of(sponsor.id) if e.kind == EntryKind.RELEASE]
+    assert len(releases) == 1
+    assert services.store.due_accruals(second_run, 100) == []
     assert services.reconciliation.run().clean
 
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from referral.domain.notifications import (
+    CLAIM_SECONDS,
     MAX_ATTEMPTS,
     DeliveryOutcome,
     DeliveryResult,
@@ -131,3 +132,33 @@ def test_a_crashing_sender_leaves_the_notice_for_a_retry(services: Services) -> 
     assert report.retried == 1
     [notice] = services.store.due_notifications(services.outbox.clock() + timedelta(hours=1), 10)
     assert notice.last_error == "ConnectionError: network down"
+
+
+def test_a_notice_taken_over_after_its_lease_ran_out_does_not_stop_the_sweep(
+    services: Services, clock: FakeClock
+) -> None:
+    sponsor = join(services, "1")
+    join(services, "2", sponsor)
+    join(services, "3", sponsor)
+    other = RecordingSender()
+
+    @dataclass
+    class OutlastingSender:
+        """Its first send outlasts the lease; another sweep takes that notice over and finishes it."""
+
+        sent: list[Notification] = field(default_factory=list)
+
+        def send(self, notification: Notification) -> DeliveryResult:
+            if not self.sent:
+                clock.advance(seconds=CLAIM_SECONDS + 1)
+                services.outbox.dispatch(other, [notification.notification_id])
+            self.sent.append(notification)
+            return DeliveryResult(DeliveryOutcome.SENT)
+
+    slow = OutlastingSender()
+    report = services.outbox.dispatch_due(slow)
+
+    assert (report.sent, report.skipped) == (1, 1)
+    assert len(slow.sent) == 2 and [n.notification_id for n in other.sent] == [slow.sent[0].notification_id]
+    stored = [services.store.get_notification(n.notification_id) for n in slow.sent]
+    assert [n.status if n else None for n in stored] == [NotificationStatus.SENT] * 2

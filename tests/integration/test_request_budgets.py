@@ -5,6 +5,7 @@ A change that adds a request to a hot path fails here, with the requests by API 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +19,7 @@ from bench.dynamodb_requests import (
     Row,
     counting,
     measure,
+    measure_cold,
     moto_table,
     warm_services,
 )
@@ -41,6 +43,11 @@ def table() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def rows(table: str) -> dict[str, Row]:
     return {row.operation: row for row in measure()}
+
+
+@pytest.fixture(scope="module")
+def cold_rows(table: str) -> dict[str, Row]:
+    return {row.operation: row for row in measure_cold()}
 
 
 def test_the_counter_sees_pynamodb_and_powertools_requests_once_each(table: str) -> None:
@@ -73,6 +80,16 @@ def test_release_reads_one_page_and_writes_once_per_matured_accrual(rows: dict[s
 def test_a_cached_settings_read_costs_nothing(rows: dict[str, Row]) -> None:
     # The purchase reads the settings through the warm Powertools cache: no Query on the hot path.
     assert rows[PURCHASE].requests["Query"] == 0, rows[PURCHASE].requests
+
+
+@pytest.mark.parametrize("operation", [REGISTRATION, PURCHASE, WITHDRAWAL_REQUEST])
+def test_a_cold_container_adds_only_the_settings_read(
+    rows: dict[str, Row], cold_rows: dict[str, Row], operation: str
+) -> None:
+    # The budgets are for a warm container; the first request of a cold one also reads the settings.
+    warm, cold = rows[operation].requests.calls, cold_rows[operation].requests.calls
+
+    assert (cold - warm, warm - cold) == (Counter({"Query": 1}), Counter()), (str(warm), str(cold))
 
 
 def test_every_reported_operation_was_measured(rows: dict[str, Row]) -> None:

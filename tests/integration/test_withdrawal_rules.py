@@ -9,7 +9,7 @@ from referral.domain.ledger import EntryKind
 from referral.domain.notifications import NotificationKind
 from referral.domain.participants import Participant
 from referral.domain.withdrawals import WithdrawalStatus
-from referral.errors import Forbidden, InsufficientFunds, InvalidInput, InvalidTransition
+from referral.errors import Conflict, Forbidden, InsufficientFunds, InvalidInput, InvalidTransition
 from referral.services import Services
 
 from tests.support.builders import join
@@ -64,6 +64,33 @@ def test_r10_a_retried_request_is_the_same_request(services: Services, rich: Par
 
     assert first.withdrawal_id == again.withdrawal_id
     assert parts(services, rich.id) == (200, 700, 300, 0)
+
+
+def test_r10_a_retry_returns_the_request_even_when_its_points_are_reserved_by_now(
+    services: Services, rich: Participant
+) -> None:
+    first = services.withdrawals.request(rich.id, 800, "req-1")  # 200 of 1000 still available
+
+    again = services.withdrawals.request(rich.id, 800, "req-1")
+    services.participants.set_blocked("admin", rich.id, True)
+    after_blocking = services.withdrawals.request(rich.id, 800, "req-1")
+
+    assert again == first and after_blocking == first
+    assert parts(services, rich.id) == (200, 200, 800, 0)
+    assert [w.withdrawal_id for w in services.store.withdrawals_of(rich.id)] == [first.withdrawal_id]
+
+
+def test_r10_a_request_key_reused_for_another_amount_is_refused(
+    services: Services, rich: Participant
+) -> None:
+    first = services.withdrawals.request(rich.id, 300, "req-1")
+
+    with pytest.raises(Conflict) as refused:
+        services.withdrawals.request(rich.id, 400, "req-1")
+
+    assert refused.value.reason == "idempotency_key_reused"
+    assert parts(services, rich.id) == (200, 700, 300, 0)
+    assert services.withdrawals.get(first.withdrawal_id).points == 300
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,9 @@ accruals, orders, withdrawals, the sponsor tree) and after every step checks:
 
 1. every participant's stored balances equal the sums of their ledger entries' deltas;
 2. no (posting, beneficiary, level) accrues twice, and reversals never exceed the accrual;
-3. available is negative only because of reversals taken from available (and frozen only because
-   an operator's correction took frozen points that frozen accruals later released or reversed);
+3. available is negative only because of reversals taken from available; frozen is never negative: it
+   is the frozen accruals' remaining points plus what corrections put in (and only that a correction
+   may take out again);
 4. reserved equals the points of open withdrawals;
 5. no withdrawal exceeds what was available when it was requested;
 6. balances, accrued totals, chains, purchase totals, accrual records, orders and withdrawals equal the
@@ -29,6 +30,7 @@ Every example starts from a fresh, empty table (created in ``__init__``, deleted
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import uuid
 from collections import Counter
@@ -79,7 +81,8 @@ from tests.support.clock import FakeClock
 T = TypeVar("T")
 
 MACHINE_SETTINGS = settings(
-    max_examples=10,
+    # Bounded for CI (about a minute); ``LEDGER_MACHINE_EXAMPLES=300`` explores more locally.
+    max_examples=int(os.environ.get("LEDGER_MACHINE_EXAMPLES", "10")),
     stateful_step_count=25,
     deadline=None,
     # Every step is several moto round trips (the system under test), not slow data generation.
@@ -148,6 +151,8 @@ class MParticipant:
     withdrawn: int = 0
     accrued: int = 0
     """Accrued minus reversed."""
+    frozen_corrections: int = 0
+    """Net frozen points put in by corrections: all a correction may take out of frozen."""
 
 
 @dataclass
@@ -229,6 +234,7 @@ PROFILE_ATTRIBUTES = [
     "withdrawn",
     "balance",
     "accrued_total",
+    "frozen_corrections",
     "blocked",
     "sponsor_id",
     "ancestors",
@@ -247,6 +253,7 @@ class StoredProfile:
     withdrawn: int
     balance: int | None
     accrued_total: int
+    frozen_corrections: int
     blocked: bool
     sponsor_id: str | None
     ancestors: tuple[str, ...]
@@ -264,6 +271,7 @@ class StoredProfile:
                 b.withdrawn,
                 None,
                 stored.accrued_total,
+                stored.frozen_corrections,
                 stored.blocked,
                 stored.sponsor_id,
                 stored.ancestors,
@@ -277,6 +285,7 @@ class StoredProfile:
             stored.withdrawn,
             getattr(stored, "balance", None),
             stored.accrued_total,
+            stored.frozen_corrections,
             bool(stored.blocked),
             stored.sponsor_id,
             tuple(stored.ancestors or ()),
@@ -672,7 +681,7 @@ class LedgerMachine(RuleBasedStateMachine):
     # --- withdrawals ----------------------------------------------------------------------------------
 
     def _refusal(self, pid: str, points: int) -> type[DomainError] | None:
-        """R9/R10: why a withdrawal of ``points`` must be refused now, if it must."""
+        """R9/R10: why a new withdrawal of ``points`` must be refused now, if it must."""
         person = self.people[pid]
         if person.blocked:
             return Forbidden
@@ -710,13 +719,18 @@ class LedgerMachine(RuleBasedStateMachine):
         """R10: a request reserves points if allowed; the same request key again never reserves twice."""
         if self.withdrawals and data.draw(sometimes(4), label="retry a request"):
             known = self.withdrawals[self._pick(data, sorted(self.withdrawals), "withdrawal to retry")]
+            # A retry answers with the request it opened, whatever the balance or blocking is now; the
+            # same key for another amount is refused.
+            reused = data.draw(sometimes(4), label="the same key for another amount")
+            points = known.points + 1 if reused else known.points
             again = self._expect(
-                self._refusal(known.pid, known.points),
-                lambda: self.services.withdrawals.request(known.pid, known.points, known.key),
-                f"retry of withdrawal {known.wid}",
+                Conflict if reused else None,
+                lambda: self.services.withdrawals.request(known.pid, points, known.key),
+                f"retry of withdrawal {known.wid} for {points}",
             )
+            event(f"withdrawal retry: {'key reused' if reused else 'same request'}")
             if again is not None:
-                assert (again.withdrawal_id, again.status) == (known.wid, known.status)
+                assert (again.withdrawal_id, again.status, again.points) == (known.wid, known.status, points)
             self.dirty_withdrawals.add(known.wid)
             return
         pid = self._pick(data, sorted(self.people), "participant")
@@ -807,7 +821,12 @@ class LedgerMachine(RuleBasedStateMachine):
         """R11: a correction changes available and total (frozen takes the rest), once per key."""
         if repeat and self.corrections:
             correction = self._pick(data, self.corrections, "correction to repeat")
-            applied = self._apply_correction(correction)
+            reused = data.draw(sometimes(4), label="the same key for another change")
+            if reused:
+                other = dataclasses.replace(correction, total_change=correction.total_change + 1)
+                self._expect(Conflict, lambda: self._apply_correction(other), f"key reused: {other}")
+                return
+            applied = self._expect(None, lambda: self._apply_correction(correction), f"retry: {correction}")
             assert applied is False, f"correction {correction.key} applied twice"
             return
         pid = self._pick(data, sorted(self.people), "participant")
@@ -819,14 +838,17 @@ class LedgerMachine(RuleBasedStateMachine):
         expected: type[DomainError] | None = None
         if correction.available_change == 0 and correction.total_change == 0:
             expected = InvalidInput
-        elif person.frozen + frozen_change < 0 or person.available + correction.available_change < 0:
-            expected = InsufficientFunds
+        elif correction.available_change < 0 and person.available + correction.available_change < 0:
+            expected = InsufficientFunds  # a correction may raise a negative available, not lower it
+        elif frozen_change < 0 and person.frozen_corrections + frozen_change < 0:
+            expected = InsufficientFunds  # frozen points of accruals in hold are not a correction's
         applied = self._expect(expected, lambda: self._apply_correction(correction), f"{correction}")
         event(f"correction: {expected.__name__ if expected else 'applied'}")
         if applied is None:
             return
         assert applied is True
         person.frozen += frozen_change
+        person.frozen_corrections += frozen_change
         person.available += correction.available_change
         self.corrections.append(correction)
 
@@ -880,12 +902,16 @@ class LedgerMachine(RuleBasedStateMachine):
             # 3. only reversals taken from available may have made it negative
             assert profile.available - sums.available_from_reversals >= 0, f"3. {pid}: {have}"
             assert min(profile.reserved, profile.withdrawn) >= 0, f"3. {pid}: {have}"
-            # Frozen is the frozen accruals' remaining points plus what operators' corrections moved in
-            # or out of it, so a correction that took frozen points lets a later release or reversal of
-            # a frozen accrual push frozen below zero (not excluded by R7/R11; see the report).
-            assert profile.frozen - sums.frozen_from_corrections >= 0, f"3. {pid}: {have}"
-            if profile.frozen < 0:
-                event("frozen went negative after a correction took frozen points")
+            # Frozen is the frozen accruals' remaining points plus what corrections put in, and a
+            # correction takes out of frozen only what corrections put in: neither goes below zero.
+            in_hold = sum(
+                a.points - a.reversed
+                for order in self.orders.values()
+                for a in order.accruals
+                if a.beneficiary == pid and a.state == AccrualState.FROZEN
+            )
+            assert profile.frozen_corrections == sums.frozen_from_corrections >= 0, f"3. {pid}: {have}"
+            assert profile.frozen == in_hold + profile.frozen_corrections >= 0, f"3. {pid}: {have}"
             # 4. reserved = points of open withdrawals
             reserved = sum(p for o, p, s in self.stored_withdrawals.values() if o == pid and s in OPEN)
             assert profile.reserved == reserved, f"4. {pid}: reserved {profile.reserved}, open {reserved}"
@@ -893,6 +919,7 @@ class LedgerMachine(RuleBasedStateMachine):
             want = (person.frozen, person.available, person.reserved, person.withdrawn)
             assert have == want, f"6. {pid}: (frozen, available, reserved, withdrawn) {have} != {want}"
             assert profile.accrued_total == person.accrued, f"6. {pid}: accrued_total"
+            assert profile.frozen_corrections == person.frozen_corrections, f"6. {pid}: frozen_corrections"
             assert (profile.blocked, profile.sponsor_id) == (person.blocked, person.sponsor), f"6. {pid}"
             assert profile.ancestors == tuple(self._lineage(pid)[:MAX_LEVELS]), f"6. {pid}: chain (R12)"
             mine = [o for o in self.orders.values() if o.buyer == pid and not o.cancelled]
@@ -937,6 +964,9 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _full_check(self) -> None:
         """At the end of an example: the reconciliation report, and everything again through the store."""
+        # An example may end before any invariant ran (right after an initialize rule): check it first,
+        # which also reads the ledger entries written so far.
+        self.table_agrees_with_ledger_and_model()
         report = self.services.reconciliation.run()
         assert report.clean, f"1. reconciliation drifts: {report.drifts}"
         participants = self.services.store.get_participants(list(self.people))

@@ -7,12 +7,14 @@ All arithmetic is integer or Decimal: points are whole numbers, amounts are RUB 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
-from referral.errors import InvalidInput
+from referral.errors import InsufficientFunds, InvalidInput
 
 THOUSAND = Decimal(1000)
 
@@ -112,6 +114,37 @@ def reversal_points(accrued: int, already_reversed: int, kept_amount: Decimal, r
 def correction_delta(available_change: int, total_change: int) -> BalanceDelta:
     """An operator edits "available" and "total" (frozen + available) separately; frozen takes the rest."""
     return BalanceDelta(frozen=total_change - available_change, available=available_change)
+
+
+def check_correction(before: Balances, frozen_corrections: int, delta: BalanceDelta) -> None:
+    """R11 within R7: what an operator's correction may take, given the balances it starts from.
+
+    A part is refused only when the correction takes from it more than it holds: a correction that adds
+    to a negative available (after a return following a release) is always allowed. Frozen points of
+    accruals in hold are not the operator's to take: they leave frozen only by their own release or
+    reversal, otherwise that release would later move points the correction already took (frozen below
+    zero, available inflated). So a correction takes from frozen at most what corrections put there.
+    """
+    if delta.available < 0 and before.available + delta.available < 0:
+        raise InsufficientFunds(
+            f"The correction would make available negative: it holds {max(before.available, 0)} points.",
+            details={"available": before.available, "frozen": before.frozen},
+            reason="negative_balance",
+        )
+    if delta.frozen < 0 and frozen_corrections + delta.frozen < 0:
+        raise InsufficientFunds(
+            f"Only {max(frozen_corrections, 0)} frozen points came from corrections and can be taken back; "
+            "the other frozen points belong to purchases still in hold (a return reverses them, or correct "
+            "available after their release).",
+            details={"frozen": before.frozen, "frozen_corrections": frozen_corrections},
+            reason="frozen_in_hold",
+        )
+
+
+def correction_fingerprint(participant_id: str, available_change: int, total_change: int, reason: str) -> str:
+    """What a correction's idempotency key is bound to: a retry must ask for exactly the same change."""
+    request = [participant_id, available_change, total_change, reason]
+    return hashlib.sha256(json.dumps(request, ensure_ascii=False).encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

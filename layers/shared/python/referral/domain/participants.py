@@ -9,7 +9,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from referral.domain.ledger import Balances
-from referral.domain.settings import MAX_LEVELS, Settings
+from referral.domain.settings import Settings
 from referral.errors import InvalidInput
 
 _OZON_ID = re.compile(r"^\d{3,20}$")
@@ -43,6 +43,8 @@ class Participant:
     blocked: bool = False
     balances: Balances = field(default_factory=Balances)
     accrued_total: int = 0
+    frozen_corrections: int = 0
+    """Net frozen points put in by operators' corrections: all a correction may take out of frozen."""
     orders_count: int = 0
     purchases_sum: Decimal = Decimal(0)
     first_order_at: datetime | None = None
@@ -85,11 +87,6 @@ class SponsorOutcome(StrEnum):
     UNKNOWN_LINK = "unknown_link"
     EXISTING_BUYER = "existing_buyer"
     """R3: the Ozon ID bought before registering and the program invites only new buyers."""
-
-
-def chain_below(sponsor: Participant) -> tuple[str, ...]:
-    """Ancestors of a new referral of ``sponsor``: the sponsor first, nearest to farthest."""
-    return (sponsor.id, *sponsor.ancestors)[:MAX_LEVELS]
 
 
 def decide_sponsor(

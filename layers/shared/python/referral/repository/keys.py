@@ -80,6 +80,10 @@ def guard_pk(key: str) -> str:
     return f"GUARD#{key}"
 
 
+TREE_PK = "TREE"
+TREE_SK = "GUARD"
+
+
 def feed_pk(feed: str, month: str) -> str:
     """Global feeds are partitioned by month to keep partitions bounded; listings walk months back."""
     return f"FEED#{feed}#{month}"

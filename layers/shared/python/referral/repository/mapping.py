@@ -48,6 +48,7 @@ def participant(item: ParticipantItem) -> Participant:
         blocked=bool(item.blocked),
         balances=Balances(item.frozen, item.available, item.reserved, item.withdrawn),
         accrued_total=item.accrued_total,
+        frozen_corrections=item.frozen_corrections,
         orders_count=item.orders_count,
         purchases_sum=item.purchases_sum,
         first_order_at=_time(item.first_order_at),

@@ -312,6 +312,9 @@ class ParticipantItem(Entity, discriminator="participant"):
     reserved = IntegerAttribute(default=0)
     withdrawn = IntegerAttribute(default=0)
     accrued_total = IntegerAttribute(default=0)
+    frozen_corrections = IntegerAttribute(default=0)
+    """Net frozen points operators' corrections put in (not backed by accruals in hold): the only frozen
+    points a later correction may take out again."""
 
     orders_count = IntegerAttribute(default=0)
     purchases_sum = DecimalAttribute(default=Decimal)
@@ -466,6 +469,25 @@ class IdempotencyGuardItem(Entity, discriminator="guard"):
     operation = UnicodeAttribute()
     created_at = UnicodeAttribute()
     result_ref = UnicodeAttribute(null=True)
+    fingerprint = UnicodeAttribute(null=True)
+    """Hash of the request the key was first used for: the same key with another request is refused."""
+
+
+class TreeGuardItem(Entity, discriminator="tree_guard"):
+    """``TREE`` / ``GUARD``: serialises re-parenting and carries a move's unfinished follow-up work.
+
+    Every re-parenting transaction is conditioned on ``version`` and increments it, so two moves decided
+    on the same reading of the tree cannot both commit (no cycle from "A under B" racing "B under A").
+    A move too large for one transaction records here, in the same transaction, what is left: the root
+    whose subtree chains must be rebuilt and the network-statistics batches still to add. Whoever finds
+    them (the next move, the reconcile function) finishes them before anything else.
+    """
+
+    version = IntegerAttribute(default=0)
+    rechain_root = UnicodeAttribute(null=True)
+    pending_levels = UnicodeAttribute(null=True)
+    """JSON list of batches of [ancestor, level, referrals, orders, amount] still to add, next first."""
+    pending_since = UnicodeAttribute(null=True)
 
 
 # --- withdrawals -------------------------------------------------------------------------------------

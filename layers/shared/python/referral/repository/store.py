@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 from pynamodb.models import Model
@@ -28,6 +29,7 @@ from referral.domain.notifications import Notification, NotificationStatus
 from referral.domain.orders import CANCELLED, Accrual, AccrualPlan, AccrualRef, AccrualState, Order, Posting
 from referral.domain.participants import NetworkLevel, Participant
 from referral.domain.withdrawals import Withdrawal, WithdrawalStatus
+from referral.errors import NotFound
 from referral.repository import keys, mapping
 from referral.repository.models import (
     AccrualItem,
@@ -47,13 +49,14 @@ from referral.repository.models import (
     PostingLineAttribute,
     RollupItem,
     SettingsItem,
+    TreeGuardItem,
     WithdrawalEventItem,
     WithdrawalItem,
 )
 from referral.repository.models import (
     AccrualRef as AccrualRefAttribute,
 )
-from referral.repository.unit_of_work import MAX_TRANSACTION_ITEMS, UnitOfWork
+from referral.repository.unit_of_work import MAX_TRANSACTION_ITEMS, TransactionConflict, UnitOfWork
 
 # Feeds (GSI2) partitioned by month.
 FEED_LEDGER = "LEDGER"
@@ -75,6 +78,45 @@ class OzonIdentity:
     ozon_id: str
     participant_id: str | None
     first_purchase_at: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """An idempotency key already used: by which operation, for which request (its fingerprint)."""
+
+    operation: str
+    fingerprint: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TreeState:
+    """The re-parenting guard: its version, and what an unfinished move left to do."""
+
+    version: int
+    rechain_root: str | None
+    pending_levels: str | None
+
+    @property
+    def pending(self) -> bool:
+        return self.rechain_root is not None or self.pending_levels is not None
+
+
+LevelShift = dict[tuple[str, int], tuple[int, int, Decimal]]
+"""(ancestor, level) → (referrals, orders, purchase amount) to add to that network level."""
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """A decided re-parenting (R12): who moves under whom, what changes below and around them."""
+
+    moved: Participant
+    new_sponsor_id: str | None
+    new_chain: tuple[str, ...]
+    rechain: list[tuple[Participant, tuple[str, ...]]]
+    """The descendants whose chains change, with their new chains."""
+    level_shift: LevelShift
+    """The moved subtree leaves its old ancestors' network levels and joins the new ones'."""
+    audit: AuditRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +277,14 @@ class Store:
         personal_link: Link,
         via_link: str | None,
         notifications: list[Notification],
+        sponsor_chain: tuple[str, ...] = (),
     ) -> None:
+        """A new participant, their personal link and Ozon ID, and the counters of their ancestors.
+
+        ``sponsor_chain`` is the sponsor's chain as read (the newcomer's is copied from it): the sponsor
+        is conditioned on it, so a move of the sponsor meanwhile (R12) fails this transaction
+        (``TransactionConflict`` on ``profile:<sponsor>``) instead of leaving the newcomer a stale chain.
+        """
         uow = UnitOfWork()
         now = to_iso(participant.registered_at)
         item = ParticipantItem(
@@ -291,26 +340,13 @@ class Store:
                     (ParticipantItem.network_size, 1),
                     (ParticipantItem.direct_referrals, 1 if level == 1 else 0),
                 ],
+                condition=ParticipantItem.ancestors == list(sponsor_chain) if level == 1 else None,
             )
             changes.level(ancestor, level, referrals=1)
         changes.flush()
         for notification in notifications:
             self._outbox(uow, notification, participant.registered_at)
         uow.commit()
-
-    def update_profile(self, participant_id: str, **fields: Any) -> None:
-        actions = [getattr(ParticipantItem, name).set(value) for name, value in fields.items()]
-        item = ParticipantItem(keys.participant_pk(participant_id), keys.PROFILE)
-        item.update(actions, condition=ParticipantItem.pk.exists())
-        if {"first_name", "last_name", "username"} & set(fields) and item.plist:
-            # The list's name order follows the profile (derived, idempotent: a second write).
-            item.update(
-                [
-                    ParticipantItem.sort_name.set(
-                        keys.sort_name(participant_id, item.first_name, item.last_name, item.username)
-                    )
-                ]
-            )
 
     @staticmethod
     def list_keys(
@@ -348,30 +384,68 @@ class Store:
         )
         return {item.level: mapping.network_level(item) for item in items}
 
-    def commit_reparent(
-        self,
-        moved: Participant,
-        new_sponsor_id: str | None,
-        new_chain: tuple[str, ...],
-        level_shift: dict[tuple[str, int], tuple[int, int, Decimal]],
-        audit: AuditRecord,
-    ) -> None:
-        """Move one participant under a new sponsor; ``level_shift`` moves network statistics.
+    def tree_state(self) -> TreeState:
+        """The re-parenting guard, read strongly consistent: its version and any unfinished move."""
+        try:
+            item = TreeGuardItem.get(keys.TREE_PK, keys.TREE_SK, consistent_read=True)
+        except TreeGuardItem.DoesNotExist:
+            return TreeState(0, None, None)
+        return TreeState(item.version, item.rechain_root, item.pending_levels)
 
-        ``level_shift`` maps (ancestor, level) to (referrals, orders, amount) deltas: the moved subtree
-        leaves its old ancestors' levels and joins the new ones'.
+    def commit_reparent(self, move: Move, tree: TreeState, now: datetime) -> bool:
+        """Move one participant under a new sponsor (R12) in one transaction, conditioned on the tree guard.
+
+        The moved participant and every re-chained descendant are conditioned on their sponsor and their
+        direct-referral count as read, so a newcomer registering under the subtree meanwhile (copying a
+        chain about to change) makes the move fail and be decided again.
+
+        True if everything committed. False if it did not fit one transaction: the move, the ancestors'
+        counters and the audit record committed with a marker on the tree guard listing what is left
+        (the statistics batches and the subtree's chains), for ``apply_pending_levels`` and
+        ``finish_rechain`` to finish, idempotently.
         """
+        whole = self._reparent_work(move, tree, now)
+        if len(whole) <= MAX_TRANSACTION_ITEMS:
+            whole.commit()
+            return True
+        batches: list[list[list[Any]]] = [[]]
+        for (ancestor, level), (referrals, orders, amount) in sorted(move.level_shift.items()):
+            if len(batches[-1]) >= MAX_TRANSACTION_ITEMS - 1:
+                batches.append([])
+            batches[-1].append([ancestor, level, referrals, orders, str(amount)])
+        pending = json.dumps([batch for batch in batches if batch])
+        self._reparent_work(move, tree, now, pending=pending).commit()
+        return False
+
+    def _reparent_work(
+        self, move: Move, tree: TreeState, now: datetime, *, pending: str | None = None
+    ) -> UnitOfWork:
+        """The move's transaction: everything, or (``pending`` given) the core and the follow-up marker."""
+        moved, new_sponsor_id = move.moved, move.new_sponsor_id
         uow = UnitOfWork()
-        registered = to_iso(moved.registered_at)
-        condition = (ParticipantItem.pk.exists()) & (
-            ParticipantItem.sponsor_id == moved.sponsor_id
-            if moved.sponsor_id
-            else ParticipantItem.sponsor_id.does_not_exist()
+        guard_actions: list[Action] = [
+            TreeGuardItem.entity_type.set(TreeGuardItem),
+            TreeGuardItem.version.add(1),
+        ]
+        if pending is not None:
+            guard_actions += [
+                TreeGuardItem.rechain_root.set(moved.id),
+                TreeGuardItem.pending_levels.set(pending),
+                TreeGuardItem.pending_since.set(to_iso(now)),
+            ]
+        uow.update(
+            "tree",
+            TreeGuardItem(keys.TREE_PK, keys.TREE_SK),
+            guard_actions,
+            (TreeGuardItem.version == tree.version if tree.version else TreeGuardItem.pk.does_not_exist())
+            & TreeGuardItem.rechain_root.does_not_exist()
+            & TreeGuardItem.pending_levels.does_not_exist(),
         )
+        registered = to_iso(moved.registered_at)
         changes = _Changes(uow)
         changes.profile(
             moved.id,
-            ParticipantItem.ancestors.set(list(new_chain)),
+            ParticipantItem.ancestors.set(list(move.new_chain)),
             *(
                 [ParticipantItem.sponsor_id.set(new_sponsor_id)]
                 if new_sponsor_id
@@ -379,9 +453,9 @@ class Store:
             ),
             ParticipantItem.gsi1pk.set(keys.sponsor_gsi(new_sponsor_id)),
             ParticipantItem.gsi1sk.set(f"{registered}#{moved.id}"),
-            condition=condition,
+            condition=_as_read(moved),
         )
-        for (ancestor, level), (referrals, orders, amount) in level_shift.items():
+        for (ancestor, level), (referrals, orders, amount) in move.level_shift.items():
             changes.profile(
                 ancestor,
                 adds=[
@@ -391,22 +465,46 @@ class Store:
                     (ParticipantItem.network_amount, amount),
                 ],
             )
+            if pending is None:
+                changes.level(ancestor, level, referrals=referrals, orders=orders, amount=amount)
+        if pending is None:
+            for node, chain in move.rechain:
+                changes.profile(node.id, ParticipantItem.ancestors.set(list(chain)), condition=_as_read(node))
         changes.flush()
-        self._audit(uow, audit)
-        # Network statistics of up to 2 × MAX_LEVELS ancestors may not fit one transaction: the move
-        # itself commits first, the statistics follow in further transactions of at most 100 items.
-        follow_ups: list[UnitOfWork] = []
-        current = uow
-        for (ancestor, level), (referrals, orders, amount) in level_shift.items():
-            if len(current) >= MAX_TRANSACTION_ITEMS:
-                current = UnitOfWork()
-                follow_ups.append(current)
-            level_changes = _Changes(current)
-            level_changes.level(ancestor, level, referrals=referrals, orders=orders, amount=amount)
-            level_changes.flush()
+        self._audit(uow, move.audit)
+        return uow
+
+    def apply_pending_levels(self, tree: TreeState) -> None:
+        """Add the next pending batch of network statistics, exactly once: the guard must still list it."""
+        if not tree.pending_levels:
+            return
+        batches = json.loads(tree.pending_levels)
+        rest = batches[1:]
+        uow = UnitOfWork()
+        uow.update(
+            "tree",
+            TreeGuardItem(keys.TREE_PK, keys.TREE_SK),
+            [
+                TreeGuardItem.pending_levels.set(json.dumps(rest))
+                if rest
+                else TreeGuardItem.pending_levels.remove()
+            ],
+            TreeGuardItem.pending_levels == tree.pending_levels,
+        )
+        changes = _Changes(uow)
+        for ancestor, level, referrals, orders, amount in batches[0]:
+            changes.level(ancestor, level, referrals=referrals, orders=orders, amount=Decimal(amount))
+        changes.flush()
         uow.commit()
-        for follow_up in follow_ups:
-            follow_up.commit()
+
+    def finish_rechain(self, root_id: str) -> None:
+        """The subtree of ``root_id`` has its chains rebuilt: clear the marker (once)."""
+        _update_item(
+            "tree",
+            TreeGuardItem(keys.TREE_PK, keys.TREE_SK),
+            [TreeGuardItem.rechain_root.remove(), TreeGuardItem.pending_since.remove()],
+            TreeGuardItem.rechain_root == root_id,
+        )
 
     def set_chain(self, participant_id: str, expected_sponsor: str | None, chain: tuple[str, ...]) -> None:
         """Rewrite a descendant's ancestor chain after a move (idempotent, conditioned on its sponsor)."""
@@ -415,8 +513,11 @@ class Store:
             if expected_sponsor
             else ParticipantItem.sponsor_id.does_not_exist()
         )
-        ParticipantItem(keys.participant_pk(participant_id), keys.PROFILE).update(
-            [ParticipantItem.ancestors.set(list(chain))], condition=condition
+        _update_item(
+            f"chain:{participant_id}",
+            ParticipantItem(keys.participant_pk(participant_id), keys.PROFILE),
+            [ParticipantItem.ancestors.set(list(chain))],
+            condition,
         )
 
     def commit_block(self, participant_id: str, blocked: bool, audit: AuditRecord) -> None:
@@ -459,7 +560,14 @@ class Store:
         uow.commit()
 
     def count_click(self, code: str) -> None:
-        LinkItem(keys.link_pk(code), "LINK").update([LinkItem.clicks.add(1)], condition=LinkItem.pk.exists())
+        try:
+            _update_item(
+                "link", LinkItem(keys.link_pk(code), "LINK"), [LinkItem.clicks.add(1)], LinkItem.pk.exists()
+            )
+        except TransactionConflict:
+            raise NotFound(
+                "This link does not exist.", details={"code": code}, reason="link_not_found"
+            ) from None
 
     @staticmethod
     def _link_item(link: Link) -> LinkItem:
@@ -919,22 +1027,43 @@ class Store:
         """
         yield from Entity.scan(Entity.entity_type.is_in(*types))
 
+    def get_guard(self, key: str) -> Guard | None:
+        item = _get(IdempotencyGuardItem, keys.guard_pk(key), "GUARD")
+        return Guard(item.operation, item.fingerprint) if item else None
+
+    def participant_and_guard(self, participant_id: str, key: str) -> tuple[Participant | None, Guard | None]:
+        """One batch read: the participant, and the guard of ``key`` if the key was used before."""
+        participant = guard = None
+        for item in Entity.batch_get(
+            [(keys.participant_pk(participant_id), keys.PROFILE), (keys.guard_pk(key), "GUARD")]
+        ):
+            if isinstance(item, ParticipantItem):
+                participant = mapping.participant(item)
+            elif isinstance(item, IdempotencyGuardItem):
+                guard = Guard(item.operation, item.fingerprint)
+        return participant, guard
+
     def commit_correction(
         self,
         participant_id: str,
         delta: BalanceDelta,
         idempotency_key: str,
+        fingerprint: str,
         actor_id: str,
         reason: str,
         audit: AuditRecord,
         now: datetime,
     ) -> None:
+        """R11: the guard of ``idempotency_key`` (with the request's fingerprint), ledger entry, audit."""
         uow = UnitOfWork()
-        self._guard(uow, idempotency_key, "balance_correction", now)
+        self._guard(uow, idempotency_key, "balance_correction", now, fingerprint)
         changes = _Changes(uow)
         changes.balance(participant_id, delta, accrued=0)
+        changes.profile(participant_id, adds=[(ParticipantItem.frozen_corrections, delta.frozen)])
         conditions: list[Condition] = []
         if delta.frozen < 0:
+            # Only frozen points that corrections put there may be taken (see ``check_correction``).
+            conditions.append(ParticipantItem.frozen_corrections >= -delta.frozen)
             conditions.append(ParticipantItem.frozen >= -delta.frozen)
         if delta.available < 0:
             conditions.append(ParticipantItem.available >= -delta.available)
@@ -959,6 +1088,20 @@ class Store:
     def get_withdrawal(self, withdrawal_id: str) -> Withdrawal | None:
         item = _get(WithdrawalItem, keys.withdrawal_pk(withdrawal_id), "WD")
         return mapping.withdrawal(item) if item else None
+
+    def participant_and_withdrawal(
+        self, participant_id: str, withdrawal_id: str
+    ) -> tuple[Participant | None, Withdrawal | None]:
+        """One batch read: the participant, and the withdrawal ``withdrawal_id`` if it exists already."""
+        participant = withdrawal = None
+        for item in Entity.batch_get(
+            [(keys.participant_pk(participant_id), keys.PROFILE), (keys.withdrawal_pk(withdrawal_id), "WD")]
+        ):
+            if isinstance(item, ParticipantItem):
+                participant = mapping.participant(item)
+            elif isinstance(item, WithdrawalItem):
+                withdrawal = mapping.withdrawal(item)
+        return participant, withdrawal
 
     def withdrawal_events(self, withdrawal_id: str) -> list[WithdrawalEventItem]:
         return list(
@@ -1360,14 +1503,16 @@ class Store:
     def claim_notification(self, notification: Notification, now: datetime, until: datetime) -> bool:
         """Move pending → sending with a lease; False if another sender got it first."""
         try:
-            NotificationItem(keys.notification_pk(notification.notification_id), "NOTIFY").update(
+            _update_item(
+                "notification",
+                NotificationItem(keys.notification_pk(notification.notification_id), "NOTIFY"),
                 [
                     NotificationItem.status.set(NotificationStatus.SENDING.value),
                     NotificationItem.claimed_until.set(to_iso(until)),
                     NotificationItem.duesk.set(f"{to_iso(until)}#{notification.notification_id}"),
                     NotificationItem.attempts.add(1),
                 ],
-                condition=(NotificationItem.attempts == notification.attempts)
+                (NotificationItem.attempts == notification.attempts)
                 & (
                     (NotificationItem.status == NotificationStatus.PENDING.value)
                     | (
@@ -1376,10 +1521,8 @@ class Store:
                     )
                 ),
             )
-        except Exception as error:
-            if _is_condition_failure(error):
-                return False
-            raise
+        except TransactionConflict:
+            return False
         return True
 
     def finish_notification(
@@ -1390,6 +1533,7 @@ class Store:
         next_attempt_at: datetime | None,
         error: str | None,
     ) -> None:
+        """Record a delivery attempt's outcome; ``TransactionConflict`` if the lease was lost meanwhile."""
         actions: list[Action] = [NotificationItem.status.set(status.value)]
         if status == NotificationStatus.SENT:
             actions += [
@@ -1406,8 +1550,11 @@ class Store:
             actions += [NotificationItem.duepk.remove(), NotificationItem.duesk.remove()]
         if error:
             actions.append(NotificationItem.last_error.set(error[:500]))
-        NotificationItem(keys.notification_pk(notification_id), "NOTIFY").update(
-            actions, condition=NotificationItem.status == NotificationStatus.SENDING.value
+        _update_item(
+            "notification",
+            NotificationItem(keys.notification_pk(notification_id), "NOTIFY"),
+            actions,
+            NotificationItem.status == NotificationStatus.SENDING.value,
         )
 
     @staticmethod
@@ -1466,10 +1613,16 @@ class Store:
         )
 
     @staticmethod
-    def _guard(uow: UnitOfWork, key: str, operation: str, now: datetime) -> None:
+    def _guard(uow: UnitOfWork, key: str, operation: str, now: datetime, fingerprint: str) -> None:
         uow.create(
             "guard",
-            IdempotencyGuardItem(keys.guard_pk(key), "GUARD", operation=operation, created_at=to_iso(now)),
+            IdempotencyGuardItem(
+                keys.guard_pk(key),
+                "GUARD",
+                operation=operation,
+                created_at=to_iso(now),
+                fingerprint=fingerprint,
+            ),
         )
 
 
@@ -1507,6 +1660,28 @@ def _posting_lines(posting: Posting) -> list[PostingLineAttribute]:
         )
         for line in posting.lines
     ]
+
+
+def _as_read(participant: Participant) -> Condition:
+    """The participant still hangs where it was read and has no new direct referral since."""
+    sponsor: Condition = (
+        ParticipantItem.sponsor_id == participant.sponsor_id
+        if participant.sponsor_id
+        else ParticipantItem.sponsor_id.does_not_exist()
+    )
+    no_new_referral: Condition = ParticipantItem.direct_referrals == participant.direct_referrals
+    both: Condition = sponsor & no_new_referral
+    return both
+
+
+def _update_item(label: str, item: Model, actions: list[Action], condition: Condition) -> None:
+    """A single-item conditional update; a condition that does not hold is a ``TransactionConflict``."""
+    try:
+        item.update(actions, condition=condition)
+    except UpdateError as error:
+        if _is_condition_failure(error):
+            raise TransactionConflict([label], ["ConditionalCheckFailed"]) from None
+        raise
 
 
 def _get(model: type[M], pk: str, sk: str) -> M | None:

@@ -60,8 +60,7 @@ class UnitOfWork:
     same order so cancellation reasons can be mapped back to the domain's names for the items.
     """
 
-    def __init__(self, idempotency_token: str | None = None) -> None:
-        self._token = idempotency_token
+    def __init__(self) -> None:
         self._checks: list[tuple[str, type[Model], str, str, Condition]] = []
         self._puts: list[tuple[str, Model, Condition | None]] = []
         self._updates: list[tuple[str, Model, list[Action], Condition | None]] = []
@@ -99,7 +98,7 @@ class UnitOfWork:
             raise ValueError(f"transaction of {len(self)} items exceeds DynamoDB's limit")
         connection: Connection = Entity._get_connection().connection
         try:
-            with TransactWrite(connection=connection, client_request_token=self._token) as transaction:
+            with TransactWrite(connection=connection) as transaction:
                 for _, model, pk, sk, check in self._checks:
                     transaction.condition_check(model, pk, sk, condition=check)
                 for _, item, put_condition in self._puts:

@@ -7,9 +7,9 @@ from datetime import datetime
 
 from referral.clock import utcnow
 from referral.domain.audit import AuditRecord, Change
-from referral.domain.ledger import LedgerEntry, correction_delta
-from referral.errors import InsufficientFunds, InvalidInput, NotFound
-from referral.repository.store import Store, entry_id_for
+from referral.domain.ledger import LedgerEntry, check_correction, correction_delta, correction_fingerprint
+from referral.errors import Conflict, InsufficientFunds, InvalidInput, NotFound
+from referral.repository.store import Guard, Store, entry_id_for
 from referral.repository.unit_of_work import TransactionConflict
 
 MAX_REASON = 500
@@ -33,7 +33,11 @@ class LedgerService:
         reason: str,
         idempotency_key: str,
     ) -> bool:
-        """Change "available" and "total" (frozen + available) separately. False if already applied."""
+        """Change "available" and "total" (frozen + available) separately. False if already applied.
+
+        The idempotency key is looked up before anything else, so a retry of an applied correction answers
+        "already applied" whatever the balances are now; the same key with a different request is refused.
+        """
         for name, value in (("available_change", available_change), ("total_change", total_change)):
             if not isinstance(value, int) or isinstance(value, bool):
                 raise InvalidInput(f"{name} must be a whole number of points.", reason="points_not_integer")
@@ -46,7 +50,11 @@ class LedgerService:
             raise InvalidInput("An idempotency key is required.", reason="idempotency_key_required")
         if available_change == 0 and total_change == 0:
             raise InvalidInput("Nothing to change.", reason="nothing_to_change")
-        participant = self.store.get_participant(participant_id)
+        key = f"correction:{idempotency_key}"
+        fingerprint = correction_fingerprint(participant_id, available_change, total_change, reason)
+        participant, guard = self.store.participant_and_guard(participant_id, key)
+        if guard is not None:
+            return _already_applied(guard, fingerprint)
         if participant is None:
             raise NotFound(
                 "Participant not found.",
@@ -55,13 +63,8 @@ class LedgerService:
             )
         delta = correction_delta(available_change, total_change)
         before = participant.balances
+        check_correction(before, participant.frozen_corrections, delta)
         after = before.apply(delta)
-        if after.frozen < 0 or after.available < 0:
-            raise InsufficientFunds(
-                "The correction would make a balance negative.",
-                details={"available": before.available, "frozen": before.frozen},
-                reason="negative_balance",
-            )
         now = self.clock()
         audit = AuditRecord(
             audit_id=entry_id_for(f"audit:{idempotency_key}"),
@@ -80,15 +83,27 @@ class LedgerService:
         )
         try:
             self.store.commit_correction(
-                participant_id, delta, f"correction:{idempotency_key}", actor_id, reason, audit, now
+                participant_id, delta, key, fingerprint, actor_id, reason, audit, now
             )
         except TransactionConflict as conflict:
             if conflict.failed_on("guard"):
-                return False
+                existing = self.store.get_guard(key)
+                if existing is not None:
+                    return _already_applied(existing, fingerprint)
             if conflict.failed_on("profile:"):
                 raise InsufficientFunds(
-                    "The balance changed meanwhile; the correction would make it negative.",
+                    "The balance changed meanwhile: the correction would take more than it holds now.",
                     reason="negative_balance",
                 ) from None
             raise
         return True
+
+
+def _already_applied(guard: Guard, fingerprint: str) -> bool:
+    """The key was used: the same request again is "already applied" (False); another one is refused."""
+    if guard.fingerprint != fingerprint:
+        raise Conflict(
+            "This idempotency key was already used for a different correction.",
+            reason="idempotency_key_reused",
+        )
+    return False

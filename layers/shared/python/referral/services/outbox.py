@@ -19,6 +19,7 @@ from referral.domain.notifications import (
     NotificationStatus,
 )
 from referral.repository.store import Store
+from referral.repository.unit_of_work import TransactionConflict
 
 
 @dataclass
@@ -85,20 +86,28 @@ class OutboxService:
             except Exception as error:
                 result = DeliveryResult(DeliveryOutcome.RETRY, error=f"{type(error).__name__}: {error}")
             now = self.clock()
+            retry_at: datetime | None = None
+            last_error = result.error
             if result.outcome == DeliveryOutcome.SENT:
-                self.store.finish_notification(
-                    notification.notification_id, NotificationStatus.SENT, now, None, None
-                )
-                report.sent += 1
+                status, last_error = NotificationStatus.SENT, None
             elif result.outcome == DeliveryOutcome.UNREACHABLE or attempts >= MAX_ATTEMPTS:
+                status = NotificationStatus.FAILED
+            else:
+                status = NotificationStatus.PENDING
+                retry_at = now + self.backoff.delay(attempts, result.retry_after)
+            try:
                 self.store.finish_notification(
-                    notification.notification_id, NotificationStatus.FAILED, now, None, result.error
+                    notification.notification_id, status, now, retry_at, last_error
                 )
+            except TransactionConflict:
+                # The lease ran out while sending and another sender took the notice over: its outcome
+                # is the one recorded (and the sweep goes on with the others).
+                report.skipped += 1
+                continue
+            if status == NotificationStatus.SENT:
+                report.sent += 1
+            elif status == NotificationStatus.FAILED:
                 report.failed += 1
             else:
-                retry_at = now + self.backoff.delay(attempts, result.retry_after)
-                self.store.finish_notification(
-                    notification.notification_id, NotificationStatus.PENDING, now, retry_at, result.error
-                )
                 report.retried += 1
         return report

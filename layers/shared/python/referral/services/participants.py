@@ -120,12 +120,22 @@ class ParticipantService:
                     )
                 )
             try:
-                self.store.commit_registration(participant, personal, participant.joined_via, notices)
+                self.store.commit_registration(
+                    participant,
+                    personal,
+                    participant.joined_via,
+                    notices,
+                    sponsor.ancestors if sponsor else (),
+                )
             except TransactionConflict as conflict:
                 if conflict.failed_on("participant"):
                     raise AlreadyRegistered("You are already registered in the program.") from None
                 if conflict.failed_on("ozon_id"):
                     raise OzonIdTaken("This Ozon ID is already used by another participant.") from None
+                if sponsor is not None and f"profile:{sponsor.id}" in conflict.failed:
+                    # The sponsor was moved meanwhile (R12): copy its new chain.
+                    sponsor = self.store.get_participant(sponsor.id) or sponsor
+                    continue
                 if conflict.failed_on("personal_link") or not conflict.failed:
                     continue
                 raise

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
@@ -15,8 +16,10 @@ from referral.domain.participants import Participant
 from referral.domain.referral_tree import chain_under, check_new_sponsor
 from referral.domain.settings import MAX_LEVELS
 from referral.errors import Conflict, NotFound
-from referral.repository.store import Store
+from referral.repository.store import LevelShift, Move, Store, TreeState
 from referral.repository.unit_of_work import TransactionConflict
+
+ATTEMPTS = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,64 +70,111 @@ class ReferralTreeService:
     def reparent(
         self, actor_id: str, participant_id: str, new_sponsor_id: str | None, reason: str | None = None
     ) -> ReparentResult:
-        moved = self.store.get_participant(participant_id)
-        if moved is None:
-            raise NotFound(
-                "Participant not found.",
-                details={"participant_id": participant_id},
-                reason="participant_not_found",
-            )
-        if new_sponsor_id == moved.sponsor_id:
-            return ReparentResult(participant_id, moved.sponsor_id, new_sponsor_id, 0)
-        sponsor = None
-        if new_sponsor_id is not None:
-            sponsor = self.store.get_participant(new_sponsor_id)
-            if sponsor is None:
-                raise NotFound(
-                    "The new sponsor is not a participant.",
-                    details={"sponsor_id": new_sponsor_id},
-                    reason="sponsor_not_found",
-                )
-        check_new_sponsor(moved.id, new_sponsor_id, tuple(self.lineage(sponsor)) if sponsor else ())
-        new_chain = chain_under(sponsor.id, sponsor.ancestors) if sponsor else ()
-        subtree = self.subtree(moved.id)
-        shift = _statistics_shift(moved, subtree, moved.ancestors, new_chain)
-        audit = AuditRecord(
-            audit_id=uuid.uuid4().hex,
-            actor_id=actor_id,
-            action="participant.reparent",
-            object_type="participant",
-            object_id=moved.id,
-            object_name=moved.profile.display_name,
-            created_at=self.clock(),
-            changes=(Change("sponsor_id", moved.sponsor_id, new_sponsor_id),),
-            reason=reason,
-        )
-        try:
-            self.store.commit_reparent(moved, new_sponsor_id, new_chain, shift, audit)
-        except TransactionConflict:
-            raise Conflict(
-                "The participant's sponsor changed meanwhile; reload and try again.", reason="stale"
-            ) from None
-        rechained = self.propagate_chain(moved.id, new_chain, subtree)
-        return ReparentResult(moved.id, moved.sponsor_id, new_sponsor_id, rechained)
+        """R12: move a participant (and their subtree) under a new sponsor; cycles are refused.
 
-    def propagate_chain(
-        self, root_id: str, root_chain: tuple[str, ...], subtree: list[tuple[Participant, int]] | None = None
-    ) -> int:
+        The decision (cycle check, new chains, statistics) rests on a reading of the tree; the transaction
+        commits only if no other move committed since (the tree guard's version) and no newcomer joined
+        the moved subtree, otherwise the move is decided again on a fresh reading. So two moves that
+        would close a cycle together ("A under B" racing "B under A") cannot both commit.
+        """
+        for _ in range(ATTEMPTS):
+            tree = self.finish_pending()
+            moved = self.store.get_participant(participant_id)
+            if moved is None:
+                raise NotFound(
+                    "Participant not found.",
+                    details={"participant_id": participant_id},
+                    reason="participant_not_found",
+                )
+            if new_sponsor_id == moved.sponsor_id:
+                return ReparentResult(participant_id, moved.sponsor_id, new_sponsor_id, 0)
+            sponsor = None
+            if new_sponsor_id is not None:
+                sponsor = self.store.get_participant(new_sponsor_id)
+                if sponsor is None:
+                    raise NotFound(
+                        "The new sponsor is not a participant.",
+                        details={"sponsor_id": new_sponsor_id},
+                        reason="sponsor_not_found",
+                    )
+            check_new_sponsor(moved.id, new_sponsor_id, tuple(self.lineage(sponsor)) if sponsor else ())
+            new_chain = chain_under(sponsor.id, sponsor.ancestors) if sponsor else ()
+            subtree = self.subtree(moved.id)
+            rechain = _chains_below(moved.id, new_chain, subtree)
+            shift = _statistics_shift(moved, subtree, moved.ancestors, new_chain)
+            now = self.clock()
+            audit = AuditRecord(
+                audit_id=uuid.uuid4().hex,
+                actor_id=actor_id,
+                action="participant.reparent",
+                object_type="participant",
+                object_id=moved.id,
+                object_name=moved.profile.display_name,
+                created_at=now,
+                changes=(Change("sponsor_id", moved.sponsor_id, new_sponsor_id),),
+                reason=reason,
+            )
+            move = Move(moved, new_sponsor_id, new_chain, rechain, shift, audit)
+            try:
+                complete = self.store.commit_reparent(move, tree, now)
+            except TransactionConflict as conflict:
+                if conflict.failed_on("tree") or conflict.failed_on("profile:"):
+                    continue  # another move, or a newcomer in the subtree, committed meanwhile
+                raise
+            if not complete:
+                self.finish_pending()
+            return ReparentResult(moved.id, moved.sponsor_id, new_sponsor_id, len(rechain))
+        raise Conflict(
+            "The network kept changing while the sponsor was being changed; try again.", reason="busy_retry"
+        )
+
+    def finish_pending(self) -> TreeState:
+        """Finish what a move too large for one transaction left: statistics batches, then the chains.
+
+        Idempotent and safe to run concurrently: each statistics batch is applied in a transaction that
+        removes it from the guard, chains are rewritten from the current tree, and the marker is cleared
+        last. A crash in between leaves the marker; the next move or the reconcile function resumes here.
+        """
+        tree = self.store.tree_state()
+        while tree.pending_levels is not None:
+            with contextlib.suppress(TransactionConflict):  # another runner applied this batch
+                self.store.apply_pending_levels(tree)
+            tree = self.store.tree_state()
+        if tree.rechain_root is not None:
+            root = self.store.get_participant(tree.rechain_root)
+            if root is not None:
+                self.propagate_chain(root.id, root.ancestors)
+            with contextlib.suppress(TransactionConflict):  # another runner finished it
+                self.store.finish_rechain(tree.rechain_root)
+            tree = self.store.tree_state()
+        return tree
+
+    def propagate_chain(self, root_id: str, root_chain: tuple[str, ...]) -> int:
         """Rewrite the chains below ``root_id`` from its current chain. Idempotent: safe to re-run."""
-        nodes = subtree if subtree is not None else self.subtree(root_id)
-        chains: dict[str, tuple[str, ...]] = {root_id: root_chain}
         updated = 0
-        for node, _depth in sorted(nodes, key=lambda pair: pair[1]):
-            if node.sponsor_id is None or node.sponsor_id not in chains:
-                continue
-            chain = chain_under(node.sponsor_id, chains[node.sponsor_id])
-            chains[node.id] = chain
-            if tuple(node.ancestors) != chain:
+        for node, chain in _chains_below(root_id, root_chain, self.subtree(root_id)):
+            try:
                 self.store.set_chain(node.id, node.sponsor_id, chain)
-                updated += 1
+            except TransactionConflict:
+                continue  # moved or gone meanwhile: its own move rewrote its chain
+            updated += 1
         return updated
+
+
+def _chains_below(
+    root_id: str, root_chain: tuple[str, ...], subtree: list[tuple[Participant, int]]
+) -> list[tuple[Participant, tuple[str, ...]]]:
+    """The descendants whose chain differs from what ``root_chain`` gives them, with their new chain."""
+    chains: dict[str, tuple[str, ...]] = {root_id: root_chain}
+    changed = []
+    for node, _depth in sorted(subtree, key=lambda pair: pair[1]):
+        if node.sponsor_id is None or node.sponsor_id not in chains:
+            continue
+        chain = chain_under(node.sponsor_id, chains[node.sponsor_id])
+        chains[node.id] = chain
+        if tuple(node.ancestors) != chain:
+            changed.append((node, chain))
+    return changed
 
 
 def _statistics_shift(
@@ -132,7 +182,7 @@ def _statistics_shift(
     subtree: list[tuple[Participant, int]],
     old_chain: tuple[str, ...],
     new_chain: tuple[str, ...],
-) -> dict[tuple[str, int], tuple[int, int, Decimal]]:
+) -> LevelShift:
     """Per (ancestor, level): referrals, orders and purchase sum leaving old ancestors, joining new ones."""
     by_depth: dict[int, list[int | Decimal]] = defaultdict(lambda: [0, 0, Decimal(0)])
     for node, depth in [(moved, 0), *subtree]:

@@ -19,7 +19,14 @@ from referral.domain.withdrawals import (
     fiat_amount,
     transition_effect,
 )
-from referral.errors import Forbidden, InsufficientFunds, InvalidInput, InvalidTransition, NotFound
+from referral.errors import (
+    Conflict,
+    Forbidden,
+    InsufficientFunds,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+)
 from referral.repository.store import Store
 from referral.repository.unit_of_work import TransactionConflict
 from referral.services.settings import SettingsService
@@ -29,6 +36,20 @@ MAX_COMMENT = 2000
 
 def withdrawal_id_for(participant_id: str, request_key: str) -> str:
     return hashlib.sha256(f"{participant_id}|{request_key}".encode()).hexdigest()[:16]
+
+
+def _same_request(existing: Withdrawal, participant_id: str, points: int) -> Withdrawal:
+    """A request key already used: the same request is answered with what it opened, another refused.
+
+    The withdrawal item records the whole request (participant and points), so it is its own fingerprint.
+    """
+    if (existing.participant_id, existing.points) != (participant_id, points):
+        raise Conflict(
+            "This request key was already used for a different withdrawal.",
+            details={"withdrawal_id": existing.withdrawal_id},
+            reason="idempotency_key_reused",
+        )
+    return existing
 
 
 class WithdrawalService:
@@ -54,15 +75,22 @@ class WithdrawalService:
         return withdrawal
 
     def request(self, participant_id: str, points: int, request_key: str) -> Withdrawal:
-        """Open a request and reserve the points atomically. ``request_key`` makes retries harmless."""
-        participant = self.store.get_participant(participant_id)
+        """Open a request and reserve the points atomically. ``request_key`` makes retries harmless.
+
+        The key is looked up first: a retry returns the request it opened even if the points are reserved
+        by now or the participant was blocked since; the same key for another amount is refused.
+        """
+        withdrawal_id = withdrawal_id_for(participant_id, request_key)
+        participant, existing = self.store.participant_and_withdrawal(participant_id, withdrawal_id)
+        if existing is not None:
+            return _same_request(existing, participant_id, points)
         if participant is None:
             raise NotFound("Register first to withdraw.", reason="not_registered")
         settings = self.settings.current()
         check_request(participant, points, settings)
         now = self.clock()
         withdrawal = Withdrawal(
-            withdrawal_id=withdrawal_id_for(participant_id, request_key),
+            withdrawal_id=withdrawal_id,
             participant_id=participant_id,
             points=points,
             point_rate=settings.point_rate,
@@ -75,9 +103,9 @@ class WithdrawalService:
             self.store.commit_withdrawal_request(withdrawal, now, [])
         except TransactionConflict as conflict:
             if conflict.failed_on("withdrawal"):
-                existing = self.store.get_withdrawal(withdrawal.withdrawal_id)
-                if existing is not None and existing.participant_id == participant_id:
-                    return existing
+                existing = self.store.get_withdrawal(withdrawal_id)
+                if existing is not None:
+                    return _same_request(existing, participant_id, points)
             if conflict.failed_on("profile:"):
                 fresh = self.store.get_participant(participant_id)
                 if fresh is not None and fresh.blocked:
