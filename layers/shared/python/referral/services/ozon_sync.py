@@ -167,9 +167,12 @@ class _Run:
         self.client = client
         self.report = report
         self.state = service.state
-        # Ozon's filters take whole seconds: round up so the window's end includes this very moment.
+        # Ozon's filters take whole seconds: round up so the window's end includes this very moment. The
+        # next window resumes from the whole second before it (``resume``): a change made later in this
+        # second, after its page was read, falls in that next window instead of between the two.
         now = service.clock()
         self.now = now.replace(microsecond=0) + timedelta(seconds=1 if now.microsecond else 0)
+        self.settled = now.replace(microsecond=0)
         self.checkpoints = {stream: self.state.get_checkpoint(stream) for stream in STREAMS}
 
     def walk(self) -> None:
@@ -221,7 +224,8 @@ class _Run:
         if checkpoint is None:
             start = origin = self.now - timedelta(days=self.config.backfill_days)
         else:
-            start = from_iso(checkpoint["to"]) - timedelta(seconds=self.config.overlap_seconds)
+            resume = from_iso(checkpoint.get("resume") or checkpoint["to"])
+            start = resume - timedelta(seconds=self.config.overlap_seconds)
             origin = from_iso(checkpoint.get("origin") or checkpoint["from"])
         window: dict[str, Any] = {"position": None, "done": False, "origin": to_iso(origin)}
         if stream == FBO_STREAM:
@@ -234,7 +238,8 @@ class _Run:
             window["refreshed_at"] = refreshed_at
         start = max(start, self.now - MAX_PERIOD)
         end = min(self.now, start + MAX_PERIOD)
-        return {**window, "from": to_iso(start), "to": to_iso(end)}
+        resume = min(end, self.settled)
+        return {**window, "from": to_iso(start), "to": to_iso(end), "resume": to_iso(resume)}
 
     # --- postings ------------------------------------------------------------------------------------
 
