@@ -21,6 +21,7 @@ os.environ.update(
 for _endpoint in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
     os.environ.pop(_endpoint, None)
 
+from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from referral.repository.table import bind_table, create_table  # noqa: E402
 from referral.services import Services  # noqa: E402
@@ -28,6 +29,14 @@ from referral.services import Services  # noqa: E402
 from tests.support.clock import FakeClock  # noqa: E402
 
 TABLE_NAME = "referral-test"
+
+
+@pytest.fixture(autouse=True)
+def fresh_parameter_providers() -> Iterator[None]:
+    """Powertools keeps one provider (and its AWS client, with the endpoint it was built for) per process:
+    drop them after each test, as a new Lambda container would start without them."""
+    yield
+    DEFAULT_PROVIDERS.clear()
 
 
 @pytest.fixture

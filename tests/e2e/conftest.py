@@ -199,8 +199,10 @@ def local_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalSyst
         assert code == 0, f"the local runner exited with {code}:\n{log.read_text(errors='replace')[-4000:]}"
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
+    """Playwright's sync API keeps an event loop running in this thread while it is open: closed when the
+    browser tests are done, so the tests that run after them in the same process can run their own loops."""
     if not CHROMIUM.exists():
         pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make e2e-deps` (apt package chromium).")
     if not AXE.exists():

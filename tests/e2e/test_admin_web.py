@@ -30,7 +30,7 @@ from tests.e2e.conftest import (
     wait_for_calls,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
 
 def correction_form(page: Page) -> Locator:

@@ -27,7 +27,7 @@ from tests.e2e.conftest import (
     table_rows,
 )
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
 WEB = Path(__file__).resolve().parents[2] / "functions" / "admin_api" / "web"
 
