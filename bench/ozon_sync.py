@@ -22,6 +22,7 @@ Exit status 1 if a goal is missed.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import sys
@@ -29,7 +30,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -138,17 +139,46 @@ class EmulatorClock:
             BotocoreStubber.__call__ = original  # type: ignore[method-assign]
 
 
+def item_units(item: dict[str, Any]) -> int:
+    """Write units DynamoDB bills for one item: one per started KB (attribute names and values)."""
+    size = len(json.dumps(item, separators=(",", ":")).encode())
+    return max(1, -(-size // 1024))
+
+
+def write_units(operation: str, params: dict[str, Any]) -> int:
+    """The write capacity a request would consume on DynamoDB (on-demand bills the same units): a
+    transaction costs two units per item, a plain or batched write one. An update is counted as one
+    unit, since the size of the item it leaves is not in the request (our profiles stay under 1 KB)."""
+    if operation == "TransactWriteItems":
+        return sum(
+            2 * (item_units(part["Put"]["Item"]) if "Put" in part else 1) for part in params["TransactItems"]
+        )
+    if operation == "BatchWriteItem":
+        return sum(
+            item_units(request["PutRequest"]["Item"]) if "PutRequest" in request else 1
+            for requests in params["RequestItems"].values()
+            for request in requests
+        )
+    if operation == "PutItem":
+        return item_units(params["Item"])
+    return 1 if operation in ("UpdateItem", "DeleteItem") else 0
+
+
 class RequestCounter:
-    """Counts DynamoDB requests by operation while ``active``; each request once."""
+    """Counts DynamoDB requests by operation, and the write units they would be billed, while ``active``;
+    each request once."""
 
     def __init__(self) -> None:
         self.active = False
         self.operations: Counter[str] = Counter()
+        self.write_units = 0
 
-    def __call__(self, model: Any, context: dict[str, Any], **_: Any) -> None:
+    def __call__(self, model: Any, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
         if self.active and not context.get("bench_counted"):
             context["bench_counted"] = True
             self.operations[model.name] += 1
+            body = params.get("body") or b"{}"  # the serialized request (DynamoDB speaks JSON)
+            self.write_units += write_units(model.name, json.loads(body))
 
     @property
     def total(self) -> int:
@@ -157,6 +187,7 @@ class RequestCounter:
     @contextmanager
     def counting(self) -> Iterator[None]:
         self.operations.clear()
+        self.write_units = 0
         self.active = True
         try:
             yield
@@ -182,6 +213,7 @@ class Measured:
     requests: int
     emulator_seconds: float
     items: int
+    write_units: int
 
 
 @dataclass
@@ -203,6 +235,11 @@ class Result:
     def cost_ratio(self) -> float:
         """Against the baseline that ends with the same items as the sync."""
         return self.sync.seconds / self.same_items.seconds if self.same_items.seconds else float("inf")
+
+    @property
+    def write_units_ratio(self) -> float:
+        """Billed write capacity against the same-items baseline: what DynamoDB itself would charge."""
+        return self.sync.write_units / max(1, self.same_items.write_units)
 
     @property
     def minimal_ratio(self) -> float:
@@ -289,7 +326,7 @@ def run(postings: int = 10_000, participants: int = 1_000, *, page_size: int = 1
         emulator.seconds = 0.0
         with counter.counting():
             seconds, value = timed(action)
-        return Measured(seconds, counter.total, emulator.seconds, items), value
+        return Measured(seconds, counter.total, emulator.seconds, items, counter.write_units), value
 
     with mock_aws(), item_level_transaction_backup(), emulator.installed(), FakeOzon() as ozon:
         bind_table(SYNC_TABLE)
@@ -311,9 +348,7 @@ def run(postings: int = 10_000, participants: int = 1_000, *, page_size: int = 1
         api_requests = ozon.count()
 
         written = [item for key, item in table_items(client, SYNC_TABLE).items() if before.get(key) != item]
-        sync_measured = Measured(
-            sync_measured.seconds, sync_measured.requests, sync_measured.emulator_seconds, len(written)
-        )
+        sync_measured = replace(sync_measured, items=len(written))
         for table in (SAME_ITEMS_TABLE, MINIMAL_TABLE):
             bind_table(table)
             create_table()
@@ -363,6 +398,7 @@ def render(result: Result) -> str:
         ("  outside moto", *(f"{m.seconds - m.emulator_seconds:.1f}" for m in columns)),
         ("DynamoDB requests", *(f"{m.requests}" for m in columns)),
         ("requests / posting", *(f"{m.requests / result.postings:.2f}" for m in columns)),
+        ("write units (billed)", *(f"{m.write_units}" for m in columns)),
     ]
     lines = [f"{a:<22}{b:>12}{c:>14}{d:>16}" for a, b, c, d in rows]
     lines += [
@@ -376,6 +412,7 @@ def render(result: Result) -> str:
         "each posting's order, accruals and ledger entries, one TransactWriteItems per posting",
         f"sync cost / minimal-items cost: {result.minimal_ratio:.2f}",
         f"sync cost / same-items cost: {result.cost_ratio:.2f} (goal ≤ 2.00)",
+        f"sync write units / same-items write units: {result.write_units_ratio:.2f} (DynamoDB's own bill)",
         f"DynamoDB requests per new posting: {result.requests_per_new_posting:.2f} (goal ≤ 3.00)",
         f"goals met: {'yes' if result.goals_met else 'NO'}",
     ]
