@@ -67,7 +67,7 @@ LAYER_DIR := build/dependencies
 layer: $(STAMP)  ## Build the Lambda dependency layer (the stack's runtime and architecture) into build/dependencies
 	$(BIN)/python -m infra.build_layer $(LAYER_DIR)
 
-sizes: $(STAMP)  ## Deployment artifact sizes (layers, functions; zipped and unzipped) against Lambda's limits
+sizes: layer  ## Deployment artifact sizes (layers, functions; zipped and unzipped) against Lambda's limits
 	$(BIN)/python -m bench.artifact_sizes
 
 # Deployment values (CDK context), e.g. make deploy telegram_bot_username=my_bot operators_chat_id=-100… \
