@@ -20,4 +20,9 @@ def test_the_benchmark_syncs_everything_within_the_request_goal(monkeypatch: pyt
     assert result.same_items.items == result.sync.items > 30
     assert result.same_items.requests == -(-result.sync.items // 25)
     assert result.minimal.requests == 30
+    # the floor: one transaction per posting that ends with the sync's balances and buyer statistics
+    assert result.required.requests == 30
+    assert result.required.items > result.minimal.items
+    assert result.required_balances_agree
     assert "same-items cost" in ozon_sync.render(result)
+    assert "required-writes cost / same-items cost" in ozon_sync.render(result)
