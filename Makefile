@@ -57,7 +57,7 @@ bench: $(STAMP)  ## DynamoDB requests per domain operation; the bot's import tim
 	$(BIN)/python -m bench.dynamodb_requests
 	$(BIN)/python -m bench.bot_webhook
 
-bench-sync: $(STAMP)  ## Ozon sync throughput and requests per posting against a direct-write baseline
+bench-sync: $(STAMP)  ## Ozon sync throughput and requests per posting against direct-write baselines (exit 1 if a goal is missed)
 	$(BIN)/python -m bench.ozon_sync --postings 1000 --participants 100
 
 bench-admin: $(STAMP)  ## Admin list and dashboard reads at scale (PARTICIPANTS=100000; slow to seed on moto)

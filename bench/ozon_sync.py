@@ -3,7 +3,7 @@
 A fake Seller API (``devtools.fake_ozon``, real HTTP on 127.0.0.1) serves ``--postings`` postings of the
 last 90 days (FBS with participants' customer ids, FBS of strangers, FBO without buyer ids) for
 ``--participants`` participants in a random referral tree; the sync backfills them into moto in-process.
-Next to it, in the same run, two baselines write straight into fresh tables, timed and counted the same way:
+Next to it, in the same run, three baselines write straight into fresh tables, timed and counted the same way:
 
 * **same items** (the goal's baseline): every item the sync created or changed, exactly as the sync left
   them (orders, accruals, ledger entries, notifications, profiles, network levels, Ozon ids, links,
@@ -50,10 +50,12 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 from botocore.handlers import BUILTIN_HANDLERS
 from moto import mock_aws
+from referral.domain.orders import CANCELLED
 from referral.domain.participants import TelegramProfile
 from referral.ozon.client import OzonClient, connect
 from referral.ozon.config import ClientConfig, SyncConfig
-from referral.repository.models import Entity
+from referral.repository import keys
+from referral.repository.models import Entity, ParticipantItem
 from referral.repository.table import bind_table, create_table
 from referral.services import Services
 from referral.services.ozon_sync import OzonSyncService, SyncReport
@@ -66,6 +68,8 @@ MINIMAL_TABLE = "bench-ozon-minimal"
 REQUIRED_TABLE = "bench-ozon-required"
 MINIMAL_TYPES = {"order", "accrual", "ledger_entry"}
 BATCH_WRITE_ITEMS = 25
+BALANCE_ATTRIBUTES = (ParticipantItem.frozen, ParticipantItem.balance, ParticipantItem.accrued_total)
+"""What an accrual moves on its beneficiary's profile."""
 
 
 @contextmanager
@@ -346,25 +350,28 @@ def required_transactions(written: list[dict[str, Any]]) -> list[list[dict[str, 
             elif item["type"]["S"] == "order":
                 order = item
         buyer = order.get("participant_id", {}).get("S")
-        if buyer and order["status"]["S"] != "cancelled":
+        if buyer and order["status"]["S"] != CANCELLED:
             points.setdefault(buyer, 0)
         for participant_id, earned in points.items():
-            adds = [f"{name} :points" for name in ("frozen", "balance", "accrued_total")]
+            adds = [f"{attribute.attr_name} :points" for attribute in BALANCE_ATTRIBUTES]
             values: dict[str, Any] = {":points": {"N": str(earned)}}
             sets = ""
             if participant_id == buyer:
-                adds += ["orders_count :one", "purchases_sum :amount"]
+                adds += [
+                    f"{ParticipantItem.orders_count.attr_name} :one",
+                    f"{ParticipantItem.purchases_sum.attr_name} :amount",
+                ]
                 values |= {
                     ":one": {"N": "1"},
                     ":amount": order["kept_amount"],
                     ":created": order["created_at"],
                 }
-                sets = " SET last_order_at = :created"
+                sets = f" SET {ParticipantItem.last_order_at.attr_name} = :created"
             parts.append(
                 {
                     "Update": {
                         "TableName": REQUIRED_TABLE,
-                        "Key": {"PK": {"S": f"P#{participant_id}"}, "SK": {"S": "PROFILE"}},
+                        "Key": {"PK": {"S": keys.participant_pk(participant_id)}, "SK": {"S": keys.PROFILE}},
                         "UpdateExpression": "ADD " + ", ".join(adds) + sets,
                         "ConditionExpression": "attribute_exists(PK)",
                         "ExpressionAttributeValues": values,
@@ -377,7 +384,10 @@ def required_transactions(written: list[dict[str, Any]]) -> list[list[dict[str, 
 
 def profile_totals(client: Any, table: str) -> dict[str, tuple[str, ...]]:
     """Each participant's balances and purchase totals, as the required writes also keep them."""
-    names = ("frozen", "balance", "accrued_total", "orders_count", "purchases_sum")
+    names = [
+        attribute.attr_name
+        for attribute in (*BALANCE_ATTRIBUTES, ParticipantItem.orders_count, ParticipantItem.purchases_sum)
+    ]
     return {
         key[0]: tuple(str(Decimal(item.get(name, {"N": "0"})["N"])) for name in names)
         for key, item in table_items(client, table).items()
