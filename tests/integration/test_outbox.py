@@ -16,6 +16,7 @@ from referral.domain.notifications import (
     NotificationStatus,
 )
 from referral.errors import OzonIdTaken
+from referral.repository.unit_of_work import CommittedNotices
 from referral.services import Services
 
 from tests.support.builders import join
@@ -162,3 +163,20 @@ def test_a_notice_taken_over_after_its_lease_ran_out_does_not_stop_the_sweep(
     assert len(slow.sent) == 2 and [n.notification_id for n in other.sent] == [slow.sent[0].notification_id]
     stored = [services.store.get_notification(n.notification_id) for n in slow.sent]
     assert [n.status if n else None for n in stored] == [NotificationStatus.SENT] * 2
+
+
+def test_the_caller_receives_the_ids_of_the_notices_its_change_committed(
+    table_name: str, clock: FakeClock
+) -> None:
+    notices = CommittedNotices()
+    wired = Services.build(clock=clock, notices=notices)
+    sponsor = join(wired, "1", ozon_id="111111111")
+    assert notices.drain() == []
+
+    join(wired, "2", sponsor, ozon_id="222222222")
+    with pytest.raises(OzonIdTaken):
+        join(wired, "3", sponsor, ozon_id="222222222")
+
+    committed = notices.drain()
+    assert [wired.store.get_notification(i).kind for i in committed] == [NotificationKind.NEW_REFERRAL]  # type: ignore[union-attr]
+    assert notices.drain() == []

@@ -56,7 +56,12 @@ from referral.repository.models import (
 from referral.repository.models import (
     AccrualRef as AccrualRefAttribute,
 )
-from referral.repository.unit_of_work import MAX_TRANSACTION_ITEMS, TransactionConflict, UnitOfWork
+from referral.repository.unit_of_work import (
+    MAX_TRANSACTION_ITEMS,
+    CommittedNotices,
+    TransactionConflict,
+    UnitOfWork,
+)
 
 # Feeds (GSI2) partitioned by month.
 FEED_LEDGER = "LEDGER"
@@ -236,6 +241,9 @@ class _Changes:
 class Store:
     """Repository over the single table."""
 
+    def __init__(self, notices: CommittedNotices | None = None) -> None:
+        self._notices = notices
+
     # --- participants ------------------------------------------------------------------------------
 
     def get_participant(self, participant_id: str) -> Participant | None:
@@ -285,7 +293,7 @@ class Store:
         is conditioned on it, so a move of the sponsor meanwhile (R12) fails this transaction
         (``TransactionConflict`` on ``profile:<sponsor>``) instead of leaving the newcomer a stale chain.
         """
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         now = to_iso(participant.registered_at)
         item = ParticipantItem(
             keys.participant_pk(participant.id),
@@ -422,7 +430,7 @@ class Store:
     ) -> UnitOfWork:
         """The move's transaction: everything, or (``pending`` given) the core and the follow-up marker."""
         moved, new_sponsor_id = move.moved, move.new_sponsor_id
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         guard_actions: list[Action] = [
             TreeGuardItem.entity_type.set(TreeGuardItem),
             TreeGuardItem.version.add(1),
@@ -480,7 +488,7 @@ class Store:
             return
         batches = json.loads(tree.pending_levels)
         rest = batches[1:]
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         uow.update(
             "tree",
             TreeGuardItem(keys.TREE_PK, keys.TREE_SK),
@@ -521,7 +529,7 @@ class Store:
         )
 
     def commit_block(self, participant_id: str, blocked: bool, audit: AuditRecord) -> None:
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         uow.update(
             "profile",
             ParticipantItem(keys.participant_pk(participant_id), keys.PROFILE),
@@ -545,7 +553,7 @@ class Store:
         ]
 
     def create_link(self, link: Link) -> None:
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         uow.create("link", self._link_item(link))
         month = month_of(link.created_at)
         uow.update(
@@ -620,7 +628,7 @@ class Store:
         "order", if one appeared meanwhile). ``identity_recorded``: the buyer's Ozon id already has a
         first purchase date, so there is nothing to write for it.
         """
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         if new:
             uow.create("order", _new_order_item(posting, now))
         else:
@@ -688,7 +696,7 @@ class Store:
         under the condition that it is older, except for the levels in ``level_dates_kept`` (a previous
         attempt found them newer). A failed date condition fails the transaction like any other.
         """
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         posting = plan.posting
         created = to_iso(posting.created_at)
         release_at = to_iso(plan.release_at)
@@ -834,7 +842,7 @@ class Store:
 
     def commit_delivery(self, order: Order, posting: Posting, accruals: list[Accrual], now: datetime) -> None:
         """The posting was delivered: its frozen accruals join the release schedule (R7)."""
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         uow.update(
             "order",
             OrderItem(keys.order_pk(order.posting.posting_number), "ORDER"),
@@ -865,7 +873,7 @@ class Store:
         uow.commit()
 
     def set_order_status(self, order: Order, status: str, now: datetime) -> None:
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         uow.update(
             "order",
             OrderItem(keys.order_pk(order.posting.posting_number), "ORDER"),
@@ -886,7 +894,7 @@ class Store:
         notifications: list[Notification],
     ) -> None:
         """R7: take back accruals (frozen first, else available) as the kept amount shrinks."""
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         actions: list[Action] = [
             OrderItem.kept_amount.set(new_kept_amount),
             OrderItem.updated_at.set(to_iso(now)),
@@ -974,7 +982,7 @@ class Store:
         return [mapping.accrual(item) for item in items if isinstance(item, AccrualItem)]
 
     def commit_release(self, accrual: Accrual, now: datetime, notifications: list[Notification]) -> None:
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         points = accrual.remaining
         uow.update(
             "accrual",
@@ -1055,7 +1063,7 @@ class Store:
         now: datetime,
     ) -> None:
         """R11: the guard of ``idempotency_key`` (with the request's fingerprint), ledger entry, audit."""
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         self._guard(uow, idempotency_key, "balance_correction", now, fingerprint)
         changes = _Changes(uow)
         changes.balance(participant_id, delta, accrued=0)
@@ -1121,7 +1129,7 @@ class Store:
         self, withdrawal: Withdrawal, now: datetime, notifications: list[Notification]
     ) -> None:
         """R10: the request and its reservation in one transaction; the condition stops overspending."""
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         created = to_iso(withdrawal.created_at)
         uow.create(
             "withdrawal",
@@ -1179,7 +1187,7 @@ class Store:
         now: datetime,
         notifications: list[Notification],
     ) -> None:
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         stamp = to_iso(now)
         actions: list[Action] = [
             WithdrawalItem.status.set(target.value),
@@ -1241,7 +1249,7 @@ class Store:
     def add_withdrawal_comment(
         self, withdrawal_id: str, actor_id: str, text: str, audit: AuditRecord, now: datetime
     ) -> None:
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         uow.check(
             "withdrawal", WithdrawalItem, keys.withdrawal_pk(withdrawal_id), "WD", WithdrawalItem.pk.exists()
         )
@@ -1291,7 +1299,7 @@ class Store:
         now: datetime,
     ) -> None:
         """Write version ``version`` of the settings, only if the stored one is ``version - 1``."""
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         value = json.dumps(document, sort_keys=True, ensure_ascii=False)
         stamp = to_iso(now)
         current = SettingsItem(
@@ -1329,7 +1337,7 @@ class Store:
         self, client_id: str, api_key: str | None, actor_id: str, audit: AuditRecord, now: datetime
     ) -> None:
         """Save the Seller API credentials (``api_key`` None keeps the stored key)."""
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         actions: list[Action] = [
             OzonConnectionItem.entity_type.set(OzonConnectionItem),
             OzonConnectionItem.client_id.set(client_id),
@@ -1403,7 +1411,7 @@ class Store:
 
     def ensure_admin(self, telegram_id: str, role: str, now: datetime) -> None:
         """Bootstrap admins from configuration without overwriting what operators changed since."""
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         uow.create(
             "admin",
             AdminItem(
@@ -1432,7 +1440,7 @@ class Store:
 
         ``actor`` (id, session version): the acting owner must still be that owner when this commits.
         """
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         self._acting_owner(uow, *actor)
         uow.create(
             "admin",
@@ -1464,7 +1472,7 @@ class Store:
         ``actor`` (id, session version): the acting owner must still be that owner when this commits, so
         two owners changing each other at once cannot both succeed (one would take the other's rights).
         """
-        uow = UnitOfWork()
+        uow = UnitOfWork(self._notices)
         self._acting_owner(uow, *actor)
         uow.update(
             "admin",

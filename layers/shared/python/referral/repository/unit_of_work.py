@@ -36,6 +36,28 @@ def recording_notifications() -> Iterator[list[str]]:
             _recorders[:] = [other for other in _recorders if other is not committed]
 
 
+class CommittedNotices:
+    """Ids of the outbox notices committed through the units of work of one composition root.
+
+    The function that made a change drains them and delivers the notices right after it; the scheduled
+    sweep delivers whatever it leaves. Built at the composition root and handed to the repository, so the
+    path from a commit to its delivery is visible from the call site.
+    """
+
+    def __init__(self) -> None:
+        self._ids: list[str] = []
+        self._lock = threading.Lock()
+
+    def record(self, notification_ids: Sequence[str]) -> None:
+        with self._lock:
+            self._ids.extend(notification_ids)
+
+    def drain(self) -> list[str]:
+        with self._lock:
+            drained, self._ids = self._ids, []
+        return drained
+
+
 class TransactionConflict(Conflict):
     """A condition in the transaction failed; ``failed`` names the items whose condition did not hold."""
 
@@ -60,7 +82,8 @@ class UnitOfWork:
     same order so cancellation reasons can be mapped back to the domain's names for the items.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, notices: CommittedNotices | None = None) -> None:
+        self._notices = notices
         self._checks: list[tuple[str, type[Model], str, str, Condition]] = []
         self._puts: list[tuple[str, Model, Condition | None]] = []
         self._updates: list[tuple[str, Model, list[Action], Condition | None]] = []
@@ -113,6 +136,8 @@ class UnitOfWork:
             failed = [labels[i] for i, code in enumerate(reasons) if code == "ConditionalCheckFailed"]
             raise TransactionConflict(failed, [r for r in reasons if r and r != "None"]) from error
         notices = [item.notification_id for _, item, _ in self._puts if isinstance(item, NotificationItem)]
+        if notices and self._notices is not None:
+            self._notices.record(notices)
         if notices:
             with _recorders_lock:
                 for committed in _recorders:

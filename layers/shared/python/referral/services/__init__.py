@@ -8,6 +8,7 @@ from datetime import datetime
 
 from referral.clock import utcnow
 from referral.repository.store import Store
+from referral.repository.unit_of_work import CommittedNotices
 from referral.services.ledger import LedgerService
 from referral.services.links import LinkService
 from referral.services.outbox import OutboxService
@@ -36,9 +37,14 @@ class Services:
 
     @classmethod
     def build(
-        cls, *, clock: Callable[[], datetime] = utcnow, settings_max_age: int | None = None
+        cls,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        settings_max_age: int | None = None,
+        notices: CommittedNotices | None = None,
     ) -> Services:
-        store = Store()
+        """``notices`` collects the ids of the notices the services commit, for the caller to deliver."""
+        store = Store(notices)
         settings = SettingsService(store, max_age=settings_max_age, clock=clock)
         return cls(
             store=store,
