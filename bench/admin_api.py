@@ -37,7 +37,7 @@ from referral.clock import month_of, to_iso
 from referral.repository import admin_queries as q
 from referral.repository import keys
 from referral.repository.models import LedgerEntryItem, ParticipantItem, RollupItem
-from referral.repository.store import Store
+from referral.repository.participants import list_keys
 from referral.repository.table import bind_table, create_table
 from referral.services.statistics import StatisticsService
 
@@ -118,7 +118,7 @@ def seed(participants: int, *, report: Callable[[str], None]) -> None:
                 gsi1sk=f"{stamp}#{pid}",
                 gsi2pk=keys.feed_pk("PARTICIPANT", month_of(registered)),
                 gsi2sk=f"{stamp}#{pid}",
-                **Store.list_keys(pid, f"Name{pid}", None, f"user{pid}"),
+                **list_keys(pid, f"Name{pid}", None, f"user{pid}"),
             )
             item.balance = frozen + available
             item.sort_last_order = last_order or keys.NO_ORDER_YET

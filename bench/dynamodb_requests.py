@@ -242,7 +242,7 @@ def warm_services(clock: BenchClock | None = None) -> Services:
     if probe["Query"] < 1:
         raise RuntimeError(f"the request counter does not see Powertools' client (saw: {probe})")
     with counting() as probe:
-        services.store.get_participant("0")
+        services.repos.participants.get_participant("0")
     if probe["GetItem"] != 1:
         raise RuntimeError(f"the request counter does not see PynamoDB's client (saw: {probe})")
     services.settings.current()

@@ -26,13 +26,13 @@ DEMO_PEOPLE = (
 
 def seed_network(gateway: str, webhook_secret: str) -> tuple[DemoPerson, ...]:
     """Each person opens their sponsor's link and gives an Ozon ID, exactly as in Telegram."""
-    from referral.repository.store import Store
+    from referral.repository.participants import ParticipantRepository
 
-    store = Store()
+    participants = ParticipantRepository()
     for person in DEMO_PEOPLE:
         code = ""
         if person.sponsor is not None:
-            sponsor = store.get_participant(str(person.sponsor))
+            sponsor = participants.get_participant(str(person.sponsor))
             code = f" {sponsor.personal_code}" if sponsor and sponsor.personal_code else ""
         post_update(gateway, webhook_secret, message_update(person.user, f"/start{code}")).raise_for_status()
         post_update(gateway, webhook_secret, message_update(person.user, person.ozon_id)).raise_for_status()

@@ -14,8 +14,9 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from referral.repository.store import Store
+from referral.repository.ledger import LedgerRepository
 from referral.repository.table import bind_table_from_env
+from referral.repository.tree import TreeRepository
 from referral.services.reconciliation import ReconciliationService
 from referral.services.referral_tree import ReferralTreeService
 
@@ -32,10 +33,10 @@ REPORTED_PARTICIPANTS = 1000
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     bind_table_from_env()
-    store = Store()
-    unfinished = store.tree_state().pending
-    ReferralTreeService(store).finish_pending()
-    report = ReconciliationService(store).run()
+    tree = TreeRepository()
+    unfinished = tree.tree_state().pending
+    ReferralTreeService(tree=tree).finish_pending()
+    report = ReconciliationService(LedgerRepository()).run()
     metrics.add_metric(name="LedgerDrift", unit=MetricUnit.Count, value=len(report.drifts))
     by_participant = report.by_participant()
     summary = {

@@ -10,7 +10,7 @@ from referral.clock import to_iso
 from referral.domain.orders import Attribution
 from referral.repository import keys
 from referral.repository.models import DecimalAttribute, Entity, ParticipantItem
-from referral.repository.store import Store
+from referral.repository.participants import list_keys
 from referral.services import Services
 
 from tests.admin.conftest import OPERATOR_ID, Api, audits, dynamodb_requests, ledger, snapshot
@@ -387,7 +387,7 @@ def seed_participants(clock: FakeClock, ids: list[str], sponsored: tuple[str, ..
                     registered_at=stamp,
                     gsi1pk=keys.sponsor_gsi(sponsor),
                     gsi1sk=f"{stamp}#{pid}",
-                    **Store.list_keys(pid, f"Name{pid}", None, f"user{pid}"),
+                    **list_keys(pid, f"Name{pid}", None, f"user{pid}"),
                 )
             )
 

@@ -42,7 +42,7 @@ def test_claim_refusals_are_explained(bot: Bot, services: Services, lookup: Fake
     assert claim(boris, "1000-0003-1") == "Этот заказ уже засчитан другому участнику."
     lookup.error = OzonUnavailable("429 for too long")
     assert claim(boris, "1000-0004-1") == "Сейчас не получается проверить заказ в Ozon. Попробуйте позже."
-    order = services.store.get_order("1000-0003-1")
+    order = services.repos.orders.get_order("1000-0003-1")
     assert order is not None and order.participant_id == "101"
 
 
@@ -62,7 +62,7 @@ def test_a_claim_with_own_rate_says_what_it_earns(bot: Bot, services: Services, 
         "Вам начислено 30 баллов; они заморожены до 09.02.2026, затем станут доступны."
     )
     assert notice.text.startswith("💰 +30 баллов за вашу покупку (заказ 2000-0001-1).")
-    participant = services.store.get_participant("101")
+    participant = services.repos.participants.get_participant("101")
     assert participant is not None and participant.balances.frozen == 30
 
 

@@ -29,7 +29,7 @@ def test_a_claimed_fbo_order_is_found_at_ozon_and_counted(
     webhook.runtime(clock=bot.clock)  # no injected lookup: the deployed path
     sponsor, buyer = TgUser(201, "Anna"), TgUser(202, "Boris")
     bot.register(sponsor, "111111111")
-    code = services.store.get_participant("201")
+    code = services.repos.participants.get_participant("201")
     assert code is not None and code.personal_code
     bot.register(buyer, "222222222", code.personal_code)
     bot.clock.advance(hours=1)
@@ -46,7 +46,7 @@ def test_a_claimed_fbo_order_is_found_at_ozon_and_counted(
     ]
     assert any(t.startswith("Заказ 3000-0001-1 от 10.01.2026 на 1 000.00 ₽ засчитан.") for t in texts), texts
     assert ozon.count() >= 1  # the posting was looked up at the Seller API
-    sponsor_now = services.store.get_participant("201")
+    sponsor_now = services.repos.participants.get_participant("201")
     assert sponsor_now is not None and sponsor_now.balances.frozen == 50
 
 

@@ -53,7 +53,7 @@ def test_a_notice_that_failed_at_once_is_delivered_by_the_sweep(bot: Bot, servic
 
     bot.register(boris, "222222222", personal_code(services, anna))
 
-    [pending] = services.store.due_notifications(bot.clock.now + timedelta(days=1), 10)
+    [pending] = services.repos.outbox.due_notifications(bot.clock.now + timedelta(days=1), 10)
     assert (pending.status, pending.attempts, pending.last_error) == (
         NotificationStatus.PENDING,
         1,
@@ -69,7 +69,7 @@ def test_a_notice_that_failed_at_once_is_delivered_by_the_sweep(bot: Bot, servic
     [notice] = bot.telegram.calls_to("sendMessage")
     assert (notice.chat_id, notice.text) == (101, "🎉 У вас новый реферал: Boris @boris.")
     assert sweep(clock=bot.clock).sent == 0  # never twice
-    stored = services.store.get_notification(pending.notification_id)
+    stored = services.repos.outbox.get_notification(pending.notification_id)
     assert stored is not None and stored.status == NotificationStatus.SENT
 
 

@@ -14,7 +14,7 @@ LINK = re.compile(rf"https://t\.me/{BOT_USERNAME}\?start=([A-Za-z0-9_-]+)")
 
 
 def personal_code(services: Services, user: TgUser) -> str:
-    participant = services.store.get_participant(str(user.id))
+    participant = services.repos.participants.get_participant(str(user.id))
     assert participant is not None and participant.personal_code
     return participant.personal_code
 
@@ -52,7 +52,7 @@ def test_registration_validates_the_ozon_id_then_welcomes(bot: Bot, services: Se
         "🔔 Уведомления",
         "❓ Помощь",
     ]
-    participant = services.store.get_participant("101")
+    participant = services.repos.participants.get_participant("101")
     assert participant is not None
     assert (participant.ozon_id, participant.sponsor_id, participant.profile.username) == (
         "123456789",
@@ -67,7 +67,7 @@ def test_an_ozon_id_of_another_participant_is_refused(bot: Bot, services: Servic
     answer = bot.register(TgUser(102, "Boris"), "123456789")
 
     assert answer["text"].startswith("Этот Ozon ID уже привязан к другому участнику.")
-    assert services.store.get_participant("102") is None
+    assert services.repos.participants.get_participant("102") is None
 
 
 def test_a_registered_participant_opening_another_link_is_not_reattached(
@@ -83,9 +83,9 @@ def test_a_registered_participant_opening_another_link_is_not_reattached(
 
     assert answer["text"].startswith("Вы уже участвуете в программе.")
     assert own["text"].startswith("Это ваша собственная ссылка")
-    carl_now = services.store.get_participant("103")
+    carl_now = services.repos.participants.get_participant("103")
     assert carl_now is not None and carl_now.sponsor_id == "101"
-    boris_link = services.store.get_link(personal_code(services, boris))
+    boris_link = services.repos.links.get_link(personal_code(services, boris))
     assert boris_link is not None and boris_link.clicks == 1  # R2: the click still counts
 
 
@@ -95,7 +95,7 @@ def test_an_unknown_code_still_lets_the_user_join(bot: Bot, services: Services) 
 
     assert "Эта ссылка-приглашение не найдена." in answer["text"]
     assert welcomed["text"].startswith("Добро пожаловать")
-    participant = services.store.get_participant("101")
+    participant = services.repos.participants.get_participant("101")
     assert participant is not None and participant.sponsor_id is None
 
 
@@ -116,7 +116,7 @@ def test_a_three_level_chain_and_the_balances_after_a_purchase(
     assert welcome.chat_id == 104 and "Ваш пригласивший: Carl @carl." in welcome.text
     assert notice.chat_id == 103
     assert notice.text == "🎉 У вас новый реферал: Dana &lt;Shop&gt; &amp; Co @dana."
-    dana_row = services.store.get_participant("104")
+    dana_row = services.repos.participants.get_participant("104")
     assert dana_row is not None and dana_row.ancestors == ("103", "102", "101")
 
     bot.clock.advance(hours=2)
@@ -148,7 +148,7 @@ def test_a_three_level_chain_and_the_balances_after_a_purchase(
     assert "• Boris @boris — с 10.01.2026; 0 заказов на 0.00 ₽" in referrals
     assert "<b>2-й уровень: 1</b> · 0 заказов на 0.00 ₽" in referrals
     assert "<b>3-й уровень: 1</b> · 1 заказ на 2 000.00 ₽ · последний 10.01.2026" in referrals
-    anna_row = services.store.get_participant("101")
+    anna_row = services.repos.participants.get_participant("101")
     assert anna_row is not None and (anna_row.balances.frozen, anna_row.network_size) == (100, 3)
     assert services.reconciliation.run().clean
 
@@ -171,7 +171,7 @@ def test_a_product_link_newcomer_is_shown_the_product(bot: Bot, services: Servic
         "Товар, по ссылке на который вы пришли: <b>Чайник &lt;Smart&gt;</b>\n"
         "https://www.ozon.ru/product/chaynik-123456/"
     )
-    link = services.store.get_link(code.group(1))
+    link = services.repos.links.get_link(code.group(1))
     assert link is not None and (link.clicks, link.registrations) == (1, 1)
 
 

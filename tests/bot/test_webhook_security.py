@@ -68,7 +68,7 @@ def test_a_duplicate_update_is_handled_once(bot: Bot, services: Services, lookup
 
     assert json.loads(first["body"])["text"].startswith("Добро пожаловать")
     assert (second["statusCode"], second["body"]) == (200, "{}")
-    assert services.store.get_participant("101") is not None
+    assert services.repos.participants.get_participant("101") is not None
 
 
 def test_odd_updates_are_ignored_or_answered_politely(bot: Bot, services: Services) -> None:

@@ -66,7 +66,7 @@ def test_withdrawal_is_confirmed_reserved_and_announced_to_operators(
     assert confirm["text"].startswith("Вывести <b>250 баллов</b> = <b>250.00 ₽</b> (курс 1 ₽ за балл)?")
     buttons = confirm["reply_markup"]["inline_keyboard"][0]
     assert [b["text"] for b in buttons] == ["✅ Подтвердить", "✖️ Отмена"]
-    participant = services.store.get_participant("101")
+    participant = services.repos.participants.get_participant("101")
     assert (
         participant is not None and participant.balances.reserved == 0
     )  # nothing reserved before confirming
@@ -89,15 +89,15 @@ def test_withdrawal_is_confirmed_reserved_and_announced_to_operators(
     )
     assert "Осталось доступно: 50, заморожено: 0" in announcement.text
 
-    [withdrawal] = services.store.withdrawals_of("101")
+    [withdrawal] = services.repos.withdrawals.withdrawals_of("101")
     assert (withdrawal.points, withdrawal.status) == (250, WithdrawalStatus.NEW)
-    participant = services.store.get_participant("101")
+    participant = services.repos.participants.get_participant("101")
     assert participant is not None
     assert (participant.balances.available, participant.balances.reserved) == (50, 250)
 
     again = bot.press(anna, buttons[0]["callback_data"], message_id=77)
     assert again["text"] == "Эта кнопка уже неактуальна."
-    assert len(services.store.withdrawals_of("101")) == 1
+    assert len(services.repos.withdrawals.withdrawals_of("101")) == 1
     assert services.reconciliation.run().clean
 
 
@@ -120,7 +120,7 @@ def test_a_withdrawal_can_be_cancelled_before_confirming(
 
     [edited] = bot.telegram.calls_to("editMessageText")
     assert edited.text == "Вывод отменён."
-    assert services.store.withdrawals_of("101") == []
+    assert services.repos.withdrawals.withdrawals_of("101") == []
 
 
 def test_participant_messages_go_to_their_topic_and_operator_replies_come_back(bot: Bot) -> None:
@@ -210,7 +210,7 @@ def test_a_withdrawal_is_confirmed_even_when_operators_cannot_be_told_at_once(
 
     answer = bot.press(anna, confirm, message_id=77)
 
-    [withdrawal] = services.store.withdrawals_of("101")
+    [withdrawal] = services.repos.withdrawals.withdrawals_of("101")
     assert answer == {"method": "answerCallbackQuery", "callback_query_id": answer["callback_query_id"]}
     [edited] = bot.telegram.calls_to("editMessageText")
     assert edited.text == (
@@ -371,4 +371,4 @@ def test_cancel_from_the_menu_while_confirming_cancels_the_withdrawal(
 
     assert cancelled["text"] == "Вывод отменён."
     assert late["text"] == "Эта кнопка уже неактуальна."
-    assert services.store.withdrawals_of("101") == []
+    assert services.repos.withdrawals.withdrawals_of("101") == []

@@ -188,7 +188,7 @@ def test_r8_the_same_posting_recorded_on_many_threads_accrues_exactly_once(
         participant = services.participants.get(participant_id)
         assert (participant.balances.frozen, participant.balances.available) == (total, 0)
         assert participant.accrued_total == total
-        assert sorted(a.posting_number for a in services.store.accruals_of(participant_id)) == sorted(
+        assert sorted(a.posting_number for a in services.repos.orders.accruals_of(participant_id)) == sorted(
             number for (pid, number), points in expected.items() if pid == participant_id and points
         )
     assert services.participants.get(buyer.id).orders_count == len(postings)
@@ -237,7 +237,7 @@ def test_r10_parallel_withdrawals_never_overspend(services: Services) -> None:
     assert all(isinstance(error, InsufficientFunds) for error in refused), refused
     assert sum(w.points for w in created) <= available
     assert len(created) == available // ask  # nobody was refused while the points were there
-    stored = services.store.withdrawals_of(participant.id)
+    stored = services.repos.withdrawals.withdrawals_of(participant.id)
     assert sorted(w.withdrawal_id for w in stored) == sorted(w.withdrawal_id for w in created)
     assert all(w.status == WithdrawalStatus.NEW for w in stored)
     balances = services.participants.get(participant.id).balances
@@ -267,7 +267,7 @@ def test_r10_the_same_request_retried_on_many_threads_reserves_once(services: Se
     assert len({o.value.withdrawal_id for o in outcomes}) == 1
     balances = services.participants.get(participant.id).balances
     assert (balances.available, balances.reserved) == (100, 400)
-    assert len(services.store.withdrawals_of(participant.id)) == 1
+    assert len(services.repos.withdrawals.withdrawals_of(participant.id)) == 1
     assert_reconciled(services)
 
 
@@ -355,7 +355,7 @@ def test_r7_release_racing_returns_ends_consistent(services: Services, clock: Fa
         services.purchases.apply_return(sold.posting_number, return_id, amount)
     services.release.release_matured()
 
-    order = services.store.get_order(sold.posting_number)
+    order = services.repos.orders.get_order(sold.posting_number)
     assert order is not None and order.kept_amount == kept
     assert sorted(order.applied_returns) == sorted(returns)
     for level, participant_id in enumerate(buyer.ancestors, start=1):
@@ -365,7 +365,7 @@ def test_r7_release_racing_returns_ends_consistent(services: Services, clock: Fa
         assert ledger_points(services, participant_id, EntryKind.ACCRUAL, number) == [original]
         assert len(ledger_points(services, participant_id, EntryKind.RELEASE, number)) == 1
         assert -sum(ledger_points(services, participant_id, EntryKind.REVERSAL, number)) == original - target
-        (accrual,) = services.store.accruals_of(participant_id)
+        (accrual,) = services.repos.orders.accruals_of(participant_id)
         assert accrual.reversed_points == original - target
         assert accrual.state == (AccrualState.RELEASED if target else AccrualState.VOIDED)
         balances = services.participants.get(participant_id).balances

@@ -110,10 +110,10 @@ def test_r6_sync_attributes_by_customer_id_and_keeps_strangers_postings(
 
     assert mine is not None and mine.points == 50
     assert stranger is None
-    order = services.store.get_order("S-1")
+    order = services.repos.orders.get_order("S-1")
     assert order is not None and order.participant_id is None
     assert services.participants.get(sponsor.id).balances.frozen == 50
-    assert services.store.orders_of(buyer.id)[0].attribution == Attribution.CUSTOMER_ID
+    assert services.repos.orders.orders_of(buyer.id)[0].attribution == Attribution.CUSTOMER_ID
 
 
 def test_r6_an_order_claim_is_accepted_once_for_the_right_participant(
@@ -134,7 +134,7 @@ def test_r6_an_order_claim_is_accepted_once_for_the_right_participant(
     with pytest.raises(Conflict, match="already claimed"):
         services.purchases.claim_order(claimant.id, fbo)
     assert services.participants.get(sponsor.id).balances.frozen == 150
-    order = services.store.get_order("FBO-1")
+    order = services.repos.orders.get_order("FBO-1")
     assert order is not None and (order.participant_id, order.attribution) == ("2", Attribution.CLAIM)
 
 
@@ -208,5 +208,5 @@ def test_links_count_purchases_of_the_referrals_they_brought(services: Services,
     services.purchases.record_purchase(posting(clock.now), buyer.id, Attribution.CUSTOMER_ID)
 
     assert sponsor.personal_code is not None
-    link = services.store.get_link(sponsor.personal_code)
+    link = services.repos.links.get_link(sponsor.personal_code)
     assert link is not None and link.purchases == 1

@@ -45,7 +45,7 @@ def test_r11_a_balance_correction_writes_a_ledger_entry_and_an_audit_record(serv
         "goodwill",
         100,
     )
-    [record] = services.store.audit_of("participant", participant.id)
+    [record] = services.repos.administration.audit_of("participant", participant.id)
     assert (record.actor_id, record.action, record.reason) == (
         "admin-7",
         "participant.balance_correction",
@@ -123,7 +123,7 @@ def test_r11_corrections_need_a_reason_and_cannot_make_balances_negative(service
             "a", participant.id, available_change=-5, total_change=-5, reason="r", idempotency_key="y"
         )
     assert services.ledger.entries_of(participant.id) == []
-    assert services.store.audit_of("participant", participant.id) == []
+    assert services.repos.administration.audit_of("participant", participant.id) == []
 
 
 def test_r11_settings_blocking_and_withdrawal_changes_are_audited(services: Services) -> None:
@@ -137,12 +137,12 @@ def test_r11_settings_blocking_and_withdrawal_changes_are_audited(services: Serv
     withdrawal = services.withdrawals.request(participant.id, 200, "w")
     services.withdrawals.change_status("op-3", withdrawal.withdrawal_id, WithdrawalStatus.NEGOTIATION)
 
-    [settings_record] = services.store.audit_of("settings", "settings")
+    [settings_record] = services.repos.administration.audit_of("settings", "settings")
     assert (settings_record.actor_id, settings_record.reason) == ("owner-1", "shorter returns")
     assert [(c.attribute, c.old, c.new) for c in settings_record.changes] == [("hold_days", "30", "14")]
-    actions = [r.action for r in services.store.audit_of("participant", participant.id)]
+    actions = [r.action for r in services.repos.administration.audit_of("participant", participant.id)]
     assert sorted(actions) == ["participant.balance_correction", "participant.block", "participant.unblock"]
-    [withdrawal_record] = services.store.audit_of("withdrawal", withdrawal.withdrawal_id)
+    [withdrawal_record] = services.repos.administration.audit_of("withdrawal", withdrawal.withdrawal_id)
     assert [(c.old, c.new) for c in withdrawal_record.changes] == [("new", "negotiation")]
     settings, version = services.settings.versioned()
     assert (settings.hold_days, version) == (14, 1)
@@ -177,7 +177,7 @@ def test_r12_reparenting_moves_the_subtree_and_refuses_cycles(services: Services
     assert services.participants.network("9")[3].orders == 2
     assert services.participants.network(old_sponsor.id)[3].orders == 0
     # the change is audited and a cycle is refused
-    [record] = services.store.audit_of("participant", moved.id)
+    [record] = services.repos.administration.audit_of("participant", moved.id)
     assert [(c.attribute, c.old, c.new) for c in record.changes] == [("sponsor_id", "2", "9")]
     from referral.errors import ReferralCycle
 

@@ -10,8 +10,7 @@ from referral.domain.ledger import EntryKind, points_for
 from referral.domain.notifications import NotificationKind
 from referral.domain.orders import Attribution, Posting
 from referral.domain.participants import Participant
-from referral.errors import InsufficientFunds
-from referral.repository.unit_of_work import TransactionConflict
+from referral.errors import InsufficientFunds, StaleRead
 from referral.services import Services
 
 from tests.support.builders import join, posting
@@ -213,7 +212,7 @@ def test_r7_partial_returns_in_steps_end_where_one_return_would(services: Servic
         )
 
     assert reversed_for("STEP") == reversed_for("ONCE") == 166 - points_for(Decimal("1111.11"), Decimal(50))
-    order = services.store.get_order("STEP")
+    order = services.repos.orders.get_order("STEP")
     assert order is not None and order.kept_amount == Decimal("1111.11")
 
 
@@ -252,18 +251,18 @@ def test_r7_overlapping_release_runs_release_an_accrual_once(
     services.purchases.apply_status(bought.with_status("delivered"))
     clock.advance(days=31)
     first_run, second_run = clock.now, clock.now + timedelta(minutes=1)
-    [seen_by_first] = services.store.due_accruals(first_run, 100)
-    [seen_by_second] = services.store.due_accruals(first_run, 100)  # read before the first one commits
+    [seen_by_first] = services.repos.orders.due_accruals(first_run, 100)
+    [seen_by_second] = services.repos.orders.due_accruals(first_run, 100)  # read before the first one commits
 
-    services.store.commit_release(seen_by_first, first_run, [])
-    with pytest.raises(TransactionConflict) as refused:
-        services.store.commit_release(seen_by_second, second_run, [])
+    services.repos.orders.commit_release(seen_by_first, first_run, [])
+    with pytest.raises(StaleRead) as refused:
+        services.repos.orders.commit_release(seen_by_second, second_run, [])
 
-    assert refused.value.failed == ["accrual"]
+    assert refused.value.reason == "stale"
     assert balances(services, sponsor.id) == (0, 150)
     releases = [e for e in services.ledger.entries_of(sponsor.id) if e.kind == EntryKind.RELEASE]
     assert len(releases) == 1
-    assert services.store.due_accruals(second_run, 100) == []
+    assert services.repos.orders.due_accruals(second_run, 100) == []
     assert services.reconciliation.run().clean
 
 

@@ -45,7 +45,7 @@ def test_a_notice_is_written_with_the_change_and_delivered_once(services: Servic
 
     assert (first.sent, second.sent) == (1, 0)
     assert [(n.participant_id, n.kind) for n in sender.sent] == [("1", NotificationKind.NEW_REFERRAL)]
-    stored = services.store.get_notification(sender.sent[0].notification_id)
+    stored = services.repos.outbox.get_notification(sender.sent[0].notification_id)
     assert stored is not None and (stored.status, stored.attempts) == (NotificationStatus.SENT, 1)
 
 
@@ -72,7 +72,7 @@ def test_a_failed_delivery_is_retried_with_backoff(services: Services, clock: Fa
     assert report.retried == 1
     assert services.outbox.pending() == []  # not due yet
     [notice] = sender.sent
-    stored = services.store.get_notification(notice.notification_id)
+    stored = services.repos.outbox.get_notification(notice.notification_id)
     assert stored is not None and stored.status == NotificationStatus.PENDING and stored.last_error == "429"
     clock.advance(seconds=91)
     assert services.outbox.dispatch_due(sender).sent == 1
@@ -86,7 +86,7 @@ def test_a_participant_who_blocked_the_bot_is_given_up_on(services: Services) ->
 
     assert services.outbox.dispatch_due(sender).failed == 1
     [notice] = sender.sent
-    stored = services.store.get_notification(notice.notification_id)
+    stored = services.repos.outbox.get_notification(notice.notification_id)
     assert stored is not None and stored.status == NotificationStatus.FAILED
 
 
@@ -100,7 +100,7 @@ def test_attempts_are_bounded(services: Services, clock: FakeClock) -> None:
         clock.advance(hours=7)
 
     assert len(sender.sent) == MAX_ATTEMPTS
-    stored = services.store.get_notification(sender.sent[0].notification_id)
+    stored = services.repos.outbox.get_notification(sender.sent[0].notification_id)
     assert stored is not None and stored.status == NotificationStatus.FAILED
 
 
@@ -109,7 +109,7 @@ def test_a_notice_claimed_by_one_sender_is_not_sent_by_another(services: Service
     join(services, "2", sponsor)
     [pending] = services.outbox.pending()
     now = clock()
-    assert services.store.claim_notification(pending, now, now + timedelta(seconds=60))
+    assert services.repos.outbox.claim_notification(pending, now, now + timedelta(seconds=60))
 
     other = RecordingSender()
     report = services.outbox.dispatch(other, [pending.notification_id])
@@ -131,7 +131,7 @@ def test_a_crashing_sender_leaves_the_notice_for_a_retry(services: Services) -> 
     report = services.outbox.dispatch_due(Crashing())
 
     assert report.retried == 1
-    [notice] = services.store.due_notifications(services.outbox.clock() + timedelta(hours=1), 10)
+    [notice] = services.repos.outbox.due_notifications(services.outbox.clock() + timedelta(hours=1), 10)
     assert notice.last_error == "ConnectionError: network down"
 
 
@@ -161,7 +161,7 @@ def test_a_notice_taken_over_after_its_lease_ran_out_does_not_stop_the_sweep(
 
     assert (report.sent, report.skipped) == (1, 1)
     assert len(slow.sent) == 2 and [n.notification_id for n in other.sent] == [slow.sent[0].notification_id]
-    stored = [services.store.get_notification(n.notification_id) for n in slow.sent]
+    stored = [services.repos.outbox.get_notification(n.notification_id) for n in slow.sent]
     assert [n.status if n else None for n in stored] == [NotificationStatus.SENT] * 2
 
 
@@ -178,5 +178,5 @@ def test_the_caller_receives_the_ids_of_the_notices_its_change_committed(
         join(wired, "3", sponsor, ozon_id="222222222")
 
     committed = notices.drain()
-    assert [wired.store.get_notification(i).kind for i in committed] == [NotificationKind.NEW_REFERRAL]  # type: ignore[union-attr]
+    assert [wired.repos.outbox.get_notification(i).kind for i in committed] == [NotificationKind.NEW_REFERRAL]  # type: ignore[union-attr]
     assert notices.drain() == []

@@ -85,4 +85,4 @@ def test_the_function_finishes_a_move_cut_short_before_reconciling(
 
     assert (result["finished_unfinished_move"], result["clean"]) == (True, True)
     assert all(services.participants.get(p).ancestors == expected_chain(p) for p in BELOW)
-    assert not services.store.tree_state().pending
+    assert not services.repos.tree.tree_state().pending

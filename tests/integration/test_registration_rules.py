@@ -42,7 +42,7 @@ def test_r1_registration_by_link_attaches_to_the_sponsor_and_counts_the_link(ser
 
     assert registration.outcome == SponsorOutcome.ATTACHED
     assert registration.participant.sponsor_id == "1"
-    link = services.store.get_link(sponsor.personal_code)
+    link = services.repos.links.get_link(sponsor.personal_code)
     assert link is not None and (link.clicks, link.registrations) == (1, 1)
     refreshed = services.participants.get("1")
     assert (refreshed.direct_referrals, refreshed.network_size) == (1, 1)
@@ -75,7 +75,7 @@ def test_r2_a_registered_participant_is_never_reattached_but_the_click_counts(se
 
     assert opened.outcome == LinkOpenOutcome.ALREADY_REGISTERED
     assert services.participants.get("3").sponsor_id == member.sponsor_id == "1"
-    link = services.store.get_link(other.personal_code)
+    link = services.repos.links.get_link(other.personal_code)
     assert link is not None and (link.clicks, link.registrations) == (1, 0)
     assert services.participants.get("2").direct_referrals == 0
 
@@ -115,7 +115,7 @@ def test_r4_opening_ones_own_link_is_refused_and_not_counted(services: Services)
     opened = services.participants.open_link(owner.personal_code, "1")
 
     assert opened.outcome == LinkOpenOutcome.OWN_LINK
-    link = services.store.get_link(owner.personal_code)
+    link = services.repos.links.get_link(owner.personal_code)
     assert link is not None and link.clicks == 0
 
 

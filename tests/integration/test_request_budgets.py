@@ -55,7 +55,7 @@ def test_the_counter_sees_pynamodb_and_powertools_requests_once_each(table: str)
 
     with counting() as requests:
         services.settings.current(force_fetch=True)  # Powertools' boto3 client
-        services.store.get_participant("nobody")  # PynamoDB's botocore client
+        services.repos.participants.get_participant("nobody")  # PynamoDB's botocore client
 
     assert dict(requests.calls) == {"Query": 1, "GetItem": 1}
 

@@ -8,14 +8,14 @@ completion right before its own transaction (``interleaved``), where a real race
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from referral.domain.participants import Participant, TelegramProfile
 from referral.domain.settings import MAX_LEVELS
-from referral.errors import ReferralCycle
-from referral.repository.store import Store
-from referral.repository.unit_of_work import TransactionConflict
+from referral.errors import ParticipantsChanged, ReferralCycle, TreeChanged
+from referral.repository.participants import ParticipantRepository
+from referral.repository.tree import TreeRepository
 from referral.services import Services
 from referral.services.participants import ParticipantService
 from referral.services.referral_tree import ReferralTreeService
@@ -23,36 +23,40 @@ from referral.services.referral_tree import ReferralTreeService
 from tests.support.builders import chain, join
 from tests.support.clock import FakeClock
 
+R = TypeVar("R")
 
-def interleaved(method: str, meanwhile: Callable[[], Any]) -> Store:
-    """A store that runs ``meanwhile`` (another request, to completion) once, right before ``method``."""
+
+def interleaved(repository: type[R], method: str, meanwhile: Callable[[], Any]) -> R:
+    """A repository that runs ``meanwhile`` (another request, to completion) once, right before ``method``."""
     pending = [meanwhile]
-    original = getattr(Store, method)
+    original = getattr(repository, method)
 
-    def hooked(self: Store, *args: Any, **kwargs: Any) -> Any:
+    def hooked(self: R, *args: Any, **kwargs: Any) -> Any:
         while pending:
             pending.pop()()
         return original(self, *args, **kwargs)
 
-    return type("InterleavedStore", (Store,), {method: hooked})()
+    hooked_type: type[R] = type(f"Interleaved{repository.__name__}", (repository,), {method: hooked})
+    return hooked_type()
 
 
 class Crash(Exception):
     """The function stopped here (a timeout, a lost container)."""
 
 
-def crashing(method: str, *, after: int) -> Store:
-    """A store whose ``method`` works ``after`` times, then the process dies on the next call."""
+def crashing(method: str, *, after: int) -> TreeRepository:
+    """A tree repository whose ``method`` works ``after`` times, then the process dies on the next call."""
     calls = [0]
-    original = getattr(Store, method)
+    original = getattr(TreeRepository, method)
 
-    def hooked(self: Store, *args: Any, **kwargs: Any) -> Any:
+    def hooked(self: TreeRepository, *args: Any, **kwargs: Any) -> Any:
         calls[0] += 1
         if calls[0] > after:
             raise Crash(method)
         return original(self, *args, **kwargs)
 
-    return type("CrashingStore", (Store,), {method: hooked})()
+    crashing_type: type[TreeRepository] = type("CrashingTreeRepository", (TreeRepository,), {method: hooked})
+    return crashing_type()
 
 
 def drift(services: Services) -> set[tuple[str, str]]:
@@ -66,7 +70,8 @@ def test_r12_two_moves_that_would_close_a_cycle_together_cannot_both_commit(
     join(services, "B")
     # Operator 1 reads the tree (B is not below A), then operator 2 moves B under A and commits.
     racing = ReferralTreeService(
-        interleaved("commit_reparent", lambda: services.tree.reparent("op-2", "B", "A")), clock=clock
+        tree=interleaved(TreeRepository, "commit_reparent", lambda: services.tree.reparent("op-2", "B", "A")),
+        clock=clock,
     )
 
     with pytest.raises(ReferralCycle):
@@ -75,7 +80,7 @@ def test_r12_two_moves_that_would_close_a_cycle_together_cannot_both_commit(
     a, b = services.participants.get("A"), services.participants.get("B")
     assert (a.sponsor_id, a.ancestors) == (None, ())
     assert (b.sponsor_id, b.ancestors) == ("A", ("A",))
-    assert [r.actor_id for r in services.store.audit_of("participant", "A")] == []
+    assert [r.actor_id for r in services.repos.administration.audit_of("participant", "A")] == []
     assert services.reconciliation.run().clean
 
 
@@ -86,7 +91,8 @@ def test_r12_a_move_decided_on_an_outdated_tree_is_decided_again(
         join(services, top)
     # Operator 1 reads "2" at the top; meanwhile operator 2 moves "2" under "9".
     racing = ReferralTreeService(
-        interleaved("commit_reparent", lambda: services.tree.reparent("op-2", "2", "9")), clock=clock
+        tree=interleaved(TreeRepository, "commit_reparent", lambda: services.tree.reparent("op-2", "2", "9")),
+        clock=clock,
     )
 
     racing.reparent("op-1", "1", "2")
@@ -102,8 +108,10 @@ def test_r12_a_newcomer_registering_under_a_moving_sponsor_gets_the_new_chain(
     _, sponsor = chain(services, "1", "2")
     join(services, "9")
     registering = ParticipantService(
-        interleaved("commit_registration", lambda: services.tree.reparent("op", "2", "9")),
-        services.settings,
+        interleaved(
+            ParticipantRepository, "commit_registration", lambda: services.tree.reparent("op", "2", "9")
+        ),
+        settings=services.settings,
         clock=clock,
     )
 
@@ -120,7 +128,7 @@ def test_r12_a_newcomer_joining_the_moved_subtree_meanwhile_gets_the_new_chain(
     _, moved, child = chain(services, "1", "2", "3")
     join(services, "9")
     moving = ReferralTreeService(
-        interleaved("commit_reparent", lambda: join(services, "4", child)), clock=clock
+        tree=interleaved(TreeRepository, "commit_reparent", lambda: join(services, "4", child)), clock=clock
     )
 
     moving.reparent("op", moved.id, "9")
@@ -150,7 +158,7 @@ def interrupted_move(services: Services, clock: FakeClock, method: str, *, after
     """``deep_move``, with the process dying at the ``after + 1``-th call of the store's ``method``."""
     moved = deep_move(services)
     with pytest.raises(Crash):
-        ReferralTreeService(crashing(method, after=after), clock=clock).reparent("op", moved.id, "n10")
+        ReferralTreeService(tree=crashing(method, after=after), clock=clock).reparent("op", moved.id, "n10")
     return moved
 
 
@@ -165,15 +173,15 @@ def test_r12_a_move_too_large_for_one_transaction_left_unfinished_is_finished_ex
     moved = interrupted_move(services, clock, "apply_pending_levels", after=0)
 
     # The move itself committed, with a marker of what is left; nothing of that is done yet.
-    tree = services.store.tree_state()
+    tree = services.repos.tree.tree_state()
     assert (tree.rechain_root, tree.pending_levels is not None) == (moved.id, True)
     assert services.participants.get(moved.id).ancestors == expected_chain("M")
     assert drift(services) == {(below, "ancestors") for below in BELOW}
     assert services.participants.network("n10") == {}
     # Two runners finishing the same statistics batch: it is added once.
-    services.store.apply_pending_levels(tree)
-    with pytest.raises(TransactionConflict):
-        services.store.apply_pending_levels(tree)
+    services.repos.tree.apply_pending_levels(tree)
+    with pytest.raises(TreeChanged):
+        services.repos.tree.apply_pending_levels(tree)
 
     finished = services.tree.finish_pending()
 
@@ -197,7 +205,7 @@ def test_r12_chains_left_half_rebuilt_by_a_crash_are_finished_by_the_next_move(
 
     services.tree.reparent("op", "o1", "n1")  # any later move first finishes the unfinished one
 
-    assert not services.store.tree_state().pending
+    assert not services.repos.tree.tree_state().pending
     assert all(services.participants.get(p).ancestors == expected_chain(p) for p in BELOW)
     assert services.participants.get("n10").network_size == 1 + len(BELOW)
     assert services.participants.get("o10").network_size == 0
@@ -210,10 +218,10 @@ def test_single_item_condition_failures_surface_as_domain_errors(services: Servi
     _, moved = chain(services, "1", "2")
 
     with pytest.raises(NotFound) as missing:
-        services.store.count_click("NOSUCHCODE")
-    with pytest.raises(TransactionConflict) as moved_meanwhile:
-        services.store.set_chain(moved.id, "someone-else", ("someone-else",))
+        services.repos.links.count_click("NOSUCHCODE")
+    with pytest.raises(ParticipantsChanged) as moved_meanwhile:
+        services.repos.tree.set_chain(moved.id, "someone-else", ("someone-else",))
 
     assert missing.value.reason == "link_not_found"
-    assert moved_meanwhile.value.failed == [f"chain:{moved.id}"]
+    assert moved_meanwhile.value.participants == {moved.id}
     assert services.participants.get(moved.id).ancestors == ("1",)

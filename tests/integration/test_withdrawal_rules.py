@@ -77,7 +77,9 @@ def test_r10_a_retry_returns_the_request_even_when_its_points_are_reserved_by_no
 
     assert again == first and after_blocking == first
     assert parts(services, rich.id) == (200, 200, 800, 0)
-    assert [w.withdrawal_id for w in services.store.withdrawals_of(rich.id)] == [first.withdrawal_id]
+    assert [w.withdrawal_id for w in services.repos.withdrawals.withdrawals_of(rich.id)] == [
+        first.withdrawal_id
+    ]
 
 
 def test_r10_a_request_key_reused_for_another_amount_is_refused(
@@ -134,7 +136,7 @@ def test_r10_paid_moves_reserved_to_withdrawn_and_tells_what_is_left(
     assert (paid_notice.payload["points"], paid_notice.payload["available_after"]) == (300, 700)
     events = [
         (e.event, e.from_status, e.to_status)
-        for e in services.store.withdrawal_events(withdrawal.withdrawal_id)
+        for e in services.repos.withdrawals.withdrawal_events(withdrawal.withdrawal_id)
     ]
     assert events == [
         ("created", None, "new"),
@@ -192,6 +194,8 @@ def test_operators_comment_on_requests(services: Services, rich: Participant) ->
     with pytest.raises(InvalidInput):
         services.withdrawals.comment("op", withdrawal.withdrawal_id, "   ")
     comments = [
-        e.text for e in services.store.withdrawal_events(withdrawal.withdrawal_id) if e.event == "comment"
+        e.text
+        for e in services.repos.withdrawals.withdrawal_events(withdrawal.withdrawal_id)
+        if e.event == "comment"
     ]
     assert comments == ["Asked for the card number"]

@@ -69,8 +69,8 @@ from referral.errors import (
     SelfReferral,
 )
 from referral.repository import keys, mapping
+from referral.repository.keys import FEED_LEDGER
 from referral.repository.models import Entity, LedgerEntryItem, ParticipantItem
-from referral.repository.store import FEED_LEDGER
 from referral.repository.table import bind_table, create_table
 from referral.services import Services
 from referral.services.withdrawals import withdrawal_id_for
@@ -374,7 +374,7 @@ class LedgerMachine(RuleBasedStateMachine):
     def _register(self, sponsor: str | None) -> str:
         number = len(self.people) + 1
         pid, ozon_id = str(100 + number), str(700_000_000 + number)
-        sponsor_participant = self.services.store.get_participant(sponsor) if sponsor else None
+        sponsor_participant = self.services.repos.participants.get_participant(sponsor) if sponsor else None
         joined = join(self.services, pid, sponsor_participant, ozon_id=ozon_id)
         assert joined.sponsor_id == sponsor
         self.people[pid] = MParticipant(pid, ozon_id, self.clock.now, sponsor)
@@ -565,7 +565,9 @@ class LedgerMachine(RuleBasedStateMachine):
         )
         if result is None:
             event("purchase: refused, placed before registration")
-            assert self.services.store.get_order(number) is None, "a refused purchase left an order behind"
+            assert self.services.repos.orders.get_order(number) is None, (
+                "a refused purchase left an order behind"
+            )
             return None
         planned = self._planned(buyer, created)
         event(f"purchase: {status}, {len(planned)} accruals")
@@ -692,7 +694,7 @@ class LedgerMachine(RuleBasedStateMachine):
         return None
 
     def _request(self, pid: str, points: int, key: str, expected: type[DomainError] | None) -> None:
-        stored = self.services.store.get_participant(pid)
+        stored = self.services.repos.participants.get_participant(pid)
         assert stored is not None
         available_before = stored.balances.available
         withdrawal = self._expect(
@@ -703,7 +705,9 @@ class LedgerMachine(RuleBasedStateMachine):
         wid = withdrawal_id_for(pid, key)
         event(f"withdrawal request: {expected.__name__ if expected else 'reserved'}")
         if withdrawal is None:
-            assert self.services.store.get_withdrawal(wid) is None, "a refused request left a withdrawal"
+            assert self.services.repos.withdrawals.get_withdrawal(wid) is None, (
+                "a refused request left a withdrawal"
+            )
             return
         assert withdrawal.withdrawal_id == wid and wid not in self.withdrawals
         assert (withdrawal.status, withdrawal.points) == (WithdrawalStatus.NEW, points)
@@ -931,7 +935,9 @@ class LedgerMachine(RuleBasedStateMachine):
         for number in numbers:
             order = self.orders[number]
             refs = [AccrualRef(a.beneficiary, a.level, a.points) for a in order.accruals]
-            stored = {(a.participant_id, a.level): a for a in self.services.store.get_accruals(number, refs)}
+            stored = {
+                (a.participant_id, a.level): a for a in self.services.repos.orders.get_accruals(number, refs)
+            }
             for accrual in order.accruals:
                 record = stored[(accrual.beneficiary, accrual.level)]
                 have = (record.points, record.reversed_points, record.state, record.rate, record.release_at)
@@ -942,7 +948,7 @@ class LedgerMachine(RuleBasedStateMachine):
                     f"2. {key}: {self.accrual_entries[key]} ACCRUAL entries"
                 )
                 assert self.reversed_entries[key] == record.reversed_points <= record.points, f"2. {key}"
-            stored_order = self.services.store.get_order(number)
+            stored_order = self.services.repos.orders.get_order(number)
             assert stored_order is not None and stored_order.participant_id == order.buyer
             have_order = (
                 stored_order.kept_amount,
@@ -955,7 +961,7 @@ class LedgerMachine(RuleBasedStateMachine):
         """5 and 6 for the requests a step touched."""
         for wid in wids:
             known = self.withdrawals[wid]
-            withdrawal = self.services.store.get_withdrawal(wid)
+            withdrawal = self.services.repos.withdrawals.get_withdrawal(wid)
             assert withdrawal is not None
             assert withdrawal.points <= known.available_before, f"5. {wid} overspent"
             have = (withdrawal.participant_id, withdrawal.points, withdrawal.status)
@@ -969,15 +975,17 @@ class LedgerMachine(RuleBasedStateMachine):
         self.table_agrees_with_ledger_and_model()
         report = self.services.reconciliation.run()
         assert report.clean, f"1. reconciliation drifts: {report.drifts}"
-        participants = self.services.store.get_participants(list(self.people))
+        participants = self.services.repos.participants.get_participants(list(self.people))
         self._check_participants({pid: StoredProfile.of(p) for pid, p in participants.items()})
         for pid in self.people:
-            ledger = self.services.store.ledger_of(pid)
+            ledger = self.services.repos.ledger.ledger_of(pid)
             seen = sorted(e.entry_id for e in self.ledger.values() if e.participant_id == pid)
             assert sorted(e.entry_id for e in ledger) == seen, f"{pid}: ledger_of vs the ledger feed"
             accrued = Counter((e.posting_number, e.level) for e in ledger if e.kind == EntryKind.ACCRUAL)
             assert all(n == 1 for n in accrued.values()), f"2. {pid} accrued twice: {accrued}"
-            records = {(a.posting_number, a.level): a.remaining for a in self.services.store.accruals_of(pid)}
+            records = {
+                (a.posting_number, a.level): a.remaining for a in self.services.repos.orders.accruals_of(pid)
+            }
             want = {
                 (number, a.level): a.points - a.reversed
                 for number, order in self.orders.items()
@@ -985,7 +993,9 @@ class LedgerMachine(RuleBasedStateMachine):
                 if a.beneficiary == pid
             }
             assert records == want, f"6. {pid}: accrual records {records}"
-            withdrawals = {w.withdrawal_id: w.status for w in self.services.store.withdrawals_of(pid)}
+            withdrawals = {
+                w.withdrawal_id: w.status for w in self.services.repos.withdrawals.withdrawals_of(pid)
+            }
             assert withdrawals == {w: m.status for w, m in self.withdrawals.items() if m.pid == pid}
 
 

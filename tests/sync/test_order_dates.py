@@ -64,7 +64,7 @@ def test_the_sync_meeting_an_older_posting_late_keeps_the_newer_date(
 
     assert run_sync()["attributed"] == 1
 
-    newest = services.store.get_order("9301-0001-1")
+    newest = services.repos.orders.get_order("9301-0001-1")
     assert newest is not None
     assert services.participants.get(d.id).last_order_at == newest.posting.created_at
     assert services.participants.network(c.id)[1].last_order_at == newest.posting.created_at

@@ -25,7 +25,7 @@ def test_a_posting_whose_detail_is_malformed_is_skipped_and_the_rest_goes_on(
     assert first["status"] == "ok" and first["caught_up"]
     assert all(first["streams"].values())  # every stream walked up to now and saved its checkpoint
     assert (first["attributed"], first["skipped"]) == (1, 2)  # skipped by both FBS streams that served it
-    assert services.store.get_order("8101-0001-1") is None
+    assert services.repos.orders.get_order("8101-0001-1") is None
     assert services.participants.get(a.id).balances.frozen == 50
 
     # Ozon answers correctly again; the posting comes back with its next status change
@@ -48,8 +48,8 @@ def test_a_posting_whose_detail_ozon_refuses_is_skipped_and_the_rest_goes_on(
 
     assert all(run["status"] == "ok" and run["caught_up"] for run in runs)
     assert runs[0]["skipped"] == 2
-    assert services.store.get_order("8202-0001-1") is not None  # the FBO stream ran after it
-    assert services.store.get_order("8201-0001-1") is None
+    assert services.repos.orders.get_order("8202-0001-1") is not None  # the FBO stream ran after it
+    assert services.repos.orders.get_order("8201-0001-1") is None
 
     ozon.clear_faults()
     ozon.set_status("8201-0001-1", "delivering")

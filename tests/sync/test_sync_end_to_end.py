@@ -52,8 +52,8 @@ def test_postings_of_a_three_level_chain_accrue_the_right_frozen_points(
     assert [(e.delta.frozen, e.level) for e in accruals] == [(124, 1)]
     buyer = services.participants.get(d.id)
     assert (buyer.orders_count, buyer.purchases_sum, buyer.balances.frozen) == (1, Decimal("2480.25"), 0)
-    kept = services.store.get_order("1002-0001-1")
-    fbo = services.store.get_order("1003-0001-1")
+    kept = services.repos.orders.get_order("1002-0001-1")
+    fbo = services.repos.orders.get_order("1003-0001-1")
     assert kept is not None and kept.participant_id is None and kept.posting.customer_id == "777000111"
     assert fbo is not None and fbo.participant_id is None and fbo.posting.scheme == "FBO"
     assert services.settings.ozon_connection().last_success_at is not None
@@ -123,7 +123,7 @@ def test_partial_returns_reverse_exactly_what_the_kept_amount_no_longer_earns(
     ozon.add_return("4001-0001-1", quantity=1)  # kept 1010.10 → 50: another 51
     assert run_sync()["reversed"] == 3 * 51
     assert [services.participants.get(p.id).balances.frozen for p in (a, b, c)] == [50, 50, 50]
-    order = services.store.get_order("4001-0001-1")
+    order = services.repos.orders.get_order("4001-0001-1")
     assert order is not None and order.kept_amount == Decimal("1010.10") and len(order.applied_returns) == 2
     assert services.participants.get(d.id).purchases_sum == Decimal("1010.10")
     # the ledger says the same as the balances: 151 accrued, 50 and 51 taken back, for each sponsor
@@ -154,7 +154,7 @@ def test_a_disputed_return_reverses_nothing_until_the_buyer_has_the_money_back(
     assert (decided["returns_applied"], decided["reversed"]) == (1, 3 * 50)
     assert (served_again["returns_applied"], served_again["reversed"]) == (0, 0)
     assert [services.participants.get(p.id).balances.frozen for p in (a, b, c)] == [50, 50, 50]
-    order = services.store.get_order("4101-0001-1")
+    order = services.repos.orders.get_order("4101-0001-1")
     assert order is not None and order.applied_returns == (f"ozon-return-{disputed.id}",)
 
 
@@ -182,8 +182,11 @@ def test_injected_faults_are_survived_and_a_bad_record_is_skipped(
     # each bad record is logged and skipped by both FBS streams that served it
     assert (result["attributed"], result["skipped"]) == (3, 4)
     assert [services.participants.get(p.id).balances.frozen for p in (a, b, c)] == [150, 150, 150]
-    assert services.store.get_order("5001-0001-1") is None and services.store.get_order("5003-0001-1") is None
-    assert services.store.get_order("5100-0001-1") is not None
+    assert (
+        services.repos.orders.get_order("5001-0001-1") is None
+        and services.repos.orders.get_order("5003-0001-1") is None
+    )
+    assert services.repos.orders.get_order("5100-0001-1") is not None
     assert ozon.count(FBS_LIST, status=429) == 2 and ozon.count(FBS_LIST, status=500) == 1
     assert (
         ozon.count("/v2/posting/fbo/list", status=400) == 1
@@ -213,7 +216,7 @@ def test_a_rejected_key_is_reported_to_the_dashboard_and_nothing_changes(
     connection = services.settings.ozon_connection()
     assert connection.last_error is not None and "API key" in connection.last_error
     assert ozon.api_key not in connection.last_error
-    assert services.store.get_order("6001-0001-1") is None
+    assert services.repos.orders.get_order("6001-0001-1") is None
 
     ozon.reject_key(False)
     assert run_sync()["attributed"] == 1
@@ -232,8 +235,8 @@ def test_the_first_run_backfills_the_configured_period_within_the_api_window(
 
     run_sync()
 
-    assert services.store.get_order("7001-0001-1") is None
-    assert services.store.get_order("7002-0001-1") is not None
+    assert services.repos.orders.get_order("7001-0001-1") is None
+    assert services.repos.orders.get_order("7002-0001-1") is not None
     for request in ozon.requests:
         window = request.body["filter"].get("since"), request.body["filter"].get("to")
         if all(window):

@@ -44,7 +44,7 @@ def test_recent_fbo_postings_are_re_read_once_an_hour_not_every_run(
     # only the new posting: the 30 known ones are not listed again, so the cancellation waits
     assert (soon_after["seen"], soon_after["new"], soon_after["unchanged"]) == (1, 1, 0)
     assert ozon.count(FBO_LIST) == 1
-    order = services.store.get_order("900-0001-1")
+    order = services.repos.orders.get_order("900-0001-1")
     assert order is not None and order.posting.status == "awaiting_deliver"
 
     an_hour_passes_for_the_fbo_stream()
@@ -53,5 +53,5 @@ def test_recent_fbo_postings_are_re_read_once_an_hour_not_every_run(
 
     assert (refreshed["seen"], refreshed["new"], refreshed["unchanged"]) == (31, 0, 30)
     assert ozon.count(FBO_LIST) == 4  # 31 postings, 10 a page
-    order = services.store.get_order("900-0001-1")
+    order = services.repos.orders.get_order("900-0001-1")
     assert order is not None and order.posting.status == "cancelled"

@@ -65,7 +65,7 @@ def test_an_fbo_window_continues_past_the_deepest_offset_ozon_accepts(
     result = run_sync()
 
     assert result["status"] == "ok" and result["caught_up"]
-    assert all(services.store.get_order(f"7301-000{n}-1") is not None for n in range(9))
+    assert all(services.repos.orders.get_order(f"7301-000{n}-1") is not None for n in range(9))
     fbo = [r for r in ozon.requests if r.path == FBO_LIST]
     assert all(r.status == 200 and r.body["offset"] <= 4 for r in fbo)
     assert len({r.body["filter"]["since"] for r in fbo}) > 1  # the window moved on from the newest read

@@ -71,6 +71,70 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class AlreadyExists(Conflict):
+    """What a write creates exists already (a used key, a taken code): the state did not change."""
+
+    def __init__(self, message: str = "It exists already.", *, reason: str = "already_exists") -> None:
+        super().__init__(message, reason=reason)
+
+
+class StaleRead(Conflict):
+    """Something the decision was made on changed before the write committed: read again, decide again.
+
+    ``participants`` and ``levels`` name the profiles and network levels (participant, level) whose
+    condition did not hold, when those were what changed.
+    """
+
+    default_reason = "stale"
+
+    def __init__(
+        self,
+        message: str = "The data changed meanwhile; reload it and try again.",
+        *,
+        participants: frozenset[str] = frozenset(),
+        levels: frozenset[tuple[str, int]] = frozenset(),
+    ) -> None:
+        super().__init__(message, reason=self.default_reason)
+        self.participants = participants
+        self.levels = levels
+
+
+class OrderChanged(StaleRead):
+    """The stored order (or one of its accruals) changed since it was read."""
+
+    default_reason = "order_changed"
+
+
+class ParticipantsChanged(StaleRead):
+    """A profile or network level the write was conditioned on changed (moved, blocked, newer dates)."""
+
+    default_reason = "participants_changed"
+
+
+class TreeChanged(StaleRead):
+    """Another move of the referral tree committed since the tree was read."""
+
+    default_reason = "tree_changed"
+
+
+class BalanceChanged(StaleRead):
+    """The balance no longer covers the change (or the participant was blocked) since it was read."""
+
+    default_reason = "balance_changed"
+
+
+class WithdrawalChanged(StaleRead):
+    """The withdrawal request's status changed since it was read."""
+
+    default_reason = "withdrawal_changed"
+
+
+class ActorChanged(StaleRead):
+    """The acting admin is no longer the owner it was when the request was authenticated."""
+
+    default_reason = "actor_changed"
+
+
 def field_errors(
     errors: Iterable[Mapping[str, Any]], *, skip: Collection[str] = (), whole: str = "body"
 ) -> list[dict[str, Any]]:

@@ -83,11 +83,13 @@ class AdminContext:
 
     @cached_property
     def admins(self) -> AdminService:
-        return AdminService(self.auth, self.services.store, clock=self.clock)
+        return AdminService(self.auth, self.services.repos.administration, clock=self.clock)
 
     @cached_property
     def listings(self) -> ListingService:
-        return ListingService(self.services.store, clock=self.clock)
+        return ListingService(
+            self.services.repos.participants, self.services.repos.withdrawals, clock=self.clock
+        )
 
     @cached_property
     def statistics(self) -> StatisticsService:

@@ -20,6 +20,13 @@ from pynamodb.expressions.condition import Condition
 from referral.clock import month_of
 from referral.domain.withdrawals import WithdrawalStatus
 from referral.repository import keys
+from referral.repository.keys import (
+    FEED_AUDIT,
+    FEED_LEDGER,
+    FEED_ORDERS,
+    FEED_PARTICIPANTS,
+    FEED_WITHDRAWALS,
+)
 from referral.repository.models import (
     WITHDRAWAL_LIST,
     AdminItem,
@@ -30,13 +37,6 @@ from referral.repository.models import (
     ParticipantItem,
     RollupItem,
     WithdrawalItem,
-)
-from referral.repository.store import (
-    FEED_AUDIT,
-    FEED_LEDGER,
-    FEED_ORDERS,
-    FEED_PARTICIPANTS,
-    FEED_WITHDRAWALS,
 )
 
 SCAN_BUDGET = 500

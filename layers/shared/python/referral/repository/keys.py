@@ -3,6 +3,39 @@
 from __future__ import annotations
 
 PROFILE = "PROFILE"
+OZON_SK = "OZON"
+LINK_SK = "LINK"
+ORDER_SK = "ORDER"
+WITHDRAWAL_SK = "WD"
+AUDIT_SK = "AUDIT"
+ADMIN_SK = "ADMIN"
+NOTIFICATION_SK = "NOTIFY"
+GUARD_SK = "GUARD"
+
+NETWORK_PREFIX = "NET#"
+ACCRUAL_PREFIX = "ACCRUAL#"
+LEDGER_PREFIX = "LEDGER#"
+EVENT_PREFIX = "EVENT#"
+
+FEED_LEDGER = "LEDGER"
+FEED_AUDIT = "AUDIT"
+FEED_WITHDRAWALS = "WD"
+FEED_PARTICIPANTS = "PARTICIPANT"
+FEED_ORDERS = "ORDER"
+"""The global feeds (GSI2), each partitioned by month (``feed_pk``)."""
+
+HIGHEST = "\uffff"
+"""Sorts after every character the keys use: the open upper end of a range of sort keys."""
+
+
+def dated(stamp: str, *ids: str) -> str:
+    """A sort value that orders by time, made unique by the ids after it (GSI sort keys, schedules)."""
+    return "#".join((stamp, *ids))
+
+
+def until(stamp: str) -> str:
+    """The upper bound of a time-ordered range that includes everything dated ``stamp`` or earlier."""
+    return f"{stamp}#{HIGHEST}"
 
 
 def participant_pk(participant_id: str) -> str:
@@ -10,15 +43,15 @@ def participant_pk(participant_id: str) -> str:
 
 
 def network_sk(level: int) -> str:
-    return f"NET#{level:02d}"
+    return f"{NETWORK_PREFIX}{level:02d}"
 
 
 def accrual_sk(posting_number: str, level: int) -> str:
-    return f"ACCRUAL#{posting_number}#{level:02d}"
+    return f"{ACCRUAL_PREFIX}{posting_number}#{level:02d}"
 
 
 def ledger_sk(created_at: str, entry_id: str) -> str:
-    return f"LEDGER#{created_at}#{entry_id}"
+    return f"{LEDGER_PREFIX}{created_at}#{entry_id}"
 
 
 def sponsor_gsi(sponsor_id: str | None) -> str:
@@ -54,7 +87,7 @@ def withdrawals_gsi(participant_id: str) -> str:
 
 
 def withdrawal_event_sk(created_at: str, suffix: str) -> str:
-    return f"EVENT#{created_at}#{suffix}"
+    return f"{EVENT_PREFIX}{created_at}#{suffix}"
 
 
 def audit_pk(audit_id: str) -> str:

@@ -21,6 +21,7 @@ from pynamodb.exceptions import DeleteError, PutError, UpdateError
 from referral.clock import to_iso
 from referral.domain.orders import Order
 from referral.repository import keys, mapping
+from referral.repository.changes import is_condition_failure as _is_condition_failure
 from referral.repository.models import (
     Entity,
     LeaseItem,
@@ -29,7 +30,7 @@ from referral.repository.models import (
     RequestWindowItem,
     SyncCheckpointItem,
 )
-from referral.repository.store import OzonIdentity, _is_condition_failure
+from referral.repository.participants import OzonIdentity
 
 CHECKPOINT_SK = "CHECKPOINT"
 LEASE_SK = "LEASE"

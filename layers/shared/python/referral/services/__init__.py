@@ -1,4 +1,5 @@
-"""Use cases of the referral program, one service per domain concept, wired over one store."""
+"""Use cases of the referral program, one service per domain concept, each given the repositories of the
+aggregates it reads and writes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from referral.clock import utcnow
-from referral.repository.store import Store
+from referral.repository.repositories import Repositories
 from referral.repository.unit_of_work import CommittedNotices
 from referral.services.ledger import LedgerService
 from referral.services.links import LinkService
@@ -23,7 +24,7 @@ from referral.services.withdrawals import WithdrawalService
 
 @dataclass(frozen=True)
 class Services:
-    store: Store
+    repos: Repositories
     settings: SettingsService
     participants: ParticipantService
     links: LinkService
@@ -44,18 +45,18 @@ class Services:
         notices: CommittedNotices | None = None,
     ) -> Services:
         """``notices`` collects the ids of the notices the services commit, for the caller to deliver."""
-        store = Store(notices)
-        settings = SettingsService(store, max_age=settings_max_age, clock=clock)
+        repos = Repositories.build(notices)
+        settings = SettingsService(repos.administration, max_age=settings_max_age, clock=clock)
         return cls(
-            store=store,
+            repos=repos,
             settings=settings,
-            participants=ParticipantService(store, settings, clock=clock),
-            links=LinkService(store, clock=clock),
-            tree=ReferralTreeService(store, clock=clock),
-            purchases=PurchaseService(store, settings, clock=clock),
-            release=ReleaseService(store, clock=clock),
-            withdrawals=WithdrawalService(store, settings, clock=clock),
-            ledger=LedgerService(store, clock=clock),
-            outbox=OutboxService(store, clock=clock),
-            reconciliation=ReconciliationService(store),
+            participants=ParticipantService(repos.participants, repos.links, settings, clock=clock),
+            links=LinkService(repos.participants, repos.links, clock=clock),
+            tree=ReferralTreeService(repos.participants, repos.tree, clock=clock),
+            purchases=PurchaseService(repos.participants, repos.orders, settings, clock=clock),
+            release=ReleaseService(repos.orders, clock=clock),
+            withdrawals=WithdrawalService(repos.participants, repos.withdrawals, settings, clock=clock),
+            ledger=LedgerService(repos.ledger, clock=clock),
+            outbox=OutboxService(repos.outbox, clock=clock),
+            reconciliation=ReconciliationService(repos.ledger),
         )

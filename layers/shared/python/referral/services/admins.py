@@ -22,11 +22,19 @@ from typing import Any
 
 from referral.clock import utcnow
 from referral.domain.audit import AuditRecord, Change, render
-from referral.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
+from referral.errors import (
+    ActorChanged,
+    AlreadyExists,
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    StaleRead,
+)
 from referral.repository import admin_queries
+from referral.repository.administration import AdministrationRepository
 from referral.repository.models import AdminItem
-from referral.repository.store import Store
-from referral.repository.unit_of_work import TransactionConflict
 
 CLOCK_SKEW_SECONDS = 60
 
@@ -71,6 +79,10 @@ class AuthSettings:
     """Local runs only: log in by Telegram id without the widget (no Telegram to sign it locally)."""
 
 
+def _session_ended() -> Unauthorized:
+    return Unauthorized("Your admin account was changed meanwhile; log in again.", reason="session_ended")
+
+
 def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
@@ -101,10 +113,14 @@ def login_hash_valid(fields: Mapping[str, Any], bot_token: str) -> bool:
 
 class AdminService:
     def __init__(
-        self, auth: AuthSettings, store: Store | None = None, *, clock: Callable[[], datetime] = utcnow
+        self,
+        auth: AuthSettings,
+        administration: AdministrationRepository | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.auth = auth
-        self.store = store or Store()
+        self.administration = administration or AdministrationRepository()
         self.clock = clock
         self._signing_key = hashlib.sha256(b"admin-session\x00" + auth.session_secret.encode()).digest()
 
@@ -122,11 +138,11 @@ class AdminService:
 
     def _open_session(self, telegram_id: str, name: str | None = None) -> tuple[str, int, Admin]:
         now = int(self.clock().timestamp())
-        item = self.store.get_admin(telegram_id)
+        item = self.administration.get_admin(telegram_id)
         if item is None and telegram_id in self.auth.bootstrap_ids:
-            with contextlib.suppress(TransactionConflict):  # a concurrent first login created it
-                self.store.ensure_admin(telegram_id, Role.OWNER.value, self.clock())
-            item = self.store.get_admin(telegram_id)
+            with contextlib.suppress(AlreadyExists):  # a concurrent first login created it
+                self.administration.ensure_admin(telegram_id, Role.OWNER.value, self.clock())
+            item = self.administration.get_admin(telegram_id)
         admin = self._active(item)
         if admin is None:
             raise Forbidden("This Telegram account is not an active admin.", reason="not_an_admin")
@@ -151,7 +167,7 @@ class AdminService:
     def authenticate(self, token: str) -> Admin:
         """The admin a bearer token belongs to, re-checked against the admins list on every request."""
         claims = self._verify(token)
-        admin = self._active(self.store.get_admin(str(claims["sub"])))
+        admin = self._active(self.administration.get_admin(str(claims["sub"])))
         if admin is None or admin.session_version != claims.get("ver"):
             raise Unauthorized("The session has ended; log in again.", reason="session_ended")
         return admin
@@ -191,7 +207,7 @@ class AdminService:
         return admin_queries.admins()
 
     def get(self, telegram_id: str) -> AdminItem:
-        item = self.store.get_admin(telegram_id)
+        item = self.administration.get_admin(telegram_id)
         if item is None:
             raise NotFound("Admin not found.", details={"telegram_id": telegram_id}, reason="admin_not_found")
         return item
@@ -201,7 +217,7 @@ class AdminService:
     ) -> AdminItem:
         if not telegram_id.isdigit():
             raise InvalidInput("A Telegram user id is a number.", reason="telegram_id_format")
-        existing = self.store.get_admin(telegram_id)
+        existing = self.administration.get_admin(telegram_id)
         if existing is not None:
             if existing.active:
                 raise Conflict(
@@ -223,10 +239,11 @@ class AdminService:
             reason,
         )
         try:
-            self.store.commit_admin_create(telegram_id, role.value, name, self._acting(actor), audit, now)
-        except TransactionConflict as conflict:
-            self._still_acting(conflict)
-            raise Conflict("This user was added meanwhile; reload the list.", reason="admin_exists") from None
+            self.administration.commit_admin_create(
+                telegram_id, role.value, name, self._acting(actor), audit, now
+            )
+        except ActorChanged:
+            raise _session_ended() from None
         return self.get(telegram_id)
 
     def remove(self, actor: Admin, telegram_id: str, reason: str | None = None) -> AdminItem:
@@ -267,13 +284,6 @@ class AdminService:
         """
         return actor.telegram_id, actor.session_version
 
-    @staticmethod
-    def _still_acting(conflict: TransactionConflict) -> None:
-        if conflict.failed_on("acting_owner"):
-            raise Unauthorized(
-                "Your admin account was changed meanwhile; log in again.", reason="session_ended"
-            ) from None
-
     def _change(
         self, actor: Admin, item: AdminItem, action: str, fields: dict[str, Any], reason: str | None
     ) -> None:
@@ -284,11 +294,12 @@ class AdminService:
         )
         audit = self._audit(actor, action, item.telegram_id, item.name, changes, reason)
         try:
-            self.store.commit_admin_change(
+            self.administration.commit_admin_change(
                 item.telegram_id, item.session_version, fields, audit, self._acting(actor)
             )
-        except TransactionConflict as conflict:
-            self._still_acting(conflict)
+        except ActorChanged:
+            raise _session_ended() from None
+        except StaleRead:
             raise Conflict("The admin was changed meanwhile; reload and try again.", reason="stale") from None
 
     def _audit(

@@ -8,20 +8,21 @@ from datetime import datetime
 from referral.clock import utcnow
 from referral.domain.audit import AuditRecord, Change
 from referral.domain.ledger import LedgerEntry, check_correction, correction_delta, correction_fingerprint
-from referral.errors import Conflict, InsufficientFunds, InvalidInput, NotFound
-from referral.repository.store import Guard, Store, entry_id_for
-from referral.repository.unit_of_work import TransactionConflict
+from referral.errors import AlreadyExists, BalanceChanged, Conflict, InsufficientFunds, InvalidInput, NotFound
+from referral.repository.ledger import Guard, LedgerRepository, entry_id_for
 
 MAX_REASON = 500
 
 
 class LedgerService:
-    def __init__(self, store: Store | None = None, *, clock: Callable[[], datetime] = utcnow) -> None:
-        self.store = store or Store()
+    def __init__(
+        self, ledger: LedgerRepository | None = None, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.ledger = ledger or LedgerRepository()
         self.clock = clock
 
     def entries_of(self, participant_id: str, limit: int | None = None) -> list[LedgerEntry]:
-        return self.store.ledger_of(participant_id, limit)
+        return self.ledger.ledger_of(participant_id, limit)
 
     def correct_balance(
         self,
@@ -52,7 +53,7 @@ class LedgerService:
             raise InvalidInput("Nothing to change.", reason="nothing_to_change")
         key = f"correction:{idempotency_key}"
         fingerprint = correction_fingerprint(participant_id, available_change, total_change, reason)
-        participant, guard = self.store.participant_and_guard(participant_id, key)
+        participant, guard = self.ledger.participant_and_guard(participant_id, key)
         if guard is not None:
             return _already_applied(guard, fingerprint)
         if participant is None:
@@ -82,20 +83,19 @@ class LedgerService:
             reason=reason,
         )
         try:
-            self.store.commit_correction(
+            self.ledger.commit_correction(
                 participant_id, delta, key, fingerprint, actor_id, reason, audit, now
             )
-        except TransactionConflict as conflict:
-            if conflict.failed_on("guard"):
-                existing = self.store.get_guard(key)
-                if existing is not None:
-                    return _already_applied(existing, fingerprint)
-            if conflict.failed_on("profile:"):
-                raise InsufficientFunds(
-                    "The balance changed meanwhile: the correction would take more than it holds now.",
-                    reason="negative_balance",
-                ) from None
-            raise
+        except AlreadyExists:
+            existing = self.ledger.get_guard(key)
+            if existing is None:
+                raise
+            return _already_applied(existing, fingerprint)
+        except BalanceChanged:
+            raise InsufficientFunds(
+                "The balance changed meanwhile: the correction would take more than it holds now.",
+                reason="negative_balance",
+            ) from None
         return True
 
 

@@ -7,38 +7,45 @@ from datetime import datetime
 
 from referral.clock import utcnow
 from referral.domain.links import Link, LinkKind, new_code, validate_product
-from referral.errors import Conflict, Forbidden, NotFound
-from referral.repository.store import Store
-from referral.repository.unit_of_work import TransactionConflict
+from referral.errors import AlreadyExists, Conflict, Forbidden, NotFound
+from referral.repository.links import LinkRepository
+from referral.repository.participants import ParticipantRepository
 
 MAX_LINKS_PER_PARTICIPANT = 100
 
 
 class LinkService:
-    def __init__(self, store: Store | None = None, *, clock: Callable[[], datetime] = utcnow) -> None:
-        self.store = store or Store()
+    def __init__(
+        self,
+        participants: ParticipantRepository | None = None,
+        links: LinkRepository | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.participants = participants or ParticipantRepository()
+        self.links = links or LinkRepository()
         self.clock = clock
 
     def links_of(self, owner_id: str) -> list[Link]:
-        return self.store.links_of(owner_id)
+        return self.links.links_of(owner_id)
 
     def personal_link(self, owner_id: str) -> Link:
-        participant = self.store.get_participant(owner_id)
+        participant = self.participants.get_participant(owner_id)
         if participant is None or participant.personal_code is None:
             raise NotFound("Register first to get your link.", reason="not_registered")
-        link = self.store.get_link(participant.personal_code)
+        link = self.links.get_link(participant.personal_code)
         if link is None:
             raise NotFound("Your personal link was not found.", reason="link_not_found")
         return link
 
     def create_product_link(self, owner_id: str, product_name: str, product_ref: str) -> Link:
         name, ref = validate_product(product_name, product_ref)
-        participant = self.store.get_participant(owner_id)
+        participant = self.participants.get_participant(owner_id)
         if participant is None:
             raise NotFound("Register first to create links.", reason="not_registered")
         if participant.blocked:
             raise Forbidden("Your participation is suspended.", reason="participant_blocked")
-        if len(self.store.links_of(owner_id)) >= MAX_LINKS_PER_PARTICIPANT:
+        if len(self.links.links_of(owner_id)) >= MAX_LINKS_PER_PARTICIPANT:
             raise Conflict(
                 f"You can have at most {MAX_LINKS_PER_PARTICIPANT} links.", reason="too_many_links"
             )
@@ -52,8 +59,8 @@ class LinkService:
                 product_ref=ref,
             )
             try:
-                self.store.create_link(link)
-            except TransactionConflict:
+                self.links.create_link(link)
+            except AlreadyExists:
                 continue
             return link
         raise Conflict("Could not create a link, please try again.", reason="busy_retry")

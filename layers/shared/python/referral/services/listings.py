@@ -27,7 +27,8 @@ from referral.repository.models import (
     WithdrawalEventItem,
     WithdrawalItem,
 )
-from referral.repository.store import Store
+from referral.repository.participants import ParticipantRepository
+from referral.repository.withdrawals import WithdrawalRepository
 
 T = TypeVar("T")
 Page = tuple[list[T], Any]
@@ -143,8 +144,15 @@ class WithdrawalView:
 
 
 class ListingService:
-    def __init__(self, store: Store, *, clock: Callable[[], datetime] = utcnow) -> None:
-        self.store = store
+    def __init__(
+        self,
+        participants: ParticipantRepository,
+        withdrawals: WithdrawalRepository,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.participant_repository = participants
+        self.withdrawal_repository = withdrawals
         self.clock = clock
 
     # --- participants ---------------------------------------------------------------------------------
@@ -171,7 +179,7 @@ class ListingService:
     ) -> Page[ParticipantItem]:
         """A page of the list; an Ozon ID narrows it to that ID's owner (one GetItem)."""
         if ozon_id is not None:
-            identity = self.store.get_ozon_identity(ozon_id)
+            identity = self.participant_repository.get_ozon_identity(ozon_id)
             owner = identity.participant_id if identity and identity.participant_id else None
             if owner is None or (flt.participant_id is not None and flt.participant_id != owner):
                 return [], None
@@ -180,7 +188,7 @@ class ListingService:
 
     def card(self, participant_id: str) -> Card:
         item = self.profile(participant_id)
-        levels = self.store.network_levels(participant_id)
+        levels = self.participant_repository.network_levels(participant_id)
         last_orders, _ = q.filtered_page(
             keys.orders_gsi(participant_id),
             OrderItem,
@@ -381,11 +389,12 @@ class ListingService:
                 details={"withdrawal_id": withdrawal_id},
                 reason="withdrawal_not_found",
             )
-        participant = self.store.get_participants([item.participant_id]).get(item.participant_id)
+        participants = self.participant_repository.get_participants([item.participant_id])
+        participant = participants.get(item.participant_id)
         return WithdrawalView(
             item,
             participant.profile.display_name if participant else None,
-            self.store.withdrawal_events(withdrawal_id),
+            self.withdrawal_repository.withdrawal_events(withdrawal_id),
         )
 
     # --- the journal ---------------------------------------------------------------------------------

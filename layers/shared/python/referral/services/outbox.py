@@ -18,8 +18,8 @@ from referral.domain.notifications import (
     NotificationSender,
     NotificationStatus,
 )
-from referral.repository.store import Store
-from referral.repository.unit_of_work import TransactionConflict
+from referral.errors import StaleRead
+from referral.repository.outbox import OutboxRepository
 
 
 @dataclass
@@ -37,17 +37,17 @@ class DispatchReport:
 class OutboxService:
     def __init__(
         self,
-        store: Store | None = None,
+        outbox: OutboxRepository | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,
         backoff: Backoff | None = None,
     ) -> None:
-        self.store = store or Store()
+        self.outbox = outbox or OutboxRepository()
         self.clock = clock
         self.backoff = backoff or Backoff()
 
     def pending(self, limit: int = 100) -> list[Notification]:
-        return self.store.due_notifications(self.clock(), limit)
+        return self.outbox.due_notifications(self.clock(), limit)
 
     def dispatch_due(self, sender: NotificationSender, *, limit: int = 100) -> DispatchReport:
         """The scheduled sweep: everything whose time has come, oldest first."""
@@ -65,7 +65,7 @@ class OutboxService:
         for notification_id in dict.fromkeys(notification_ids):
             if deadline is not None and time.monotonic() >= deadline:
                 break
-            notification = self.store.get_notification(notification_id)
+            notification = self.outbox.get_notification(notification_id)
             if notification is not None:
                 report.add(self._deliver(sender, [notification]))
         return report
@@ -77,7 +77,7 @@ class OutboxService:
                 report.skipped += 1
                 continue
             now = self.clock()
-            if not self.store.claim_notification(notification, now, now + timedelta(seconds=CLAIM_SECONDS)):
+            if not self.outbox.claim_notification(notification, now, now + timedelta(seconds=CLAIM_SECONDS)):
                 report.skipped += 1
                 continue
             attempts = notification.attempts + 1
@@ -96,10 +96,10 @@ class OutboxService:
                 status = NotificationStatus.PENDING
                 retry_at = now + self.backoff.delay(attempts, result.retry_after)
             try:
-                self.store.finish_notification(
+                self.outbox.finish_notification(
                     notification.notification_id, status, now, retry_at, last_error
                 )
-            except TransactionConflict:
+            except StaleRead:
                 # The lease ran out while sending and another sender took the notice over: its outcome
                 # is the one recorded (and the sweep goes on with the others).
                 report.skipped += 1

@@ -34,7 +34,8 @@ from referral.ozon.client import FBO_MAX_OFFSET, OzonClient, PostingsPage
 from referral.ozon.config import MAX_PERIOD_DAYS, SyncConfig
 from referral.ozon.errors import OzonAuthError, OzonRequestError, RecordError
 from referral.ozon.models import FBS, OzonPosting, OzonReturn
-from referral.repository.store import OzonIdentity, Store
+from referral.repository.administration import AdministrationRepository
+from referral.repository.participants import OzonIdentity
 from referral.repository.sync_state import SyncState
 from referral.services.purchases import PurchaseService
 
@@ -104,13 +105,13 @@ class OzonSyncService:
         client_factory: ClientFactory,
         config: SyncConfig | None = None,
         *,
-        store: Store | None = None,
+        administration: AdministrationRepository | None = None,
         state: SyncState | None = None,
         clock: Callable[[], datetime] = utcnow,
         time_left: Callable[[], float] | None = None,
     ) -> None:
         self.purchases = purchases
-        self.store = store or purchases.store
+        self.administration = administration or AdministrationRepository()
         self.state = state or SyncState()
         self.client_factory = client_factory
         self.config = config or SyncConfig()
@@ -127,7 +128,7 @@ class OzonSyncService:
         if credentials is None:
             report.status = NOT_CONFIGURED
             report.error = "Ozon API credentials are not configured."
-            self.store.record_sync_health(self.clock(), report.error)
+            self.administration.record_sync_health(self.clock(), report.error)
             return report
         if not self.state.acquire_lease(LEASE_NAME, self.owner, self.clock(), self.config.lease_seconds):
             report.status = BUSY
@@ -140,7 +141,7 @@ class OzonSyncService:
         except OzonAuthError as error:
             report.status = AUTH_ERROR
             report.error = str(error)
-            self.store.record_sync_health(self.clock(), report.error)
+            self.administration.record_sync_health(self.clock(), report.error)
             logger.error("Ozon rejected the API key", extra={"error": report.error})
             return report
         except LeaseLost:
@@ -148,12 +149,12 @@ class OzonSyncService:
             logger.warning("the sync lease was taken over by another run; stopping")
             return report
         except Exception as error:
-            self.store.record_sync_health(self.clock(), f"{type(error).__name__}: {error}")
+            self.administration.record_sync_health(self.clock(), f"{type(error).__name__}: {error}")
             raise
         finally:
             client.close()
             self.state.release_lease(LEASE_NAME, self.owner)
-        self.store.record_sync_health(self.clock(), None)
+        self.administration.record_sync_health(self.clock(), None)
         return report
 
 
@@ -326,7 +327,9 @@ class _Run:
             and (identity := identities.get(posting.customer_id)) is not None
             and identity.participant_id is not None
         }
-        known = _Known(identities, self.service.store.get_participants(buyer_ids) if buyer_ids else {})
+        known = _Known(
+            identities, self.service.purchases.participants.get_participants(buyer_ids) if buyer_ids else {}
+        )
         for posting, order in postings:
             self._apply_posting(posting, order, known)
 

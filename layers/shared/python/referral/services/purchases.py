@@ -22,12 +22,16 @@ from referral.domain.orders import (
     plan_reversal,
 )
 from referral.domain.participants import Participant
-from referral.errors import Conflict, InvalidInput, NotFound
-from referral.repository.store import Store
-from referral.repository.unit_of_work import TransactionConflict
+from referral.errors import Conflict, InvalidInput, NotFound, OrderChanged, ParticipantsChanged
+from referral.repository.orders import OrderRepository
+from referral.repository.participants import ParticipantRepository
 from referral.services.settings import SettingsService
 
-ATTEMPTS = 5
+DECISIONS = 5
+"""How often a purchase is decided again on a fresh reading when what it relied on changed meanwhile.
+
+Contention and throttling never get here: the unit of work retries those with backoff.
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +62,15 @@ class ReversalResult:
 class PurchaseService:
     def __init__(
         self,
-        store: Store | None = None,
+        participants: ParticipantRepository | None = None,
+        orders: OrderRepository | None = None,
         settings: SettingsService | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.store = store or Store()
-        self.settings = settings or SettingsService(self.store)
+        self.participants = participants or ParticipantRepository()
+        self.orders = orders or OrderRepository()
+        self.settings = settings or SettingsService()
         self.clock = clock
 
     # --- attribution and accrual ----------------------------------------------------------------------
@@ -85,7 +91,7 @@ class PurchaseService:
         """
         attribution = Attribution(attribution)
         if buyer is None or buyer.id != participant_id:
-            buyer = self.store.get_participant(participant_id)
+            buyer = self.participants.get_participant(participant_id)
         if buyer is None:
             raise NotFound(
                 "Participant not found.",
@@ -96,10 +102,10 @@ class PurchaseService:
 
     def claim_order(self, participant_id: str, posting: Posting) -> PurchaseResult:
         """R6: a participant claims an order by its number; ``posting`` comes from the Seller API."""
-        participant = self.store.get_participant(participant_id)
+        participant = self.participants.get_participant(participant_id)
         if participant is None:
             raise NotFound("Register first to claim orders.", reason="not_registered")
-        order = self.store.get_order(posting.posting_number)
+        order = self.orders.get_order(posting.posting_number)
         check_claim(participant, order, posting)
         return self._record(participant, posting, Attribution.CLAIM, order=order)
 
@@ -114,9 +120,7 @@ class PurchaseService:
         settings = self.settings.current()
         blocked: set[str] = set()
         level_dates_kept: set[tuple[str, int]] = set()
-        for _ in range(ATTEMPTS):
-            version = order.version if order is not None else None
-            kept = order.kept_amount if order is not None else None
+        for _ in range(DECISIONS):
             effective = posting
             if order is not None and order.posting.is_cancelled and not posting.is_cancelled:
                 effective = posting.with_status(CANCELLED)
@@ -125,50 +129,29 @@ class PurchaseService:
                 effective,
                 settings,
                 attribution,
-                kept_amount=kept,
+                kept_amount=order.kept_amount if order is not None else None,
                 blocked_ancestors=frozenset(blocked),
             )
-            now = self.clock()
             try:
-                self.store.commit_purchase(
+                self.orders.commit_purchase(
                     plan,
-                    version,
-                    now,
+                    order.version if order is not None else None,
+                    self.clock(),
                     self._accrual_notices(plan),
                     level_dates_kept=frozenset(level_dates_kept),
                 )
-            except TransactionConflict as conflict:
-                if conflict.failed_on("order"):
-                    order = self.store.get_order(posting.posting_number)
-                    if order is not None and order.participant_id == buyer.id:
-                        return PurchaseResult(posting.posting_number, buyer.id, (), duplicate=True)
-                    if order is not None and order.participant_id is not None:
-                        raise Conflict(
-                            "This order is already counted for another participant.",
-                            details={"posting_number": posting.posting_number},
-                            reason="order_taken",
-                        ) from None
-                    continue
-                newer_levels = {
-                    (participant_id, int(level))
-                    for _, participant_id, level in (
-                        label.split(":") for label in conflict.failed if label.startswith("level:")
-                    )
-                }
-                level_dates_kept |= newer_levels  # a newer order already dated these levels
-                refused = [
-                    label.split(":", 1)[1] for label in conflict.failed if label.startswith("profile:")
-                ]
-                if refused:
-                    current = self.store.get_participants(refused)
-                    missing = set(refused) - set(current)
+            except OrderChanged:
+                order = self.orders.get_order(posting.posting_number)
+                if order is not None and order.participant_id is not None:
+                    return self._already_attributed(order, buyer, posting)
+                continue
+            except ParticipantsChanged as changed:
+                level_dates_kept |= changed.levels  # a newer order already dated these levels
+                if changed.participants:
+                    current = self.participants.get_participants(changed.participants)
+                    missing = set(changed.participants) - set(current)
                     blocked |= {pid for pid, p in current.items() if p.blocked} | missing
                     buyer = current.get(buyer.id, buyer)  # fresh order dates for the next plan
-                    continue
-                if newer_levels:
-                    continue
-                if conflict.failed:
-                    raise
                 continue
             dated = replace(
                 buyer,
@@ -181,6 +164,17 @@ class PurchaseService:
         raise Conflict(
             "The purchase could not be recorded because of concurrent changes; it will be retried.",
             reason="busy_retry",
+        )
+
+    @staticmethod
+    def _already_attributed(order: Order, buyer: Participant, posting: Posting) -> PurchaseResult:
+        """The order was attributed meanwhile: to this buyer it is a duplicate, to another one refused."""
+        if order.participant_id == buyer.id:
+            return PurchaseResult(posting.posting_number, buyer.id, (), duplicate=True)
+        raise Conflict(
+            "This order is already counted for another participant.",
+            details={"posting_number": posting.posting_number},
+            reason="order_taken",
         )
 
     @staticmethod
@@ -205,14 +199,14 @@ class PurchaseService:
         has its first purchase date. Both only save writes; a stale answer costs a retry, never a wrong write.
         """
         try:
-            self.store.upsert_order(posting, self.clock(), new=new, identity_recorded=identity_recorded)
-        except TransactionConflict:
-            order = self.store.get_order(posting.posting_number)
+            self.orders.upsert_order(posting, self.clock(), new=new, identity_recorded=identity_recorded)
+        except OrderChanged:
+            order = self.orders.get_order(posting.posting_number)
             if order is not None and order.participant_id is not None:
                 self._apply_status(order, posting)
                 return
             if new and order is not None:
-                self.store.upsert_order(posting, self.clock(), identity_recorded=identity_recorded)
+                self.orders.upsert_order(posting, self.clock(), identity_recorded=identity_recorded)
                 return
             raise
 
@@ -221,14 +215,14 @@ class PurchaseService:
 
         ``order``: the stored order as the caller just read it (saves reading it again).
         """
-        order = order or self.store.get_order(posting.posting_number)
+        order = order or self.orders.get_order(posting.posting_number)
         if order is not None and order.participant_id is not None:
             self._apply_status(order, posting)
             return None
         if posting.customer_id:
-            identity = self.store.get_ozon_identity(posting.customer_id)
+            identity = self.participants.get_ozon_identity(posting.customer_id)
             if identity is not None and identity.participant_id is not None:
-                buyer = self.store.get_participant(identity.participant_id)
+                buyer = self.participants.get_participant(identity.participant_id)
                 if buyer is not None and posting.created_at > buyer.registered_at:
                     return self._record(buyer, posting, Attribution.CUSTOMER_ID, order=order)
         self.record_posting(posting)
@@ -242,25 +236,25 @@ class PurchaseService:
         ``order``: the stored order as the caller just read it (saves reading it again; a stale one only
         costs a retry, because every write is conditional on its version).
         """
-        order = order or self.store.get_order(posting.posting_number)
+        order = order or self.orders.get_order(posting.posting_number)
         if order is None:
             self.record_posting(posting)
             return None
         return self._apply_status(order, posting)
 
     def _apply_status(self, order: Order, posting: Posting) -> ReversalResult | None:
-        for _ in range(ATTEMPTS):
+        for _ in range(DECISIONS):
             try:
                 if posting.is_cancelled and not order.posting.is_cancelled:
                     return self._reverse(order, Decimal(0), status=CANCELLED, return_id=None)
                 if posting.is_delivered and not order.posting.is_delivered and not order.posting.is_cancelled:
-                    accruals = self.store.get_accruals(order.posting.posting_number, order.accruals)
-                    self.store.commit_delivery(order, posting, accruals, self.clock())
+                    accruals = self.orders.get_accruals(order.posting.posting_number, order.accruals)
+                    self.orders.commit_delivery(order, posting, accruals, self.clock())
                 elif posting.status != order.posting.status and not order.posting.is_cancelled:
-                    self.store.set_order_status(order, posting.status, self.clock())
+                    self.orders.set_order_status(order, posting.status, self.clock())
                 return None
-            except TransactionConflict:
-                refreshed = self.store.get_order(order.posting.posting_number)
+            except OrderChanged:
+                refreshed = self.orders.get_order(order.posting.posting_number)
                 if refreshed is None:
                     raise
                 order = refreshed
@@ -275,8 +269,8 @@ class PurchaseService:
         amount = to_amount(returned_amount)
         if not return_id:
             raise InvalidInput("return_id is required")
-        for _ in range(ATTEMPTS):
-            order = self.store.get_order(posting_number)
+        for _ in range(DECISIONS):
+            order = self.orders.get_order(posting_number)
             if order is None:
                 raise NotFound(
                     "Unknown posting.", details={"posting_number": posting_number}, reason="posting_not_found"
@@ -287,7 +281,7 @@ class PurchaseService:
                 return self._reverse(
                     order, max(Decimal(0), order.kept_amount - amount), status=None, return_id=return_id
                 )
-            except TransactionConflict:
+            except OrderChanged:
                 continue
         raise Conflict(
             "The return could not be applied because of concurrent changes; it will be retried.",
@@ -298,11 +292,11 @@ class PurchaseService:
         self, order: Order, new_kept: Decimal, *, status: str | None, return_id: str | None
     ) -> ReversalResult:
         posting_number = order.posting.posting_number
-        accruals = self.store.get_accruals(posting_number, order.accruals)
+        accruals = self.orders.get_accruals(posting_number, order.accruals)
         plan = plan_reversal(posting_number, accruals, new_kept)
         network: tuple[tuple[str, int], ...] = ()
         if order.participant_id is not None:
-            buyer = self.store.get_participant(order.participant_id)
+            buyer = self.participants.get_participant(order.participant_id)
             if buyer is not None:
                 network = ((buyer.id, 0), *((a, lvl) for lvl, a in enumerate(buyer.ancestors, start=1)))
         notices = [
@@ -317,7 +311,7 @@ class PurchaseService:
             )
             for r in plan.reversals
         ]
-        self.store.commit_reversal(
+        self.orders.commit_reversal(
             order,
             new_kept,
             status,

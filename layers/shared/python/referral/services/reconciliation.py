@@ -25,8 +25,8 @@ from referral.domain.orders import AccrualState
 from referral.domain.settings import MAX_LEVELS
 from referral.domain.withdrawals import OPEN_STATUSES, WithdrawalStatus
 from referral.repository import mapping
+from referral.repository.ledger import LedgerRepository
 from referral.repository.models import AccrualItem, LedgerEntryItem, ParticipantItem, WithdrawalItem
-from referral.repository.store import Store
 
 Value = int | tuple[str, ...]
 
@@ -57,8 +57,8 @@ class ReconciliationReport:
 
 
 class ReconciliationService:
-    def __init__(self, store: Store | None = None) -> None:
-        self.store = store or Store()
+    def __init__(self, ledger: LedgerRepository | None = None) -> None:
+        self.ledger = ledger or LedgerRepository()
 
     def run(self) -> ReconciliationReport:
         stored: dict[str, ParticipantItem] = {}
@@ -69,7 +69,7 @@ class ReconciliationService:
         accrual_remaining: dict[str, int] = defaultdict(int)
         in_hold: dict[str, int] = defaultdict(int)
         report = ReconciliationReport()
-        for item in self.store.scan_all(ParticipantItem, LedgerEntryItem, WithdrawalItem, AccrualItem):
+        for item in self.ledger.scan_all(ParticipantItem, LedgerEntryItem, WithdrawalItem, AccrualItem):
             if isinstance(item, ParticipantItem):
                 stored[item.participant_id] = item
             elif isinstance(item, LedgerEntryItem):

@@ -15,11 +15,12 @@ from referral.domain.audit import AuditRecord, Change
 from referral.domain.participants import Participant
 from referral.domain.referral_tree import chain_under, check_new_sponsor
 from referral.domain.settings import MAX_LEVELS
-from referral.errors import Conflict, NotFound
-from referral.repository.store import LevelShift, Move, Store, TreeState
-from referral.repository.unit_of_work import TransactionConflict
+from referral.errors import Conflict, NotFound, ParticipantsChanged, TreeChanged
+from referral.repository.participants import ParticipantRepository
+from referral.repository.tree import LevelShift, Move, TreeRepository, TreeState
 
-ATTEMPTS = 5
+DECISIONS = 5
+"""How often a move is decided again on a fresh reading of the tree when the tree changed meanwhile."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,8 +32,15 @@ class ReparentResult:
 
 
 class ReferralTreeService:
-    def __init__(self, store: Store | None = None, *, clock: Callable[[], datetime] = utcnow) -> None:
-        self.store = store or Store()
+    def __init__(
+        self,
+        participants: ParticipantRepository | None = None,
+        tree: TreeRepository | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.participants = participants or ParticipantRepository()
+        self.tree = tree or TreeRepository()
         self.clock = clock
 
     def lineage(self, participant: Participant) -> list[str]:
@@ -41,7 +49,7 @@ class ReferralTreeService:
         seen = {participant.id, *lineage}
         top = participant
         while len(top.ancestors) == MAX_LEVELS:
-            above = self.store.get_participant(top.ancestors[-1])
+            above = self.participants.get_participant(top.ancestors[-1])
             if above is None:
                 break
             extra = [a for a in above.ancestors if a not in seen]
@@ -59,7 +67,7 @@ class ReferralTreeService:
         for depth in range(1, max_depth + 1):
             next_frontier = []
             for parent in frontier:
-                for child in self.store.all_referrals_of(parent):
+                for child in self.participants.all_referrals_of(parent):
                     found.append((child, depth))
                     next_frontier.append(child.id)
             if not next_frontier:
@@ -77,9 +85,9 @@ class ReferralTreeService:
         the moved subtree, otherwise the move is decided again on a fresh reading. So two moves that
         would close a cycle together ("A under B" racing "B under A") cannot both commit.
         """
-        for _ in range(ATTEMPTS):
+        for _ in range(DECISIONS):
             tree = self.finish_pending()
-            moved = self.store.get_participant(participant_id)
+            moved = self.participants.get_participant(participant_id)
             if moved is None:
                 raise NotFound(
                     "Participant not found.",
@@ -90,7 +98,7 @@ class ReferralTreeService:
                 return ReparentResult(participant_id, moved.sponsor_id, new_sponsor_id, 0)
             sponsor = None
             if new_sponsor_id is not None:
-                sponsor = self.store.get_participant(new_sponsor_id)
+                sponsor = self.participants.get_participant(new_sponsor_id)
                 if sponsor is None:
                     raise NotFound(
                         "The new sponsor is not a participant.",
@@ -116,11 +124,9 @@ class ReferralTreeService:
             )
             move = Move(moved, new_sponsor_id, new_chain, rechain, shift, audit)
             try:
-                complete = self.store.commit_reparent(move, tree, now)
-            except TransactionConflict as conflict:
-                if conflict.failed_on("tree") or conflict.failed_on("profile:"):
-                    continue  # another move, or a newcomer in the subtree, committed meanwhile
-                raise
+                complete = self.tree.commit_reparent(move, tree, now)
+            except (TreeChanged, ParticipantsChanged):
+                continue  # another move, or a newcomer in the subtree, committed meanwhile
             if not complete:
                 self.finish_pending()
             return ReparentResult(moved.id, moved.sponsor_id, new_sponsor_id, len(rechain))
@@ -135,18 +141,18 @@ class ReferralTreeService:
         removes it from the guard, chains are rewritten from the current tree, and the marker is cleared
         last. A crash in between leaves the marker; the next move or the reconcile function resumes here.
         """
-        tree = self.store.tree_state()
+        tree = self.tree.tree_state()
         while tree.pending_levels is not None:
-            with contextlib.suppress(TransactionConflict):  # another runner applied this batch
-                self.store.apply_pending_levels(tree)
-            tree = self.store.tree_state()
+            with contextlib.suppress(TreeChanged):  # another runner applied this batch
+                self.tree.apply_pending_levels(tree)
+            tree = self.tree.tree_state()
         if tree.rechain_root is not None:
-            root = self.store.get_participant(tree.rechain_root)
+            root = self.participants.get_participant(tree.rechain_root)
             if root is not None:
                 self.propagate_chain(root.id, root.ancestors)
-            with contextlib.suppress(TransactionConflict):  # another runner finished it
-                self.store.finish_rechain(tree.rechain_root)
-            tree = self.store.tree_state()
+            with contextlib.suppress(TreeChanged):  # another runner finished it
+                self.tree.finish_rechain(tree.rechain_root)
+            tree = self.tree.tree_state()
         return tree
 
     def propagate_chain(self, root_id: str, root_chain: tuple[str, ...]) -> int:
@@ -154,8 +160,8 @@ class ReferralTreeService:
         updated = 0
         for node, chain in _chains_below(root_id, root_chain, self.subtree(root_id)):
             try:
-                self.store.set_chain(node.id, node.sponsor_id, chain)
-            except TransactionConflict:
+                self.tree.set_chain(node.id, node.sponsor_id, chain)
+            except ParticipantsChanged:
                 continue  # moved or gone meanwhile: its own move rewrote its chain
             updated += 1
         return updated

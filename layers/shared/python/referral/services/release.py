@@ -8,8 +8,8 @@ from datetime import datetime
 
 from referral.clock import utcnow
 from referral.domain.notifications import NotificationKind, draft
-from referral.repository.store import Store
-from referral.repository.unit_of_work import TransactionConflict
+from referral.errors import StaleRead
+from referral.repository.orders import OrderRepository
 
 PAGE_SIZE = 100
 
@@ -23,8 +23,10 @@ class ReleaseReport:
 
 
 class ReleaseService:
-    def __init__(self, store: Store | None = None, *, clock: Callable[[], datetime] = utcnow) -> None:
-        self.store = store or Store()
+    def __init__(
+        self, orders: OrderRepository | None = None, *, clock: Callable[[], datetime] = utcnow
+    ) -> None:
+        self.orders = orders or OrderRepository()
         self.clock = clock
 
     def release_matured(self, *, page_size: int = PAGE_SIZE, max_pages: int = 50) -> ReleaseReport:
@@ -34,7 +36,7 @@ class ReleaseService:
         released = points = conflicts = pages = 0
         attempted: set[tuple[str, str, int, int]] = set()
         while pages < max_pages:
-            due = self.store.due_accruals(now, page_size)
+            due = self.orders.due_accruals(now, page_size)
             pages += 1
             fresh = [
                 a
@@ -54,8 +56,8 @@ class ReleaseService:
                     posting_number=accrual.posting_number,
                 )
                 try:
-                    self.store.commit_release(accrual, now, [notice])
-                except TransactionConflict:
+                    self.orders.commit_release(accrual, now, [notice])
+                except StaleRead:
                     conflicts += 1
                     continue
                 released += 1

@@ -16,11 +16,10 @@ from referral.clock import utcnow
 from referral.config import optional, optional_secret
 from referral.domain.audit import AuditRecord, Change, diff
 from referral.domain.settings import Settings, merge_settings
-from referral.errors import Conflict, InvalidInput
+from referral.errors import Conflict, InvalidInput, StaleRead
 from referral.repository import keys
-from referral.repository.store import Store
+from referral.repository.administration import AdministrationRepository
 from referral.repository.table import table_name
-from referral.repository.unit_of_work import TransactionConflict
 
 DEFAULT_CACHE_SECONDS = 60
 
@@ -50,12 +49,12 @@ class SettingsService:
 
     def __init__(
         self,
-        store: Store | None = None,
+        administration: AdministrationRepository | None = None,
         *,
         max_age: int | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.store = store or Store()
+        self.administration = administration or AdministrationRepository()
         self.max_age = (
             int(os.environ.get("SETTINGS_CACHE_SECONDS", DEFAULT_CACHE_SECONDS))
             if max_age is None
@@ -85,7 +84,7 @@ class SettingsService:
 
     def versioned(self) -> tuple[Settings, int]:
         """The settings with their version, read strongly (for operators' edits)."""
-        item = self.store.get_settings_item()
+        item = self.administration.get_settings_item()
         if item is None:
             return Settings(), 0
         return Settings.from_document(json.loads(item.value)), item.version
@@ -119,8 +118,8 @@ class SettingsService:
             reason=reason,
         )
         try:
-            self.store.commit_settings(updated.to_document(), version + 1, actor_id, audit, now)
-        except TransactionConflict:
+            self.administration.commit_settings(updated.to_document(), version + 1, actor_id, audit, now)
+        except StaleRead:
             raise Conflict(
                 "Settings were changed by someone else; reload them and try again.", reason="stale"
             ) from None
@@ -130,7 +129,7 @@ class SettingsService:
 
     def ozon_connection(self) -> OzonConnection:
         """The Seller API connection as operators may see it: never the key itself."""
-        item = self.store.get_ozon_connection()
+        item = self.administration.get_ozon_connection()
         if item is None:
             return OzonConnection(client_id=None, api_key_set=False)
         return OzonConnection(
@@ -143,7 +142,7 @@ class SettingsService:
 
     def ozon_credentials(self) -> tuple[str, str] | None:
         """Client-Id and Api-Key for the sync: the operators' setting, else the deployment's."""
-        item = self.store.get_ozon_connection()
+        item = self.administration.get_ozon_connection()
         if item is not None and item.client_id and item.api_key:
             return item.client_id, item.api_key
         client_id, api_key = optional("OZON_CLIENT_ID"), optional_secret("OZON_API_KEY")
@@ -176,7 +175,7 @@ class SettingsService:
             created_at=self.clock(),
             changes=tuple(changes),
         )
-        self.store.commit_ozon_connection(
+        self.administration.commit_ozon_connection(
             client_id, api_key.strip() if api_key else None, actor_id, audit, self.clock()
         )
         return self.ozon_connection()

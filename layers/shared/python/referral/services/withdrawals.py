@@ -20,15 +20,18 @@ from referral.domain.withdrawals import (
     transition_effect,
 )
 from referral.errors import (
+    AlreadyExists,
+    BalanceChanged,
     Conflict,
     Forbidden,
     InsufficientFunds,
     InvalidInput,
     InvalidTransition,
     NotFound,
+    WithdrawalChanged,
 )
-from referral.repository.store import Store
-from referral.repository.unit_of_work import TransactionConflict
+from referral.repository.participants import ParticipantRepository
+from referral.repository.withdrawals import WithdrawalRepository
 from referral.services.settings import SettingsService
 
 MAX_COMMENT = 2000
@@ -55,17 +58,19 @@ def _same_request(existing: Withdrawal, participant_id: str, points: int) -> Wit
 class WithdrawalService:
     def __init__(
         self,
-        store: Store | None = None,
+        participants: ParticipantRepository | None = None,
+        withdrawals: WithdrawalRepository | None = None,
         settings: SettingsService | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.store = store or Store()
-        self.settings = settings or SettingsService(self.store)
+        self.participants = participants or ParticipantRepository()
+        self.withdrawals = withdrawals or WithdrawalRepository()
+        self.settings = settings or SettingsService()
         self.clock = clock
 
     def get(self, withdrawal_id: str) -> Withdrawal:
-        withdrawal = self.store.get_withdrawal(withdrawal_id)
+        withdrawal = self.withdrawals.get_withdrawal(withdrawal_id)
         if withdrawal is None:
             raise NotFound(
                 "Withdrawal request not found.",
@@ -81,7 +86,7 @@ class WithdrawalService:
         by now or the participant was blocked since; the same key for another amount is refused.
         """
         withdrawal_id = withdrawal_id_for(participant_id, request_key)
-        participant, existing = self.store.participant_and_withdrawal(participant_id, withdrawal_id)
+        participant, existing = self.withdrawals.participant_and_withdrawal(participant_id, withdrawal_id)
         if existing is not None:
             return _same_request(existing, participant_id, points)
         if participant is None:
@@ -100,30 +105,37 @@ class WithdrawalService:
             updated_at=now,
         )
         try:
-            self.store.commit_withdrawal_request(withdrawal, now, [])
-        except TransactionConflict as conflict:
-            if conflict.failed_on("withdrawal"):
-                existing = self.store.get_withdrawal(withdrawal_id)
-                if existing is not None:
-                    return _same_request(existing, participant_id, points)
-            if conflict.failed_on("profile:"):
-                fresh = self.store.get_participant(participant_id)
-                if fresh is not None and fresh.blocked:
-                    raise Forbidden(
-                        "Your participation is suspended, so withdrawals are not available.",
-                        reason="participant_blocked",
-                    ) from None
-                available = fresh.balances.available if fresh else 0
-                raise InsufficientFunds(
-                    f"Only {max(available, 0)} points are available now.", details={"available": available}
-                ) from None
-            raise
+            self.withdrawals.commit_withdrawal_request(withdrawal, now, [])
+        except AlreadyExists:
+            existing = self.withdrawals.get_withdrawal(withdrawal_id)
+            if existing is None:
+                raise
+            return _same_request(existing, participant_id, points)
+        except BalanceChanged:
+            raise self._refusal(participant_id) from None
         return withdrawal
+
+    def _refusal(self, participant_id: str) -> Forbidden | InsufficientFunds:
+        """Why the reservation did not hold, as the participant's balance and status say now."""
+        fresh = self.participants.get_participant(participant_id)
+        if fresh is not None and fresh.blocked:
+            return Forbidden(
+                "Your participation is suspended, so withdrawals are not available.",
+                reason="participant_blocked",
+            )
+        available = fresh.balances.available if fresh else 0
+        return InsufficientFunds(
+            f"Only {max(available, 0)} points are available now.", details={"available": available}
+        )
 
     def change_status(
         self, actor_id: str, withdrawal_id: str, target: WithdrawalStatus | str, reason: str | None = None
     ) -> Withdrawal:
-        """Move a request along ``new → negotiation → paid | rejected`` (or cancel); audited, announced."""
+        """Move a request along ``new → negotiation → paid | rejected`` (or cancel); audited, announced.
+
+        Refused with ``InvalidTransition`` when another operator moved the request meanwhile, and with
+        ``BalanceChanged`` (not a status change) when the participant's reserved points no longer hold it.
+        """
         target = WithdrawalStatus(target)
         withdrawal = self.get(withdrawal_id)
         check_transition(withdrawal.status, target)
@@ -133,7 +145,7 @@ class WithdrawalService:
                 "Give the reason for the rejection: the participant will see it.",
                 reason="rejection_reason_required",
             )
-        participant = self.store.get_participant(withdrawal.participant_id)
+        participant = self.participants.get_participant(withdrawal.participant_id)
         effect = transition_effect(target, withdrawal.points)
         now = self.clock()
         available_after = (participant.balances.available if participant else 0) + (
@@ -163,10 +175,10 @@ class WithdrawalService:
             reason=reason,
         )
         try:
-            self.store.commit_withdrawal_transition(
+            self.withdrawals.commit_withdrawal_transition(
                 withdrawal, target, effect, actor_id, reason, audit, now, [notice]
             )
-        except TransactionConflict:
+        except WithdrawalChanged:
             current = self.get(withdrawal_id)
             raise InvalidTransition(
                 f"The request is now '{current.status}'; reload it and try again.",
@@ -189,7 +201,4 @@ class WithdrawalService:
             created_at=now,
             changes=(Change("comment", None, text),),
         )
-        try:
-            self.store.add_withdrawal_comment(withdrawal_id, actor_id, text, audit, now)
-        except TransactionConflict:
-            raise NotFound("Withdrawal request not found.", reason="withdrawal_not_found") from None
+        self.withdrawals.add_withdrawal_comment(withdrawal_id, actor_id, text, audit, now)
