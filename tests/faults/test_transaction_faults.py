@@ -241,3 +241,31 @@ def test_a_withdrawal_balance_conflict_is_not_reported_as_a_status_change(
     assert not isinstance(refused.value, InvalidTransition)
     assert refused.value.reason == "balance_changed"
     assert services.withdrawals.get(withdrawal.withdrawal_id).status == "new"
+
+
+def test_a_registration_under_contention_commits_once(services: Services, faults: Faults) -> None:
+    sponsor = join(services, "1")
+    faults.calls.clear()
+    faults.cancel("TransactionConflict", 2)
+
+    newcomer = join(services, "2", sponsor)
+
+    assert len(faults.calls) == 3
+    assert services.participants.get(newcomer.id).ancestors == (sponsor.id,)
+    assert services.participants.get(sponsor.id).direct_referrals == 1
+    assert services.participants.network(sponsor.id)[1].referrals == 1
+
+
+def test_a_rejected_transaction_is_logged_with_its_labels(
+    services: Services, clock: FakeClock, faults: Faults, caplog: pytest.LogCaptureFixture
+) -> None:
+    operation = _correction(services, clock)
+    faults.cancel("ValidationError")
+
+    with pytest.raises(TransactionRejected) as rejected:
+        operation.run()
+
+    [record] = [r for r in caplog.records if r.getMessage() == "DynamoDB rejected a transaction"]
+    assert record.levelname == "ERROR"
+    assert "guard" in rejected.value.labels and "audit" in rejected.value.labels
+    assert getattr(record, "labels") == rejected.value.labels  # noqa: B009

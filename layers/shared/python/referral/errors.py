@@ -71,6 +71,13 @@ class InvalidTransition(Conflict):
     code = "invalid_transition"
 
 
+class Busy(Conflict):
+    """The store kept refusing for contention or throttling until the retry budget ran out; nothing changed.
+
+    The caller may try again later (the sync and the sweeps do on their next run).
+    """
+
+
 class AlreadyExists(Conflict):
     """What a write creates exists already (a used key, a taken code): the state did not change."""
 

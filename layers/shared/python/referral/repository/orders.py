@@ -15,7 +15,7 @@ from referral.domain.notifications import Notification
 from referral.domain.orders import Accrual, AccrualPlan, AccrualRef, AccrualState, Order, Posting
 from referral.errors import DomainError, OrderChanged, StaleRead
 from referral.repository import keys, mapping
-from referral.repository.changes import Changes, commit, get_item, participants_changed
+from referral.repository.changes import Changes, commit, get_item, participants_changed, touches_participants
 from referral.repository.ledger import add_entry
 from referral.repository.models import (
     AccrualItem,
@@ -33,7 +33,7 @@ from referral.repository.order_items import (
     order_ref,
     posting_actions,
 )
-from referral.repository.order_statistics import LINK, NetworkPath, count_purchase, uncount_purchase
+from referral.repository.order_statistics import NetworkPath, count_purchase, uncount_purchase
 from referral.repository.outbox import add_notices
 from referral.repository.unit_of_work import CommittedNotices, TransactionConflict, UnitOfWork
 
@@ -50,9 +50,9 @@ def _purchase_refusal(conflict: TransactionConflict) -> DomainError:
     """The order taken or changed meanwhile, or a profile / network level that no longer qualifies."""
     if conflict.failed_on(ORDER):
         return _order_changed(conflict)
-    if conflict.failed_on(LINK):
-        return conflict
-    return participants_changed(conflict)
+    if touches_participants(conflict):
+        return participants_changed(conflict)
+    return conflict
 
 
 def _accrual_label(participant_id: str, level: int) -> str:

@@ -17,7 +17,14 @@ from referral.domain.participants import Participant
 from referral.errors import DomainError, TreeChanged
 from referral.repository import keys
 from referral.repository.administration import add_audit
-from referral.repository.changes import Changes, commit, participants_changed, profile_label, update_item
+from referral.repository.changes import (
+    Changes,
+    commit,
+    participants_changed,
+    profile_label,
+    touches_participants,
+    update_item,
+)
 from referral.repository.models import ParticipantItem, TreeGuardItem
 from referral.repository.participants import participant_ref
 from referral.repository.unit_of_work import (
@@ -64,7 +71,9 @@ class Move:
 def _move_refusal(conflict: TransactionConflict) -> DomainError:
     if conflict.failed_on(TREE):
         return TreeChanged("Another move of the network committed meanwhile.")
-    return participants_changed(conflict)
+    if touches_participants(conflict):
+        return participants_changed(conflict)
+    return conflict
 
 
 def _guard() -> TreeGuardItem:

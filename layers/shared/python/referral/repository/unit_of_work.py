@@ -25,7 +25,7 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
-from referral.errors import Conflict
+from referral.errors import Busy, Conflict
 from referral.repository.models import Entity, NotificationItem
 
 MAX_TRANSACTION_ITEMS = 100
@@ -105,13 +105,8 @@ class TransactionConflict(Conflict):
         return any(label.startswith(label_prefix) for label in self.failed)
 
 
-class TransactionBusy(Conflict):
-    """DynamoDB kept cancelling for contention or throttling until the retry budget ran out.
-
-    Nothing was written; the caller may try again later (the sync and the sweeps do on their next run).
-    """
-
-    code = "conflict"
+class TransactionBusy(Busy):
+    """DynamoDB kept cancelling the transaction for contention or throttling past the retry budget."""
 
     def __init__(self, reasons: Sequence[str], attempts: int) -> None:
         super().__init__(

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from referral.clock import utcnow
 from referral.domain.notifications import NotificationKind, draft
-from referral.errors import StaleRead
+from referral.errors import Busy, StaleRead
 from referral.repository.orders import OrderRepository
 
 PAGE_SIZE = 100
@@ -57,7 +57,7 @@ class ReleaseService:
                 )
                 try:
                     self.orders.commit_release(accrual, now, [notice])
-                except StaleRead:
+                except (StaleRead, Busy):  # lost a race, or the table is too busy now: the next run
                     conflicts += 1
                     continue
                 released += 1
