@@ -23,7 +23,7 @@ from typing import Any
 from referral.clock import utcnow
 from referral.domain.audit import AuditRecord, Change, render
 from referral.errors import Conflict, DomainError, Forbidden, InvalidInput, NotFound
-from referral.repository import admin_queries
+from referral.repository import admin_accounts
 from referral.repository.models import AdminItem
 from referral.repository.store import Store
 from referral.repository.unit_of_work import TransactionConflict
@@ -131,7 +131,7 @@ class AdminService:
         if admin is None:
             raise Forbidden("This Telegram account is not an active admin.", reason="not_an_admin")
         if name and name != admin.name:
-            admin_queries.set_admin_name(telegram_id, name)
+            admin_accounts.set_admin_name(telegram_id, name)
             admin = replace(admin, name=name)
         expires = now + self.auth.session_seconds
         return (
@@ -188,7 +188,7 @@ class AdminService:
     # --- management (owners) ----------------------------------------------------------------------------
 
     def list(self) -> list[AdminItem]:
-        return admin_queries.admins()
+        return admin_accounts.admins()
 
     def get(self, telegram_id: str) -> AdminItem:
         item = self.store.get_admin(telegram_id)
