@@ -43,19 +43,20 @@ class LedgerFilter:
     until: date | None = None
 
     def matches(self, entry: LedgerEntryView) -> bool:
-        low, high = day_bounds(self.since, self.until)
+        wanted = (
+            (self.participant_id, entry.participant_id),
+            (self.kind, entry.kind),
+            (self.level, entry.level),
+            (self.posting_number, entry.posting_number),
+            (self.withdrawal_id, entry.withdrawal_id),
+            (self.actor_id, entry.actor_id),
+        )
         return (
-            (self.participant_id is None or entry.participant_id == self.participant_id)
-            and (self.kind is None or entry.kind == self.kind)
-            and (self.level is None or entry.level == self.level)
-            and (self.posting_number is None or entry.posting_number == self.posting_number)
-            and (self.withdrawal_id is None or entry.withdrawal_id == self.withdrawal_id)
+            all_equal(wanted)
             and (
                 self.direction is None or (entry.total > 0 if self.direction == "credit" else entry.total < 0)
             )
-            and (self.actor_id is None or entry.actor_id == self.actor_id)
-            and (low is None or entry.created_at >= low)
-            and (high is None or entry.created_at <= high)
+            and within_days(entry.created_at, self.since, self.until)
         )
 
 
@@ -73,17 +74,29 @@ class ActionFilter:
     until: date | None = None
 
     def matches(self, item: AuditView) -> bool:
-        low, high = day_bounds(self.since, self.until)
         name = (self.object_name or "").casefold()
-        return (
-            (self.actor_id is None or item.actor_id == self.actor_id)
-            and (not name or name in (item.object_name or "").casefold())
-            and (self.action is None or item.action == self.action)
-            and (self.object_type is None or item.object_type == self.object_type)
-            and (self.object_id is None or item.object_id == self.object_id)
-            and (low is None or item.created_at >= low)
-            and (high is None or item.created_at <= high)
+        wanted = (
+            (self.actor_id, item.actor_id),
+            (self.action, item.action),
+            (self.object_type, item.object_type),
+            (self.object_id, item.object_id),
         )
+        return (
+            all_equal(wanted)
+            and (not name or name in (item.object_name or "").casefold())
+            and within_days(item.created_at, self.since, self.until)
+        )
+
+
+def all_equal(pairs: tuple[tuple[object, object], ...]) -> bool:
+    """Every filter (wanted, actual) with a wanted value (not ``None``) holds."""
+    return all(wanted is None or wanted == actual for wanted, actual in pairs)
+
+
+def within_days(moment: str, since: date | None, until: date | None) -> bool:
+    """An ISO time is within two days (both included, either open)."""
+    low, high = day_bounds(since, until)
+    return (low is None or moment >= low) and (high is None or moment <= high)
 
 
 def month_feed(

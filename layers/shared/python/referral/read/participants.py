@@ -156,12 +156,12 @@ def _key_condition(sort: str, flt: ParticipantFilter) -> Condition | None:
     return attribute <= bounds.high  # type: ignore[no-any-return]
 
 
-def get_profile(participant_id: str) -> ParticipantItem | None:
+def _profile_item(participant_id: str) -> ParticipantItem | None:
     return get(ParticipantItem, keys.participant_pk(participant_id), keys.PROFILE)
 
 
 def find_participant(participant_id: str) -> ParticipantView | None:
-    item = get_profile(participant_id)
+    item = _profile_item(participant_id)
     return participant_view(item) if item is not None else None
 
 
@@ -194,7 +194,7 @@ def _page(
     sort: str, descending: bool, limit: int, flt: ParticipantFilter, start: Key | None
 ) -> tuple[list[ParticipantItem], Key | None]:
     if flt.participant_id is not None:
-        item = get_profile(flt.participant_id)
+        item = _profile_item(flt.participant_id)
         return ([item] if item is not None and flt.matches(item) else []), None
     seek = start.get(SEEK) if start else None
     candidates = _candidates(flt) if flt.sponsor_id is not None or flt.name else None

@@ -9,10 +9,9 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
-from referral.clock import day_bounds
 from referral.domain.withdrawals import WithdrawalStatus
 from referral.errors import NotFound
-from referral.read.feeds import Page, month_feed
+from referral.read.feeds import Page, all_equal, month_feed, within_days
 from referral.read.network import profiles_of
 from referral.read.participants import CANDIDATES
 from referral.read.query import (
@@ -57,14 +56,14 @@ class WithdrawalFilter:
     points_max: int | None = None
 
     def matches(self, item: WithdrawalView, *, status: bool = True) -> bool:
-        low, high = day_bounds(self.since, self.until)
+        """Every filter holds (``status=False``: all but the status, which the index already applied)."""
         return (
-            (not status or self.status is None or item.status == self.status)
-            and (self.participant_id is None or item.participant_id == self.participant_id)
+            all_equal(
+                ((self.status if status else None, item.status), (self.participant_id, item.participant_id))
+            )
             and (self.points_min is None or item.points >= self.points_min)
             and (self.points_max is None or item.points <= self.points_max)
-            and (low is None or item.created_at >= low)
-            and (high is None or item.created_at <= high)
+            and within_days(item.created_at, self.since, self.until)
         )
 
 

@@ -156,15 +156,58 @@ def _metrics(
     month: str, activity: MonthActivity, previous: dict[str, str], product_links: int
 ) -> dict[str, str]:
     """One month's dashboard metrics; the running totals go on from the month before (``previous``)."""
-    registered, orders, buyers = activity.registered, activity.orders, activity.buyers
-    counted = [o for o in orders if o.status != "cancelled"]
-    sales = sum((o.kept_amount for o in counted), Decimal(0))
-    first_buyers = [b for b in buyers.values() if b.first_order_at and b.first_order_at[:7] == month]
+    first_referrals, first_purchases = _first_purchases(month, activity)
+    values: dict[str, Any] = {
+        **_running_totals(activity, previous, product_links, first_referrals),
+        **first_purchases,
+        **_sales(activity),
+        **_payouts(activity),
+    }
+    return {name: str(value) for name, value in values.items()}
+
+
+def _running_totals(
+    activity: MonthActivity, previous: dict[str, str], product_links: int, first_referrals: int
+) -> dict[str, Any]:
+    """Totals since the start: last month's plus this month's."""
+
+    def carried(name: str) -> int:
+        return int(Decimal(previous.get(name, "0")))
+
+    registered = activity.registered
+    referrals_total = carried("referrals_total") + sum(1 for p in registered if p.sponsor_id)
+    with_purchase = carried("referrals_with_purchase_total") + first_referrals
+    links_total = carried("links_total") + len(registered) + product_links
+    return {
+        "participants_new": len(registered),
+        "participants_total": carried("participants_total") + len(registered),
+        "referrals_total": referrals_total,
+        "referrals_with_purchase_total": with_purchase,
+        "referrals_with_purchase_share": _ratio(with_purchase, referrals_total),
+        "links_total": links_total,
+        "avg_referrals_per_link": _ratio(referrals_total, links_total),
+    }
+
+
+def _first_purchases(month: str, activity: MonthActivity) -> tuple[int, dict[str, Any]]:
+    """Buyers whose first order is in the month: how many are referrals, how long they took to buy."""
+    first_buyers = [b for b in activity.buyers.values() if b.first_order_at and b.first_order_at[:7] == month]
     first_referrals = sum(1 for b in first_buyers if b.sponsor_id)
     days = [
         Decimal((from_iso(b.first_order_at or "") - from_iso(b.registered_at)).total_seconds()) / 86400
         for b in first_buyers
     ]
+    return first_referrals, {
+        "referrals_first_purchase": first_referrals,
+        "avg_days_to_first_purchase": _ratio(sum(days, Decimal(0)), len(days)).quantize(Decimal("0.01")),
+    }
+
+
+def _sales(activity: MonthActivity) -> dict[str, Any]:
+    """Orders not cancelled, their sum and average, repeat purchases, returns, buying referrals."""
+    orders, buyers = activity.orders, activity.buyers
+    counted = [o for o in orders if o.status != "cancelled"]
+    sales = sum((o.kept_amount for o in counted), Decimal(0))
     repeat = sum(
         1
         for o in counted
@@ -173,34 +216,21 @@ def _metrics(
         and o.created_at > b.first_order_at
     )
     returned = sum(1 for o in orders if o.status == "cancelled" or o.kept_amount < o.amount)
-    paid = [w for w in activity.withdrawals if w.status == "paid"]
-
-    def carried(name: str) -> int:
-        return int(Decimal(previous.get(name, "0")))
-
-    participants_total = carried("participants_total") + len(registered)
-    referrals_total = carried("referrals_total") + sum(1 for p in registered if p.sponsor_id)
-    with_purchase = carried("referrals_with_purchase_total") + first_referrals
-    links_total = carried("links_total") + len(registered) + product_links
-    values: dict[str, Any] = {
-        "participants_new": len(registered),
-        "participants_total": participants_total,
-        "referrals_total": referrals_total,
+    return {
         "sales_orders": len(counted),
         "sales_sum": sales,
-        "withdrawals_requested": len(activity.withdrawals),
-        "withdrawals_paid": len(paid),
-        "points_withdrawn": sum(w.points for w in paid),
-        "fiat_withdrawn": sum((w.fiat_amount for w in paid), Decimal(0)),
-        "referrals_first_purchase": first_referrals,
-        "referrals_with_purchase_total": with_purchase,
-        "referrals_with_purchase_share": _ratio(with_purchase, referrals_total),
-        "avg_days_to_first_purchase": _ratio(sum(days, Decimal(0)), len(days)).quantize(Decimal("0.01")),
-        "links_total": links_total,
-        "avg_referrals_per_link": _ratio(referrals_total, links_total),
         "active_referrals": sum(1 for b in buyers.values() if b.sponsor_id),
         "average_order": _ratio(sales, len(counted)).quantize(Decimal("0.01")),
         "repeat_purchase_share": _ratio(repeat, len(counted)),
         "return_share": _ratio(returned, len(orders)),
     }
-    return {name: str(value) for name, value in values.items()}
+
+
+def _payouts(activity: MonthActivity) -> dict[str, Any]:
+    paid = [w for w in activity.withdrawals if w.status == "paid"]
+    return {
+        "withdrawals_requested": len(activity.withdrawals),
+        "withdrawals_paid": len(paid),
+        "points_withdrawn": sum(w.points for w in paid),
+        "fiat_withdrawn": sum((w.fiat_amount for w in paid), Decimal(0)),
+    }
