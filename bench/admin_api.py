@@ -33,8 +33,9 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 
 from botocore.handlers import BUILTIN_HANDLERS
 from moto import mock_aws
-from referral.clock import month_of, to_iso
-from referral.repository import admin_queries as q
+from referral.clock import month_of, previous_month, to_iso
+from referral.read.feeds import LedgerFilter, participant_ledger
+from referral.read.participants import ParticipantFilter, participants_page
 from referral.repository import keys
 from referral.repository.models import LedgerEntryItem, ParticipantItem, RollupItem
 from referral.repository.participants import list_keys
@@ -147,7 +148,7 @@ def seed(participants: int, *, report: Callable[[str], None]) -> None:
             batch.save(
                 RollupItem(keys.STATS_PK, keys.stats_month_sk(month), month=month, value=json.dumps(metrics))
             )
-            month = q.previous_month(month)
+            month = previous_month(month)
 
 
 def run(
@@ -179,43 +180,32 @@ def _measure(
         meter.reset()
         out(f"seeded {participants:,} participants in {time.perf_counter() - began:.0f} s")
         statistics = StatisticsService(clock=lambda: NOW)
-        no_filter = q.ParticipantFilter()
+        no_filter = ParticipantFilter()
         operations: list[tuple[str, Callable[[], object]]] = [
             (
                 "plain Query, one page (yardstick)",
-                lambda: q.filtered_page(
-                    keys.participant_pk("1000000"),
-                    LedgerEntryItem,
-                    index=None,
-                    condition=q.ledger_sk_range(None, None),
-                    predicate=lambda _: True,
-                    limit=PAGE,
-                    start=None,
-                    descending=True,
-                ),
+                lambda: participant_ledger("1000000", LedgerFilter(), PAGE, None),
             ),
             (
                 "participants by balance, page 1",
-                lambda: q.participants_page("balance", True, PAGE, no_filter, None),
+                lambda: participants_page("balance", True, PAGE, no_filter, None),
             ),
             (
                 "participants by registration, page 1",
-                lambda: q.participants_page("registered_at", True, PAGE, no_filter, None),
+                lambda: participants_page("registered_at", True, PAGE, no_filter, None),
             ),
             (
                 "participants by purchase sum, page 1",
-                lambda: q.participants_page("purchases_sum", True, PAGE, no_filter, None),
+                lambda: participants_page("purchases_sum", True, PAGE, no_filter, None),
             ),
             ("dashboard (12 months)", statistics.dashboard),
             (
                 "participants, name search, by balance",
-                lambda: q.participants_page(
-                    "balance", True, PAGE, q.ParticipantFilter(name="name100012"), None
-                ),
+                lambda: participants_page("balance", True, PAGE, ParticipantFilter(name="name100012"), None),
             ),
             (
                 "participants, blocked=true (none: budget)",
-                lambda: q.participants_page("balance", True, PAGE, q.ParticipantFilter(blocked=True), None),
+                lambda: participants_page("balance", True, PAGE, ParticipantFilter(blocked=True), None),
             ),
         ]
         rows = []

@@ -7,11 +7,11 @@ import io
 from datetime import timedelta
 
 import pytest
+from referral.clock import months_between
 from referral.domain.orders import Attribution
-from referral.repository.admin_queries import months_between
+from referral.read import exports as statistics_service
 from referral.repository.models import RollupItem
 from referral.services import Services
-from referral.services import statistics as statistics_service
 
 from functions.admin_api.handler import rollup
 from tests.admin.conftest import OPERATOR_ID, OWNER_ID, Api, deadline

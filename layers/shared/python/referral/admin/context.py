@@ -87,9 +87,8 @@ class AdminContext:
 
     @cached_property
     def listings(self) -> ListingService:
-        return ListingService(
-            self.services.repos.participants, self.services.repos.withdrawals, clock=self.clock
-        )
+        bind_table_from_env()
+        return ListingService(clock=self.clock)
 
     @cached_property
     def statistics(self) -> StatisticsService:

@@ -24,7 +24,7 @@ from referral.admin.schemas import (
     ordered,
 )
 from referral.domain.ledger import EntryKind
-from referral.services.listings import ActionFilter, LedgerFilter
+from referral.read.feeds import ActionFilter, LedgerFilter
 
 router = Router()  # type: ignore[no-untyped-call]
 

@@ -32,9 +32,11 @@ from referral.admin.schemas import (
     ordered,
     participant_row,
 )
+from referral.clock import day_bounds
 from referral.domain.ledger import EntryKind
-from referral.services.listings import LedgerFilter, ParticipantFilter, Range, day_bounds
-from referral.services.statistics import money
+from referral.read.feeds import LedgerFilter
+from referral.read.participants import ParticipantFilter, Range
+from referral.read.views import money
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -165,7 +167,7 @@ def participant_card(participant_id: ParticipantId) -> ParticipantCard:
         first_name=item.first_name,
         last_name=item.last_name,
         ozon_id=item.ozon_id,
-        ancestors=list(item.ancestors or ()),
+        ancestors=list(item.ancestors),
         joined_via=item.joined_via,
         personal_code=item.personal_code,
         first_order_at=item.first_order_at,
@@ -179,7 +181,7 @@ def participant_card(participant_id: ParticipantId) -> ParticipantCard:
             if item.last_withdrawal_at
             else None
         ),
-        network_orders=item.network_orders or 0,
+        network_orders=item.network_orders,
         network_amount=money(item.network_amount),
         levels=[
             LevelOut(
@@ -188,7 +190,7 @@ def participant_card(participant_id: ParticipantId) -> ParticipantCard:
                 orders=level.orders,
                 amount=money(level.amount),
                 earned=level.earned,
-                last_order_at=level.last_order_at.isoformat() if level.last_order_at else None,
+                last_order_at=level.last_order_at,
             )
             for level in card.levels
         ],

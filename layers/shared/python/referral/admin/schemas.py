@@ -9,8 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from referral.errors import InvalidInput
-from referral.repository.models import AuditItem, LedgerEntryItem, ParticipantItem, WithdrawalItem
-from referral.services.statistics import display_name, money
+from referral.read.views import AuditView, LedgerEntryView, ParticipantView, WithdrawalView, money
 
 Money = Annotated[
     str, Field(description='RUB amount as a decimal string, e.g. "1500.00"', examples=["1500.00"])
@@ -104,15 +103,15 @@ class ParticipantRow(BaseModel):
     network_size: int
 
 
-def participant_row(item: ParticipantItem) -> ParticipantRow:
+def participant_row(item: ParticipantView) -> ParticipantRow:
     return ParticipantRow(
         id=item.participant_id,
-        name=display_name(item),
+        name=item.display_name,
         username=item.username,
         registered_at=item.registered_at,
         sponsor_id=item.sponsor_id,
-        blocked=bool(item.blocked),
-        balance=item.frozen + item.available,
+        blocked=item.blocked,
+        balance=item.balance,
         available=item.available,
         frozen=item.frozen,
         reserved=item.reserved,
@@ -151,8 +150,8 @@ class LedgerRow(BaseModel):
     reason: str | None
 
 
-def ledger_row(item: LedgerEntryItem) -> LedgerRow:
-    total = item.d_frozen + item.d_available
+def ledger_row(item: LedgerEntryView) -> LedgerRow:
+    total = item.total
     return LedgerRow(
         entry_id=item.entry_id,
         participant_id=item.participant_id,
@@ -192,7 +191,7 @@ class WithdrawalRow(BaseModel):
     reason: str | None
 
 
-def withdrawal_row(item: WithdrawalItem) -> WithdrawalRow:
+def withdrawal_row(item: WithdrawalView) -> WithdrawalRow:
     return WithdrawalRow(
         id=item.withdrawal_id,
         participant_id=item.participant_id,
@@ -233,7 +232,7 @@ class AuditDetail(AuditRow):
     changes: list[AuditChangeOut]
 
 
-def audit_row(item: AuditItem) -> AuditRow:
+def audit_row(item: AuditView) -> AuditRow:
     return AuditRow(
         id=item.audit_id,
         created_at=item.created_at,
@@ -246,10 +245,10 @@ def audit_row(item: AuditItem) -> AuditRow:
     )
 
 
-def audit_detail(item: AuditItem) -> AuditDetail:
+def audit_detail(item: AuditView) -> AuditDetail:
     return AuditDetail(
         **audit_row(item).model_dump(),
-        changes=[AuditChangeOut(attribute=c.attribute, old=c.old, new=c.new) for c in item.changes or ()],
+        changes=[AuditChangeOut(attribute=c.attribute, old=c.old, new=c.new) for c in item.changes],
     )
 
 

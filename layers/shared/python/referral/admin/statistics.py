@@ -18,7 +18,9 @@ from referral.admin import context
 from referral.admin.pagination import fingerprint, seal, unseal
 from referral.admin.roles import owner_only
 from referral.admin.schemas import Cursor, Money
-from referral.services.statistics import UNITS, Table, display_name, money
+from referral.read.exports import Table
+from referral.read.rollups import UNITS
+from referral.read.views import money
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -115,7 +117,7 @@ def rating(
             RatingRow(
                 rank=n,
                 participant_id=r.participant.participant_id,
-                name=display_name(r.participant),
+                name=r.participant.display_name,
                 value=money(r.value) if kind == RatingKind.NETWORK_SUM else int(r.value),
             )
             for n, r in enumerate(ranked, start=1)

@@ -26,7 +26,7 @@ from referral.admin.schemas import (
     withdrawal_row,
 )
 from referral.domain.withdrawals import WithdrawalStatus
-from referral.services.listings import WithdrawalFilter
+from referral.read.withdrawals import WithdrawalFilter
 
 router = Router()  # type: ignore[no-untyped-call]
 

@@ -191,3 +191,39 @@ def stats_rating_sk(kind: str, month: str, part: int | None = None) -> str:
 
 def stats_links_sk(month: str) -> str:
     return f"LINKS#{month}"
+
+
+# --- what the admin read side spells: single items' sort keys, key prefixes, feeds ------------------------
+
+ORDER_SK = "ORDER"
+WITHDRAWAL_SK = "WD"
+AUDIT_SK = "AUDIT"
+ADMIN_SK = "ADMIN"
+OZON_SK = "OZON"
+LEDGER_PREFIX = "LEDGER#"
+NETWORK_PREFIX = "NET#"
+WITHDRAWAL_EVENT_PREFIX = "EVENT#"
+STATS_LINKS_PREFIX = "LINKS#"
+
+FEED_LEDGER = "LEDGER"
+FEED_AUDIT = "AUDIT"
+FEED_WITHDRAWALS = "WD"
+FEED_PARTICIPANTS = "PARTICIPANT"
+FEED_ORDERS = "ORDER"
+
+
+def ledger_sk_bounds(since: str | None, until: str | None) -> tuple[str, str]:
+    """The sort-key range of a participant's ledger entries between two ISO times (either open)."""
+    low = ledger_sk(since, "") if since else LEDGER_PREFIX
+    high = ledger_sk(until, "\uffff") if until else LEDGER_PREFIX + "\uffff"
+    return low, high
+
+
+def stats_links_bounds(last_month: str) -> tuple[str, str]:
+    """The sort-key range of the product-link counters up to a month."""
+    return STATS_LINKS_PREFIX, stats_links_sk(last_month)
+
+
+def stats_rating_bounds(kind: str, first_month: str, last_month: str) -> tuple[str, str]:
+    """The sort-key range of every part of a rating's monthly totals over the months."""
+    return stats_rating_sk(kind, first_month), stats_rating_sk(kind, last_month) + "~"

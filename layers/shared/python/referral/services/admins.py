@@ -32,7 +32,7 @@ from referral.errors import (
     NotFound,
     StaleRead,
 )
-from referral.repository import admin_queries
+from referral.repository import admin_accounts
 from referral.repository.administration import AdministrationRepository
 from referral.repository.models import AdminItem
 
@@ -147,7 +147,7 @@ class AdminService:
         if admin is None:
             raise Forbidden("This Telegram account is not an active admin.", reason="not_an_admin")
         if name and name != admin.name:
-            admin_queries.set_admin_name(telegram_id, name)
+            admin_accounts.set_admin_name(telegram_id, name)
             admin = replace(admin, name=name)
         expires = now + self.auth.session_seconds
         return (
@@ -204,7 +204,7 @@ class AdminService:
     # --- management (owners) ----------------------------------------------------------------------------
 
     def list(self) -> list[AdminItem]:
-        return admin_queries.admins()
+        return admin_accounts.admins()
 
     def get(self, telegram_id: str) -> AdminItem:
         item = self.administration.get_admin(telegram_id)
