@@ -247,7 +247,7 @@ def withdrawal(withdrawal_id: str) -> WithdrawalDetail:
         )
     participant = profiles_of([item.participant_id]).get(item.participant_id)
     history = WithdrawalEventItem.query(
-        keys.withdrawal_pk(withdrawal_id), WithdrawalEventItem.sk.startswith(keys.WITHDRAWAL_EVENT_PREFIX)
+        keys.withdrawal_pk(withdrawal_id), WithdrawalEventItem.sk.startswith(keys.EVENT_PREFIX)
     )
     return WithdrawalDetail(
         withdrawal_view(item),

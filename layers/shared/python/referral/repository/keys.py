@@ -16,6 +16,7 @@ NETWORK_PREFIX = "NET#"
 ACCRUAL_PREFIX = "ACCRUAL#"
 LEDGER_PREFIX = "LEDGER#"
 EVENT_PREFIX = "EVENT#"
+STATS_LINKS_PREFIX = "LINKS#"
 
 FEED_LEDGER = "LEDGER"
 FEED_AUDIT = "AUDIT"
@@ -190,26 +191,11 @@ def stats_rating_sk(kind: str, month: str, part: int | None = None) -> str:
 
 
 def stats_links_sk(month: str) -> str:
-    return f"LINKS#{month}"
+    return f"{STATS_LINKS_PREFIX}{month}"
 
 
-# --- what the admin read side spells: single items' sort keys, key prefixes, feeds ------------------------
+# --- ranges the admin read side walks --------------------------------------------------------------------
 
-ORDER_SK = "ORDER"
-WITHDRAWAL_SK = "WD"
-AUDIT_SK = "AUDIT"
-ADMIN_SK = "ADMIN"
-OZON_SK = "OZON"
-LEDGER_PREFIX = "LEDGER#"
-NETWORK_PREFIX = "NET#"
-WITHDRAWAL_EVENT_PREFIX = "EVENT#"
-STATS_LINKS_PREFIX = "LINKS#"
-
-FEED_LEDGER = "LEDGER"
-FEED_AUDIT = "AUDIT"
-FEED_WITHDRAWALS = "WD"
-FEED_PARTICIPANTS = "PARTICIPANT"
-FEED_ORDERS = "ORDER"
 
 
 def ledger_sk_bounds(since: str | None, until: str | None) -> tuple[str, str]:
