@@ -82,13 +82,13 @@ def test_a_claim_gives_up_quickly_when_ozon_is_failing_or_slow(
 
     ozon.inject("500", path=FBS_GET, times=100)
     with pytest.raises(OzonUnavailable):
-        claims.find_posting("9101-0001")
+        claims.find_posting("9101-0001-1")
     assert ozon.count(FBS_GET) == 2  # one retry, not the sync's six attempts
 
     ozon.clear_faults()
     ozon.inject("timeout", path=FBS_GET, times=100)  # the fake answers after 0.6 s
     started = time.monotonic()
     with pytest.raises(OzonUnavailable):
-        claims.find_posting("9101-0001")
+        claims.find_posting("9101-0001-1")
     assert time.monotonic() - started < 0.6  # the claim's whole budget (0.3 s here), not 6 × 30 s
     assert ozon.count(FBS_GET) == 3

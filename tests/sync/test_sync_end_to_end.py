@@ -172,7 +172,7 @@ def test_injected_faults_are_survived_and_a_bad_record_is_skipped(
     ozon.inject("429", path=FBS_LIST, times=2)
     ozon.inject("500", path=FBS_LIST, after=1)
     ozon.inject("timeout", path=FBS_LIST, after=2)
-    ozon.inject("circle_open", path="/v2/posting/fbo/list")
+    ozon.inject("circle_open", path="/v3/posting/fbo/list")
     ozon.inject("rate_limit", path="/v1/returns/list")
     ozon.inject("503")
 
@@ -186,7 +186,7 @@ def test_injected_faults_are_survived_and_a_bad_record_is_skipped(
     assert services.store.get_order("5100-0001-1") is not None
     assert ozon.count(FBS_LIST, status=429) == 2 and ozon.count(FBS_LIST, status=500) == 1
     assert (
-        ozon.count("/v2/posting/fbo/list", status=400) == 1
+        ozon.count("/v3/posting/fbo/list", status=400) == 1
         and ozon.count("/v1/returns/list", status=400) == 1
     )
 

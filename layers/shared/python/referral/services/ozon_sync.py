@@ -4,9 +4,10 @@ Four streams are walked page by page from checkpoints saved in the table:
 
 * ``fbs-created`` — FBS postings by creation date (cursor pagination);
 * ``fbs-changed`` — FBS postings by ``last_changed_status_date`` (deliveries, cancellations);
-* ``fbo`` — FBO postings by creation date (offset pagination). FBO lists cannot filter by status
-  change, so every ``fbo_refresh_minutes`` a window re-reads the last ``fbo_refresh_days`` of them (runs in
-  between read only new ones); an unchanged posting costs no write, only its share of a page's batch read;
+* ``fbo`` — FBO postings by creation date (``/v3/posting/fbo/list``, cursor pagination). FBO lists
+  cannot filter by status change, so every ``fbo_refresh_minutes`` a window re-reads the last
+  ``fbo_refresh_days`` of them (runs in between read only new ones); an unchanged posting costs no
+  write, only its share of a page's batch read;
 * ``returns`` — returns (FBS and FBO) by status-change moment (``last_id`` pagination).
 
 Every posting goes through ``PurchaseService`` (attribution by customer id, exactly-once accrual,
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,7 +31,7 @@ from referral.clock import from_iso, to_iso, utcnow
 from referral.domain.orders import Attribution, Order, Posting
 from referral.domain.participants import Participant
 from referral.errors import Conflict, DomainError, Forbidden, NotFound
-from referral.ozon.client import FBO_MAX_OFFSET, OzonClient, PostingsPage
+from referral.ozon.client import OzonClient, PostingsPage
 from referral.ozon.config import MAX_PERIOD_DAYS, SyncConfig
 from referral.ozon.errors import OzonAuthError, OzonRequestError, RecordError
 from referral.ozon.models import FBS, OzonPosting, OzonReturn
@@ -249,15 +250,7 @@ class _Run:
             start, end = from_iso(window["from"]), from_iso(window["to"])
             page = self._fetch(stream, start, end, window["position"])
             self._apply_page(page)
-            if stream == FBO_STREAM:
-                offset = int(window["position"] or 0) + page.received
-                if page.has_next and offset + self.config.page_size > FBO_MAX_OFFSET and page.postings:
-                    # Ozon refuses deeper offsets: continue from the newest posting read so far.
-                    window["from"] = to_iso(max(p.ordered_at for p in page.postings))
-                    offset = 0
-                window["position"] = offset if page.has_next else None
-            else:
-                window["position"] = page.cursor if page.has_next else None
+            window["position"] = page.cursor if page.has_next else None
             window["done"] = not page.has_next
             self._page_done(stream, window)
             if window["done"] and end >= self.now:
@@ -266,6 +259,8 @@ class _Run:
 
     def _fetch(self, stream: str, start: datetime, end: datetime, position: Any) -> PostingsPage:
         size = self.config.page_size
+        if not isinstance(position, str):
+            position = None  # a window begun with offset pages starts over (harmless: idempotent)
         if stream == FBS_CREATED:
             return self.client.fbs_postings(start, end, cursor=position, limit=size)
         if stream == FBS_CHANGED:
@@ -277,7 +272,7 @@ class _Run:
                 changed_from=start,
                 changed_to=end,
             )
-        return self.client.fbo_postings(start, end, offset=int(position or 0), limit=size)
+        return self.client.fbo_postings(start, end, cursor=position, limit=size)
 
     def _apply_page(self, page: PostingsPage) -> None:
         for error in page.errors:
@@ -308,6 +303,8 @@ class _Run:
                     # status change (``fbs-changed``), when its detail is read again.
                     self._skip(posting.posting_number, f"its detail could not be read: {error}")
                     continue
+            if page.scheme == FBS:
+                posting = self._with_delivery_date(posting, order)
             ready.append((posting, order))
         self._apply_postings(ready, identities)
 
@@ -336,6 +333,21 @@ class _Run:
         if detail is None or detail.customer_id is None:
             return posting
         return detail.to_posting(FBS)
+
+    def _with_delivery_date(self, posting: Posting, order: Order | None) -> Posting:
+        """The FBS list does not say when a posting was delivered, its detail does: read once, when the
+        posting is first seen delivered (if the detail cannot tell, the order keeps the sync's time)."""
+        if not posting.is_delivered or posting.delivered_at is not None:
+            return posting
+        if order is not None and order.posting.is_delivered:
+            return posting
+        try:
+            detail = self.client.fbs_posting(posting.posting_number)
+        except (RecordError, OzonRequestError):
+            return posting
+        if detail is None or detail.fact_delivery_date is None:
+            return posting
+        return replace(posting, delivered_at=detail.fact_delivery_date)
 
     def _apply_posting(self, posting: Posting, order: Order | None, known: _Known) -> None:
         """Route one posting to the purchase service; refusals of the domain skip only this posting."""
