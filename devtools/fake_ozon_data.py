@@ -158,11 +158,8 @@ class FakePosting:
         }[method]
         data = render()
         if (method == FBS_LIST and include_customer) or method == FBS_GET:
-            data["customer"] = (
-                {"customer_id": self.customer_id, "name": "Buyer", "phone": ""}
-                if self.customer_id is not None
-                else None
-            )
+            # no buyer known: the document has no null here, Ozon's zero id says it
+            data["customer"] = {"customer_id": self.customer_id or 0, "name": "Buyer", "phone": ""}
         for path, value in self.corruptions.items():
             _corrupt(data, path, value)
         if method in (FBS_GET, FBO_GET):

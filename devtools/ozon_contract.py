@@ -74,9 +74,12 @@ class OzonContract:
         """The resolved schema of the answer ``status`` (or the operation's ``default`` answer)."""
         responses = self._require(path)["responses"]
         answer = responses.get(str(status)) or responses.get("default")
-        if answer is None:
+        if answer is not None:
+            schema = answer["content"]["application/json"]["schema"]
+        elif status >= 400:  # an error the method does not list (429, 401): Ozon answers them all alike
+            schema = {"$ref": "#/components/schemas/rpcStatus"}
+        else:
             raise KeyError(f"{path} documents no {status} answer")
-        schema = answer["content"]["application/json"]["schema"]
         resolved: dict[str, Any] = self.resolve(schema, strict=strict)
         return resolved
 
