@@ -17,9 +17,13 @@ from devtools.fake_ozon import FakeOzon, FakeProduct
 from devtools.ozon_contract import OzonContract
 from tests.contracts.ozon_contract import client_of, request_problems
 
-NOW = datetime.now(UTC).replace(microsecond=0)
-SINCE = NOW - timedelta(days=3)
 TEA = [FakeProduct(1, "Tea", Decimal("990.00"), 2)]
+
+
+def moments() -> tuple[datetime, datetime]:
+    """Now (to the second, as Ozon's filters take it) and three days ago: read when a test runs."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    return now, now - timedelta(days=3)
 
 
 def client_methods() -> dict[str, str]:
@@ -33,27 +37,28 @@ def client_methods() -> dict[str, str]:
 
 def exercise_every_option(ozon: FakeOzon) -> None:
     """Each method the client has, with each option the sync and order claims use."""
+    now, since = moments()
     for n in range(3):
-        ozon.add_fbs(f"8800-000{n}-1", NOW - timedelta(hours=5 - n), TEA, customer_id=77)
-        ozon.add_fbo(f"8801-000{n}-1", NOW - timedelta(hours=5 - n), TEA)
-    ozon.add_fbs("8800-0000-2", NOW - timedelta(hours=1), TEA, customer_id=77)
+        ozon.add_fbs(f"8800-000{n}-1", now - timedelta(hours=5 - n), TEA, customer_id=77)
+        ozon.add_fbo(f"8801-000{n}-1", now - timedelta(hours=5 - n), TEA)
+    ozon.add_fbs("8800-0000-2", now - timedelta(hours=1), TEA, customer_id=77)
     ozon.add_return("8800-0000-1")
     ozon.add_return("8801-0000-1")
     ozon.add_return("8800-0001-1")
     client = client_of(ozon)
-    first = client.fbs_postings(SINCE, NOW, limit=2)
-    client.fbs_postings(SINCE, NOW, cursor=first.cursor, limit=2)
-    client.fbs_postings(SINCE, NOW, changed_from=NOW - timedelta(hours=1), changed_to=NOW, limit=100)
-    client.fbs_postings(SINCE, NOW, order_numbers=["8800-0000"])
-    page = client.fbo_postings(SINCE, NOW, limit=2)
-    client.fbo_postings(SINCE, NOW, cursor=page.cursor, limit=2)
+    first = client.fbs_postings(since, now, limit=2)
+    client.fbs_postings(since, now, cursor=first.cursor, limit=2)
+    client.fbs_postings(since, now, changed_from=now - timedelta(hours=1), changed_to=now, limit=100)
+    client.fbs_postings(since, now, order_numbers=["8800-0000"])
+    page = client.fbo_postings(since, now, limit=2)
+    client.fbo_postings(since, now, cursor=page.cursor, limit=2)
     client.fbo_postings(None, None, order_numbers=["8801-0000"])
     client.fbs_posting("8800-0000-1")
     client.fbo_posting("8801-0000-1")
     client.posting("8801-0001-1")  # not FBS: the FBS detail says 404, then FBO is asked
-    returns = client.returns(SINCE, NOW + timedelta(minutes=1), limit=2)
-    client.returns(SINCE, NOW + timedelta(minutes=1), last_id=returns.last_id, limit=2)
-    client.order_postings("8800-0000", SINCE, NOW)
+    returns = client.returns(since, now + timedelta(minutes=1), limit=2)
+    client.returns(since, now + timedelta(minutes=1), last_id=returns.last_id, limit=2)
+    client.order_postings("8800-0000", since, now)
     client.key_roles()
 
 

@@ -15,8 +15,6 @@ from devtools.fake_ozon import FakeOzon, FakeProduct
 from devtools.ozon_contract import OzonContract
 from tests.contracts.ozon_contract import answer_problems, client_of, model_fields
 
-NOW = datetime.now(UTC).replace(microsecond=0)
-SINCE = NOW - timedelta(days=3)
 FBS_STATUSES = ("awaiting_packaging", "awaiting_deliver", "delivering", "delivered", "cancelled")
 FBO_STATUSES = ("awaiting_packaging", "awaiting_deliver", "delivering", "delivered", "cancelled")
 RETURN_TYPES = ("ClientReturn", "Cancellation", "FullReturn", "PartialReturn")
@@ -47,24 +45,31 @@ NOT_IN_ANSWER = {
 FBS postings are dated by ``in_process_at``, FBO ones have no buyer, and so on)."""
 
 
+def moments() -> tuple[datetime, datetime]:
+    """Now (to the second, as Ozon's filters take it) and three days ago: read when a test runs."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    return now, now - timedelta(days=3)
+
+
 def serve_every_kind_of_posting(ozon: FakeOzon) -> None:
+    now, _ = moments()
     for n, status in enumerate(FBS_STATUSES):
         ozon.add_fbs(
             f"9100-000{n}-1",
-            NOW - timedelta(hours=9 - n),
+            now - timedelta(hours=9 - n),
             [FakeProduct(n, "Tea", Decimal("990.00"))],
             customer_id=70 + n,
             status=status,
         )
     ozon.add_fbs(
         "9100-0009-1",
-        NOW - timedelta(hours=2),
+        now - timedelta(hours=2),
         [FakeProduct(9, "Cup", Decimal("99.50"), 3, customer_price=Decimal("90.00"))],
     )  # no buyer known, a discount
     for n, status in enumerate(FBO_STATUSES):
         ozon.add_fbo(
             f"9200-000{n}-1",
-            NOW - timedelta(hours=9 - n),
+            now - timedelta(hours=9 - n),
             [FakeProduct(n, "Tea", Decimal("500.00"), 2)],
             status=status,
         )
@@ -75,28 +80,29 @@ def serve_every_kind_of_posting(ozon: FakeOzon) -> None:
 
 
 def read_everything(ozon: FakeOzon) -> None:
+    now, since = moments()
     client = client_of(ozon)
     for scheme_list in (client.fbs_postings, client.fbo_postings):
         cursor = None
         while True:  # every page, the last one included
-            page = scheme_list(SINCE, NOW, cursor=cursor, limit=3)
+            page = scheme_list(since, now, cursor=cursor, limit=3)
             if not page.has_next:
                 break
             cursor = page.cursor
-    client.fbs_postings(SINCE, NOW, changed_from=SINCE, changed_to=NOW)
-    client.fbs_postings(SINCE, NOW, order_numbers=["9999-0001"])  # an empty answer
+    client.fbs_postings(since, now, changed_from=since, changed_to=now)
+    client.fbs_postings(since, now, order_numbers=["9999-0001"])  # an empty answer
     client.fbo_postings(None, None, order_numbers=["9200-0001"])
     for number, posting in ozon.postings.items():
         (client.fbs_posting if posting.scheme == "FBS" else client.fbo_posting)(number)
     client.fbs_posting("9999-0001-1")  # not found
     last_id = None
     while True:
-        returns = client.returns(SINCE, NOW + timedelta(minutes=1), last_id=last_id, limit=4)
+        returns = client.returns(since, now + timedelta(minutes=1), last_id=last_id, limit=4)
         if not returns.has_next:
             break
         last_id = returns.last_id
     ozon.include_customer = False
-    client.fbs_postings(SINCE, NOW)
+    client.fbs_postings(since, now)
     client.key_roles()
 
 
@@ -139,14 +145,14 @@ def test_refusals_of_the_key_are_in_ozons_error_shape(
         ozon.inject("circle_open", path=FBO_LIST)
 
     with pytest.raises(OzonError):
-        client_of(ozon).fbo_postings(SINCE, NOW)
+        client_of(ozon).fbo_postings(*moments()[::-1])
 
     assert [r.status for r in ozon.requests] == [403 if how != "injected fault" else 400]
     assert answer_problems(contract, ozon.requests[0]) == []
 
 
 def test_the_roles_of_the_key_are_served_as_configured(contract: OzonContract, ozon: FakeOzon) -> None:
-    expires = NOW + timedelta(days=3)
+    expires = moments()[0] + timedelta(days=3)
     ozon.set_roles({"Posting FBS": [FBS_LIST, FBS_GET]}, expires_at=expires)
 
     roles = client_of(ozon).key_roles()
