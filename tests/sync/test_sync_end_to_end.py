@@ -209,7 +209,8 @@ def test_a_rejected_key_is_reported_to_the_dashboard_and_nothing_changes(
     result = run_sync()
 
     assert result["status"] == "auth_error" and "API key" in result["error"]
-    assert ozon.count(status=403) == 1  # not retried: a rejected key does not heal by hammering Ozon
+    # not retried: a rejected key does not heal by hammering Ozon; /v1/roles confirms it is the key
+    assert ozon.count(status=403) == 2 and ozon.count("/v1/roles", status=403) == 1
     connection = services.settings.ozon_connection()
     assert connection.last_error is not None and "API key" in connection.last_error
     assert ozon.api_key not in connection.last_error

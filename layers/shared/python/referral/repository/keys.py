@@ -158,3 +158,20 @@ def stats_rating_sk(kind: str, month: str, part: int | None = None) -> str:
 
 def stats_links_sk(month: str) -> str:
     return f"LINKS#{month}"
+
+
+SYNC_CHECKPOINT_SK = "CHECKPOINT"
+SYNC_HEALTH_SK = "HEALTH"
+"""Beside a stream's checkpoint: whether the stream progresses, since when it fails and why."""
+LEASE_SK = "LEASE"
+OZON_SK = "OZON"
+ORDER_SK = "ORDER"
+
+
+def request_window_pk(api: str) -> str:
+    """Requests to an external API counted per calendar second, for every caller sharing its budget."""
+    return f"RATE#{api}"
+
+
+def request_window_sk(second: int) -> str:
+    return f"W#{second}"
