@@ -1,11 +1,15 @@
-"""A local fake of the Ozon Seller API: the postings and returns methods the sync and order claims use.
+"""A local fake of the Ozon Seller API: the methods the sync, order claims and the connection check use.
 
-It serves realistic payloads over real HTTP (``http.server`` on 127.0.0.1, a random port), with the
-real pagination of each method (FBS cursor, FBO offset, returns ``last_id``), checks the Client-Id /
-Api-Key headers, and can misbehave on demand: 429s, 5xx, "Circle is open", timeouts, malformed
-records, a rejected key, an answer cut off mid-body, or a hard failure of the n-th request. Postings and
-returns can be added or changed between runs. Standard library only, so tests, benchmarks and the local
-runner can all use it.
+It serves payloads shaped as Ozon's published document says (``devtools/fake_ozon_data.py``) over real
+HTTP (``http.server`` on 127.0.0.1, a random port), with each method's real pagination (FBS and FBO
+cursors, returns ``last_id``) and filters (creation period, status-change period, order numbers). Like
+Ozon, it refuses — 400 in Ozon's error shape — a request to a method the document does not have or marks
+deprecated, or whose body the document's request schema rejects; so every test that syncs against it
+holds the client to the contract. It checks the Client-Id / Api-Key headers and the key's roles
+(``/v1/roles``), and can misbehave on demand: 429s, 5xx, "Circle is open", timeouts, malformed records,
+a rejected key, a method without a role, any method answering a given error, an answer cut off
+mid-body. Postings and returns can be added or changed between runs. Standard library plus
+``jsonschema``, so tests, benchmarks and the local runner can all use it.
 
     with FakeOzon() as ozon:
         ozon.add_fbs("0001-0001-1", created_at, [FakeProduct(1, "Tea", Decimal("990.00"), 2)], customer_id=42)
@@ -15,255 +19,59 @@ runner can all use it.
 from __future__ import annotations
 
 import argparse
-import base64
 import itertools
 import json
 import re
+import sys
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-FBS = "FBS"
-FBO = "FBO"
-MAX_PERIOD = timedelta(days=365)
-MISSING = object()
-UNSET_TIME = "0001-01-01T00:00:00Z"
-"""How Ozon fills a date it does not know."""
-REJECTED_KEY = {"code": 7, "message": "Invalid Api-Key, please contact support", "details": []}
-_DECIMAL_MARK = re.compile(r'"@dec:(-?[0-9]+(?:\.[0-9]+)?)"')
-
-RATE_LIMIT_MESSAGE = "You have reached request rate limit per second"
-CIRCLE_OPEN_MESSAGE = "Circle is open"
-FAULTS = (
-    "429",
-    "500",
-    "503",
-    "rate_limit",
-    "circle_open",
-    "timeout",
-    "slow",
-    "hold",
-    "reject_key",
-    "fatal",
-    "truncated",
+from devtools.fake_ozon_data import (
+    FAULTS,
+    FBO,
+    FBO_GET,
+    FBO_LIST,
+    FBS,
+    FBS_GET,
+    FBS_LIST,
+    MISSING,
+    REJECTED_KEY,
+    RETURNS_LIST,
+    ROLES,
+    BadRequest,
+    FakePosting,
+    FakeProduct,
+    FakeReturn,
+    Fault,
+    cursor_page,
+    dumps,
+    injected_error,
+    ozon_error,
+    ozon_time,
+    parse_time,
 )
+from devtools.ozon_contract import ContractMissing, OzonContract, load_contract
+
+__all__ = ["FBO", "FBS", "MISSING", "FakeOzon", "FakePosting", "FakeProduct", "FakeReturn", "ozon_time"]
+
+MAX_PERIOD = timedelta(days=365)
+DEFAULT_ROLES: dict[str, list[str]] = {
+    "Posting FBS": [FBS_LIST, FBS_GET],
+    "Posting FBO": [FBO_LIST, FBO_GET],
+    "Returns": [RETURNS_LIST],
+}
+"""The roles of a key that may do everything the program does."""
+ALWAYS_ALLOWED = {ROLES}
 
 
 def _now() -> datetime:
     return datetime.now(UTC)
-
-
-def ozon_time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _parse_time(value: Any) -> datetime:
-    if not isinstance(value, str) or not value:
-        raise ValueError("missing date")
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
-
-
-def _number(value: Decimal) -> str:
-    """Marks a Decimal to be written as a bare JSON number (Ozon sends many prices as numbers)."""
-    return f"@dec:{value}"
-
-
-def dumps(payload: Any) -> str:
-    return _DECIMAL_MARK.sub(r"\1", json.dumps(payload, ensure_ascii=False))
-
-
-@dataclass
-class FakeProduct:
-    sku: int
-    name: str
-    price: Decimal
-    quantity: int = 1
-    customer_price: Decimal | None = None
-    """What the buyer paid per unit, when it differs from ``price`` (Ozon's own discounts)."""
-
-
-@dataclass
-class FakePosting:
-    posting_number: str
-    scheme: str
-    status: str
-    created_at: datetime
-    products: list[FakeProduct]
-    customer_id: int | None = None
-    order_number: str = ""
-    order_id: int = 0
-    status_changed_at: datetime = field(default_factory=_now)
-    corruptions: dict[str, Any] = field(default_factory=dict)
-    detail_corruptions: dict[str, Any] = field(default_factory=dict)
-    """Applied only to the single-posting answers (``get``), on top of ``corruptions``."""
-
-    def payload(self, *, include_customer: bool = True, detail: bool = False) -> dict[str, Any]:
-        financial = {
-            "products": [
-                {
-                    "product_id": p.sku,
-                    "price": _number(p.price),
-                    "old_price": _number(p.price),
-                    "total_discount_value": _number(Decimal("0.00")),
-                    "commission_amount": _number(
-                        (p.price * p.quantity * Decimal("0.15")).quantize(Decimal("0.01"))
-                    ),
-                    "commission_percent": 15,
-                    "payout": _number((p.price * p.quantity * Decimal("0.85")).quantize(Decimal("0.01"))),
-                    "quantity": p.quantity,
-                    "currency_code": "RUB",
-                    "actions": [],
-                    **({"customer_price": _number(p.customer_price)} if p.customer_price is not None else {}),
-                }
-                for p in self.products
-            ],
-            "posting_services": {"marketplace_service_item_fulfillment": 0},
-        }
-        if self.scheme == FBS:
-            data: dict[str, Any] = {
-                "posting_number": self.posting_number,
-                "order_id": self.order_id,
-                "order_number": self.order_number,
-                "status": self.status,
-                "substatus": f"posting_{self.status}",
-                "in_process_at": ozon_time(self.created_at),
-                "shipment_date": ozon_time(self.created_at + timedelta(days=2)),
-                "delivering_date": "0001-01-01T00:00:00Z",
-                "fact_delivery_date": (
-                    ozon_time(self.status_changed_at) if self.status == "delivered" else UNSET_TIME
-                ),
-                "last_changed_status_date": ozon_time(self.status_changed_at),
-                "tpl_integration_type": "ozon",
-                "products": [
-                    {
-                        "sku": p.sku,
-                        "offer_id": f"ART-{p.sku}",
-                        "name": p.name,
-                        "quantity": p.quantity,
-                        "price": {"amount": f"{p.price:.2f}", "currency": "RUB"},
-                        "mandatory_mark": [],
-                    }
-                    for p in self.products
-                ],
-                "financial_data": financial,
-                "analytics_data": None,
-                "cancellation": {"cancel_reason_id": 0, "cancellation_type": ""},
-            }
-            if include_customer:
-                data["customer"] = (
-                    {"customer_id": self.customer_id, "name": "Buyer", "phone": ""}
-                    if self.customer_id is not None
-                    else None
-                )
-        else:
-            data = {
-                "posting_number": self.posting_number,
-                "order_id": self.order_id,
-                "order_number": self.order_number,
-                "status": self.status,
-                "cancel_reason_id": 0,
-                "created_at": ozon_time(self.created_at),
-                "in_process_at": ozon_time(self.created_at + timedelta(minutes=5)),
-                "products": [
-                    {
-                        "sku": p.sku,
-                        "offer_id": f"ART-{p.sku}",
-                        "name": p.name,
-                        "quantity": p.quantity,
-                        "price": f"{p.price:.4f}",
-                        "currency_code": "RUB",
-                        "digital_codes": [],
-                    }
-                    for p in self.products
-                ],
-                "financial_data": financial,
-                "analytics_data": {"city": "Moscow", "delivery_type": "PVZ", "warehouse_name": "XOROSHO"},
-                "additional_data": [],
-            }
-        for path, value in self.corruptions.items():
-            _corrupt(data, path, value)
-        if detail:
-            for path, value in self.detail_corruptions.items():
-                _corrupt(data, path, value)
-        return data
-
-
-@dataclass
-class FakeReturn:
-    id: int
-    posting_number: str
-    scheme: str
-    type: str
-    sku: int
-    price: Decimal
-    quantity: int
-    changed_at: datetime
-    status: str = "ReceivedBySeller"
-    corruptions: dict[str, Any] = field(default_factory=dict)
-
-    def payload(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "id": self.id,
-            "company_id": 1,
-            "return_reason_name": "Did not fit",
-            "type": self.type,
-            "schema": self.scheme,
-            "order_id": 1,
-            "order_number": self.posting_number.rsplit("-", 1)[0],
-            "posting_number": self.posting_number,
-            "product": {
-                "sku": self.sku,
-                "offer_id": f"ART-{self.sku}",
-                "name": "Returned product",
-                "price": {"currency_code": "RUB", "price": _number(self.price)},
-                "price_without_commission": {"currency_code": "RUB", "price": _number(self.price)},
-                "commission_percent": _number(Decimal("15.0")),
-                "quantity": self.quantity,
-            },
-            "logistic": {
-                "technical_return_moment": "0001-01-01T00:00:00Z",
-                "final_moment": "0001-01-01T00:00:00Z",
-                "return_date": ozon_time(self.changed_at),
-                "barcode": f"ii{self.id}",
-            },
-            "visual": {
-                "status": {"id": 3, "display_name": self.status, "sys_name": self.status},
-                "change_moment": ozon_time(self.changed_at),
-            },
-            "exemplars": [],
-            "additional_info": {"is_opened": False, "is_super_econom": False},
-        }
-        for path, value in self.corruptions.items():
-            _corrupt(data, path, value)
-        return data
-
-
-def _corrupt(data: dict[str, Any], path: str, value: Any) -> None:
-    """Break one field of a payload: ``value`` MISSING deletes it, anything else replaces it."""
-    parts = path.split(".")
-    target: Any = data
-    for part in parts[:-1]:
-        target = target[int(part)] if isinstance(target, list) else target[part]
-    last = parts[-1]
-    if isinstance(target, list):
-        target[int(last)] = value
-    elif value is MISSING:
-        target.pop(last, None)
-    else:
-        target[last] = value
-
-
-@dataclass
-class Fault:
-    kind: str
-    path: str | None
-    times: int
-    after: int
 
 
 @dataclass(frozen=True)
@@ -271,10 +79,8 @@ class RecordedRequest:
     path: str
     body: dict[str, Any]
     status: int
-
-
-class _BadRequest(Exception):
-    pass
+    answer: Any = None
+    """The decoded JSON the fake answered with."""
 
 
 class FakeOzon:
@@ -288,16 +94,19 @@ class FakeOzon:
         timeout_delay: float = 1.0,
         slow_delay: float = 0.5,
         include_customer: bool = True,
+        contract: OzonContract | bool | None = None,
     ) -> None:
+        """``contract``: the document to enforce; True requires it, None uses it when it is found."""
         self.client_id = client_id
         self.api_key = api_key
         self.timeout_delay = timeout_delay
         self.slow_delay = slow_delay
         self.include_customer = include_customer
+        self.contract = _contract(contract)
         self.not_found_status = 404
         """How the single-posting methods answer an unknown posting: 404 (code 5), or 400 naming it."""
-        self.fbo_max_offset = 20_000
-        """``/v2/posting/fbo/list`` refuses deeper offsets."""
+        self.roles: dict[str, list[str]] = {name: list(m) for name, m in DEFAULT_ROLES.items()}
+        self.key_expires_at: datetime = _now() + timedelta(days=180)
         self.postings: dict[str, FakePosting] = {}
         self.returns: dict[int, FakeReturn] = {}
         self.requests: list[RecordedRequest] = []
@@ -309,6 +118,14 @@ class FakeOzon:
         self._ids = itertools.count(1)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._routes: dict[str, Callable[[dict[str, Any]], tuple[int, Any]]] = {
+            FBS_LIST: self._fbs_list,
+            FBS_GET: self._fbs_get,
+            FBO_LIST: self._fbo_list,
+            FBO_GET: self._fbo_get,
+            RETURNS_LIST: self._returns_list,
+            ROLES: self._roles,
+        }
 
     # --- lifecycle -----------------------------------------------------------------------------------
 
@@ -317,7 +134,9 @@ class FakeOzon:
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-ozon", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, name="fake-ozon", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -350,8 +169,9 @@ class FakeOzon:
         *,
         customer_id: int | None = None,
         status: str = "awaiting_packaging",
+        order_number: str | None = None,
     ) -> FakePosting:
-        return self._add(posting_number, FBS, created_at, products, customer_id, status)
+        return self._add(posting_number, FBS, created_at, products, customer_id, status, order_number)
 
     def add_fbo(
         self,
@@ -360,8 +180,9 @@ class FakeOzon:
         products: list[FakeProduct],
         *,
         status: str = "awaiting_deliver",
+        order_number: str | None = None,
     ) -> FakePosting:
-        return self._add(posting_number, FBO, created_at, products, None, status)
+        return self._add(posting_number, FBO, created_at, products, None, status, order_number)
 
     def _add(
         self,
@@ -371,8 +192,10 @@ class FakeOzon:
         products: list[FakeProduct],
         customer_id: int | None,
         status: str,
+        order_number: str | None,
     ) -> FakePosting:
-        order_number = posting_number.rsplit("-", 1)[0]
+        """A posting of the order ``order_number`` (by default its number without the shipment suffix)."""
+        order = order_number or posting_number.rsplit("-", 1)[0]
         posting = FakePosting(
             posting_number=posting_number,
             scheme=scheme,
@@ -380,8 +203,8 @@ class FakeOzon:
             created_at=created_at,
             products=products,
             customer_id=customer_id,
-            order_number=order_number,
-            order_id=int(re.sub(r"\D", "", order_number) or 0) % 10**12,
+            order_number=order,
+            order_id=int(re.sub(r"\D", "", order) or 0) % 10**12,
             status_changed_at=max(created_at, _now()),
         )
         with self._lock:
@@ -419,6 +242,7 @@ class FakeOzon:
                 quantity=quantity,
                 changed_at=at or _now(),
                 status=status,
+                order_number=posting.order_number,
             )
             self.returns[item.id] = item
         return item
@@ -439,6 +263,28 @@ class FakeOzon:
         with self._lock:
             self.postings[posting_number].detail_corruptions[path] = value
 
+    # --- the key -------------------------------------------------------------------------------------
+
+    def set_roles(self, roles: dict[str, list[str]], *, expires_at: datetime | None = None) -> None:
+        """The key's roles and the methods each allows (``/v1/roles``); methods outside them answer 403."""
+        with self._lock:
+            self.roles = {name: list(methods) for name, methods in roles.items()}
+            if expires_at is not None:
+                self.key_expires_at = expires_at
+
+    def without_role(self, name: str) -> None:
+        """The key lost one role (e.g. ``"Posting FBO"``): its methods answer 403 from now on."""
+        with self._lock:
+            self.roles.pop(name, None)
+
+    def expire_key_at(self, moment: datetime) -> None:
+        with self._lock:
+            self.key_expires_at = moment
+
+    def allowed(self, path: str) -> bool:
+        with self._lock:
+            return path in ALWAYS_ALLOWED or any(path in methods for methods in self.roles.values())
+
     # --- faults --------------------------------------------------------------------------------------
 
     def inject(self, kind: str, *, path: str | None = None, times: int = 1, after: int = 0) -> None:
@@ -450,6 +296,20 @@ class FakeOzon:
             self.held.clear()
         with self._lock:
             self._faults.append(Fault(kind, path, times, after))
+
+    def fail(
+        self,
+        path: str,
+        status: int,
+        *,
+        message: str | None = None,
+        code: int | None = None,
+        times: int | None = None,
+    ) -> None:
+        """Make ``path`` answer ``status`` in Ozon's error shape: ``times`` times, or until cleared."""
+        body = ozon_error(status, message or f"injected HTTP {status}", code)
+        with self._lock:
+            self._faults.append(Fault("answer", path, times or 10**9, 0, (status, body)))
 
     def release(self) -> None:
         """Let a request stopped by a ``hold`` fault be answered."""
@@ -467,6 +327,7 @@ class FakeOzon:
             self._faults.clear()
             self._ids = itertools.count(1)
             self.key_rejected = False
+            self.roles = {name: list(m) for name, m in DEFAULT_ROLES.items()}
 
     def clear_faults(self) -> None:
         with self._lock:
@@ -480,7 +341,7 @@ class FakeOzon:
                 if (path is None or r.path == path) and (status is None or r.status == status)
             )
 
-    def _fault_for(self, path: str) -> str | None:
+    def _fault_for(self, path: str) -> Fault | None:
         with self._lock:
             for fault in self._faults:
                 if fault.path is not None and fault.path != path:
@@ -491,7 +352,7 @@ class FakeOzon:
                 fault.times -= 1
                 if fault.times <= 0:
                     self._faults.remove(fault)
-                return fault.kind
+                return fault
         return None
 
     # --- the API -------------------------------------------------------------------------------------
@@ -500,143 +361,124 @@ class FakeOzon:
         self, path: str, headers: dict[str, str], body: dict[str, Any]
     ) -> tuple[int, Any, float, bool]:
         """(status, payload, delay in seconds before answering, whether to cut the answer off mid-body)."""
-        status, payload, delay, fault = self._answer(path, headers, body)
-        return status, payload, delay, fault == "truncated"
+        fault = self._fault_for(path)
+        kind = fault.kind if fault else None
+        status, payload, delay = self._answer(path, headers, body, fault)
+        return status, payload, delay, kind == "truncated"
+
+    def _refusal(self, path: str, headers: dict[str, str], body: dict[str, Any]) -> tuple[int, Any] | None:
+        """What Ozon answers before looking at the data: a rejected key, a broken contract, a missing role."""
+        if self.key_rejected or headers.get("client-id") != self.client_id:
+            return 403, REJECTED_KEY
+        if headers.get("api-key") != self.api_key:
+            return 403, REJECTED_KEY
+        if self.contract is not None:
+            problems = self.contract.request_problems(path, body)
+            if problems:
+                return 400, ozon_error(400, "invalid request: " + "; ".join(problems[:3]))
+        elif path not in self._routes:
+            return 404, ozon_error(404, "method not found")
+        if not self.allowed(path):
+            return 403, ozon_error(403, f"the API key has no role that allows {path}")
+        return None
 
     def _answer(
-        self, path: str, headers: dict[str, str], body: dict[str, Any]
-    ) -> tuple[int, Any, float, str | None]:
-        fault = self._fault_for(path)
-        if self.key_rejected or fault == "reject_key":
-            return 403, REJECTED_KEY, 0.0, fault
-        if headers.get("client-id") != self.client_id or headers.get("api-key") != self.api_key:
-            return 403, REJECTED_KEY, 0.0, fault
-        if fault == "429":
-            return 429, {"code": 8, "message": RATE_LIMIT_MESSAGE, "details": []}, 0.0, fault
-        if fault in ("500", "503"):
-            return int(fault), {"code": 13, "message": "internal error", "details": []}, 0.0, fault
-        if fault == "rate_limit":
-            return 400, {"code": 8, "message": RATE_LIMIT_MESSAGE, "details": []}, 0.0, fault
-        if fault == "circle_open":
-            return 400, {"code": 14, "message": CIRCLE_OPEN_MESSAGE, "details": []}, 0.0, fault
-        if fault == "fatal":
-            return 400, {"code": 3, "message": "injected failure", "details": []}, 0.0, fault
-        delay = {"timeout": self.timeout_delay, "slow": self.slow_delay}.get(fault or "", 0.0)
-        if fault == "hold":  # answer only when the test says so: a caller stalled at a known point
+        self, path: str, headers: dict[str, str], body: dict[str, Any], fault: Fault | None
+    ) -> tuple[int, Any, float]:
+        kind = fault.kind if fault else None
+        if kind == "reject_key":
+            return 403, REJECTED_KEY, 0.0
+        refused = self._refusal(path, headers, body)
+        if refused is not None:
+            return refused[0], refused[1], 0.0
+        if fault is not None and fault.answer is not None:
+            return fault.answer[0], fault.answer[1], 0.0
+        injected = injected_error(kind)
+        if injected is not None:
+            return injected[0], injected[1], 0.0
+        delay = {"timeout": self.timeout_delay, "slow": self.slow_delay}.get(kind or "", 0.0)
+        if kind == "hold":  # answer only when the test says so: a caller stalled at a known point
             self.held.set()
             self._gate.wait(timeout=60)
-        routes = {
-            "/v4/posting/fbs/list": self._fbs_list,
-            "/v3/posting/fbs/get": self._fbs_get,
-            "/v2/posting/fbo/list": self._fbo_list,
-            "/v2/posting/fbo/get": self._fbo_get,
-            "/v1/returns/list": self._returns_list,
-        }
-        route = routes.get(path)
-        if route is None:
-            return 404, {"code": 5, "message": "method not found", "details": []}, delay, fault
+        route = self._routes.get(path)
+        if route is None:  # a method of the document this fake does not serve
+            return 404, ozon_error(404, "method not found"), delay
         try:
             with self._lock:
                 status, payload = route(body)
-        except (_BadRequest, ValueError, KeyError, TypeError) as error:
-            return 400, {"code": 3, "message": f"invalid request: {error}", "details": []}, delay, fault
-        return status, payload, delay, fault
+        except (BadRequest, ValueError, KeyError, TypeError) as error:
+            return 400, ozon_error(400, f"invalid request: {error}"), delay
+        return status, payload, delay
 
     def _period(self, filter_: dict[str, Any], since_key: str, to_key: str) -> tuple[datetime, datetime]:
-        since, to = _parse_time(filter_.get(since_key)), _parse_time(filter_.get(to_key))
+        since, to = parse_time(filter_.get(since_key)), parse_time(filter_.get(to_key))
         if to - since > MAX_PERIOD:
-            raise _BadRequest("PERIOD_IS_TOO_LONG")
+            raise BadRequest("PERIOD_IS_TOO_LONG")
         return since, to
 
-    def _fbs_list(self, body: dict[str, Any]) -> tuple[int, Any]:
+    def _postings(self, scheme: str, body: dict[str, Any]) -> list[FakePosting]:
+        """The postings of ``scheme`` a list request's filter selects, in its order."""
         filter_ = body.get("filter") or {}
-        since, to = self._period(filter_, "since", "to")
-        limit = int(body.get("limit") or 0)
-        if not 1 <= limit <= 1000:
-            raise _BadRequest("limit must be 1..1000")
+        since, to = (
+            self._period(filter_, "since", "to")
+            if "since" in filter_ or scheme == FBS
+            else (datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC))
+        )
         changed = filter_.get("last_changed_status_date")
         changed_range = self._period(changed, "from", "to") if changed else None
+        orders = set(filter_.get("order_numbers") or ())
+        numbers = set(filter_.get("posting_numbers") or ())
+        statuses = set(filter_.get("statuses") or ())
         selected = [
             p
             for p in self.postings.values()
-            if p.scheme == FBS
+            if p.scheme == scheme
             and since <= p.created_at <= to
             and (changed_range is None or changed_range[0] <= p.status_changed_at <= changed_range[1])
+            and (not orders or p.order_number in orders)
+            and (not numbers or p.posting_number in numbers)
+            and (not statuses or p.status in statuses)
         ]
-        descending = body.get("sort_dir") == "DESC"
-        selected.sort(key=lambda p: (p.created_at, p.posting_number), reverse=descending)
-        cursor = body.get("cursor") or ""
-        if cursor:
-            after = json.loads(base64.urlsafe_b64decode(cursor.encode()))
-            key = (_parse_time(after["t"]), after["n"])
-            selected = [
-                p
-                for p in selected
-                if (
-                    (p.created_at, p.posting_number) < key
-                    if descending
-                    else (p.created_at, p.posting_number) > key
-                )
-            ]
-        page, rest = selected[:limit], selected[limit:]
-        next_cursor = ""
-        if rest:
-            last = page[-1]
-            next_cursor = base64.urlsafe_b64encode(
-                json.dumps({"t": ozon_time(last.created_at), "n": last.posting_number}).encode()
-            ).decode()
+        selected.sort(key=lambda p: (p.created_at, p.posting_number), reverse=body.get("sort_dir") == "DESC")
+        return selected
+
+    def _fbs_list(self, body: dict[str, Any]) -> tuple[int, Any]:
+        page, has_next, cursor = cursor_page(self._postings(FBS, body), body)
         return 200, {
-            "postings": [p.payload(include_customer=self.include_customer) for p in page],
-            "has_next": bool(rest),
-            "cursor": next_cursor,
+            "postings": [p.payload(FBS_LIST, include_customer=self.include_customer) for p in page],
+            "has_next": has_next,
+            "cursor": cursor,
         }
+
+    def _fbo_list(self, body: dict[str, Any]) -> tuple[int, Any]:
+        page, has_next, cursor = cursor_page(self._postings(FBO, body), body)
+        return 200, {"postings": [p.payload(FBO_LIST) for p in page], "has_next": has_next, "cursor": cursor}
 
     def _not_found(self) -> tuple[int, Any]:
         if self.not_found_status == 404:
-            return 404, {"code": 5, "message": "Posting not found", "details": []}
-        return self.not_found_status, {"code": 3, "message": "POSTING_NOT_FOUND", "details": []}
+            return 404, ozon_error(404, "Posting not found")
+        return self.not_found_status, ozon_error(self.not_found_status, "POSTING_NOT_FOUND", code=3)
 
     def _fbs_get(self, body: dict[str, Any]) -> tuple[int, Any]:
         posting = self.postings.get(str(body.get("posting_number")))
         if posting is None or posting.scheme != FBS:
             return self._not_found()
-        return 200, {"result": posting.payload(include_customer=True, detail=True)}
-
-    def _fbo_list(self, body: dict[str, Any]) -> tuple[int, Any]:
-        filter_ = body.get("filter") or {}
-        since, to = self._period(filter_, "since", "to")
-        limit, offset = int(body.get("limit") or 0), int(body.get("offset") or 0)
-        if not 1 <= limit <= 1000 or not 0 <= offset <= self.fbo_max_offset:
-            raise _BadRequest(f"limit must be 1..1000 and offset 0..{self.fbo_max_offset}")
-        selected = sorted(
-            (p for p in self.postings.values() if p.scheme == FBO and since <= p.created_at <= to),
-            key=lambda p: (p.created_at, p.posting_number),
-            reverse=body.get("dir") == "DESC",
-        )
-        return 200, {"result": [p.payload() for p in selected[offset : offset + limit]]}
+        return 200, {"result": posting.payload(FBS_GET)}
 
     def _fbo_get(self, body: dict[str, Any]) -> tuple[int, Any]:
         posting = self.postings.get(str(body.get("posting_number")))
         if posting is None or posting.scheme != FBO:
             return self._not_found()
-        return 200, {"result": posting.payload(detail=True)}
+        return 200, {"result": posting.payload(FBO_GET)}
 
     def _returns_list(self, body: dict[str, Any]) -> tuple[int, Any]:
         filter_ = body.get("filter") or {}
-        ranges = [
-            k
-            for k in (
-                "logistic_return_date",
-                "storage_tariffication_start_date",
-                "visual_status_change_moment",
-            )
-            if k in filter_
-        ]
-        if len(ranges) > 1:
-            raise _BadRequest("use only one date filter")
+        ranges = [k for k in ("logistic_return_date", "storage_tariffication_start_date") if k in filter_]
+        if len(ranges) + ("visual_status_change_moment" in filter_) > 1:
+            raise BadRequest("use only one date filter")
         limit, last_id = int(body.get("limit") or 0), int(body.get("last_id") or 0)
         if not 1 <= limit <= 500:
-            raise _BadRequest("limit must be 1..500")
+            raise BadRequest("limit must be 1..500")
         selected = sorted(self.returns.values(), key=lambda r: r.id)
         if "visual_status_change_moment" in filter_:
             since, to = self._period(filter_["visual_status_change_moment"], "time_from", "time_to")
@@ -647,9 +489,29 @@ class FakeOzon:
         selected = [r for r in selected if r.id > last_id]
         return 200, {"returns": [r.payload() for r in selected[:limit]], "has_next": len(selected) > limit}
 
-    def _record(self, path: str, body: dict[str, Any], status: int) -> None:
+    def _roles(self, body: dict[str, Any]) -> tuple[int, Any]:
+        return 200, {
+            "expires_at": ozon_time(self.key_expires_at),
+            "roles": [{"name": name, "methods": list(methods)} for name, methods in self.roles.items()],
+        }
+
+    def _record(self, path: str, body: dict[str, Any], status: int, answer: Any = None) -> None:
         with self._lock:
-            self.requests.append(RecordedRequest(path, body, status))
+            self.requests.append(RecordedRequest(path, body, status, answer))
+
+
+def _contract(choice: OzonContract | bool | None) -> OzonContract | None:
+    if isinstance(choice, OzonContract):
+        return choice
+    if choice is False:
+        return None
+    try:
+        return load_contract()
+    except ContractMissing:
+        if choice is True:
+            raise
+        print("fake Ozon: the Seller API document is missing; requests are not checked", file=sys.stderr)
+        return None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -671,7 +533,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             headers = {k.lower(): v for k, v in self.headers.items()}
             status, payload, delay, truncated = fake.handle(self.path, headers, body)
-        fake._record(self.path, body, status)
+        fake._record(self.path, body, status, json.loads(dumps(payload)))
         if delay:
             time.sleep(delay)
         data = dumps(payload).encode()

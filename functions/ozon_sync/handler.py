@@ -12,7 +12,7 @@ from referral.ozon.client import OzonClient, connect
 from referral.ozon.config import ClientConfig, SyncConfig
 from referral.repository.table import bind_table_from_env
 from referral.services import Services
-from referral.services.ozon_sync import AUTH_ERROR, OK, ClientFactory, OzonSyncService
+from referral.services.ozon_sync import AUTH_ERROR, OK, ClientFactory, OzonSyncService, stream_metrics
 from referral.telegram.delivery import delivers_notices
 
 logger = Logger()
@@ -70,5 +70,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     metrics.add_metric(name="SyncAuthErrors", unit=MetricUnit.Count, value=int(report.status == AUTH_ERROR))
     # The "sync behind" alarm fires when no run completes for a while (SyncRunsCompleted stays 0).
     metrics.add_metric(name="SyncRunsCompleted", unit=MetricUnit.Count, value=int(report.status == OK))
+    for name, value in stream_metrics(report).items():  # one per stream: each has its own alarm
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     logger.info("ozon sync finished", extra=result)
     return result

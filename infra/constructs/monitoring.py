@@ -1,5 +1,6 @@
-"""Alarms: errors and throttles of every function, failed scheduled runs, a sync that falls behind, and any
-drift between balances and the ledger found by the daily reconciliation.
+"""Alarms: errors and throttles of every function, failed scheduled runs, a sync that falls behind (as a
+whole, and each of its streams on its own), and any drift between balances and the ledger found by the
+daily reconciliation.
 
 The sync runs one at a time: a run due while the previous one is still going is throttled by design and
 dropped, so its throttles raise no alarm; a sync that stops completing runs does (``SyncBehind``).
@@ -14,6 +15,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
+from referral.ozon.streams import STREAMS, stream_metric
 
 from infra.catalog import FunctionSpec
 from infra.constructs.function import METRICS_NAMESPACE
@@ -21,6 +23,8 @@ from infra.constructs.function import METRICS_NAMESPACE
 SYNC_COMPLETED_METRIC = "SyncRunsCompleted"
 """Emitted by the sync at the end of every successful run."""
 SYNC_STALE_AFTER = Duration.minutes(30)
+STREAM_STALE_AFTER = Duration.hours(2)
+"""A sync stream (FBS, FBO, returns…) that has not progressed this long raises its own alarm."""
 LEDGER_DRIFT_METRIC = "LedgerDrift"
 """Emitted by the daily reconciliation: how many balance parts differ from what the ledger says."""
 
@@ -35,6 +39,7 @@ class Monitoring(Construct):
         dead_letters: sqs.IQueue,
         sync_service_name: str = "ozon_sync",
         reconcile_service_name: str = "reconcile",
+        stream_stale_after: Duration = STREAM_STALE_AFTER,
     ) -> None:
         super().__init__(scope, construct_id)
         self.topic = sns.Topic(self, "Alarms", enforce_ssl=True, display_name="Ozon referral alarms")
@@ -76,6 +81,8 @@ class Monitoring(Construct):
         )
         stale.add_alarm_action(action)
         self.alarms.append(stale)
+        for stream in STREAMS:
+            self._stream_alarm(stream, sync_service_name, stream_stale_after, action)
         self._alarm(
             "LedgerDrift",
             cloudwatch.Metric(
@@ -88,6 +95,32 @@ class Monitoring(Construct):
             "Balances differ from the ledger: points may be lost or created (see the reconcile log)",
             action,
         )
+
+    def _stream_alarm(
+        self, stream: str, service_name: str, stale_after: Duration, action: actions.SnsAction
+    ) -> None:
+        """No progress of one stream for ``stale_after``: failing (0s) or not reached at all (no data)."""
+        alarm = cloudwatch.Alarm(
+            self,
+            f"SyncStreamBehind-{stream}",
+            metric=cloudwatch.Metric(
+                namespace=METRICS_NAMESPACE,
+                metric_name=stream_metric(stream),
+                dimensions_map={"service": service_name},
+                statistic="Sum",
+                period=stale_after,
+            ),
+            threshold=1,
+            evaluation_periods=1,
+            comparison_operator=cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+            treat_missing_data=cloudwatch.TreatMissingData.BREACHING,
+            alarm_description=(
+                f"The Ozon sync stream {stream} has not progressed for {stale_after.to_human_string()}: "
+                "see its reason in the admin app (Ozon connection) or the sync log"
+            ),
+        )
+        alarm.add_alarm_action(action)
+        self.alarms.append(alarm)
 
     def _alarm(
         self, name: str, metric: cloudwatch.IMetric, description: str, action: actions.SnsAction

@@ -65,3 +65,35 @@ def test_without_a_connection_a_claim_is_answered_politely(
 
     assert "Ozon" in answer["text"]
     assert services.ledger.entries_of("301") == []
+
+
+@pytest.mark.parametrize("scheme", ["FBS", "FBO"])
+def test_each_shipment_of_a_split_order_is_found_and_counted(
+    bot: Bot, services: Services, ozon: FakeOzon, scheme: str
+) -> None:
+    webhook.reset()
+    webhook.runtime(clock=bot.clock)
+    sponsor, buyer = TgUser(401, "Anna"), TgUser(402, "Boris")
+    bot.register(sponsor, "444444441")
+    code = services.repos.participants.get_participant("401")
+    assert code is not None and code.personal_code
+    bot.register(buyer, "444444442", code.personal_code)
+    bot.clock.advance(hours=1)
+    add = ozon.add_fbs if scheme == "FBS" else ozon.add_fbo
+    for number, price in (("3300-0001-2", "1000.00"), ("3300-0001-3", "500.00")):  # no "-1": split
+        add(number, bot.clock.now, [FakeProduct(1, "Tea", Decimal(price))], status="delivered")
+
+    replies = []
+    for number in ("3300-0001", "3300-0001-3"):  # the order number, then the other shipment
+        bot.say(buyer, "🧾 Моя покупка")
+        bot.telegram.reset()
+        answer = bot.say(buyer, number)
+        sent = [call.text for call in bot.telegram.calls_to("sendMessage", chat_id=402)]
+        replies.append([answer.get("text", ""), *sent])
+
+    assert any(t.startswith("Заказ 3300-0001-2 от") for t in replies[0]), replies[0]
+    assert any(t.startswith("Заказ 3300-0001-3 от") for t in replies[1]), replies[1]
+    lists = [r for r in ozon.requests if r.path.endswith("/list")]
+    assert lists and all(r.body["filter"]["order_numbers"] == ["3300-0001"] for r in lists)
+    sponsor_now = services.repos.participants.get_participant("401")
+    assert sponsor_now is not None and sponsor_now.balances.frozen == 50 + 25

@@ -348,3 +348,19 @@ def test_the_deployed_admin_api_refuses_the_development_login(
     assert json.loads(config["body"]) == {"bot_username": "referral_bot", "dev_login": False}
     assert login["statusCode"] == 403
     assert json.loads(login["body"])["error"]["code"] == "dev_login_disabled"
+
+
+def test_each_sync_stream_has_its_own_alarm_when_it_stops_progressing(template: Template) -> None:
+    from referral.ozon.streams import STREAMS, stream_metric
+
+    from infra.constructs.monitoring import STREAM_STALE_AFTER
+
+    alarms = [a["Properties"] for a in resources(template, "AWS::CloudWatch::Alarm").values()]
+    by_metric = {a.get("MetricName"): a for a in alarms}
+    for stream in STREAMS:
+        alarm = by_metric[stream_metric(stream)]
+        assert alarm["Dimensions"] == [{"Name": "service", "Value": "ozon_sync"}]
+        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("LessThanThreshold", 1)
+        assert alarm["TreatMissingData"] == "breaching"  # a stream the sync no longer reaches alarms too
+        assert alarm["Period"] == STREAM_STALE_AFTER.to_seconds()
+        assert alarm["AlarmActions"] and stream in alarm["AlarmDescription"]

@@ -20,7 +20,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def ozon() -> Iterator[FakeOzon]:
-    with FakeOzon(timeout_delay=0.6, slow_delay=0.4) as fake:
+    with FakeOzon(timeout_delay=0.6, slow_delay=0.4, contract=True) as fake:
         yield fake
 
 

@@ -231,13 +231,13 @@ def test_pagination_walks_every_method_to_its_end(fake: FakeOzon) -> None:
         if not page.has_next:
             break
         cursor = page.cursor
-    fbo, offset = [], 0
+    fbo, cursor = [], None
     while True:
-        page = ozon.fbo_postings(since, NOW, offset=offset, limit=2)
+        page = ozon.fbo_postings(since, NOW, cursor=cursor, limit=2)
         fbo += [p.posting_number for p in page.postings]
-        offset += page.received
         if not page.has_next:
             break
+        cursor = page.cursor
     returns, last_id = [], None
     while True:
         returns_page = ozon.returns(since, datetime.now(UTC) + timedelta(minutes=1), last_id=last_id, limit=2)

@@ -172,7 +172,7 @@ def test_injected_faults_are_survived_and_a_bad_record_is_skipped(
     ozon.inject("429", path=FBS_LIST, times=2)
     ozon.inject("500", path=FBS_LIST, after=1)
     ozon.inject("timeout", path=FBS_LIST, after=2)
-    ozon.inject("circle_open", path="/v2/posting/fbo/list")
+    ozon.inject("circle_open", path="/v3/posting/fbo/list")
     ozon.inject("rate_limit", path="/v1/returns/list")
     ozon.inject("503")
 
@@ -189,7 +189,7 @@ def test_injected_faults_are_survived_and_a_bad_record_is_skipped(
     assert services.repos.orders.get_order("5100-0001-1") is not None
     assert ozon.count(FBS_LIST, status=429) == 2 and ozon.count(FBS_LIST, status=500) == 1
     assert (
-        ozon.count("/v2/posting/fbo/list", status=400) == 1
+        ozon.count("/v3/posting/fbo/list", status=400) == 1
         and ozon.count("/v1/returns/list", status=400) == 1
     )
 
@@ -212,7 +212,8 @@ def test_a_rejected_key_is_reported_to_the_dashboard_and_nothing_changes(
     result = run_sync()
 
     assert result["status"] == "auth_error" and "API key" in result["error"]
-    assert ozon.count(status=403) == 1  # not retried: a rejected key does not heal by hammering Ozon
+    # not retried: a rejected key does not heal by hammering Ozon; /v1/roles confirms it is the key
+    assert ozon.count(status=403) == 2 and ozon.count("/v1/roles", status=403) == 1
     connection = services.settings.ozon_connection()
     assert connection.last_error is not None and "API key" in connection.last_error
     assert ozon.api_key not in connection.last_error

@@ -12,7 +12,7 @@ from referral.services import Services
 from devtools.fake_ozon import FakeOzon
 from tests.sync.world import hours_ago, products, run_sync
 
-FBO_LIST = "/v2/posting/fbo/list"
+FBO_LIST = "/v3/posting/fbo/list"
 
 
 def an_hour_passes_for_the_fbo_stream() -> None:

@@ -1,4 +1,4 @@
-"""A run stops in time and resumes where it stopped; FBO windows continue past Ozon's offset limit."""
+"""A run stops in time and resumes where it stopped; FBO windows are paged by Ozon's cursor."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import pytest
 from referral.repository.sync_state import SyncState
 from referral.services import Services
 
@@ -14,7 +13,7 @@ from devtools.fake_ozon import FakeOzon
 from tests.support.lambda_context import FakeLambdaContext
 from tests.sync.world import chain_of_four, hours_ago, products, run_sync
 
-FBO_LIST = "/v2/posting/fbo/list"
+FBO_LIST = "/v3/posting/fbo/list"
 
 
 @dataclass
@@ -53,19 +52,36 @@ def test_a_run_short_of_time_stops_after_a_page_and_the_next_resumes_there(
     assert services.participants.get(a.id).balances.frozen == 3 * 50
 
 
-def test_an_fbo_window_continues_past_the_deepest_offset_ozon_accepts(
-    services: Services, ozon: FakeOzon, sync_env: None, monkeypatch: pytest.MonkeyPatch
+def test_fbo_postings_are_walked_page_by_page_with_ozons_cursor(
+    services: Services, ozon: FakeOzon, sync_env: None
 ) -> None:
-    # the same rule as Ozon's 20,000, at a size a test can afford
-    monkeypatch.setattr("referral.services.ozon_sync.FBO_MAX_OFFSET", 4)
-    ozon.fbo_max_offset = 4
-    for n in range(9):
+    for n in range(5):
         ozon.add_fbo(f"7301-000{n}-1", hours_ago(50 - n), products(("100.00", 1)))
 
     result = run_sync()
 
     assert result["status"] == "ok" and result["caught_up"]
-    assert all(services.repos.orders.get_order(f"7301-000{n}-1") is not None for n in range(9))
+    assert all(services.repos.orders.get_order(f"7301-000{n}-1") is not None for n in range(5))
     fbo = [r for r in ozon.requests if r.path == FBO_LIST]
-    assert all(r.status == 200 and r.body["offset"] <= 4 for r in fbo)
-    assert len({r.body["filter"]["since"] for r in fbo}) > 1  # the window moved on from the newest read
+    assert [r.status for r in fbo] == [200, 200, 200]  # 5 postings, 2 a page
+    assert [bool(r.body["cursor"]) for r in fbo] == [False, True, True]
+    assert "offset" not in fbo[0].body
+
+
+def test_an_fbo_window_begun_with_offsets_starts_over_with_a_cursor(
+    services: Services, ozon: FakeOzon, sync_env: None
+) -> None:
+    for n in range(3):
+        ozon.add_fbo(f"7302-000{n}-1", hours_ago(20 - n), products(("100.00", 1)))
+    run_sync()
+    state = SyncState()
+    checkpoint = state.get_checkpoint("fbo")
+    assert checkpoint is not None
+    state.save_checkpoint("fbo", {**checkpoint, "done": False, "position": 2}, hours_ago(0))
+    ozon.requests.clear()
+
+    result = run_sync()
+
+    assert result["status"] == "ok" and result["streams"]["fbo"]
+    fbo = [r for r in ozon.requests if r.path == FBO_LIST]
+    assert fbo and fbo[0].status == 200 and fbo[0].body["cursor"] == ""

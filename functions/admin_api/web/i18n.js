@@ -476,6 +476,10 @@ const PHRASES = {
   "o.last_success": ["Последняя успешная синхронизация", "Last successful sync"],
   "o.last_error_at": ["Последняя ошибка", "Last error at"],
   "o.last_error": ["Текст ошибки", "Error"],
+  "o.stream": ["Поток синхронизации", "Sync stream"],
+  "o.stream_ok": ["работает, последний успех", "working, last success"],
+  "o.stream_new": ["ещё не запускался", "not run yet"],
+  "o.stream_failing": ["сбоит с", "failing since"],
   "o.save": ["Сохранить подключение", "Save the connection"],
   "o.saved": ["Подключение к Ozon сохранено.", "The Ozon connection is saved."],
 

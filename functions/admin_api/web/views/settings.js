@@ -214,6 +214,12 @@ async function ozonSection(canEdit, rerender) {
       [t("o.last_success"), fmt.dateTime(ozon.last_success_at)],
       [t("o.last_error_at"), fmt.dateTime(ozon.last_error_at)],
       [t("o.last_error"), ozon.last_error || "—"],
+      ...(ozon.streams || []).map((stream) => [
+        `${t("o.stream")} ${stream.stream}`,
+        stream.state === "failing"
+          ? `${t("o.stream_failing")} ${fmt.dateTime(stream.failing_since)}: ${stream.reason || "—"}`
+          : `${t(stream.state === "ok" ? "o.stream_ok" : "o.stream_new")} ${fmt.dateTime(stream.last_success_at)}`,
+      ]),
     ]),
   );
   if (!canEdit) return section(t("o.title"), status, h("p", { class: "note" }, t("s.owner_only")));

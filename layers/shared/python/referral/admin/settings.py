@@ -11,7 +11,9 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints
 from referral.admin import context
 from referral.admin.roles import actor, owner_only
 from referral.admin.schemas import IdText, Reason, Strict, Timestamp
+from referral.ozon.streams import STREAMS
 from referral.repository.models import AdminItem
+from referral.repository.sync_state import SyncState
 from referral.services.admins import Role
 
 router = Router()  # type: ignore[no-untyped-call]
@@ -60,6 +62,17 @@ def update_settings(body: SettingsUpdate) -> SettingsOut:
     return SettingsOut(version=version, settings=settings.to_document())
 
 
+class SyncStreamOut(BaseModel):
+    """One stream of the Ozon sync: each progresses on its own, so one can fail while the others go on."""
+
+    stream: str
+    state: str
+    """``ok``, ``failing`` (retried every run) or ``not_run_yet``."""
+    last_success_at: Timestamp | None
+    failing_since: Timestamp | None
+    reason: str | None
+
+
 class OzonConnectionOut(BaseModel):
     client_id: str | None
     api_key_set: bool
@@ -67,6 +80,12 @@ class OzonConnectionOut(BaseModel):
     last_success_at: Timestamp | None
     last_error_at: Timestamp | None
     last_error: str | None
+
+
+class OzonHealthOut(OzonConnectionOut):
+    """The connection with the health of each sync stream (since when a failing one fails, and why)."""
+
+    streams: list[SyncStreamOut]
 
 
 class OzonConnectionIn(Strict):
@@ -87,9 +106,23 @@ def _ozon() -> OzonConnectionOut:
     )
 
 
+def _sync_streams() -> list[SyncStreamOut]:
+    health = SyncState().stream_health(STREAMS)
+    return [
+        SyncStreamOut(
+            stream=stream,
+            state=h.state,
+            last_success_at=h.last_success_at,
+            failing_since=h.failing_since,
+            reason=h.reason,
+        )
+        for stream, h in health.items()
+    ]
+
+
 @router.get("/settings/ozon", summary="The Ozon Seller API connection (never the key)", tags=["settings"])
-def get_ozon() -> OzonConnectionOut:
-    return _ozon()
+def get_ozon() -> OzonHealthOut:
+    return OzonHealthOut(**_ozon().model_dump(), streams=_sync_streams())
 
 
 @router.put(

@@ -6,6 +6,7 @@ Each list method returns the records it could read and, separately, the records 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,17 +14,20 @@ from typing import Any
 from referral.ozon.config import ClientConfig
 from referral.ozon.errors import OzonNotFound, RecordError
 from referral.ozon.http import OzonHttp, SharedRequestBudget
-from referral.ozon.models import FBO, FBS, OzonPosting, OzonReturn, parse_records
+from referral.ozon.models import FBO, FBS, KeyRoles, OzonPosting, OzonReturn, parse_records
 from referral.repository.sync_state import RequestWindowCounter
 
 FBS_LIST = "/v4/posting/fbs/list"
 FBS_GET = "/v3/posting/fbs/get"
-FBO_LIST = "/v2/posting/fbo/list"
+FBO_LIST = "/v3/posting/fbo/list"
 FBO_GET = "/v2/posting/fbo/get"
 RETURNS_LIST = "/v1/returns/list"
+ROLES = "/v1/roles"
 
-FBO_MAX_OFFSET = 20_000
-"""``/v2/posting/fbo/list`` refuses offsets beyond this."""
+MAX_PAGE = 100
+"""The largest ``limit`` the posting lists accept."""
+FBS_ORDER_NUMBERS_MAX = 100
+"""``/v4/posting/fbs/list`` takes at most this many ``filter.order_numbers``."""
 REQUEST_WINDOWS = "ozon-seller-api"
 """Where the request budget of every Seller API caller is counted."""
 
@@ -42,9 +46,9 @@ class PostingsPage:
     errors: list[RecordError]
     has_next: bool
     cursor: str | None = None
-    """FBS: the cursor of the next page."""
+    """The cursor of the next page."""
     received: int = 0
-    """Records in the answer, readable or not (FBO: offset arithmetic)."""
+    """Records in the answer, readable or not."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,32 +89,26 @@ class OzonClient:
         limit: int = 100,
         changed_from: datetime | None = None,
         changed_to: datetime | None = None,
+        order_numbers: Sequence[str] = (),
     ) -> PostingsPage:
-        """One page of FBS postings created in ``[since, to]`` (and, if given, whose status changed then)."""
+        """One page of FBS postings created in ``[since, to]`` (and, if given, whose status changed then,
+        or that belong to one of ``order_numbers``)."""
         filter_: dict[str, Any] = {"since": ozon_time(since), "to": ozon_time(to)}
         if changed_from is not None and changed_to is not None:
             filter_["last_changed_status_date"] = {
                 "from": ozon_time(changed_from),
                 "to": ozon_time(changed_to),
             }
+        if order_numbers:
+            filter_["order_numbers"] = list(order_numbers)[:FBS_ORDER_NUMBERS_MAX]
         body: dict[str, Any] = {
             "cursor": cursor or "",
-            "limit": limit,
+            "limit": min(limit, MAX_PAGE),
             "sort_dir": "ASC",
             "filter": filter_,
             "with": {"analytics_data": False, "financial_data": True},
         }
-        answer = self.http.post(FBS_LIST, body)
-        parsed = parse_records(OzonPosting, answer.get("postings"), "FBS posting", "posting_number")
-        next_cursor = answer.get("cursor")
-        return PostingsPage(
-            scheme=FBS,
-            postings=parsed.records,
-            errors=parsed.errors,
-            has_next=bool(answer.get("has_next")) and bool(next_cursor),
-            cursor=str(next_cursor) if next_cursor else None,
-            received=len(parsed.records) + len(parsed.errors),
-        )
+        return _postings_page(FBS, self.http.post(FBS_LIST, body))
 
     def fbs_posting(self, posting_number: str) -> OzonPosting | None:
         """One FBS posting with its ``customer`` (the detail carries it even when lists do not)."""
@@ -120,26 +118,28 @@ class OzonClient:
     # --- FBO -----------------------------------------------------------------------------------------
 
     def fbo_postings(
-        self, since: datetime, to: datetime, *, offset: int = 0, limit: int = 100
+        self,
+        since: datetime | None,
+        to: datetime | None,
+        *,
+        cursor: str | None = None,
+        limit: int = 100,
+        order_numbers: Sequence[str] = (),
     ) -> PostingsPage:
-        """One page of FBO postings created in ``[since, to]``, oldest first (offset pagination)."""
-        body = {
-            "dir": "ASC",
-            "filter": {"since": ozon_time(since), "to": ozon_time(to)},
-            "limit": limit,
-            "offset": offset,
+        """One page of FBO postings created in ``[since, to]`` (or of ``order_numbers``), oldest first."""
+        filter_: dict[str, Any] = {}
+        if since is not None and to is not None:
+            filter_ = {"since": ozon_time(since), "to": ozon_time(to)}
+        if order_numbers:
+            filter_["order_numbers"] = list(order_numbers)
+        body: dict[str, Any] = {
+            "cursor": cursor or "",
+            "limit": min(limit, MAX_PAGE),
+            "sort_dir": "ASC",
+            "filter": filter_,
             "with": {"analytics_data": False, "financial_data": True},
         }
-        answer = self.http.post(FBO_LIST, body)
-        parsed = parse_records(OzonPosting, answer.get("result"), "FBO posting", "posting_number")
-        received = len(parsed.records) + len(parsed.errors)
-        return PostingsPage(
-            scheme=FBO,
-            postings=parsed.records,
-            errors=parsed.errors,
-            has_next=received >= limit,
-            received=received,
-        )
+        return _postings_page(FBO, self.http.post(FBO_LIST, body))
 
     def fbo_posting(self, posting_number: str) -> OzonPosting | None:
         body = {"posting_number": posting_number, "with": {"analytics_data": False, "financial_data": True}}
@@ -189,6 +189,36 @@ class OzonClient:
             raise parsed.errors[0]
         return parsed.records[0]
 
+    def order_postings(
+        self, order_number: str, since: datetime, to: datetime
+    ) -> list[tuple[str, OzonPosting]]:
+        """Every posting (shipment) of one order, of either scheme, through the lists' ``order_numbers``.
+
+        An order split into several shipments has postings ``<order>-1``, ``<order>-2``…; which ones exist
+        is only known to Ozon, so they are never guessed. The FBS list requires a creation period:
+        ``[since, to]`` bounds it.
+        """
+        found: list[tuple[str, OzonPosting]] = []
+        for scheme in (FBS, FBO):
+            cursor: str | None = None
+            while True:
+                page = (
+                    self.fbs_postings(since, to, cursor=cursor, order_numbers=[order_number])
+                    if scheme == FBS
+                    else self.fbo_postings(None, None, cursor=cursor, order_numbers=[order_number])
+                )
+                if page.errors and not page.postings:
+                    raise page.errors[0]
+                found.extend((scheme, p) for p in page.postings if p.order_number in (None, order_number))
+                if not page.has_next:
+                    break
+                cursor = page.cursor
+        return found
+
+    def key_roles(self) -> KeyRoles:
+        """The roles (and the methods they allow) and the expiry of the API key in use."""
+        return KeyRoles.model_validate(self.http.post(ROLES, {}))
+
     def posting(self, posting_number: str) -> tuple[str, OzonPosting] | None:
         """A posting of either scheme by its number: FBS first (claims and returns mostly concern it)."""
         found = self.fbs_posting(posting_number)
@@ -196,3 +226,17 @@ class OzonClient:
             return FBS, found
         found = self.fbo_posting(posting_number)
         return (FBO, found) if found is not None else None
+
+
+def _postings_page(scheme: str, answer: dict[str, Any]) -> PostingsPage:
+    """A list answer (``postings``, ``has_next``, ``cursor``) as a page; unreadable records kept apart."""
+    parsed = parse_records(OzonPosting, answer.get("postings"), f"{scheme} posting", "posting_number")
+    next_cursor = answer.get("cursor")
+    return PostingsPage(
+        scheme=scheme,
+        postings=parsed.records,
+        errors=parsed.errors,
+        has_next=bool(answer.get("has_next")) and bool(next_cursor),
+        cursor=str(next_cursor) if next_cursor else None,
+        received=len(parsed.records) + len(parsed.errors),
+    )

@@ -110,7 +110,8 @@ class PostingProduct(_Model):
 
 class FinancialProduct(_Model):
     product_id: Identifier | None = None
-    quantity: int = Field(ge=0)
+    quantity: int | None = Field(default=None, ge=0)
+    """Absent from the FBO list (``/v3/posting/fbo/list``): the posting's own products say it there."""
     price: Amount | None = None
     customer_price: Amount | None = None
     """What the buyer paid per unit, when reported (it differs from ``price`` by Ozon's own discounts)."""
@@ -170,8 +171,11 @@ class OzonPosting(_Model):
     def amount(self) -> Decimal:
         """SPEC R6: what the buyer paid for the posting's items (per-unit price × quantity, summed)."""
         financial = self.financial_data.products if self.financial_data else []
-        if financial and all(p.paid_per_unit is not None for p in financial):
-            return sum((p.paid_per_unit * p.quantity for p in financial if p.paid_per_unit), Decimal(0))
+        if financial and all(p.paid_per_unit is not None and p.quantity is not None for p in financial):
+            return sum(
+                (p.paid_per_unit * p.quantity for p in financial if p.paid_per_unit and p.quantity),
+                Decimal(0),
+            )
         return sum((p.price * p.quantity for p in self.products), Decimal(0))
 
     @property
@@ -244,6 +248,21 @@ class OzonReturn(_Model):
             return False
         status = self.visual.status if self.visual else None
         return status is not None and status.sys_name in MONEY_RETURNED_STATUSES
+
+
+class KeyRole(_Model):
+    name: str
+    methods: list[str] = Field(default_factory=list)
+
+
+class KeyRoles(_Model):
+    """``/v1/roles``: what the API key in use may do, and until when."""
+
+    expires_at: OptionalTime = None
+    roles: list[KeyRole] = Field(default_factory=list)
+
+    def allows(self, method: str) -> bool:
+        return any(method in role.methods for role in self.roles)
 
 
 T = TypeVar("T", bound=_Model)

@@ -213,3 +213,18 @@ def stats_links_bounds(last_month: str) -> tuple[str, str]:
 def stats_rating_bounds(kind: str, first_month: str, last_month: str) -> tuple[str, str]:
     """The sort-key range of every part of a rating's monthly totals over the months."""
     return stats_rating_sk(kind, first_month), stats_rating_sk(kind, last_month) + "~"
+
+
+SYNC_CHECKPOINT_SK = "CHECKPOINT"
+SYNC_HEALTH_SK = "HEALTH"
+"""Beside a stream's checkpoint: whether the stream progresses, since when it fails and why."""
+LEASE_SK = "LEASE"
+
+
+def request_window_pk(api: str) -> str:
+    """Requests to an external API counted per calendar second, for every caller sharing its budget."""
+    return f"RATE#{api}"
+
+
+def request_window_sk(second: int) -> str:
+    return f"W#{second}"

@@ -1,6 +1,8 @@
 """What the Ozon sync keeps between runs: checkpoints, the single-runner lease, and one batch read per page.
 
 * Checkpoint ``SYNC#<stream>`` / ``CHECKPOINT``: a small JSON document saying where a stream resumes.
+* Stream health ``SYNC#<stream>`` / ``HEALTH``: when the stream last progressed, and — while it fails — since
+  when and why (``StreamHealth``), for the report, the dashboard and the admin app.
 * Lease ``LEASE#<name>`` / ``LEASE``: taken with a conditional write (free, expired, or already ours),
   renewed while working, deleted when done; ``expires_at`` lets DynamoDB's TTL clean up abandoned ones.
 * Known postings: one BatchGetItem per 100 postings reads the orders and Ozon identities a page refers
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,16 +35,82 @@ from referral.repository.models import (
 )
 from referral.repository.participants import OzonIdentity
 
-CHECKPOINT_SK = "CHECKPOINT"
-LEASE_SK = "LEASE"
-OZON_SK = "OZON"
-ORDER_SK = "ORDER"
+CHECKPOINT_SK = keys.SYNC_CHECKPOINT_SK
+HEALTH_SK = keys.SYNC_HEALTH_SK
+LEASE_SK = keys.LEASE_SK
+OZON_SK = keys.OZON_SK
+ORDER_SK = keys.ORDER_SK
+STREAM_OK = "ok"
+STREAM_FAILING = "failing"
+STREAM_NEW = "not_run_yet"
 LEASE_CLEANUP_SECONDS = 86_400
 WINDOW_CLEANUP_SECONDS = 3_600
 
 
+@dataclass(frozen=True, slots=True)
+class StreamHealth:
+    """How one stream of the sync fares: ``ok`` while it progresses, ``failing`` from its first failure
+    until it progresses again (each run retries it)."""
+
+    stream: str
+    state: str = STREAM_NEW
+    last_success_at: str | None = None
+    failing_since: str | None = None
+    last_failure_at: str | None = None
+    reason: str | None = None
+    failures: int = 0
+    """Runs in a row that failed on this stream."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 class SyncState:
     """Checkpoints and the lease of the sync, and the batch read of what a page's postings refer to."""
+
+    def stream_health(self, streams: Iterable[str]) -> dict[str, StreamHealth]:
+        """Every stream's health (a stream never run yet is ``not_run_yet``), in one batch read."""
+        wanted = list(streams)
+        found = {stream: StreamHealth(stream) for stream in wanted}
+        items = SyncCheckpointItem.batch_get(
+            [(keys.sync_pk(stream), HEALTH_SK) for stream in wanted], consistent_read=True
+        )
+        for item in items:
+            value = json.loads(item.value)
+            if isinstance(value, dict) and item.stream in found:
+                fields = {k: v for k, v in value.items() if k in StreamHealth.__dataclass_fields__}
+                found[item.stream] = StreamHealth(**{**fields, "stream": item.stream})
+        return found
+
+    def record_stream_success(self, previous: StreamHealth, now: datetime) -> StreamHealth:
+        health = StreamHealth(previous.stream, STREAM_OK, last_success_at=to_iso(now))
+        self._save_health(health, now)
+        return health
+
+    def record_stream_failure(self, previous: StreamHealth, now: datetime, reason: str) -> StreamHealth:
+        """The stream failed this run: failing since its first failure in a row, with the latest reason."""
+        stamp = to_iso(now)
+        health = StreamHealth(
+            previous.stream,
+            STREAM_FAILING,
+            last_success_at=previous.last_success_at,
+            failing_since=previous.failing_since if previous.state == STREAM_FAILING else stamp,
+            last_failure_at=stamp,
+            reason=reason[:500],
+            failures=previous.failures + 1 if previous.state == STREAM_FAILING else 1,
+        )
+        self._save_health(health, now)
+        return health
+
+    def _save_health(self, health: StreamHealth, now: datetime) -> None:
+        value = {k: v for k, v in health.as_dict().items() if k != "stream"}
+        SyncCheckpointItem(
+            keys.sync_pk(health.stream),
+            HEALTH_SK,
+            stream=health.stream,
+            value=json.dumps(value, sort_keys=True),
+            updated_at=to_iso(now),
+        ).save()
 
     def get_checkpoint(self, stream: str) -> dict[str, Any] | None:
         try:
@@ -138,12 +207,12 @@ class RequestWindowCounter:
     """Requests to an external API per calendar second, counted for every container that calls it."""
 
     def __init__(self, api: str) -> None:
-        self.pk = f"RATE#{api}"
+        self.pk = keys.request_window_pk(api)
 
     def take(self, second: int, limit: int) -> bool:
         """Count one request in ``second``; False (nothing counted) when ``limit`` are counted already."""
         try:
-            RequestWindowItem(self.pk, f"W#{second}").update(
+            RequestWindowItem(self.pk, keys.request_window_sk(second)).update(
                 actions=[
                     RequestWindowItem.entity_type.set(RequestWindowItem),
                     RequestWindowItem.requests.add(1),

@@ -4,9 +4,10 @@ Four streams are walked page by page from checkpoints saved in the table:
 
 * ``fbs-created`` — FBS postings by creation date (cursor pagination);
 * ``fbs-changed`` — FBS postings by ``last_changed_status_date`` (deliveries, cancellations);
-* ``fbo`` — FBO postings by creation date (offset pagination). FBO lists cannot filter by status
-  change, so every ``fbo_refresh_minutes`` a window re-reads the last ``fbo_refresh_days`` of them (runs in
-  between read only new ones); an unchanged posting costs no write, only its share of a page's batch read;
+* ``fbo`` — FBO postings by creation date (``/v3/posting/fbo/list``, cursor pagination). FBO lists
+  cannot filter by status change, so every ``fbo_refresh_minutes`` a window re-reads the last
+  ``fbo_refresh_days`` of them (runs in between read only new ones); an unchanged posting costs no
+  write, only its share of a page's batch read;
 * ``returns`` — returns (FBS and FBO) by status-change moment (``last_id`` pagination).
 
 Every posting goes through ``PurchaseService`` (attribution by customer id, exactly-once accrual,
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,23 +31,26 @@ from referral.clock import from_iso, to_iso, utcnow
 from referral.domain.orders import Attribution, Order, Posting
 from referral.domain.participants import Participant
 from referral.errors import Conflict, DomainError, Forbidden, NotFound
-from referral.ozon.client import FBO_MAX_OFFSET, OzonClient, PostingsPage
+from referral.ozon.client import OzonClient, PostingsPage
 from referral.ozon.config import MAX_PERIOD_DAYS, SyncConfig
-from referral.ozon.errors import OzonAuthError, OzonRequestError, RecordError
+from referral.ozon.errors import OzonAuthError, OzonError, OzonRequestError, OzonUnavailable, RecordError
 from referral.ozon.models import FBS, OzonPosting, OzonReturn
+from referral.ozon.streams import (
+    FBO_STREAM,
+    FBS_CHANGED,
+    FBS_CREATED,
+    RETURNS_STREAM,
+    STREAMS,
+    stream_metric,
+)
 from referral.repository.administration import AdministrationRepository
 from referral.repository.participants import OzonIdentity
-from referral.repository.sync_state import SyncState
+from referral.repository.sync_state import StreamHealth, SyncState
 from referral.services.purchases import PurchaseService
 
 logger = Logger(child=True)
 
 LEASE_NAME = "ozon-sync"
-FBS_CREATED = "fbs-created"
-FBS_CHANGED = "fbs-changed"
-FBO_STREAM = "fbo"
-RETURNS_STREAM = "returns"
-STREAMS = (FBS_CREATED, FBS_CHANGED, FBO_STREAM, RETURNS_STREAM)
 MAX_PERIOD = timedelta(days=MAX_PERIOD_DAYS)
 SAFETY_MARGIN_SECONDS = 20.0
 """Stop starting pages when the Lambda has less time than this left; the next run resumes."""
@@ -54,6 +58,8 @@ SAFETY_MARGIN_SECONDS = 20.0
 OK = "ok"
 BUSY = "busy"
 AUTH_ERROR = "auth_error"
+FAILED = "failed"
+"""Every stream the run reached failed (other than by a rejected key): nothing progressed."""
 NOT_CONFIGURED = "not_configured"
 LEASE_LOST = "lease_lost"
 
@@ -78,6 +84,12 @@ class SyncReport:
     caught_up: bool = False
     error: str | None = None
     streams: dict[str, bool] = field(default_factory=dict)
+    """Per stream reached: whether it walked up to "now"."""
+    stream_states: dict[str, str] = field(default_factory=dict)
+    """Per stream, this run: ``ok`` (caught up), ``behind`` (progressed, more to read), ``failed`` or
+    ``not_reached`` (the run's time or page budget ran out first)."""
+    stream_health: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """Per stream, over runs: ``StreamHealth`` (since when a failing stream fails, and why)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -96,6 +108,18 @@ class LeaseLost(Exception):
 
 
 ClientFactory = Callable[[str, str], OzonClient]
+STREAM_FAILURES = (OzonAuthError, OzonRequestError, OzonUnavailable, RecordError)
+"""What stops one stream for this run — recorded on it and retried next run — while the others go on."""
+STREAM_OK, STREAM_BEHIND, STREAM_FAILED, STREAM_NOT_REACHED = "ok", "behind", "failed", "not_reached"
+
+
+def stream_metrics(report: SyncReport) -> dict[str, int]:
+    """One metric per stream the run reached: 1 when it progressed, 0 when it failed (alarms watch them)."""
+    return {
+        stream_metric(stream): int(state != STREAM_FAILED)
+        for stream, state in report.stream_states.items()
+        if state != STREAM_NOT_REACHED
+    }
 
 
 class OzonSyncService:
@@ -138,12 +162,6 @@ class OzonSyncService:
         try:
             run = _Run(self, client, report)
             run.walk()
-        except OzonAuthError as error:
-            report.status = AUTH_ERROR
-            report.error = str(error)
-            self.administration.record_sync_health(self.clock(), report.error)
-            logger.error("Ozon rejected the API key", extra={"error": report.error})
-            return report
         except LeaseLost:
             report.status = LEASE_LOST
             logger.warning("the sync lease was taken over by another run; stopping")
@@ -154,7 +172,26 @@ class OzonSyncService:
         finally:
             client.close()
             self.state.release_lease(LEASE_NAME, self.owner)
-        self.administration.record_sync_health(self.clock(), None)
+        return self._conclude(report, run.failures, rejected=run.key_rejected)
+
+    def _conclude(self, report: SyncReport, failures: dict[str, OzonError], *, rejected: bool) -> SyncReport:
+        """The run's status and the connection's health: a rejected key is still told as such."""
+        now = self.clock()
+        progressed = [s for s, state in report.stream_states.items() if state in (STREAM_OK, STREAM_BEHIND)]
+        if failures:
+            report.error = "; ".join(f"{stream}: {error}" for stream, error in failures.items())
+        if failures and not progressed:
+            auth = [e for e in failures.values() if isinstance(e, OzonAuthError)]
+            if rejected or len(auth) == len(failures):
+                report.status, report.error = AUTH_ERROR, str(auth[0])
+                logger.error("Ozon rejected the API key", extra={"error": report.error})
+            else:
+                report.status = FAILED
+            self.administration.record_sync_health(now, report.error)
+            return report
+        self.administration.record_sync_health(now, None)
+        if report.error:  # some streams progressed, some failed: both are recorded
+            self.administration.record_sync_health(now, report.error)
         return report
 
 
@@ -175,6 +212,10 @@ class _Run:
         self.now = now.replace(microsecond=0) + timedelta(seconds=1 if now.microsecond else 0)
         self.settled = now.replace(microsecond=0)
         self.checkpoints = {stream: self.state.get_checkpoint(stream) for stream in STREAMS}
+        self.health: dict[str, StreamHealth] = self.state.stream_health(STREAMS)
+        self.failures: dict[str, OzonError] = {}
+        self.key_checked = False
+        self.key_rejected = False
 
     def walk(self) -> None:
         """Unfinished windows first, then the stream caught up longest ago: a page budget is shared fairly."""
@@ -184,12 +225,57 @@ class _Run:
             FBO_STREAM: lambda: self._walk_postings(FBO_STREAM),
             RETURNS_STREAM: self._walk_returns,
         }
+        states = dict.fromkeys(STREAMS, STREAM_NOT_REACHED)
         for stream in sorted(STREAMS, key=self._staleness):
-            self.report.streams[stream] = walkers[stream]()
-            if not self.report.streams[stream]:
+            pages = self.report.pages
+            try:
+                finished = walkers[stream]()
+            except STREAM_FAILURES as error:
+                states[stream] = STREAM_FAILED
+                self._failed(stream, self._explained(error))
+                if self.key_rejected:
+                    break  # a rejected key fails every stream alike: no point asking again
+                continue
+            if self.report.pages == pages:
+                break  # out of time or pages before this stream's first page
+            self.report.streams[stream] = finished
+            states[stream] = STREAM_OK if finished else STREAM_BEHIND
+            self.health[stream] = self.state.record_stream_success(self.health[stream], self.service.clock())
+            if not finished:
                 break
+        self.report.stream_states = states
+        self.report.stream_health = {stream: health.as_dict() for stream, health in self.health.items()}
         self.report.caught_up = all(
             checkpoint is not None and checkpoint.get("done") for checkpoint in self.checkpoints.values()
+        )
+
+    def _explained(self, error: OzonError) -> OzonError:
+        """A 401/403 means a rejected key or a key without the stream's role: ``/v1/roles`` tells which."""
+        if not isinstance(error, OzonAuthError) or self.key_checked:
+            return error
+        self.key_checked = True
+        try:
+            roles = self.client.key_roles()
+        except OzonAuthError:
+            self.key_rejected = True
+            return error
+        except (OzonError, ValueError):
+            return error  # cannot tell: recorded as it is
+        names = ", ".join(role.name for role in roles.roles) or "none"
+        return OzonRequestError(
+            f"the API key has no role allowing this stream's method (its roles: {names}); {error}", status=403
+        )
+
+    def _failed(self, stream: str, error: OzonError) -> None:
+        """Record the failure on the stream (retried next run) and let the other streams go on."""
+        self.failures[stream] = error
+        self.report.streams[stream] = False
+        self.health[stream] = self.state.record_stream_failure(
+            self.health[stream], self.service.clock(), str(error)
+        )
+        logger.error(
+            "a sync stream failed; the others go on",
+            extra={"stream": stream, "error": str(error), "failing_since": self.health[stream].failing_since},
         )
 
     def _staleness(self, stream: str) -> tuple[int, str, int]:
@@ -250,15 +336,7 @@ class _Run:
             start, end = from_iso(window["from"]), from_iso(window["to"])
             page = self._fetch(stream, start, end, window["position"])
             self._apply_page(page)
-            if stream == FBO_STREAM:
-                offset = int(window["position"] or 0) + page.received
-                if page.has_next and offset + self.config.page_size > FBO_MAX_OFFSET and page.postings:
-                    # Ozon refuses deeper offsets: continue from the newest posting read so far.
-                    window["from"] = to_iso(max(p.ordered_at for p in page.postings))
-                    offset = 0
-                window["position"] = offset if page.has_next else None
-            else:
-                window["position"] = page.cursor if page.has_next else None
+            window["position"] = page.cursor if page.has_next else None
             window["done"] = not page.has_next
             self._page_done(stream, window)
             if window["done"] and end >= self.now:
@@ -267,6 +345,8 @@ class _Run:
 
     def _fetch(self, stream: str, start: datetime, end: datetime, position: Any) -> PostingsPage:
         size = self.config.page_size
+        if not isinstance(position, str):
+            position = None  # a window begun with offset pages starts over (harmless: idempotent)
         if stream == FBS_CREATED:
             return self.client.fbs_postings(start, end, cursor=position, limit=size)
         if stream == FBS_CHANGED:
@@ -278,7 +358,7 @@ class _Run:
                 changed_from=start,
                 changed_to=end,
             )
-        return self.client.fbo_postings(start, end, offset=int(position or 0), limit=size)
+        return self.client.fbo_postings(start, end, cursor=position, limit=size)
 
     def _apply_page(self, page: PostingsPage) -> None:
         for error in page.errors:
@@ -309,6 +389,8 @@ class _Run:
                     # status change (``fbs-changed``), when its detail is read again.
                     self._skip(posting.posting_number, f"its detail could not be read: {error}")
                     continue
+            if page.scheme == FBS:
+                posting = self._with_delivery_date(posting, order)
             ready.append((posting, order))
         self._apply_postings(ready, identities)
 
@@ -339,6 +421,21 @@ class _Run:
         if detail is None or detail.customer_id is None:
             return posting
         return detail.to_posting(FBS)
+
+    def _with_delivery_date(self, posting: Posting, order: Order | None) -> Posting:
+        """The FBS list does not say when a posting was delivered, its detail does: read once, when the
+        posting is first seen delivered (if the detail cannot tell, the order keeps the sync's time)."""
+        if not posting.is_delivered or posting.delivered_at is not None:
+            return posting
+        if order is not None and order.posting.is_delivered:
+            return posting
+        try:
+            detail = self.client.fbs_posting(posting.posting_number)
+        except (RecordError, OzonRequestError):
+            return posting
+        if detail is None or detail.fact_delivery_date is None:
+            return posting
+        return replace(posting, delivered_at=detail.fact_delivery_date)
 
     def _apply_posting(self, posting: Posting, order: Order | None, known: _Known) -> None:
         """Route one posting to the purchase service; refusals of the domain skip only this posting."""
