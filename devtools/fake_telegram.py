@@ -97,7 +97,7 @@ class _State:
     chats: dict[int, dict[str, Any]] = field(default_factory=dict)
     members: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     violations: list[str] = field(default_factory=list)
-    webhook_answers: list[dict[str, Any]] = field(default_factory=list)
+    checked: list[tuple[str, str]] = field(default_factory=list)
 
 
 class FakeTelegram:
@@ -178,10 +178,17 @@ class FakeTelegram:
             return list(self._state.violations)
 
     @property
-    def webhook_answers(self) -> list[dict[str, Any]]:
-        """The calls the bot put in its webhook answers, as given to ``check_webhook_answer``."""
+    def checked(self) -> list[tuple[str, str]]:
+        """What was checked against the contract: (``call``, ``answer``, ``webhook answer`` or ``update``,
+        the method or the update's kind). Like ``violations``, kept across ``reset`` until
+        ``reset_contract_log``."""
         with self._state.lock:
-            return list(self._state.webhook_answers)
+            return list(self._state.checked)
+
+    def reset_contract_log(self) -> None:
+        with self._state.lock:
+            self._state.violations.clear()
+            self._state.checked.clear()
 
     def check_webhook_answer(self, body: Mapping[str, Any]) -> list[str]:
         """Telegram makes the call a webhook answer carries: check it like a call sent as JSON."""
@@ -196,9 +203,7 @@ class FakeTelegram:
                     f"webhook answer {method}: {problem}"
                     for problem in self.contract.call_violations(method, params, form=False)
                 ]
-        with self._state.lock:
-            self._state.webhook_answers.append(dict(body))
-            self._state.violations.extend(found)
+        self._record(found, ("webhook answer", method) if self.contract is not None else None)
         return found
 
     # --- scripting ------------------------------------------------------------------------------------
@@ -210,16 +215,15 @@ class FakeTelegram:
             self._state.updates.append(queued)
             self._state.updates_ready.notify_all()
         if self.contract is not None:
-            self._record([f"update: {p}" for p in self.contract.update_violations(queued)])
+            kind = next((key for key in queued if key != "update_id"), "")
+            self._record([f"update: {p}" for p in self.contract.update_violations(queued)], ("update", kind))
         return int(queued["update_id"])
 
     def reset(self) -> None:
-        """Forget calls, faults, violations and configured state (the contract stays)."""
+        """Forget calls, faults and configured state (what the contract check found stays)."""
         with self._state.lock:
             self._state.calls.clear()
             self._state.faults.clear()
-            self._state.violations.clear()
-            self._state.webhook_answers.clear()
             self._state.webhook.clear()
             self._state.webhook_trouble.clear()
             self._state.chats.clear()
@@ -316,10 +320,11 @@ class FakeTelegram:
 
     # --- serving -------------------------------------------------------------------------------------
 
-    def _record(self, violations: list[str]) -> None:
-        if violations:
-            with self._state.lock:
-                self._state.violations.extend(violations)
+    def _record(self, violations: list[str], checked: tuple[str, str] | None = None) -> None:
+        with self._state.lock:
+            self._state.violations.extend(violations)
+            if checked is not None:
+                self._state.checked.append(checked)
 
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         path = request.path.split("?", 1)[0].strip("/")
@@ -340,10 +345,10 @@ class FakeTelegram:
     def _respond(self, call: Call, fault: Fault | None) -> tuple[int, dict[str, Any]]:
         if self.contract is not None:
             if not self.contract.knows(call.method):
-                self._record([f"unknown method {call.method!r}"])
+                self._record([f"unknown method {call.method!r}"], ("call", call.method))
                 return 404, _error(404, "Not Found")
             problems = self.contract.call_violations(call.method, call.wire, form=call.form)
-            self._record([f"{call.method}: {problem}" for problem in problems])
+            self._record([f"{call.method}: {problem}" for problem in problems], ("call", call.method))
         if fault is not None:
             body = _error(fault.status, fault.description)
             if fault.retry_after is not None:
@@ -356,7 +361,9 @@ class FakeTelegram:
         result = self._result(call)
         if self.contract is not None:
             problems = self.contract.result_violations(call.method, result)
-            self._record([f"{call.method} answer: {problem}" for problem in problems])
+            self._record(
+                [f"{call.method} answer: {problem}" for problem in problems], ("answer", call.method)
+            )
         return 200, {"ok": True, "result": result}
 
     def _take_fault(self, call: Call) -> Fault | None:
