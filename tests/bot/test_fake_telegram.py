@@ -189,3 +189,20 @@ def test_a_group_can_be_rate_limited_while_other_chats_are_not() -> None:
 
     assert group == [429, 429, 429] and private == 200
     assert form.status_code == 429 and form.json()["parameters"] == {"retry_after": 30}
+
+
+def test_a_form_text_that_reads_like_json_stays_a_text() -> None:
+    with FakeTelegram() as telegram:
+        requests.post(
+            f"{telegram.url}/bot{TOKEN}/sendMessage",
+            data={"chat_id": "5", "text": "true", "reply_markup": '{"remove_keyboard": true}'},
+            timeout=5,
+        )
+        [call] = telegram.calls
+
+    assert call.params == {"chat_id": 5, "text": "true", "reply_markup": {"remove_keyboard": True}}
+    assert call.form and call.wire == {
+        "chat_id": "5",
+        "text": "true",
+        "reply_markup": '{"remove_keyboard": true}',
+    }

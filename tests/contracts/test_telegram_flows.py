@@ -26,13 +26,14 @@ from tests.support.builders import posting
 bot, lookup, telegram = bot_fixtures.bot, bot_fixtures.lookup, bot_fixtures.telegram
 
 
-def checking_updates(bot: Bot, contract: TelegramContract, seen: list[str]) -> None:
+def checking_updates(bot: Bot, contract: TelegramContract, seen: list[str], kinds: Counter[str]) -> None:
     """Every update the test sends the webhook is first checked against the ``Update`` type."""
     post = bot.post
 
     def checked(update: dict[str, Any] | str, **options: Any) -> dict[str, Any]:
         if isinstance(update, dict):
             seen.extend(f"update {problem}" for problem in contract.update_violations(update))
+            kinds.update(key for key in update if key != "update_id")
         return post(update, **options)
 
     bot.post = checked  # type: ignore[method-assign]
@@ -93,9 +94,9 @@ def deliver_later(bot: Bot, services: Services, anna: TgUser, boris: TgUser) -> 
     bot.telegram.rate_limit(chat_id=boris.id, retry_after=40)
     bot.register(TgUser(103, "Carl"), "333333333", boris_profile.personal_code)
     bot.clock.advance(minutes=2)
-    sweep(clock=bot.clock)
+    assert sweep(clock=bot.clock).sent >= 1
     bot.clock.advance(days=1, minutes=1)
-    send_due(clock=bot.clock, pace=Pace(rate=1000, clock=lambda: 0.0, sleep=lambda _: None))
+    assert send_due(clock=bot.clock, pace=Pace(rate=1000, clock=lambda: 0.0, sleep=lambda _: None)).sent == 1
 
 
 def test_every_bot_api_call_of_every_flow_keeps_to_the_contract(
@@ -109,7 +110,8 @@ def test_every_bot_api_call_of_every_flow_keeps_to_the_contract(
 ) -> None:
     telegram.reset_contract_log()
     update_problems: list[str] = []
-    checking_updates(bot, telegram_contract, update_problems)
+    update_kinds: Counter[str] = Counter()
+    checking_updates(bot, telegram_contract, update_problems, update_kinds)
     telegram.add_chat(OPERATORS, title="Operators", is_forum=True, can_manage_topics=True)
 
     anna, boris = register_a_network(bot, services)
@@ -126,7 +128,8 @@ def test_every_bot_api_call_of_every_flow_keeps_to_the_contract(
     summary = (
         f"Bot API contract ({telegram_contract.version}): {len(methods)} methods in {calls} calls "
         f"({sum(n for (k, _), n in checked.items() if k == 'webhook answer')} webhook answers), "
-        f"{sum(n for (k, _), n in checked.items() if k == 'answer')} answers checked: {sorted(methods)}"
+        f"{sum(n for (k, _), n in checked.items() if k == 'answer')} answers and "
+        f"{update_kinds.total()} updates ({dict(update_kinds)}) checked: {sorted(methods)}"
     )
     record_property("telegram_contract", summary)
     with capsys.disabled():
