@@ -1,7 +1,7 @@
-"""The contract tier: our Seller API client and fake held to Ozon's published document.
+"""The contract tier: our clients and fakes held to the vendors' published documents.
 
-The document is read from ``$CONTRACTS_DIR`` or from ``shared/contracts/`` beside the repository (CI clones
-the repository with ``shared/`` next to it). Without it these tests fail, saying where to put it.
+The documents are read from ``$CONTRACTS_DIR`` or from ``shared/contracts/`` beside the repository (CI clones
+the repository with ``shared/`` next to it). Without them these tests fail, saying where to put them.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import pytest
 
 from devtools.fake_ozon import FakeOzon
 from devtools.ozon_contract import ContractMissing, OzonContract, load_contract
+from tests.contracts import telegram_contract as telegram
 
 
 @pytest.fixture(scope="session")
@@ -26,3 +27,12 @@ def contract() -> OzonContract:
 def ozon(contract: OzonContract) -> Iterator[FakeOzon]:
     with FakeOzon(contract=contract) as fake:
         yield fake
+
+
+@pytest.fixture(scope="session")
+def telegram_contract() -> telegram.TelegramContract:
+    """The Telegram Bot API description; a missing file fails the tests that need it, never skips them."""
+    try:
+        return telegram.load()
+    except telegram.ContractMissing as missing:
+        pytest.fail(str(missing), pytrace=False)
