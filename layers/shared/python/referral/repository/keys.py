@@ -197,7 +197,6 @@ def stats_links_sk(month: str) -> str:
 # --- ranges the admin read side walks --------------------------------------------------------------------
 
 
-
 def ledger_sk_bounds(since: str | None, until: str | None) -> tuple[str, str]:
     """The sort-key range of a participant's ledger entries between two ISO times (either open)."""
     low = ledger_sk(since, "") if since else LEDGER_PREFIX
