@@ -39,18 +39,7 @@ class LedgerService:
         The idempotency key is looked up before anything else, so a retry of an applied correction answers
         "already applied" whatever the balances are now; the same key with a different request is refused.
         """
-        for name, value in (("available_change", available_change), ("total_change", total_change)):
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise InvalidInput(f"{name} must be a whole number of points.", reason="points_not_integer")
-        reason = (reason or "").strip()
-        if not 1 <= len(reason) <= MAX_REASON:
-            raise InvalidInput(
-                f"A reason of 1 to {MAX_REASON} characters is required.", reason="reason_required"
-            )
-        if not idempotency_key:
-            raise InvalidInput("An idempotency key is required.", reason="idempotency_key_required")
-        if available_change == 0 and total_change == 0:
-            raise InvalidInput("Nothing to change.", reason="nothing_to_change")
+        reason = _valid_request(available_change, total_change, reason, idempotency_key)
         key = f"correction:{idempotency_key}"
         fingerprint = correction_fingerprint(participant_id, available_change, total_change, reason)
         participant, guard = self.ledger.participant_and_guard(participant_id, key)
@@ -97,6 +86,21 @@ class LedgerService:
                 reason="negative_balance",
             ) from None
         return True
+
+
+def _valid_request(available_change: int, total_change: int, reason: str, idempotency_key: str) -> str:
+    """The correction's reason, trimmed, once the request is whole; ``InvalidInput`` otherwise."""
+    for name, value in (("available_change", available_change), ("total_change", total_change)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise InvalidInput(f"{name} must be a whole number of points.", reason="points_not_integer")
+    reason = (reason or "").strip()
+    if not 1 <= len(reason) <= MAX_REASON:
+        raise InvalidInput(f"A reason of 1 to {MAX_REASON} characters is required.", reason="reason_required")
+    if not idempotency_key:
+        raise InvalidInput("An idempotency key is required.", reason="idempotency_key_required")
+    if available_change == 0 and total_change == 0:
+        raise InvalidInput("Nothing to change.", reason="nothing_to_change")
+    return reason
 
 
 def _already_applied(guard: Guard, fingerprint: str) -> bool:
