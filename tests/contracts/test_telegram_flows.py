@@ -42,7 +42,7 @@ def checking_updates(bot: Bot, contract: TelegramContract, seen: list[str], kind
 def register_a_network(bot: Bot, services: Services) -> tuple[TgUser, TgUser]:
     anna, boris = TgUser(101, "Anna <A>", "anna"), TgUser(102, "Boris", last_name="B", language_code="en")
     bot.register(anna, "111111111")
-    anna_code = services.store.get_participant("101")
+    anna_code = services.repos.participants.get_participant("101")
     assert anna_code is not None and anna_code.personal_code
     bot.register(boris, "222222222", anna_code.personal_code)  # a new-referral notice to Anna
     return anna, boris
@@ -89,7 +89,7 @@ def talk_to_operators(bot: Bot, anna: TgUser) -> None:
 
 def deliver_later(bot: Bot, services: Services, anna: TgUser, boris: TgUser) -> None:
     """A notice that hit a flood limit goes out with the sweep; a due digest with the digest run."""
-    boris_profile = services.store.get_participant(str(boris.id))
+    boris_profile = services.repos.participants.get_participant(str(boris.id))
     assert boris_profile is not None and boris_profile.personal_code
     bot.telegram.rate_limit(chat_id=boris.id, retry_after=40)
     bot.register(TgUser(103, "Carl"), "333333333", boris_profile.personal_code)
