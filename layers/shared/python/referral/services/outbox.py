@@ -68,8 +68,12 @@ class OutboxService:
             if deadline is not None and time.monotonic() >= deadline:
                 break
             notification = self.store.get_notification(notification_id)
-            if notification is not None:
-                report.add(self._deliver(sender, [notification]))
+            if notification is None:
+                continue
+            if _rescheduled(notification, self.clock()):
+                report.skipped += 1  # tried already (e.g. rate limited): it waits for its time
+                continue
+            report.add(self._deliver(sender, [notification]))
         return report
 
     def deliver_now(self, sender: NotificationSender, notification: Notification) -> DeliveryResult | None:
@@ -145,6 +149,16 @@ class OutboxService:
             due = self._last_delayed + timedelta(milliseconds=1)
         self._last_delayed = due
         return due
+
+
+def _rescheduled(notification: Notification, now: datetime) -> bool:
+    """Tried and put back for later (a failure or a rate limit records why): not due before its time."""
+    return (
+        notification.status == NotificationStatus.PENDING
+        and notification.last_error is not None
+        and notification.next_attempt_at is not None
+        and notification.next_attempt_at > now
+    )
 
 
 @dataclass(frozen=True, slots=True)

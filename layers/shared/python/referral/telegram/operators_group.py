@@ -64,7 +64,9 @@ class OperatorsGroupSender:
     def send(self, notification: Notification) -> DeliveryResult:
         wait = self._held_until - self.monotonic()
         if wait > 0:
-            return DeliveryResult(DeliveryOutcome.DELAYED, retry_after=timedelta(seconds=wait))
+            return DeliveryResult(
+                DeliveryOutcome.DELAYED, retry_after=timedelta(seconds=wait), error="group rate limited"
+            )
         try:
             self._post(notification)
         except BotApiError as error:
