@@ -10,6 +10,10 @@ its id) before anything is done. A menu command changes at most the user's dialo
 that step, conditional on the update being new, is what takes it: one request instead of two. A look-up
 (balance, links, ...) changes nothing and is not taken at all: its only effect is its answer, which travels
 in the webhook response, so if Telegram delivers it again it did not get that answer and gets it now.
+
+The runtime is the bot's composition root: it builds the services with a ``CommittedNotices`` (drained and
+delivered after each turn), the ``BotState`` every part of the bot reads and writes the table through, and
+the operators' desk with its outbox sender for the group.
 """
 
 from __future__ import annotations
