@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from referral.domain.notifications import MAX_ATTEMPTS, Notification, NotificationStatus
-from referral.repository import bot_state
+from referral.repository import bot_state, keys
 from referral.repository.models import NotificationItem
 from referral.services import Services
 
@@ -113,7 +113,7 @@ def test_a_rate_limited_photo_is_copied_later_from_the_participants_chat_keeping
 
     assert ack["text"] == RELAYED
     [held] = waiting(services, bot)
-    stored = NotificationItem.get(f"NOTIFY#{held.notification_id}", "NOTIFY").payload
+    stored = NotificationItem.get(keys.notification_pk(held.notification_id), "NOTIFY").payload
     assert "Скриншот" not in stored and "AgACphoto" not in stored  # neither the caption nor the file
     first_try = bot.telegram.calls_to("copyMessage")[0]
     bot.telegram.reset()
