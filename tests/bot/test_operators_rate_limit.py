@@ -11,6 +11,7 @@ from referral.services import Services
 
 from functions.notify_outbox.handler import sweep
 from tests.bot.conftest import OPERATORS, PHOTO, Bot, FakeLookup, TgUser
+from tests.bot.test_registration import personal_code
 from tests.bot.test_withdrawal_and_operators import withdrawal_buttons
 
 RELAYED = "✉️ Передано оператору. Ответ придёт сюда."
@@ -165,3 +166,18 @@ def test_a_group_that_refuses_for_good_is_not_retried(bot: Bot, services: Servic
 
     assert answer["text"].startswith("⚠️ Сейчас не получается передать сообщение оператору.")
     assert waiting(services, bot) == []
+
+
+def test_a_rate_limited_group_does_not_hold_back_participants_notices(bot: Bot, services: Services) -> None:
+    anna = TgUser(101, "Anna")
+    thread = asked_once(bot, anna)
+    bot.telegram.rate_limit(None, chat_id=OPERATORS, retry_after=30, times=100)
+    bot.say(anna, "Вопрос")
+
+    bot.register(TgUser(102, "Boris", "boris"), "222222222", personal_code(services, anna))
+
+    [notice] = bot.telegram.calls_to("sendMessage", chat_id=101)
+    assert notice.text == "🎉 У вас новый реферал: Boris @boris."
+    [held] = waiting(services, bot)
+    assert held.participant_id == "101" and held.status == NotificationStatus.PENDING
+    assert to_topic(bot, thread) == ["👤 <b>Участник</b> Anna, id 101:\nВопрос"]  # the one refused try
