@@ -155,12 +155,14 @@ def test_an_operator_reply_to_a_participant_who_blocked_the_bot_is_reported(
     bot.say(anna, "Вопрос")
     thread = bot_state.topic_of("101")
     assert thread is not None
+    bot.telegram.reset()
     bot.telegram.block(101)
 
-    note = bot.operator_says(thread, "Ответ")
+    bot.operator_says(thread, "Ответ")
 
-    assert note["chat_id"] == OPERATORS and note["message_thread_id"] == thread
-    assert note["text"] == "⚠️ Не доставлено: участник заблокировал бота."
+    [note] = bot.telegram.calls_to("sendMessage", chat_id=OPERATORS)  # through the outbox
+    assert note.params["message_thread_id"] == thread
+    assert note.text == "⚠️ Не доставлено: участник заблокировал бота."
     assert bot_state.load_user("101").unreachable
 
 
@@ -176,9 +178,10 @@ def test_only_the_operators_topics_are_relayed(bot: Bot) -> None:
     unknown_topic = bot.operator_says(thread + 1000, "Привет")
     location = bot.operator_says(thread, media=LOCATION)
 
-    assert other_group == {} and unknown_topic == {}
-    assert bot.telegram.calls == []
-    assert location["text"] == (
+    assert other_group == unknown_topic == location == {}
+    [note] = bot.telegram.calls  # the note on the location, through the outbox
+    assert (note.chat_id, note.params["message_thread_id"]) == (OPERATORS, thread)
+    assert note.text == (
         "⚠️ Участнику пересылаются текст, фото, документы, видео, аудио, голосовые сообщения и стикеры; "
         "это сообщение не передано."
     )
@@ -285,11 +288,12 @@ def test_an_operator_reply_that_telegram_refuses_is_reported_in_the_topic(
     thread = topic_of_a_participant_who_asked(bot, TgUser(101, "Anna"))
     bot.telegram.fail("sendMessage", chat_id=101, status=status, description=description)
 
-    note = bot.operator_says(thread, "Ответ")
+    bot.operator_says(thread, "Ответ")
 
-    assert (note["chat_id"], note["message_thread_id"]) == (OPERATORS, thread)
-    assert note["text"].startswith("⚠️ Не доставлено участнику: ")
-    assert description.split(": ", 1)[1].lower() in note["text"].lower()
+    [note] = bot.telegram.calls_to("sendMessage", chat_id=OPERATORS)  # through the outbox
+    assert note.params["message_thread_id"] == thread
+    assert note.text.startswith("⚠️ Не доставлено участнику: ")
+    assert description.split(": ", 1)[1].lower() in note.text.lower()
     assert not bot_state.load_user("101").unreachable
 
 

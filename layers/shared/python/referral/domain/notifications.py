@@ -21,6 +21,14 @@ class NotificationKind(StrEnum):
     POINTS_RELEASED = "points_released"
     POINTS_REVERSED = "points_reversed"
     WITHDRAWAL_STATUS = "withdrawal_status"
+    OPERATORS_TEXT = "operators_text"
+    """A message into the participant's topic in the operators' group: a relay, an announcement, a note."""
+    OPERATORS_COPY = "operators_copy"
+    """A participant's media copied into their topic: only the chat and message ids are kept."""
+
+
+OPERATORS_KINDS = frozenset({NotificationKind.OPERATORS_TEXT, NotificationKind.OPERATORS_COPY})
+"""Notices whose ``participant_id`` names the topic they go to, in the operators' group."""
 
 
 class NotificationStatus(StrEnum):
@@ -64,6 +72,10 @@ class DeliveryOutcome(StrEnum):
     SENT = "sent"
     RETRY = "retry"
     UNREACHABLE = "unreachable"
+    REFUSED = "refused"
+    """Telegram refused it for good (e.g. the bot may not post there): giving up, like ``UNREACHABLE``."""
+    DELAYED = "delayed"
+    """Rate limited: try again after ``retry_after``; not an attempt toward giving up."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +83,10 @@ class DeliveryResult:
     outcome: DeliveryOutcome
     retry_after: timedelta | None = None
     error: str | None = None
+
+
+DEFAULT_DELAY = timedelta(seconds=3)
+"""How long a rate-limited notice waits when Telegram did not say."""
 
 
 class NotificationSender(Protocol):

@@ -22,12 +22,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.expressions.update import Action
 
 from referral.clock import to_iso
+from referral.domain.notifications import Notification
 from referral.domain.participants import NetworkLevel, Participant
 from referral.repository import keys, mapping
 from referral.repository.models import (
@@ -37,12 +39,13 @@ from referral.repository.models import (
     NetworkLevelItem,
     ParticipantItem,
 )
+from referral.repository.outbox import add_notice
 from referral.repository.unit_of_work import TransactionConflict, UnitOfWork
 
 UPDATE_TTL = timedelta(days=2)
 CONVERSATION_TTL = timedelta(days=7)
-CONVERSATION_SK = "PROFILE#CONV"
-DUE_DIGEST = "DIGEST"
+CONVERSATION_SK = keys.CONVERSATION_SK
+DUE_DIGEST = keys.DUE_DIGEST
 DIGEST_FREQUENCIES = {"daily": timedelta(days=1), "weekly": timedelta(days=7)}
 
 
@@ -98,7 +101,10 @@ class DigestItem(Entity, discriminator="tg_digest"):
 def claim_update(update_id: int, now: datetime) -> bool:
     """Take an update for processing; False when it was taken before (Telegram delivered it again)."""
     item = ProcessedUpdateItem(
-        f"TGUPDATE#{update_id}", "TGUPDATE", received_at=to_iso(now), expires_at=now + UPDATE_TTL
+        keys.processed_update_pk(update_id),
+        keys.PROCESSED_UPDATE_SK,
+        received_at=to_iso(now),
+        expires_at=now + UPDATE_TTL,
     )
     try:
         item.save(condition=ProcessedUpdateItem.pk.does_not_exist())
@@ -112,9 +118,29 @@ def claim_update(update_id: int, now: datetime) -> bool:
 # --- one user's view: profile, network levels, dialog state ------------------------------------------
 
 
+class DialogState(StrEnum):
+    """Where a user is in a dialog with the bot; stored by value in the conversation item."""
+
+    IDLE = "idle"
+    AWAIT_OZON_ID = "await_ozon_id"
+    AWAIT_ORDER = "await_order"
+    AWAIT_PRODUCT_NAME = "await_product_name"
+    AWAIT_PRODUCT_REF = "await_product_ref"
+    AWAIT_AMOUNT = "await_amount"
+    AWAIT_CONFIRM = "await_confirm"
+
+    @classmethod
+    def stored(cls, value: str | None) -> DialogState:
+        """A stored step; one this code no longer knows (written by an older release) ends the dialog."""
+        try:
+            return cls(value or cls.IDLE)
+        except ValueError:
+            return cls.IDLE
+
+
 @dataclass(frozen=True, slots=True)
 class Conversation:
-    state: str = "idle"
+    state: DialogState = DialogState.IDLE
     data: dict[str, Any] = field(default_factory=dict)
 
 
@@ -135,7 +161,9 @@ def load_user(user_id: str) -> UserView:
     conversation = Conversation()
     unreachable = False
     digest = None
-    for item in Entity.query(keys.participant_pk(user_id), Entity.sk.between("NET#", CONVERSATION_SK + "~")):
+    for item in Entity.query(
+        keys.participant_pk(user_id), Entity.sk.between(keys.USER_VIEW_FIRST_SK, keys.USER_VIEW_LAST_SK)
+    ):
         if isinstance(item, ParticipantItem):
             participant = mapping.participant(item)
             unreachable = bool(item.unreachable)
@@ -143,12 +171,12 @@ def load_user(user_id: str) -> UserView:
         elif isinstance(item, NetworkLevelItem):
             levels[item.level] = mapping.network_level(item)
         elif isinstance(item, ConversationItem):
-            conversation = Conversation(item.state, json.loads(item.data or "{}"))
+            conversation = Conversation(DialogState.stored(item.state), json.loads(item.data or "{}"))
     return UserView(participant, levels, conversation, unreachable, digest)
 
 
 def save_conversation(
-    user_id: str, state: str, data: dict[str, Any], now: datetime, update_id: int, *, if_new: bool
+    user_id: str, state: DialogState, data: dict[str, Any], now: datetime, update_id: int, *, if_new: bool
 ) -> bool:
     """Write a user's dialog state. With ``if_new`` the write also takes the update: it is refused (False)
     when this update, or a later one, already wrote the state. Telegram numbers updates in order, and
@@ -158,7 +186,7 @@ def save_conversation(
         keys.participant_pk(user_id),
         CONVERSATION_SK,
         user_id=user_id,
-        state=state,
+        state=state.value,
         data=json.dumps(data, ensure_ascii=False, sort_keys=True),
         updated_at=to_iso(now),
         update_id=update_id,
@@ -238,7 +266,7 @@ def set_digest(participant_id: str, frequency: str | None, counters: DigestCount
             DigestItem.frequency.set(frequency),
             DigestItem.next_at.set(next_at),
             DigestItem.duepk.set(DUE_DIGEST),
-            DigestItem.duesk.set(f"{next_at}#{participant_id}"),
+            DigestItem.duesk.set(keys.due_digest_sk(next_at, participant_id)),
         ]
     else:
         actions += [
@@ -247,7 +275,7 @@ def set_digest(participant_id: str, frequency: str | None, counters: DigestCount
             DigestItem.duepk.remove(),
             DigestItem.duesk.remove(),
         ]
-    uow.update("digest", DigestItem(_digest_pk(participant_id), "DIGEST"), actions)
+    uow.update("digest", DigestItem(keys.digest_pk(participant_id), keys.DIGEST_SK), actions)
     uow.commit()
 
 
@@ -281,8 +309,11 @@ def claim_digest(digest: DueDigest, next_at: datetime) -> bool:
     """Move the digest to its next slot before sending; False when another run took it already."""
     stamp = to_iso(next_at)
     try:
-        DigestItem(_digest_pk(digest.participant_id), "DIGEST").update(
-            [DigestItem.next_at.set(stamp), DigestItem.duesk.set(f"{stamp}#{digest.participant_id}")],
+        DigestItem(keys.digest_pk(digest.participant_id), keys.DIGEST_SK).update(
+            [
+                DigestItem.next_at.set(stamp),
+                DigestItem.duesk.set(keys.due_digest_sk(stamp, digest.participant_id)),
+            ],
             condition=(DigestItem.duesk == digest.duesk) & (DigestItem.frequency == digest.frequency),
         )
     except Exception as error:
@@ -297,7 +328,7 @@ def finish_digest(participant_id: str, counters: DigestCounters, now: datetime) 
     uow = UnitOfWork()
     uow.update(
         "digest",
-        DigestItem(_digest_pk(participant_id), "DIGEST"),
+        DigestItem(keys.digest_pk(participant_id), keys.DIGEST_SK),
         [*_counter_actions(counters), DigestItem.updated_at.set(to_iso(now))],
         DigestItem.pk.exists(),
     )
@@ -324,14 +355,14 @@ def set_reachable(participant_id: str, digest: str | None, now: datetime) -> Non
         next_at = to_iso(now + DIGEST_FREQUENCIES[digest])
         uow.update(
             "digest",
-            DigestItem(_digest_pk(participant_id), "DIGEST"),
+            DigestItem(keys.digest_pk(participant_id), keys.DIGEST_SK),
             [
                 DigestItem.entity_type.set(DigestItem),
                 DigestItem.participant_id.set(participant_id),
                 DigestItem.frequency.set(digest),
                 DigestItem.next_at.set(next_at),
                 DigestItem.duepk.set(DUE_DIGEST),
-                DigestItem.duesk.set(f"{next_at}#{participant_id}"),
+                DigestItem.duesk.set(keys.due_digest_sk(next_at, participant_id)),
                 DigestItem.updated_at.set(to_iso(now)),
             ],
         )
@@ -340,7 +371,7 @@ def set_reachable(participant_id: str, digest: str | None, now: datetime) -> Non
 
 def pause_digest(participant_id: str, now: datetime) -> None:
     """Leave the schedule (the participant is unreachable); the chosen frequency stays on the profile."""
-    DigestItem(_digest_pk(participant_id), "DIGEST").update(
+    DigestItem(keys.digest_pk(participant_id), keys.DIGEST_SK).update(
         [
             DigestItem.next_at.remove(),
             DigestItem.duepk.remove(),
@@ -348,10 +379,6 @@ def pause_digest(participant_id: str, now: datetime) -> None:
             DigestItem.updated_at.set(to_iso(now)),
         ]
     )
-
-
-def _digest_pk(participant_id: str) -> str:
-    return f"DIGEST#{participant_id}"
 
 
 def _counter_actions(counters: DigestCounters) -> list[Action]:
@@ -368,7 +395,7 @@ def _counter_actions(counters: DigestCounters) -> list[Action]:
 
 def topic_of(participant_id: str) -> int | None:
     try:
-        item = TopicItem.get(f"TOPIC#{participant_id}", "TOPIC")
+        item = TopicItem.get(keys.topic_pk(participant_id), keys.TOPIC_SK)
     except TopicItem.DoesNotExist:
         return None
     return item.thread_id
@@ -376,7 +403,7 @@ def topic_of(participant_id: str) -> int | None:
 
 def participant_of_thread(chat_id: str, thread_id: int) -> str | None:
     try:
-        item = ThreadItem.get(f"THREAD#{chat_id}#{thread_id}", "THREAD")
+        item = ThreadItem.get(keys.thread_pk(chat_id, thread_id), keys.THREAD_SK)
     except ThreadItem.DoesNotExist:
         return None
     return item.participant_id
@@ -392,8 +419,8 @@ def remember_topic(
     uow = UnitOfWork()
     stamp = to_iso(now)
     topic = TopicItem(
-        f"TOPIC#{participant_id}",
-        "TOPIC",
+        keys.topic_pk(participant_id),
+        keys.TOPIC_SK,
         participant_id=participant_id,
         chat_id=chat_id,
         thread_id=thread_id,
@@ -406,7 +433,10 @@ def remember_topic(
     uow.create(
         "thread",
         ThreadItem(
-            f"THREAD#{chat_id}#{thread_id}", "THREAD", participant_id=participant_id, created_at=stamp
+            keys.thread_pk(chat_id, thread_id),
+            keys.THREAD_SK,
+            participant_id=participant_id,
+            created_at=stamp,
         ),
     )
     try:
@@ -418,3 +448,81 @@ def remember_topic(
                 return existing
         raise
     return thread_id
+
+
+# --- the bot's storage as one object -------------------------------------------------------------------
+
+
+class BotState:
+    """What the bot keeps in the table, as one object the composition root builds and hands to the bot.
+
+    It speaks domain types only (views, dialog states, notifications); the items above stay here.
+    """
+
+    def load_user(self, user_id: str) -> UserView:
+        return load_user(user_id)
+
+    def take_update(self, update_id: int, now: datetime) -> bool:
+        return claim_update(update_id, now)
+
+    def save_conversation(
+        self,
+        user_id: str,
+        state: DialogState,
+        data: dict[str, Any],
+        now: datetime,
+        update_id: int,
+        *,
+        if_new: bool,
+    ) -> bool:
+        return save_conversation(user_id, state, data, now, update_id, if_new=if_new)
+
+    def set_unreachable(self, participant_id: str, unreachable: bool) -> None:
+        set_unreachable(participant_id, unreachable)
+
+    def set_reachable(self, participant_id: str, digest: str | None, now: datetime) -> None:
+        set_reachable(participant_id, digest, now)
+
+    def set_digest(
+        self, participant_id: str, frequency: str | None, counters: DigestCounters, now: datetime
+    ) -> None:
+        set_digest(participant_id, frequency, counters, now)
+
+    def topic_of(self, participant_id: str) -> int | None:
+        return topic_of(participant_id)
+
+    def participant_of_thread(self, chat_id: str, thread_id: int) -> str | None:
+        return participant_of_thread(chat_id, thread_id)
+
+    def remember_topic(
+        self, participant_id: str, chat_id: str, thread_id: int, now: datetime, *, replace: int | None = None
+    ) -> int:
+        return remember_topic(participant_id, chat_id, thread_id, now, replace=replace)
+
+    def post_to_operators(self, notification: Notification, now: datetime) -> bool:
+        """Put a message for the operators' group in the outbox; False when it was put there before.
+
+        The caller delivers it at once; it is not recorded with the committed notices, so it is not
+        delivered a second time after the turn.
+        """
+        uow = UnitOfWork()
+        add_notice(uow, notification, now)
+        try:
+            uow.commit()
+        except TransactionConflict:
+            return False
+        return True
+
+    def recipient(self, participant_id: str) -> Recipient | None:
+        """What sending a participant a notice needs to know; None when there is no such participant."""
+        try:
+            profile = ParticipantItem.get(keys.participant_pk(participant_id), keys.PROFILE)
+        except ParticipantItem.DoesNotExist:
+            return None
+        return Recipient(profile.language_code, bool(profile.unreachable))
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    language_code: str | None
+    unreachable: bool

@@ -227,3 +227,36 @@ def request_window_pk(api: str) -> str:
 
 def request_window_sk(second: int) -> str:
     return f"W#{second}"
+
+
+# --- the Telegram bot ----------------------------------------------------------------------------------
+
+PROCESSED_UPDATE_SK = "TGUPDATE"
+CONVERSATION_SK = "PROFILE#CONV"
+"""Sorts after ``NET#..`` and ``PROFILE``: one query of the user's partition reads all a turn needs."""
+USER_VIEW_FIRST_SK = "NET#"
+USER_VIEW_LAST_SK = CONVERSATION_SK + "~"
+TOPIC_SK = "TOPIC"
+THREAD_SK = "THREAD"
+DIGEST_SK = "DIGEST"
+DUE_DIGEST = "DIGEST"
+
+
+def processed_update_pk(update_id: int) -> str:
+    return f"TGUPDATE#{update_id}"
+
+
+def topic_pk(participant_id: str) -> str:
+    return f"TOPIC#{participant_id}"
+
+
+def thread_pk(chat_id: str, thread_id: int) -> str:
+    return f"THREAD#{chat_id}#{thread_id}"
+
+
+def digest_pk(participant_id: str) -> str:
+    return f"DIGEST#{participant_id}"
+
+
+def due_digest_sk(next_at: str, participant_id: str) -> str:
+    return f"{next_at}#{participant_id}"

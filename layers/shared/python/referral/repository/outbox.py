@@ -94,9 +94,15 @@ class OutboxRepository:
         now: datetime,
         next_attempt_at: datetime | None,
         error: str | None,
+        *,
+        counted: bool = True,
     ) -> None:
-        """Record a delivery attempt's outcome; ``StaleRead`` if the lease was lost meanwhile."""
+        """Record a delivery attempt's outcome; ``StaleRead`` if the lease was lost meanwhile.
+
+        ``counted=False``: the attempt was only rate limited and does not count toward giving up."""
         actions: list[Action] = [NotificationItem.status.set(status.value)]
+        if not counted:
+            actions.append(NotificationItem.attempts.add(-1))
         if status == NotificationStatus.SENT:
             actions += [
                 NotificationItem.sent_at.set(to_iso(now)),

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from referral.clock import utcnow
 from referral.domain.notifications import (
     CLAIM_SECONDS,
+    DEFAULT_DELAY,
     MAX_ATTEMPTS,
     Backoff,
     DeliveryOutcome,
@@ -45,6 +46,7 @@ class OutboxService:
         self.outbox = outbox or OutboxRepository()
         self.clock = clock
         self.backoff = backoff or Backoff()
+        self._last_delayed: datetime | None = None
 
     def pending(self, limit: int = 100) -> list[Notification]:
         return self.outbox.due_notifications(self.clock(), limit)
@@ -66,48 +68,100 @@ class OutboxService:
             if deadline is not None and time.monotonic() >= deadline:
                 break
             notification = self.outbox.get_notification(notification_id)
-            if notification is not None:
-                report.add(self._deliver(sender, [notification]))
+            if notification is None:
+                continue
+            if _rescheduled(notification, self.clock()):
+                report.skipped += 1  # tried already (e.g. rate limited): it waits for its time
+                continue
+            report.add(self._deliver(sender, [notification]))
         return report
+
+    def deliver_now(self, sender: NotificationSender, notification: Notification) -> DeliveryResult | None:
+        """Deliver a notice just written (it is in hand, so not read again); None when another sender
+        holds it. The result says how it went: a ``DELAYED`` notice is already rescheduled."""
+        attempt = self._attempt(sender, notification)
+        return attempt.result if attempt is not None else None
 
     def _deliver(self, sender: NotificationSender, notifications: list[Notification]) -> DispatchReport:
         report = DispatchReport()
         for notification in notifications:
-            if notification.status not in (NotificationStatus.PENDING, NotificationStatus.SENDING):
+            attempt = self._attempt(sender, notification)
+            if attempt is None:
                 report.skipped += 1
-                continue
-            now = self.clock()
-            if not self.outbox.claim_notification(notification, now, now + timedelta(seconds=CLAIM_SECONDS)):
-                report.skipped += 1
-                continue
-            attempts = notification.attempts + 1
-            try:
-                result = sender.send(notification)
-            except Exception as error:
-                result = DeliveryResult(DeliveryOutcome.RETRY, error=f"{type(error).__name__}: {error}")
-            now = self.clock()
-            retry_at: datetime | None = None
-            last_error = result.error
-            if result.outcome == DeliveryOutcome.SENT:
-                status, last_error = NotificationStatus.SENT, None
-            elif result.outcome == DeliveryOutcome.UNREACHABLE or attempts >= MAX_ATTEMPTS:
-                status = NotificationStatus.FAILED
-            else:
-                status = NotificationStatus.PENDING
-                retry_at = now + self.backoff.delay(attempts, result.retry_after)
-            try:
-                self.outbox.finish_notification(
-                    notification.notification_id, status, now, retry_at, last_error
-                )
-            except StaleRead:
-                # The lease ran out while sending and another sender took the notice over: its outcome
-                # is the one recorded (and the sweep goes on with the others).
-                report.skipped += 1
-                continue
-            if status == NotificationStatus.SENT:
+            elif attempt.status == NotificationStatus.SENT:
                 report.sent += 1
-            elif status == NotificationStatus.FAILED:
+            elif attempt.status == NotificationStatus.FAILED:
                 report.failed += 1
             else:
                 report.retried += 1
         return report
+
+    def _attempt(self, sender: NotificationSender, notification: Notification) -> _Attempt | None:
+        """Claim, send and record one notice; None when it was not this sender's to send."""
+        if notification.status not in (NotificationStatus.PENDING, NotificationStatus.SENDING):
+            return None
+        now = self.clock()
+        if not self.outbox.claim_notification(notification, now, now + timedelta(seconds=CLAIM_SECONDS)):
+            return None
+        try:
+            result = sender.send(notification)
+        except Exception as error:
+            result = DeliveryResult(DeliveryOutcome.RETRY, error=f"{type(error).__name__}: {error}")
+        now = self.clock()
+        status, retry_at = self._next(result, notification.attempts + 1, now)
+        last_error = None if status == NotificationStatus.SENT else result.error
+        try:
+            self.outbox.finish_notification(
+                notification.notification_id,
+                status,
+                now,
+                retry_at,
+                last_error,
+                counted=result.outcome != DeliveryOutcome.DELAYED,
+            )
+        except StaleRead:
+            # The lease ran out while sending and another sender took the notice over: its outcome
+            # is the one recorded (and the sweep goes on with the others).
+            return None
+        return _Attempt(status, result)
+
+    def _next(
+        self, result: DeliveryResult, attempts: int, now: datetime
+    ) -> tuple[NotificationStatus, datetime | None]:
+        """The notice's status after this attempt, and when to try again."""
+        if result.outcome == DeliveryOutcome.SENT:
+            return NotificationStatus.SENT, None
+        if result.outcome == DeliveryOutcome.DELAYED:
+            return NotificationStatus.PENDING, self._after_delayed(
+                now + (result.retry_after or DEFAULT_DELAY)
+            )
+        if (
+            result.outcome in (DeliveryOutcome.UNREACHABLE, DeliveryOutcome.REFUSED)
+            or attempts >= MAX_ATTEMPTS
+        ):
+            return NotificationStatus.FAILED, None
+        return NotificationStatus.PENDING, now + self.backoff.delay(attempts, result.retry_after)
+
+    def _after_delayed(self, due: datetime) -> datetime:
+        """Rate-limited notices come due again in the order they were held (a millisecond apart), so that
+        messages into one topic keep their order."""
+        if self._last_delayed is not None and due <= self._last_delayed:
+            due = self._last_delayed + timedelta(milliseconds=1)
+        self._last_delayed = due
+        return due
+
+
+def _rescheduled(notification: Notification, now: datetime) -> bool:
+    """Tried and put back for later (a failure or a rate limit records why): not due before its time."""
+    return (
+        notification.status == NotificationStatus.PENDING
+        and notification.last_error is not None
+        and notification.next_attempt_at is not None
+        and notification.next_attempt_at > now
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    status: NotificationStatus
+    result: DeliveryResult

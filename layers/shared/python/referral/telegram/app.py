@@ -10,6 +10,10 @@ its id) before anything is done. A menu command changes at most the user's dialo
 that step, conditional on the update being new, is what takes it: one request instead of two. A look-up
 (balance, links, ...) changes nothing and is not taken at all: its only effect is its answer, which travels
 in the webhook response, so if Telegram delivers it again it did not get that answer and gets it now.
+
+The runtime is the bot's composition root: it builds the services with a ``CommittedNotices`` (drained and
+delivered after each turn), the ``BotState`` every part of the bot reads and writes the table through, and
+the operators' desk with its outbox sender for the group.
 """
 
 from __future__ import annotations
@@ -46,20 +50,20 @@ from referral.clock import utcnow
 from referral.config import ConfigurationError
 from referral.domain.orders import PostingLookup
 from referral.domain.participants import TelegramProfile
-from referral.repository import bot_state
-from referral.repository.unit_of_work import recording_notifications
+from referral.repository.bot_state import BotState
+from referral.repository.unit_of_work import CommittedNotices
 from referral.services import Services
-from referral.telegram import keyboards, texts
+from referral.telegram import calls, keyboards, texts
 from referral.telegram.bot_api import BotApi
+from referral.telegram.calls import WEBHOOK_METHODS, AnswerCallbackQuery, BotCall
 from referral.telegram.config import BotConfig
 from referral.telegram.conversation import Turn
-from referral.telegram.flows import COMMANDS, ParticipantFlows, UnavailableLookup
+from referral.telegram.flows import COMMANDS, FlowContext, ParticipantFlows, UnavailableLookup
 from referral.telegram.notifications import TelegramNotificationSender
 from referral.telegram.operators import OperatorDesk
+from referral.telegram.operators_group import OperatorsGroupSender
 
 logger = Logger(child=True)
-
-WEBHOOK_METHODS = frozenset({"sendMessage", "editMessageText", "answerCallbackQuery"})
 
 
 class ConfiguredBot(ExtBot[None]):
@@ -89,20 +93,39 @@ class BotRuntime:
         services: Services | None = None,
         posting_lookup: PostingLookup | None = None,
         clock: Callable[[], datetime] = utcnow,
+        state: BotState | None = None,
+        notices: CommittedNotices | None = None,
     ) -> None:
+        """``notices`` collects what the services commit, delivered after each turn: services built by the
+        caller must have been built with the same object."""
         if not config.bot_username:
             raise ConfigurationError("TELEGRAM_BOT_USERNAME is not set")
         logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the bot token
         self.config = config
         self.clock = clock
-        self.services = services or Services.build(clock=clock)
+        self.notices = notices or CommittedNotices()
+        self.services = services or Services.build(clock=clock, notices=self.notices)
+        self.state = state or BotState()
         self.loop = asyncio.new_event_loop()
         self.bot = ConfiguredBot(config, HTTPXRequest(connection_pool_size=4))
-        self.desk = (
-            OperatorDesk(self.bot, config.operators_chat_id, clock) if config.operators_chat_id else None
-        )
+        self.group: OperatorsGroupSender | None = None
+        self.desk: OperatorDesk | None = None
+        if config.operators_chat_id:
+            self.group = OperatorsGroupSender(
+                BotApi(config), config.operators_chat_id, self.state, clock=clock
+            )
+            self.desk = OperatorDesk(
+                self.bot,
+                config.operators_chat_id,
+                clock,
+                state=self.state,
+                outbox=self.services.outbox,
+                sender=self.group,
+            )
         self.flows = ParticipantFlows(
-            self.services, config, posting_lookup or UnavailableLookup(), self.desk, clock
+            FlowContext(
+                self.services, config, posting_lookup or UnavailableLookup(), self.desk, self.state, clock
+            )
         )
         self._sender: TelegramNotificationSender | None = None
         self._turn: Turn | None = None
@@ -185,7 +208,7 @@ class BotRuntime:
 
     def _take(self, turn: Turn) -> bool:
         """Take the update before acting on it; False when it was taken before (a redelivery)."""
-        if not bot_state.claim_update(turn.update_id, self.clock()):
+        if not self.state.take_update(turn.update_id, self.clock()):
             logger.info("duplicate update ignored", extra={"update_id": turn.update_id})
             return False
         turn.claimed = True
@@ -196,7 +219,7 @@ class BotRuntime:
         if turn is None or not self._take(turn):
             return
         payload = context.args[0] if context.args else None
-        await self.flows.start(turn, payload)
+        self.flows.start(turn, payload)
 
     async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         turn = self._enter(update)
@@ -204,7 +227,7 @@ class BotRuntime:
             return
         message = update.effective_message
         command = (message.text or "").split()[0].lstrip("/").split("@")[0].lower() if message else ""
-        await self.flows.command(turn, COMMANDS[command])
+        self.flows.command(turn, COMMANDS[command])
 
     async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         turn = self._enter(update)
@@ -215,15 +238,15 @@ class BotRuntime:
             return
         action = keyboards.menu_action(message.text)
         if action is not None:
-            await self.flows.command(turn, action)
+            self.flows.command(turn, action)
         elif self._take(turn):
-            await self.flows.text(turn, message.text)
+            self.flows.text(turn, message.text)
 
     async def _on_other(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         turn = self._enter(update)
         if turn is None or update.message is None or not self._take(turn):
             return
-        await self.flows.not_text(turn, update.message)
+        self.flows.not_text(turn, update.message)
 
     async def _on_callback(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
@@ -234,12 +257,12 @@ class BotRuntime:
             return
         message = query.message
         if not isinstance(message, Message) or message.chat.type != "private":
-            turn.call("answerCallbackQuery", callback_query_id=query.id)
+            turn.call(AnswerCallbackQuery(query.id))
             return
         if not self._take(turn):
             return
         turn.chat_id = message.chat.id
-        await self.flows.callback(turn, query.data or "", message.message_id, query.id)
+        self.flows.callback(turn, query.data or "", message.message_id, query.id)
 
     async def _on_operator_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         turn = self._current()
@@ -253,12 +276,12 @@ class BotRuntime:
             or message.forum_topic_created is not None
         ):
             return
-        participant_id = bot_state.participant_of_thread(str(message.chat.id), message.message_thread_id)
+        participant_id = self.state.participant_of_thread(str(message.chat.id), message.message_thread_id)
         if participant_id is None:
             return
         participant = self.services.participants.find(participant_id)
         if participant is not None and self._take(turn):
-            await self.desk.relay_to_participant(turn, message, participant)
+            await self.desk.relay_to_participant(message, participant)
 
     def _by_operator(self, message: Message) -> bool:
         """A person in the operators' chat, or an operator posting anonymously as the chat itself."""
@@ -276,11 +299,11 @@ class BotRuntime:
         except Exception:
             logger.warning("malformed update ignored", extra={"update_id": update_id})
             return None
-        turn = Turn(update_id=update_id, clock=self.clock)
+        turn = Turn(update_id=update_id, clock=self.clock, state_store=self.state)
         self._turn = turn
+        self.notices.drain()  # whatever an earlier, failed turn left is the sweep's
         try:
-            with recording_notifications() as notices:
-                inline = self.loop.run_until_complete(self._process(update, turn, notices))
+            inline, notices = self.loop.run_until_complete(self._process(update, turn))
         finally:
             self._turn = None
         if notices:
@@ -290,20 +313,18 @@ class BotRuntime:
                 logger.exception("immediate delivery failed", extra={"update_id": update_id})
         return inline
 
-    async def _process(self, update: Update, turn: Turn, notices: list[str]) -> dict[str, Any] | None:
+    async def _process(self, update: Update, turn: Turn) -> tuple[dict[str, Any] | None, list[str]]:
         """Route the update, then make the turn's calls. When the turn committed notices (delivered right
         after it), every call is made here, so that the participant reads the answer before the notice."""
         await self.application.process_update(update)
-        if not self._save_state(turn):
-            return None
-        calls = list(turn.calls)
-        if not calls:
-            return None
-        last = calls[-1]
-        deferred = calls if notices or last["method"] not in WEBHOOK_METHODS else calls[:-1]
+        notices = self.notices.drain()
+        if not self._save_state(turn) or not turn.calls:
+            return None, notices
+        last = turn.calls[-1]
+        deferred = turn.calls if notices or last.method not in WEBHOOK_METHODS else turn.calls[:-1]
         for call in deferred:
             await self._make(call)
-        return None if deferred is calls else last
+        return (None if deferred is turn.calls else calls.webhook_answer(last)), notices
 
     def _save_state(self, turn: Turn) -> bool:
         """False when the write of the dialog step found the update handled before: nothing is said."""
@@ -316,32 +337,32 @@ class BotRuntime:
         logger.info("duplicate update ignored", extra={"update_id": turn.update_id})
         return False
 
-    async def _make(self, call: dict[str, Any]) -> None:
-        params = dict(call)
-        method = params.pop("method")
+    async def _make(self, call: BotCall) -> None:
+        """Make one of the turn's calls through python-telegram-bot; a failure is logged, never raised."""
+        params = calls.params(call)
         markup = _markup(params.pop("reply_markup", None))
         if "link_preview_options" in params:
             params["link_preview_options"] = LinkPreviewOptions(**params["link_preview_options"])
         if "reply_parameters" in params:
             params["reply_parameters"] = ReplyParameters(**params["reply_parameters"])
         try:
-            if method == "sendMessage":
+            if call.method == "sendMessage":
                 await self.bot.send_message(reply_markup=markup, **params)
-            elif method == "editMessageText":
+            elif call.method == "editMessageText":
                 inline = markup if isinstance(markup, InlineKeyboardMarkup) else None
                 await self.bot.edit_message_text(reply_markup=inline, **params)
-            elif method == "answerCallbackQuery":
+            elif call.method == "answerCallbackQuery":
                 await self.bot.answer_callback_query(**params)
             else:
-                raise ValueError(f"unsupported call {method}")
+                raise ValueError(f"unsupported call {call.method}")
         except Exception:
             logger.exception(
-                "bot API call failed", extra={"method": method, "chat_id": params.get("chat_id")}
+                "bot API call failed", extra={"method": call.method, "chat_id": params.get("chat_id")}
             )
 
     def sender(self) -> TelegramNotificationSender:
         if self._sender is None:
-            self._sender = TelegramNotificationSender(BotApi(self.config))
+            self._sender = TelegramNotificationSender(BotApi(self.config), operators=self.group)
         return self._sender
 
     def close(self) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 
 import requests
 
+from referral.telegram import calls
+from referral.telegram.calls import BotCall
 from referral.telegram.config import BotConfig
 
 TIMEOUT_SECONDS = 10.0
@@ -69,11 +71,16 @@ class BotApi:
         session: requests.Session | None = None,
         deadline: float | None = None,
     ) -> None:
+        self.config = config
         self._url = f"{config.base_url}{config.token}"
         self.pace = pace or Pace()
         self._session = session or requests.Session()
         self.deadline = deadline
         """A ``time.monotonic()`` instant no call may wait past (senders inside a request's time budget)."""
+
+    def make(self, call: BotCall) -> Any:
+        """Make a typed call (``referral.telegram.calls``); raises ``BotApiError`` like ``call``."""
+        return self.call(call.method, **calls.params(call))
 
     def call(self, method: str, **params: Any) -> Any:
         """Call ``method``; raises ``BotApiError`` on any refusal or transport failure."""

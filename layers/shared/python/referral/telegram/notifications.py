@@ -14,15 +14,17 @@ from typing import Any
 
 from referral.clock import from_iso
 from referral.domain.notifications import (
+    OPERATORS_KINDS,
     DeliveryOutcome,
     DeliveryResult,
     Notification,
     NotificationKind,
 )
-from referral.repository import bot_state, keys
-from referral.repository.models import ParticipantItem
+from referral.repository.bot_state import BotState
 from referral.telegram import texts
 from referral.telegram.bot_api import BotApi, BotApiError
+from referral.telegram.calls import SendMessage
+from referral.telegram.operators_group import OperatorsGroupSender
 from referral.telegram.texts import Html, t
 
 
@@ -66,29 +68,38 @@ def render(notification: Notification, lang: str) -> Html:
 
 
 class TelegramNotificationSender:
-    """Delivers outbox notices as private messages; implements ``NotificationSender``."""
+    """Delivers outbox notices as private messages, and the operators' notices into their group (through
+    ``operators``, built from the API's configuration when not given); implements ``NotificationSender``."""
 
-    def __init__(self, api: BotApi, *, on_unreachable: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        api: BotApi,
+        *,
+        on_unreachable: Callable[[str], None] | None = None,
+        state: BotState | None = None,
+        operators: OperatorsGroupSender | None = None,
+    ) -> None:
         self.api = api
-        self.on_unreachable = on_unreachable or (lambda pid: bot_state.set_unreachable(pid, True))
+        self.state = state or BotState()
+        self.on_unreachable = on_unreachable or (lambda pid: self.state.set_unreachable(pid, True))
+        chat_id = api.config.operators_chat_id
+        if operators is None and chat_id:
+            operators = OperatorsGroupSender(BotApi(api.config, deadline=api.deadline), chat_id, self.state)
+        self.operators = operators
 
     def send(self, notification: Notification) -> DeliveryResult:
-        try:
-            profile = ParticipantItem.get(keys.participant_pk(notification.participant_id), keys.PROFILE)
-        except ParticipantItem.DoesNotExist:
+        if notification.kind in OPERATORS_KINDS:
+            if self.operators is None:
+                return DeliveryResult(DeliveryOutcome.REFUSED, error="no operators' group is configured")
+            return self.operators.send(notification)
+        recipient = self.state.recipient(notification.participant_id)
+        if recipient is None:
             return DeliveryResult(DeliveryOutcome.UNREACHABLE, error="no such participant")
-        if profile.unreachable:
+        if recipient.unreachable:
             return DeliveryResult(DeliveryOutcome.UNREACHABLE, error="participant blocked the bot")
-        lang = texts.language(profile.language_code)
-        text = render(notification, lang)
+        text = render(notification, texts.language(recipient.language_code))
         try:
-            self.api.call(
-                "sendMessage",
-                chat_id=int(notification.participant_id),
-                text=text,
-                parse_mode="HTML",
-                link_preview_options={"is_disabled": True},
-            )
+            self.api.make(SendMessage(int(notification.participant_id), text, no_link_preview=True))
         except BotApiError as error:
             if error.unreachable:
                 self.on_unreachable(notification.participant_id)

@@ -9,56 +9,93 @@ by a line just before them. Only the configured operators' chat is ever relayed.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from telegram import Bot, LinkPreviewOptions, Message
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import Forbidden, TelegramError
 
+from referral.domain.notifications import DeliveryOutcome, NotificationKind, draft
 from referral.domain.participants import Participant
 from referral.domain.withdrawals import Withdrawal
-from referral.repository import bot_state
+from referral.repository.bot_state import BotState
+from referral.services.outbox import OutboxService
 from referral.telegram import texts
-from referral.telegram.conversation import Turn
+from referral.telegram.operators_group import CAPTION_LIMIT, MARK_ROOM, OperatorsGroupSender
 from referral.telegram.texts import Html
 
 logger = Logger(child=True)
 
 TOPIC_NAME_LIMIT = 128
-CAPTION_LIMIT = 1024
-MARK_ROOM = 200
-"""Characters a mark (who wrote it) may take in a caption: a longer original caption gets a line before."""
 CAPTIONED_MEDIA = ("photo", "document", "video", "animation", "audio", "voice")
 MEDIA = (*CAPTIONED_MEDIA, "video_note", "sticker")
 OPERATOR_PART = texts.MESSAGE_LIMIT - 96
 """Characters of an operator's text per message to the participant, leaving room for the "Operator" mark."""
 
 
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """How a message for the operators went: sent, kept for later (rate limit, failures), or refused."""
+
+    outcome: DeliveryOutcome | None
+    error: str | None = None
+
+    @property
+    def refused(self) -> bool:
+        """Telegram will not take it (e.g. the bot may not create topics): it will not arrive."""
+        return self.outcome in (DeliveryOutcome.REFUSED, DeliveryOutcome.UNREACHABLE)
+
+    @property
+    def sent_or_delayed(self) -> bool:
+        return self.outcome in (DeliveryOutcome.SENT, DeliveryOutcome.DELAYED)
+
+
 class OperatorDesk:
-    def __init__(self, bot: Bot, chat_id: int, clock: Callable[[], datetime]) -> None:
+    """The operators' side of the dialog. Messages into their group go through the outbox, delivered at
+    once when the group's rate limit allows (``OperatorsGroupSender``); replies go to participants at once."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        chat_id: int,
+        clock: Callable[[], datetime],
+        *,
+        state: BotState,
+        outbox: OutboxService,
+        sender: OperatorsGroupSender,
+    ) -> None:
         self.bot = bot
         self.chat_id = chat_id
         self.clock = clock
+        self.state = state
+        self.outbox = outbox
+        self.sender = sender
 
-    async def relay_from_participant(self, participant: Participant, text: str) -> None:
+    def relay_from_participant(self, participant: Participant, text: str, update_id: int) -> Posted:
         html = texts.topic(texts.TOPIC_PARTICIPANT, who=_who(participant), text=text)
-        await self._post(participant, lambda thread: self._send(thread, html))
+        return self._post(participant, f"relay:{update_id}", NotificationKind.OPERATORS_TEXT, text=html)
 
-    async def relay_media_from_participant(self, participant: Participant, message: Message) -> None:
+    def relay_media_from_participant(
+        self, participant: Participant, message: Message, update_id: int
+    ) -> Posted:
         """A photo, document, ... from the participant, copied into their topic and marked as theirs."""
-        caption = message.caption
-        mark = texts.topic(texts.TOPIC_PARTICIPANT_MEDIA, who=_who(participant))
-        marked = (
-            texts.topic(texts.TOPIC_PARTICIPANT, who=_who(participant), text=caption) if caption else mark
+        captioned = any(getattr(message, kind) for kind in CAPTIONED_MEDIA)
+        return self._post(
+            participant,
+            f"relay:{update_id}",
+            NotificationKind.OPERATORS_COPY,
+            caption=message.caption,
+            from_chat_id=message.chat.id,
+            message_id=message.message_id,
+            who=_who(participant),
+            captioned=captioned,
+            has_caption=bool(message.caption),
         )
 
-        async def copy(thread: int) -> None:
-            await self._copy(message, self.chat_id, mark, marked, thread=thread)
-
-        await self._post(participant, copy)
-
-    async def announce_withdrawal(self, participant: Participant, withdrawal: Withdrawal) -> None:
+    def announce_withdrawal(self, participant: Participant, withdrawal: Withdrawal) -> Posted:
         fresh = participant.balances
         message = texts.topic(
             texts.TOPIC_WITHDRAWAL,
@@ -71,77 +108,68 @@ class OperatorDesk:
             frozen=texts.points(fresh.frozen),
             created=texts.moment(withdrawal.created_at),
         )
-        await self._post(participant, lambda thread: self._send(thread, message))
+        cause = f"withdrawal:{withdrawal.withdrawal_id}"
+        return self._post(participant, cause, NotificationKind.OPERATORS_TEXT, text=message)
 
-    async def _post(self, participant: Participant, deliver: Callable[[int], Awaitable[None]]) -> None:
-        """Deliver into the participant's topic, creating it on first need."""
-        thread = bot_state.topic_of(participant.id)
-        if thread is None:
-            thread = await self._create_topic(participant, replace=None)
-        try:
-            await deliver(thread)
-        except BadRequest as error:
-            if "thread" not in error.message.lower():
-                raise
-            # Operators deleted the topic: open a new one and remember it instead.
-            thread = await self._create_topic(participant, replace=thread)
-            await deliver(thread)
-
-    async def _send(self, thread: int, html: Html) -> None:
-        await self.bot.send_message(
-            self.chat_id,
-            html,
-            parse_mode="HTML",
-            message_thread_id=thread,
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
+    def note(self, participant_id: str, text: str, reply_to: int) -> Posted:
+        """A plain-text note in the participant's topic, answering an operator's message."""
+        return self._post_to(
+            participant_id,
+            participant_id,
+            f"note:{reply_to}",
+            NotificationKind.OPERATORS_TEXT,
+            text=text,
+            reply_to=reply_to,
         )
 
-    async def _copy(
-        self, message: Message, chat_id: int, mark: Html, marked: Html, *, thread: int | None = None
-    ) -> None:
-        """Copy a media message to ``chat_id``: ``marked`` (the mark and the original caption) becomes its
-        caption when the media takes one and it fits; otherwise ``mark`` goes as a line just before it."""
-        captioned = any(getattr(message, kind) for kind in CAPTIONED_MEDIA)
-        if captioned and len(message.caption or "") <= CAPTION_LIMIT - MARK_ROOM:
-            await self.bot.copy_message(
-                chat_id,
-                message.chat.id,
-                message.message_id,
-                caption=marked,
-                parse_mode="HTML",
-                message_thread_id=thread,
-            )
-            return
-        await self.bot.send_message(chat_id, mark, parse_mode="HTML", message_thread_id=thread)
-        await self.bot.copy_message(chat_id, message.chat.id, message.message_id, message_thread_id=thread)
-
-    async def _create_topic(self, participant: Participant, *, replace: int | None) -> int:
-        name = f"{participant.profile.display_name} · {participant.id}"
-        if len(name) > TOPIC_NAME_LIMIT:
-            name = f"{name[: TOPIC_NAME_LIMIT - len(participant.id) - 4]}… · {participant.id}"
-        topic = await self.bot.create_forum_topic(self.chat_id, name)
-        return bot_state.remember_topic(
-            participant.id, str(self.chat_id), topic.message_thread_id, self.clock(), replace=replace
+    def _post(
+        self,
+        participant: Participant,
+        cause: str,
+        kind: NotificationKind,
+        *,
+        caption: str | None = None,
+        **payload: Any,
+    ) -> Posted:
+        if kind == NotificationKind.OPERATORS_TEXT:
+            payload["parse_mode"] = "HTML"
+        return self._post_to(
+            participant.id, _topic_name(participant), cause, kind, caption=caption, **payload
         )
 
-    async def relay_to_participant(self, turn: Turn, message: Message, participant: Participant) -> None:
-        """An operator wrote in a participant's topic: pass it on (text only), marked as the operator's; a
-        text too long for one message goes in parts.
+    def _post_to(
+        self,
+        participant_id: str,
+        topic_name: str,
+        cause: str,
+        kind: NotificationKind,
+        *,
+        caption: str | None = None,
+        **payload: Any,
+    ) -> Posted:
+        """Write the message to the outbox (once per cause), then try to deliver it now."""
+        notice = draft(kind, participant_id, (cause,), topic_name=topic_name, **payload)
+        if not self.state.post_to_operators(notice, self.clock()):
+            return Posted(DeliveryOutcome.SENT)  # posted by an earlier delivery of this update
+        if caption:
+            self.sender.with_caption(notice.notification_id, caption)
+        result = self.outbox.deliver_now(self.sender, notice)
+        if result is None:
+            return Posted(None)
+        return Posted(result.outcome, result.error)
 
-        Sent at once (not in the webhook answer) so that operators learn in the topic when it did not arrive.
-        """
-        thread = message.message_thread_id
+    async def relay_to_participant(self, message: Message, participant: Participant) -> None:
+        """An operator wrote in a participant's topic: pass it on, marked as the operator's; a text too long
+        for one message goes in parts. Sent at once, so that operators learn in the topic (a note through
+        the outbox) when it did not arrive."""
         media = is_media(message)
         if not message.text and not media:
-            self._note(turn, thread, texts.TOPIC_UNSUPPORTED, message.message_id)
+            self.note(participant.id, texts.TOPIC_UNSUPPORTED, message.message_id)
             return
         lang = texts.language(participant.profile.language_code)
         try:
             if media:
-                mark = texts.t("operator_mark", lang)
-                caption = message.caption
-                marked = texts.t("operator_says", lang, text=caption) if caption else mark
-                await self._copy(message, int(participant.id), mark, marked)
+                await self._copy_to_participant(message, int(participant.id), lang)
             for part in texts.split_text(message.text, OPERATOR_PART) if message.text else ():
                 await self.bot.send_message(
                     int(participant.id),
@@ -150,29 +178,42 @@ class OperatorDesk:
                     link_preview_options=LinkPreviewOptions(is_disabled=True),
                 )
         except Forbidden:
-            bot_state.set_unreachable(participant.id, True)
-            self._note(turn, thread, texts.TOPIC_UNDELIVERED, message.message_id)
+            self.state.set_unreachable(participant.id, True)
+            self.note(participant.id, texts.TOPIC_UNDELIVERED, message.message_id)
         except TelegramError as error:
             logger.warning(
                 "operator's reply not delivered",
                 extra={"participant_id": participant.id, "error": error.message},
             )
             note = texts.TOPIC_NOT_DELIVERED.format(reason=error.message)
-            self._note(turn, thread, note, message.message_id)
+            self.note(participant.id, note, message.message_id)
 
-    def _note(self, turn: Turn, thread: int | None, text: str, reply_to: int) -> None:
-        turn.call(
-            "sendMessage",
-            chat_id=self.chat_id,
-            message_thread_id=thread,
-            text=text,
-            reply_parameters={"message_id": reply_to, "allow_sending_without_reply": True},
-        )
+    async def _copy_to_participant(self, message: Message, chat_id: int, lang: str) -> None:
+        """The operator's media marked in its caption when it takes one and the mark fits, else by a line
+        just before it."""
+        mark = texts.t("operator_mark", lang)
+        caption = message.caption
+        captioned = any(getattr(message, kind) for kind in CAPTIONED_MEDIA)
+        if captioned and len(caption or "") <= CAPTION_LIMIT - MARK_ROOM:
+            marked = texts.t("operator_says", lang, text=caption) if caption else mark
+            await self.bot.copy_message(
+                chat_id, message.chat.id, message.message_id, caption=marked, parse_mode="HTML"
+            )
+            return
+        await self.bot.send_message(chat_id, mark, parse_mode="HTML")
+        await self.bot.copy_message(chat_id, message.chat.id, message.message_id)
 
 
 def is_media(message: Message) -> bool:
     """A message the dialog copies as it is (a photo, document, video, voice message, sticker, ...)."""
     return any(getattr(message, kind) for kind in MEDIA)
+
+
+def _topic_name(participant: Participant) -> str:
+    name = f"{participant.profile.display_name} · {participant.id}"
+    if len(name) > TOPIC_NAME_LIMIT:
+        name = f"{name[: TOPIC_NAME_LIMIT - len(participant.id) - 4]}… · {participant.id}"
+    return name
 
 
 def _who(participant: Participant) -> Html:
