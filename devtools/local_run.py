@@ -127,6 +127,8 @@ def _configure_environment(moto_url: str) -> None:
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_url
+    # The key operators enter in the admin app is kept in Secrets Manager, the same moto server.
+    os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = moto_url
 
 
 def _bot_username(api_url: str, token: str) -> str:
