@@ -15,6 +15,7 @@ from referral.domain.orders import Posting
 from devtools.fake_telegram import FakeTelegram
 from functions.bot_webhook import handler as webhook
 from tests.admin.conftest import admin_env, api, owner  # noqa: F401 - other functions that notify
+from tests.contracts.telegram_contract import ContractMissing, load
 from tests.support.clock import FakeClock
 from tests.support.lambda_context import lambda_context
 from tests.sync.conftest import ozon, sync_env  # noqa: F401
@@ -113,7 +114,11 @@ class Bot:
 
     def post(self, update: dict[str, Any] | str, **options: Any) -> dict[str, Any]:
         body = update if isinstance(update, str) else json.dumps(update)
-        return webhook.handler(self.event(body, **options), lambda_context())  # type: ignore[arg-type]
+        response: dict[str, Any] = webhook.handler(self.event(body, **options), lambda_context())  # type: ignore[arg-type]
+        answer = json.loads(response.get("body") or "{}")
+        if isinstance(answer, dict) and "method" in answer:
+            self.telegram.check_webhook_answer(answer)  # Telegram makes that call: it must be a valid one
+        return response
 
     def next_update_id(self) -> int:
         return next(self.update_ids)
@@ -195,8 +200,24 @@ class Bot:
 
 @pytest.fixture(scope="session")
 def telegram() -> Iterator[FakeTelegram]:
-    with FakeTelegram(bot_id=7000000001, username=BOT_USERNAME) as server:
+    """The fake Bot API, checking every call, answer and update against the published contract."""
+    try:
+        contract = load()
+    except ContractMissing as missing:
+        pytest.fail(str(missing), pytrace=False)
+    with FakeTelegram(bot_id=7000000001, username=BOT_USERNAME, contract=contract) as server:
         yield server
+
+
+@pytest.fixture(autouse=True)
+def telegram_contract_kept(telegram: FakeTelegram) -> Iterator[None]:
+    """Any call the bot made (or put in a webhook answer) that the Bot API contract does not allow fails
+    the test that made it."""
+    telegram.reset()
+    telegram.reset_contract_log()
+    yield
+    if telegram.violations:
+        pytest.fail("Bot API contract violated:\n" + "\n".join(telegram.violations), pytrace=False)
 
 
 @pytest.fixture
