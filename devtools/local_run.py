@@ -335,6 +335,8 @@ class LocalSystem:
         os.environ["TELEGRAM_API_URL"] = self.fake_telegram.url
         os.environ["TELEGRAM_BOT_TOKEN"] = LOCAL_BOT_TOKEN
         os.environ.setdefault("OPERATORS_CHAT_ID", LOCAL_OPERATORS_CHAT)
+        # The operators' chat as a deployment needs it: a forum where the bot manages topics.
+        self.fake_telegram.add_chat(int(os.environ["OPERATORS_CHAT_ID"]), title="Operators")
         return self.fake_telegram.url, True
 
     def _start_ozon(self) -> tuple[str, bool]:
