@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
 import requests
 from referral.ozon.client import RETURNS_LIST
-from referral.preflight import run_checks, target_from_environment, webhook_for
+from referral.preflight import ADVICE, run_checks, target_from_environment, webhook_for
+from referral.services.settings import CONNECTION_ERRORS
 
 from devtools import doctor
 from devtools.fake_ozon import FakeOzon
@@ -193,3 +196,11 @@ def test_doctor_prints_each_check_and_exits_1_on_a_failure(
     output = capsys.readouterr().out
     assert "[FAIL] ozon_key" in output and "ozon_roles_missing: " in output
     assert BOT_TOKEN not in healthy_output + output and ozon.api_key not in healthy_output + output
+
+
+def test_the_web_app_words_every_problem_and_connection_error_in_both_languages() -> None:
+    phrases = (Path(__file__).parents[2] / "functions/admin_api/web/i18n.js").read_text()
+    for code in ADVICE:
+        assert re.search(rf'"health\.fix_{code}": \["[^"]+", "[^"]+"\]', phrases), code
+    for code in CONNECTION_ERRORS:
+        assert re.search(rf'"o\.err_{code}": \["[^"]+", "[^"]+"\]', phrases), code

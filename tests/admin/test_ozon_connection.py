@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import boto3
 import pytest
@@ -10,6 +11,7 @@ from referral.repository.models import OzonConnectionItem
 from referral.repository.ozon_connection import DEFAULT_SECRET_NAME, SECRET_NAME_VARIABLE
 from referral.services import Services
 
+from devtools import local_run
 from tests.admin.conftest import OWNER_ID, Api, audits, snapshot
 
 KEY = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
@@ -192,3 +194,19 @@ def test_the_syncs_error_reaches_operators_as_a_code(
 ) -> None:
     domain.store.record_sync_health(domain.settings.clock(), error)
     assert owner.get("/admin/settings/ozon").json["error_code"] == code
+
+
+def test_the_local_snapshot_holds_no_key(
+    owner: Api, table_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    OzonConnectionItem("OZON_CONNECTION", "CURRENT", client_id="4242", api_key="legacy-key-0123456789").save()
+    assert owner.put("/admin/settings/ozon", {"client_id": "12345", "api_key": KEY}).status == 200
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", "https://dynamodb.eu-central-1.amazonaws.com")
+    monkeypatch.setenv("TABLE_NAME", table_name)
+    snapshot_file = tmp_path / "snapshot.json"
+
+    assert local_run._save_snapshot(snapshot_file) > 0
+
+    saved = snapshot_file.read_text()
+    assert "OZON_CONNECTION" in saved
+    assert KEY not in saved and "legacy-key-0123456789" not in saved
