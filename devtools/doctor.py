@@ -4,8 +4,9 @@
     python -m devtools.doctor --local                   # the system `make run` runs (.local/runtime.json)
     python -m devtools.doctor --api-url https://…       # the environment as it is, with this API's webhook
 
-With ``--stack`` the values are read the way the functions read them: the table from the stack's output,
-the secrets from Secrets Manager under the stack's prefix, the operators' Ozon key from its secret. Exit
+With ``--stack`` the values are the admin API function's own environment (table, the secrets' names, the
+operators' chat, Client-Id, endpoints); secrets are then read from Secrets Manager as the function reads
+them, the operators' Ozon key from its secret. Exit
 status 1 when a check fails; every failure says what to do. Tokens and keys are never printed.
 """
 
@@ -18,19 +19,27 @@ from typing import Any
 from devtools.local_run import LOCAL_BOT_TOKEN, LOCAL_OPERATORS_CHAT, RUNTIME_FILE, Runtime
 
 
-def _stack_environment(stack: str, prefix: str, cloudformation: Any = None) -> str:
-    """Point this process at the deployed stack (as its functions are configured); its API URL."""
+def _stack_environment(stack: str, session: Any = None) -> str:
+    """Take the admin API function's environment from the deployed stack (its table, secrets' names, chat,
+    Client-Id and endpoints: what the dashboard's checks read); the stack's API URL."""
     import boto3
 
-    from infra.catalog import OZON_CONNECTION_SECRET, SECRET_NAMES
-
-    client = cloudformation or boto3.client("cloudformation")
-    [described] = client.describe_stacks(StackName=stack)["Stacks"]
+    session = session or boto3.session.Session()
+    cloudformation, functions = session.client("cloudformation"), session.client("lambda")
+    [described] = cloudformation.describe_stacks(StackName=stack)["Stacks"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in described.get("Outputs", [])}
-    os.environ["TABLE_NAME"] = outputs["TableName"]
-    for variable in ("TELEGRAM_BOT_TOKEN", "OZON_API_KEY"):
-        os.environ.setdefault(f"{variable}_SECRET_ID", f"{prefix}/{SECRET_NAMES[variable]}")
-    os.environ.setdefault("OZON_CONNECTION_SECRET_NAME", f"{prefix}/{OZON_CONNECTION_SECRET}")
+    resources = cloudformation.get_paginator("list_stack_resources").paginate(StackName=stack)
+    for resource in (r for page in resources for r in page["StackResourceSummaries"]):
+        if resource["ResourceType"] != "AWS::Lambda::Function":
+            continue
+        configuration = functions.get_function_configuration(FunctionName=resource["PhysicalResourceId"])
+        variables = configuration.get("Environment", {}).get("Variables", {})
+        if variables.get("POWERTOOLS_SERVICE_NAME") == "admin_api":
+            for name, value in variables.items():
+                os.environ.setdefault(name, value)
+            break
+    else:
+        raise SystemExit(f"stack {stack} has no admin API function: is it deployed?")
     return str(outputs["ApiUrl"])
 
 
@@ -79,10 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     where.add_argument("--stack", help="a deployed CloudFormation stack (reads its outputs and secrets)")
     where.add_argument("--local", action="store_true", help="the system `make run` is running")
     where.add_argument("--api-url", help="this deployment's API URL, for the webhook check")
-    parser.add_argument("--secret-prefix", default="ozon-referral")
     args = parser.parse_args(argv)
     if args.stack:
-        api_url: str | None = _stack_environment(args.stack, args.secret_prefix)
+        api_url: str | None = _stack_environment(args.stack)
     elif args.local:
         api_url = _local_environment()
     else:

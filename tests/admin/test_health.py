@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import os
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import boto3
 import pytest
@@ -109,6 +112,12 @@ FAULTS: dict[str, tuple[Callable[[FakeTelegram, FakeOzon], Any], str, str]] = {
     ),
     "key rejected": (lambda t, o: o.reject_key(), "ozon_key", "ozon_key_rejected"),
     "role missing": (lambda t, o: o.without_role("Returns"), "ozon_key", "ozon_roles_missing"),
+    "key expired": (
+        lambda t, o: o.expire_key_at(datetime.now(UTC) - timedelta(days=1)),
+        "ozon_key",
+        "ozon_key_expired",
+    ),
+    "seller api down": (lambda t, o: o.inject("503", times=10), "ozon_key", "ozon_unreachable"),
     "key expiring": (
         lambda t, o: o.expire_key_at(datetime.now(UTC) + timedelta(days=3)),
         "ozon_key",
@@ -204,3 +213,33 @@ def test_the_web_app_words_every_problem_and_connection_error_in_both_languages(
         assert re.search(rf'"health\.fix_{code}": \["[^"]+", "[^"]+"\]', phrases), code
     for code in CONNECTION_ERRORS:
         assert re.search(rf'"o\.err_{code}": \["[^"]+", "[^"]+"\]', phrases), code
+
+
+def test_doctor_takes_a_deployed_stacks_admin_function_environment(
+    table_name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("OPERATORS_CHAT_ID", "OZON_CLIENT_ID", "TELEGRAM_BOT_TOKEN_SECRET_ID"):
+        monkeypatch.delenv(name, raising=False)
+    role = boto3.client("iam").create_role(RoleName="admin", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    variables = {
+        "POWERTOOLS_SERVICE_NAME": "admin_api",
+        "OPERATORS_CHAT_ID": "-1001234567890",
+        "OZON_CLIENT_ID": "123456",
+        "TELEGRAM_BOT_TOKEN_SECRET_ID": "shop/telegram-bot-token",
+    }
+    function = {"Handler": "handler.handler", "Runtime": "python3.13", "Role": role, "Code": {"ZipFile": "x"}}
+    template = {
+        "Resources": {
+            "Admin": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {**function, "Environment": {"Variables": variables}},
+            }
+        },
+        "Outputs": {"ApiUrl": {"Value": "https://abc.execute-api.eu-central-1.amazonaws.com/"}},
+    }
+    boto3.client("cloudformation").create_stack(StackName="Shop", TemplateBody=json.dumps(template))
+
+    with mock.patch.dict(os.environ):  # what the doctor sets stays in this test
+        monkeypatch.delenv("POWERTOOLS_SERVICE_NAME")
+        assert doctor._stack_environment("Shop") == "https://abc.execute-api.eu-central-1.amazonaws.com/"
+        assert {name: os.environ[name] for name in variables} == variables
