@@ -127,6 +127,8 @@ def _configure_environment(moto_url: str) -> None:
     for name, value in defaults.items():
         os.environ.setdefault(name, value)
     os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = moto_url
+    # The key operators enter in the admin app is kept in Secrets Manager, the same moto server.
+    os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"] = moto_url
 
 
 def _bot_username(api_url: str, token: str) -> str:
@@ -333,6 +335,8 @@ class LocalSystem:
         os.environ["TELEGRAM_API_URL"] = self.fake_telegram.url
         os.environ["TELEGRAM_BOT_TOKEN"] = LOCAL_BOT_TOKEN
         os.environ.setdefault("OPERATORS_CHAT_ID", LOCAL_OPERATORS_CHAT)
+        # The operators' chat as a deployment needs it: a forum where the bot manages topics.
+        self.fake_telegram.add_chat(int(os.environ["OPERATORS_CHAT_ID"]), title="Operators")
         return self.fake_telegram.url, True
 
     def _start_ozon(self) -> tuple[str, bool]:

@@ -29,6 +29,9 @@ class FunctionSpec:
     retry_attempts: int = 2
     """Retries of a failed scheduled run; 0 where the next run does the same work anyway."""
     alarm_on_throttles: bool = True
+    ozon_connection: str = ""
+    """The operators' Seller API key secret (``OZON_CONNECTION_SECRET``): ``read`` it, or ``manage`` it
+    (create, put a new version, delete: the admin API, where operators enter it)."""
 
     @property
     def code_folder(self) -> str:
@@ -52,6 +55,9 @@ SECRET_NAMES = {
 }
 """Secrets Manager names (prefixed by the stack's secret prefix) that ops create before deploying."""
 
+OZON_CONNECTION_SECRET = "ozon-api-key-operator"  # noqa: S105 - a name, not a secret
+"""The Seller API key operators enter in the admin app (prefixed like the others); the admin API makes it."""
+
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "bot_webhook",
@@ -61,16 +67,19 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         timeout_seconds=25,
         table_actions=(*READS, *TRANSACTIONS, "DeleteItem"),
         talks_to=("telegram", "ozon"),
+        ozon_connection="read",
     ),
     FunctionSpec(
         "admin_api",
         "Operators' admin HTTP API",
-        secrets=("TELEGRAM_BOT_TOKEN", "ADMIN_SESSION_SECRET"),
+        # The deployment's Ozon key: the health panel checks the key in force, whichever it is.
+        secrets=("TELEGRAM_BOT_TOKEN", "ADMIN_SESSION_SECRET", "OZON_API_KEY"),
         route=("ANY", "/admin/{proxy+}"),
         timeout_seconds=25,
         memory_mb=1024,
         table_actions=(*READS, *TRANSACTIONS),
-        talks_to=("telegram",),
+        talks_to=("telegram", "ozon"),
+        ozon_connection="manage",
     ),
     FunctionSpec(
         "ozon_sync",
@@ -83,6 +92,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         memory_mb=1024,
         table_actions=(*READS, *TRANSACTIONS, "DeleteItem"),
         talks_to=("ozon", "telegram"),
+        ozon_connection="read",
         retry_attempts=0,
         alarm_on_throttles=False,
     ),

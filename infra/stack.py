@@ -101,6 +101,7 @@ class ReferralStack(Stack):
                 layers=layers,
                 table=self.table,
                 secrets=secrets.by_variable,
+                ozon_connection=secrets.ozon_connection,
                 environment=environment
                 | ({"OZON_CLIENT_ID": settings.ozon_client_id} if "ozon" in spec.talks_to else {}),
             )

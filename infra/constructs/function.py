@@ -17,6 +17,8 @@ from infra.constructs.findings import acknowledge
 from infra.constructs.layers import ARCHITECTURE, RUNTIME, Layers
 
 LOG_RETENTION = logs.RetentionDays.THREE_MONTHS
+OZON_CONNECTION_MANAGE = ("CreateSecret", "PutSecretValue", "DeleteSecret", "GetSecretValue")
+"""What the admin API does with the operators' Seller API key secret, and nothing else."""
 METRICS_NAMESPACE = "OzonReferral"
 EXTERNAL_APIS = {
     "telegram": {"TELEGRAM_API_URL": "https://api.telegram.org"},
@@ -37,6 +39,7 @@ class ReferralFunction(Construct):
         table: dynamodb.ITableV2,
         secrets: dict[str, secretsmanager.ISecret],
         environment: dict[str, str],
+        ozon_connection: secretsmanager.ISecret | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.spec = spec
@@ -69,6 +72,9 @@ class ReferralFunction(Construct):
             secret = secrets[variable]
             env[f"{variable}_SECRET_ID"] = secret.secret_name
             secret.grant_read(self.role)
+        if spec.ozon_connection and ozon_connection is not None:
+            env["OZON_CONNECTION_SECRET_NAME"] = ozon_connection.secret_name
+            self._grant_ozon_connection(spec.ozon_connection, ozon_connection)
         self.function = lambda_.Function(
             self,
             "Function",
@@ -105,4 +111,17 @@ class ReferralFunction(Construct):
             "L1",
             "Pinned to Python 3.13, the runtime the dependency layer is built for (`make layer`); "
             "the test suite runs on Python 3.11+, and a newer runtime is adopted by changing RUNTIME",
+        )
+
+    def _grant_ozon_connection(self, access: str, secret: secretsmanager.ISecret) -> None:
+        """Readers may read the operators' key; the admin API also creates, versions and deletes it."""
+        if access == "read":
+            secret.grant_read(self.role)
+            return
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[f"secretsmanager:{action}" for action in OZON_CONNECTION_MANAGE],
+                # A secret's ARN ends in six random characters after its name.
+                resources=[f"{secret.secret_arn}-??????"],
+            )
         )

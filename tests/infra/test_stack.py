@@ -13,7 +13,7 @@ from referral.repository.table import table_definition
 
 from infra import app as cdk_app
 from infra.app import build_app
-from infra.catalog import FUNCTIONS, SECRET_NAMES
+from infra.catalog import FUNCTIONS, OZON_CONNECTION_SECRET, SECRET_NAMES
 from infra.stack import DeploymentValuesMissing
 from tests.infra.conftest import DEPLOYMENT_CONTEXT, actions, function_properties, role_statements
 
@@ -99,7 +99,7 @@ def test_functions_read_only_their_own_secrets(template: Template) -> None:
             name
             for s in secret_statements
             for name in SECRET_NAMES.values()
-            if f"ozon-referral/{name}-" in json.dumps(s["Resource"])
+            if f'ozon-referral/{name}-??????"' in json.dumps(s["Resource"])
         )
         assert granted == sorted(SECRET_NAMES[v] for v in spec.secrets)
         for statement in statements:
@@ -222,9 +222,36 @@ def test_external_endpoints_are_the_real_services_and_no_secret_is_a_plain_varia
         assert not any("DEV_LOGIN" in variable for variable in variables)
 
 
+def test_the_operators_ozon_key_is_managed_by_the_admin_api_and_read_by_the_sync_and_the_bot(
+    template: Template,
+) -> None:
+    functions = function_properties(template)
+    connection = f"ozon-referral/{OZON_CONNECTION_SECRET}"
+    granted: dict[str, set[str]] = {}
+    for name, props in functions.items():
+        for statement in role_statements(template, props):
+            if f'{connection}-??????"' in json.dumps(statement["Resource"]):
+                granted.setdefault(name, set()).update(actions(statement))
+        if name in granted:
+            assert props["Environment"]["Variables"]["OZON_CONNECTION_SECRET_NAME"] == connection
+        else:
+            assert "OZON_CONNECTION_SECRET_NAME" not in props["Environment"]["Variables"]
+    read = {"secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"}
+    assert granted == {
+        "admin_api": {
+            "secretsmanager:CreateSecret",
+            "secretsmanager:PutSecretValue",
+            "secretsmanager:DeleteSecret",
+            "secretsmanager:GetSecretValue",
+        },
+        "ozon_sync": read,
+        "bot_webhook": read,
+    }
+
+
 def test_the_sync_and_the_bot_get_the_ozon_client_id_and_key(template: Template) -> None:
     functions = function_properties(template)
-    for name in ("ozon_sync", "bot_webhook"):
+    for name in ("ozon_sync", "bot_webhook", "admin_api"):
         variables = functions[name]["Environment"]["Variables"]
         assert variables["OZON_CLIENT_ID"] == DEPLOYMENT_CONTEXT["ozon_client_id"]
         assert variables["OZON_API_KEY_SECRET_ID"] == "ozon-referral/ozon-api-key"
@@ -232,7 +259,7 @@ def test_the_sync_and_the_bot_get_the_ozon_client_id_and_key(template: Template)
     others = {
         name for name, props in functions.items() if "OZON_CLIENT_ID" in props["Environment"]["Variables"]
     }
-    assert others == {"ozon_sync", "bot_webhook"}
+    assert others == {"ozon_sync", "bot_webhook", "admin_api"}
 
 
 READ = {"GetItem", "BatchGetItem", "Query"}

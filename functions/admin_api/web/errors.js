@@ -53,6 +53,8 @@ export const REASON_FIELDS = {
   admin_exists: "telegram_id",
   ozon_client_id_format: "client_id",
   ozon_api_key_format: "api_key",
+  ozon_api_key_characters: "api_key",
+  ozon_api_key_required: "api_key",
 };
 
 const DIGITS_PATTERN = /^\^\[0-9\]\{1,(\d+)\}\$$/;

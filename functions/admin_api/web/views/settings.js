@@ -209,11 +209,12 @@ async function ozonSection(canEdit, rerender) {
     "div",
     {},
     dl([
+      [t("o.source"), t(`o.source_${ozon.source}`)],
       [t("o.client_id"), ozon.client_id || "—"],
       [t("o.key"), ozon.api_key_set ? t("o.key_set") : t("o.key_not_set")],
       [t("o.last_success"), fmt.dateTime(ozon.last_success_at)],
       [t("o.last_error_at"), fmt.dateTime(ozon.last_error_at)],
-      [t("o.last_error"), ozon.last_error || "—"],
+      [t("o.last_error"), ozon.error_code ? t(`o.err_${ozon.error_code}`) : "—"],
       ...(ozon.streams || []).map((stream) => [
         `${t("o.stream")} ${stream.stream}`,
         stream.state === "failing"
@@ -242,6 +243,27 @@ async function ozonSection(canEdit, rerender) {
     ),
     h("button", { type: "submit", class: "btn btn-primary" }, t("o.save")),
   );
+  const clear =
+    ozon.source === "operator"
+      ? h(
+          "button",
+          {
+            type: "button",
+            class: "btn",
+            onclick: async () => {
+              if (!window.confirm(t("o.clear_confirm"))) return;
+              try {
+                await api.del("/settings/ozon");
+                announce(t("o.cleared"));
+                rerender();
+              } catch (error) {
+                announceError(error);
+              }
+            },
+          },
+          t("o.clear"),
+        )
+      : "";
   onSubmit(form, async (data) => {
     const key = String(data.get("api_key") || "").trim();
     const body = { client_id: String(data.get("client_id") || "").trim() };
@@ -250,7 +272,7 @@ async function ozonSection(canEdit, rerender) {
     announce(t("o.saved"));
     rerender();
   });
-  return section(t("o.title"), status, form);
+  return section(t("o.title"), status, form, clear);
 }
 
 /* ---------- admins ---------- */

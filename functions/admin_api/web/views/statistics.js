@@ -2,6 +2,7 @@
 
 import { api, downloadCsv } from "/admin/app/api.js";
 import { monthlyChart } from "/admin/app/charts.js";
+import { healthSection } from "/admin/app/views/health.js";
 import { h, replace } from "/admin/app/dom.js";
 import { fmt, getLang, t } from "/admin/app/i18n.js";
 import { alertBox, announce, announceError, dataTable, field, formAlert, onSubmit, pageHeader, participantLink, section } from "/admin/app/ui.js";
@@ -227,9 +228,9 @@ function exportsSection() {
   );
 }
 
-export async function render({ navigate }) {
+export async function render({ admin, navigate }) {
   const rerender = () => navigate("statistics");
   const ratings = ratingsSection();
-  const [dashboard] = await Promise.all([dashboardSection(rerender), ratings.load()]);
-  return h("div", { class: "view view-statistics" }, pageHeader(t("stat.title")), dashboard, ratings, exportsSection());
+  const [dashboard, health] = await Promise.all([dashboardSection(rerender), healthSection(admin), ratings.load()]);
+  return h("div", { class: "view view-statistics" }, pageHeader(t("stat.title")), health, dashboard, ratings, exportsSection());
 }

@@ -27,7 +27,17 @@ from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, Serve
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from referral.admin import auth, context, journal, participants, settings, statistics, webapp, withdrawals
+from referral.admin import (
+    auth,
+    context,
+    health,
+    journal,
+    participants,
+    settings,
+    statistics,
+    webapp,
+    withdrawals,
+)
 from referral.admin.pagination import BadRequest
 from referral.admin.schemas import ErrorBody
 from referral.config import ConfigurationError
@@ -78,7 +88,7 @@ def parse_json(text: str) -> Any:
 
 
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json)
-for module in (auth, participants, withdrawals, journal, settings, statistics):
+for module in (auth, participants, withdrawals, journal, settings, statistics, health):
     app.include_router(module.router, prefix=PREFIX)
 
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints
 
 from referral.admin import context
+from referral.admin.pagination import BadRequest
 from referral.admin.roles import actor, owner_only
 from referral.admin.schemas import IdText, Reason, Strict, Timestamp
 from referral.ozon.streams import STREAMS
 from referral.repository.models import AdminItem
 from referral.repository.sync_state import SyncState
 from referral.services.admins import Role
+from referral.services.settings import OzonConnection, unsendable_credentials
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -76,10 +78,16 @@ class SyncStreamOut(BaseModel):
 class OzonConnectionOut(BaseModel):
     client_id: str | None
     api_key_set: bool
-    """The key itself is never returned."""
+    """The key itself is never returned (it is kept in Secrets Manager, not in the table)."""
+    source: Literal["operator", "deployment"]
+    """Whose credentials the sync and claims use: set here by operators, or the deployment's."""
+    updated_at: Timestamp | None
+    updated_by: str | None
     last_success_at: Timestamp | None
     last_error_at: Timestamp | None
     last_error: str | None
+    error_code: str | None
+    """One of not_configured, key_rejected, key_unavailable, ozon_unavailable, sync_failed."""
 
 
 class OzonHealthOut(OzonConnectionOut):
@@ -95,14 +103,18 @@ class OzonConnectionIn(Strict):
     ] = Field(default=None, description="Write-only; omit to keep the stored key")
 
 
-def _ozon() -> OzonConnectionOut:
-    connection = context.current().services.settings.ozon_connection()
+def _ozon(connection: OzonConnection | None = None) -> OzonConnectionOut:
+    connection = connection or context.current().services.settings.ozon_connection()
     return OzonConnectionOut(
         client_id=connection.client_id,
         api_key_set=connection.api_key_set,
+        source="operator" if connection.source == "operator" else "deployment",
+        updated_at=connection.updated_at,
+        updated_by=connection.updated_by,
         last_success_at=connection.last_success_at,
         last_error_at=connection.last_error_at,
         last_error=connection.last_error,
+        error_code=connection.error_code,
     )
 
 
@@ -127,15 +139,29 @@ def get_ozon() -> OzonHealthOut:
 
 @router.put(
     "/settings/ozon",
-    summary="Set the Ozon Seller API connection (owners; audited)",
+    summary="Set the Ozon Seller API connection (owners; the key goes to Secrets Manager; audited)",
     tags=["settings"],
     middlewares=[owner_only],
 )
 def update_ozon(body: OzonConnectionIn) -> OzonConnectionOut:
-    context.current().services.settings.update_ozon_connection(
-        actor(router).telegram_id, body.client_id, body.api_key
+    problem = unsendable_credentials(body.client_id, body.api_key)
+    if problem is not None:
+        raise BadRequest(problem[1], reason=problem[0])
+    return _ozon(
+        context.current().services.settings.update_ozon_connection(
+            actor(router).telegram_id, body.client_id, body.api_key
+        )
     )
-    return _ozon()
+
+
+@router.delete(
+    "/settings/ozon",
+    summary="Clear the operators' Ozon connection: the deployment's credentials apply (owners; audited)",
+    tags=["settings"],
+    middlewares=[owner_only],
+)
+def clear_ozon() -> OzonConnectionOut:
+    return _ozon(context.current().services.settings.clear_ozon_connection(actor(router).telegram_id))
 
 
 class AdminRow(BaseModel):

@@ -106,28 +106,6 @@ class AdministrationRepository:
     def settings_history(self) -> list[SettingsItem]:
         return list(SettingsItem.query(keys.SETTINGS_HISTORY_PK, scan_index_forward=False))
 
-    def get_ozon_connection(self) -> OzonConnectionItem | None:
-        return get_item(OzonConnectionItem, keys.OZON_CONNECTION_PK, keys.OZON_CONNECTION_SK)
-
-    def commit_ozon_connection(
-        self, client_id: str, api_key: str | None, actor_id: str, audit: AuditRecord, now: datetime
-    ) -> None:
-        """Save the Seller API credentials (``api_key`` None keeps the stored key)."""
-        uow = UnitOfWork(self._notices)
-        actions: list[Action] = [
-            OzonConnectionItem.entity_type.set(OzonConnectionItem),
-            OzonConnectionItem.client_id.set(client_id),
-            OzonConnectionItem.updated_at.set(to_iso(now)),
-            OzonConnectionItem.updated_by.set(actor_id),
-        ]
-        if api_key is not None:
-            actions.append(OzonConnectionItem.api_key.set(api_key))
-        uow.update(
-            OZON_CONNECTION, OzonConnectionItem(keys.OZON_CONNECTION_PK, keys.OZON_CONNECTION_SK), actions
-        )
-        add_audit(uow, audit)
-        uow.commit()
-
     def record_sync_health(self, now: datetime, error: str | None) -> None:
         """The sync's last outcome, for the dashboard (an error such as a rejected key, or success)."""
         stamp = to_iso(now)

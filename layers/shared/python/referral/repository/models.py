@@ -629,11 +629,15 @@ class RequestWindowItem(Entity, discriminator="request_window"):
 class OzonConnectionItem(Entity, discriminator="ozon_connection"):
     """``OZON_CONNECTION`` / ``CURRENT``: Seller API credentials set by operators, and the sync's health.
 
-    The API key is write-only for the admin API: it is never returned, only whether one is set.
+    The API key is write-only for the admin API: it is never returned, only whether one is set. It lives
+    in Secrets Manager; the item keeps the secret's ARN and the version written. ``api_key`` is only
+    read, to move a key stored before that into the secret.
     """
 
     client_id = UnicodeAttribute(null=True)
     api_key = UnicodeAttribute(null=True)
+    api_key_secret = UnicodeAttribute(null=True)
+    api_key_version = UnicodeAttribute(null=True)
     updated_at = UnicodeAttribute(null=True)
     updated_by = UnicodeAttribute(null=True)
     last_success_at = UnicodeAttribute(null=True)

@@ -19,6 +19,7 @@ from referral.domain.settings import Settings, merge_settings
 from referral.errors import Conflict, InvalidInput, StaleRead
 from referral.repository import keys
 from referral.repository.administration import AdministrationRepository
+from referral.repository.ozon_connection import KeyUnavailable, OzonConnectionStore
 from referral.repository.table import table_name
 
 DEFAULT_CACHE_SECONDS = 60
@@ -42,6 +43,55 @@ class OzonConnection:
     last_success_at: str | None = None
     last_error_at: str | None = None
     last_error: str | None = None
+    error_code: str | None = None
+    """Stable code of ``last_error`` (``CONNECTION_ERRORS``), for the web app to word in RU/EN."""
+    source: str = "deployment"
+    """``operator`` when operators' credentials are in force, else the deployment's (if any)."""
+    updated_at: str | None = None
+    updated_by: str | None = None
+
+
+CONNECTION_ERRORS = ("not_configured", "key_rejected", "key_unavailable", "ozon_unavailable", "sync_failed")
+"""What can be wrong with the connection; a reason code, never the raw exception text, reaches operators."""
+
+API_KEY_LENGTH = (10, 200)
+CLIENT_ID_DIGITS = 20
+
+
+def connection_error_code(error: str | None) -> str | None:
+    """The code of the sync's last recorded error (its text is logged; operators see the code)."""
+    if not error:
+        return None
+    lowered = error.lower()
+    if "not configured" in lowered:
+        return "not_configured"
+    if "rejected the api key" in lowered or lowered.startswith("ozonautherror"):
+        return "key_rejected"
+    if lowered.startswith(("ozonunavailable", "ozon /")) or "request budget" in lowered:
+        return "ozon_unavailable"
+    return "sync_failed"
+
+
+def unsendable_credentials(client_id: str, api_key: str | None) -> tuple[str, str] | None:
+    """(reason, message) when the Client-Id or key cannot be sent as an HTTP header, else None.
+
+    Header values are printable ASCII: a pasted key with a line break, a tab, a non-breaking space or
+    Cyrillic look-alikes would fail every request, so it is refused before it is stored.
+    """
+    if not client_id.isascii() or not client_id.isdigit() or len(client_id) > CLIENT_ID_DIGITS:
+        return "ozon_client_id_format", "The Ozon Client-Id is a number of up to 20 digits."
+    if api_key is None:
+        return None
+    low, high = API_KEY_LENGTH
+    if not low <= len(api_key) <= high:
+        return "ozon_api_key_format", f"The Ozon Api-Key should be {low} to {high} characters long."
+    if not all("!" <= char <= "~" for char in api_key):
+        return (
+            "ozon_api_key_characters",
+            "The Ozon Api-Key may contain only Latin letters, digits and punctuation, without spaces or "
+            "line breaks: copy it again from the Seller account.",
+        )
+    return None
 
 
 class SettingsService:
@@ -61,6 +111,7 @@ class SettingsService:
             else max_age
         )
         self.clock = clock
+        self.connections = OzonConnectionStore(self.administration._notices)
         self._provider: DynamoDBProvider | None = None
         self._provider_table: str | None = None
 
@@ -128,23 +179,43 @@ class SettingsService:
         return updated, version + 1
 
     def ozon_connection(self) -> OzonConnection:
-        """The Seller API connection as operators may see it: never the key itself."""
-        item = self.administration.get_ozon_connection()
-        if item is None:
-            return OzonConnection(client_id=None, api_key_set=False)
+        """The Seller API connection as operators may see it: never the key itself.
+
+        A key still stored in the table by an earlier release is moved into its secret here.
+        """
+        stored = self.connections.get(migrate=True)
+        deployment = bool(optional("OZON_CLIENT_ID") and optional_secret("OZON_API_KEY"))
+        if stored is None:
+            return OzonConnection(client_id=optional("OZON_CLIENT_ID"), api_key_set=deployment)
+        code = connection_error_code(stored.last_error)
+        reference = stored.key_reference
+        key_set = reference is not None
+        if reference is not None and stored.client_id:
+            try:
+                self.connections.api_key(reference, fresh=True)
+            except KeyUnavailable:
+                key_set, code = False, "key_unavailable"
+        operator = bool(stored.client_id and key_set)
         return OzonConnection(
-            client_id=item.client_id,
-            api_key_set=bool(item.api_key),
-            last_success_at=item.last_success_at,
-            last_error_at=item.last_error_at,
-            last_error=item.last_error,
+            client_id=stored.client_id if stored.client_id else optional("OZON_CLIENT_ID"),
+            api_key_set=key_set if stored.client_id else deployment,
+            last_success_at=stored.last_success_at,
+            last_error_at=stored.last_error_at,
+            last_error=stored.last_error,
+            error_code=code,
+            source="operator" if operator else "deployment",
+            updated_at=stored.updated_at,
+            updated_by=stored.updated_by,
         )
 
     def ozon_credentials(self) -> tuple[str, str] | None:
-        """Client-Id and Api-Key for the sync: the operators' setting, else the deployment's."""
-        item = self.administration.get_ozon_connection()
-        if item is not None and item.client_id and item.api_key:
-            return item.client_id, item.api_key
+        """Client-Id and Api-Key for the sync and claims: the operators' setting, else the deployment's."""
+        try:
+            operators = self.connections.credentials()
+        except KeyUnavailable:
+            operators = None
+        if operators is not None:
+            return operators
         client_id, api_key = optional("OZON_CLIENT_ID"), optional_secret("OZON_API_KEY")
         return (client_id, api_key) if client_id and api_key else None
 
@@ -152,20 +223,34 @@ class SettingsService:
         self, actor_id: str, client_id: str, api_key: str | None = None
     ) -> OzonConnection:
         client_id = (client_id or "").strip()
-        if not client_id.isdigit() or len(client_id) > 20:
-            raise InvalidInput(
-                "The Ozon Client-Id is a number of up to 20 digits.", reason="ozon_client_id_format"
-            )
-        if api_key is not None and not 10 <= len(api_key.strip()) <= 200:
-            raise InvalidInput(
-                "The Ozon Api-Key looks wrong: it should be 10 to 200 characters.",
-                reason="ozon_api_key_format",
-            )
+        api_key = api_key.strip() if api_key is not None else None
+        problem = unsendable_credentials(client_id, api_key)
+        if problem is not None:
+            raise InvalidInput(problem[1], reason=problem[0])
         before = self.ozon_connection()
+        if api_key is None and before.source != "operator":
+            raise InvalidInput(
+                "Enter the Ozon Api-Key too: no key is stored yet.", reason="ozon_api_key_required"
+            )
         changes = [Change("client_id", before.client_id, client_id)]
         if api_key is not None:
             changes.append(Change("api_key", "set" if before.api_key_set else None, "changed"))
-        audit = AuditRecord(
+        self.connections.commit(
+            client_id, api_key, actor_id, self._connection_audit(actor_id, changes), self.clock()
+        )
+        return self.ozon_connection()
+
+    def clear_ozon_connection(self, actor_id: str) -> OzonConnection:
+        """Forget the operators' Client-Id and key: the deployment's credentials (if any) apply again."""
+        before = self.ozon_connection()
+        changes = [Change("client_id", before.client_id, None)]
+        if before.source == "operator":
+            changes.append(Change("api_key", "set", None))
+        self.connections.clear(actor_id, self._connection_audit(actor_id, changes), self.clock())
+        return self.ozon_connection()
+
+    def _connection_audit(self, actor_id: str, changes: list[Change]) -> AuditRecord:
+        return AuditRecord(
             audit_id=uuid.uuid4().hex,
             actor_id=actor_id,
             action="settings.ozon_connection",
@@ -175,7 +260,3 @@ class SettingsService:
             created_at=self.clock(),
             changes=tuple(changes),
         )
-        self.administration.commit_ozon_connection(
-            client_id, api_key.strip() if api_key else None, actor_id, audit, self.clock()
-        )
-        return self.ozon_connection()
