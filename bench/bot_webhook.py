@@ -43,8 +43,8 @@ DEFERRED = (
     "referral.telegram.app",
     "referral.repository.table",
     "referral.ozon.lookup",
+    "referral.services",
     "referral.services.settings",
-    "referral.telegram.config",
 )
 """What ``functions.bot_webhook.handler.runtime`` imports on the first genuine update."""
 
