@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,9 @@ from referral.admin import context as admin_context
 from referral.admin import webapp
 from referral.admin.app import PREFIX, app, resolve
 from referral.admin.context import AdminContext, AdminSettings
+from referral.config import Settings
 from referral.telegram.delivery import RESERVED_SECONDS, deliver_now
-from referral.wiring import in_lambda
+from referral.wiring import bind, in_lambda
 
 logger = Logger()
 tracer = Tracer()
@@ -53,8 +55,17 @@ class AdminApi:
         return {"months": months}
 
 
+class RollupSettings(Settings):
+    """The scheduled rollup (``handler.rollup``) runs with the table alone."""
+
+    table_name: str
+
+
 def compose() -> AdminApi:
     """The context the routes use, built from the validated settings and installed for them."""
+    if os.environ.get("_HANDLER", "").endswith(".rollup"):  # Lambda names the entry point it will call
+        bind(RollupSettings.from_env().table_name)
+        return AdminApi(admin_context.current())
     return AdminApi(admin_context.install(AdminContext(given_settings=AdminSettings.from_env())))
 
 

@@ -95,8 +95,8 @@ def compose(settings: SyncSettings) -> OzonSync:
 
 root = Root(SyncSettings.from_env, compose)
 root.prepare()
-configuration = root
-"""Kept under its former name: ``configuration.cache_clear()`` forgets what was built."""
+configuration = services = root
+"""The former names of what is built once per container: ``cache_clear()`` on either forgets it."""
 
 
 @logger.inject_lambda_context

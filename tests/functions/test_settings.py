@@ -26,7 +26,8 @@ WEBHOOK_ENV = {
 
 def start_in_lambda(module: str, env: dict[str, str], probe: str = "") -> subprocess.CompletedProcess[str]:
     """Import a handler as a Lambda container's init does, in a fresh interpreter with only ``env`` set."""
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TABLE_", "TELEGRAM_", "OZON_"))}
+    prefixes = ("TABLE_", "TELEGRAM_", "OZON_", "ADMIN_", "_HANDLER")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(prefixes)}
     path = os.pathsep.join([str(ROOT), str(ROOT / "layers" / "shared" / "python")])
     return subprocess.run(  # noqa: S603 - our own interpreter, fixed code
         [sys.executable, "-c", f"import {module}\n{probe}"],
@@ -43,6 +44,11 @@ def start_in_lambda(module: str, env: dict[str, str], probe: str = "") -> subpro
     [
         ("functions.ozon_sync.handler", {"TABLE_NAME": "t", "OZON_MAX_RPS": "fast"}, "OZON_MAX_RPS"),
         ("functions.reconcile.handler", {}, "TABLE_NAME is not set"),
+        (
+            "functions.admin_api.handler",
+            {"TABLE_NAME": "t"},
+            "ADMIN_SESSION_SECRET (or ADMIN_SESSION_SECRET_SECRET_ID)",
+        ),
         (
             "functions.bot_webhook.handler",
             {k: v for k, v in WEBHOOK_ENV.items() if k != "TELEGRAM_WEBHOOK_SECRET"},
@@ -63,6 +69,15 @@ def test_the_webhook_starts_without_loading_the_bot() -> None:
     probe = "import sys; assert 'referral.telegram.app' not in sys.modules; print('started')"
 
     started = start_in_lambda("functions.bot_webhook.handler", WEBHOOK_ENV, probe)
+
+    assert (started.returncode, started.stdout.strip()) == (0, "started"), started.stderr
+
+
+def test_the_scheduled_rollup_starts_with_the_table_alone() -> None:
+    """The rollup shares the admin API's module, not its secrets: Lambda names the entry in ``_HANDLER``."""
+    started = start_in_lambda(
+        "functions.admin_api.handler", {"TABLE_NAME": "t", "_HANDLER": "handler.rollup"}, "print('started')"
+    )
 
     assert (started.returncode, started.stdout.strip()) == (0, "started"), started.stderr
 

@@ -17,6 +17,7 @@ from pydantic import Field, field_validator, model_validator
 
 from referral.clock import utcnow
 from referral.config import ConfigurationError, Secret, Settings
+from referral.repository.table import bind_table_from_env
 from referral.repository.unit_of_work import CommittedNotices
 from referral.services import Services
 from referral.services.admins import AdminService, AuthSettings
@@ -110,7 +111,7 @@ class AdminContext:
 
     @cached_property
     def statistics(self) -> StatisticsService:
-        bind(self.settings.table_name)
+        bind_table_from_env()  # the scheduled rollup runs with the table alone, without the admin's secrets
         return StatisticsService(clock=self.clock)
 
 
