@@ -53,8 +53,9 @@ format: $(STAMP)  ## Apply ruff fixes and formatting
 typecheck: $(STAMP)  ## mypy (strict)
 	$(BIN)/mypy
 
-bench: $(STAMP)  ## DynamoDB requests per domain operation; the bot's import time, calls and memory
+bench: $(STAMP)  ## DynamoDB requests per domain operation; every function's cold start; the bot's calls and memory
 	$(BIN)/python -m bench.dynamodb_requests
+	$(BIN)/python -m bench.cold_start
 	$(BIN)/python -m bench.bot_webhook
 
 bench-sync: $(STAMP)  ## Ozon sync throughput and requests per posting against direct-write baselines (exit 1 if a goal is missed)

@@ -4,7 +4,7 @@ Runs against a DynamoDB served by moto in a child process (so the measured proce
 Lambda container would) and the local fake Bot API. ``python -m bench.bot_webhook``.
 
 DynamoDB requests are counted on every client that talks to DynamoDB (PynamoDB's and the one Powertools'
-settings provider builds), as ``bench.dynamodb_requests`` counts them. The handler module defers its heavy
+settings provider builds), as ``devtools.request_meter`` counts them. The handler module defers its heavy
 imports (the bot, the domain) to the first genuine update; that deferred cost is measured and printed too.
 """
 
@@ -43,8 +43,8 @@ DEFERRED = (
     "referral.telegram.app",
     "referral.repository.table",
     "referral.ozon.lookup",
+    "referral.services",
     "referral.services.settings",
-    "referral.telegram.config",
 )
 """What ``functions.bot_webhook.handler.runtime`` imports on the first genuine update."""
 
@@ -193,7 +193,7 @@ def measure() -> dict[str, Any]:
         )
         from referral.repository.table import bind_table_from_env, create_table
 
-        from bench.dynamodb_requests import counting, install
+        from devtools.request_meter import counting, install
         from functions.bot_webhook import handler as webhook
 
         install()  # before the clients exist: PynamoDB's and the settings provider's are both counted

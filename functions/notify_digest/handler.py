@@ -11,14 +11,40 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from referral.clock import utcnow
-from referral.repository.table import bind_table_from_env
+from referral.config import Secret, Settings
 from referral.telegram.bot_api import BotApi, Pace
-from referral.telegram.config import BotConfig
+from referral.telegram.config import TelegramSettings
 from referral.telegram.digests import DigestReport, DigestSender
+from referral.wiring import Root, bind
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
+
+
+class DigestSettings(TelegramSettings, Settings):
+    table_name: str
+    telegram_bot_token: Secret
+
+
+class Digests:
+    def __init__(self, sender: DigestSender) -> None:
+        self.sender = sender
+
+    def __call__(self, context: LambdaContext) -> dict[str, int]:
+        report = self.sender.run(time_left=lambda: context.get_remaining_time_in_millis() / 1000)
+        metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=report.sent)
+        metrics.add_metric(name="DigestsUnreachable", unit=MetricUnit.Count, value=report.unreachable)
+        metrics.add_metric(name="DigestsFailed", unit=MetricUnit.Count, value=report.failed)
+        logger.info("digests sent", extra=asdict(report))
+        return asdict(report)
+
+
+def compose(
+    settings: DigestSettings, *, clock: Callable[[], datetime] = utcnow, pace: Pace | None = None
+) -> Digests:
+    bind(settings.table_name)
+    return Digests(DigestSender(BotApi(settings.bot_config(), pace=pace), clock=clock))
 
 
 def send_due(
@@ -27,18 +53,16 @@ def send_due(
     pace: Pace | None = None,
     time_left: Callable[[], float] | None = None,
 ) -> DigestReport:
-    bind_table_from_env()
-    api = BotApi(BotConfig.from_env(), pace=pace)
-    return DigestSender(api, clock=clock).run(time_left=time_left)
+    """One run with this clock and pace (tests; local runs)."""
+    return compose(DigestSettings.from_env(), clock=clock, pace=pace).sender.run(time_left=time_left)
+
+
+root = Root(DigestSettings.from_env, compose)
+root.prepare()
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
+@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    report = send_due(time_left=lambda: context.get_remaining_time_in_millis() / 1000)
-    metrics.add_metric(name="DigestsSent", unit=MetricUnit.Count, value=report.sent)
-    metrics.add_metric(name="DigestsUnreachable", unit=MetricUnit.Count, value=report.unreachable)
-    metrics.add_metric(name="DigestsFailed", unit=MetricUnit.Count, value=report.failed)
-    logger.info("digests sent", extra=asdict(report))
-    return asdict(report)
+    return root.get()(context)

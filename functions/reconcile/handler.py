@@ -9,16 +9,15 @@ check). Drift is logged per participant and counted in the ``LedgerDrift`` metri
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from referral.repository.ledger import LedgerRepository
-from referral.repository.table import bind_table_from_env
-from referral.repository.tree import TreeRepository
-from referral.services.reconciliation import ReconciliationService
-from referral.services.referral_tree import ReferralTreeService
+from referral.config import Settings
+from referral.services import Services
+from referral.wiring import Root, bind
 
 logger = Logger()
 tracer = Tracer()
@@ -28,33 +27,52 @@ REPORTED_PARTICIPANTS = 1000
 """Most participants whose drift is returned and logged one by one (the counts are always exact)."""
 
 
+class ReconcileSettings(Settings):
+    table_name: str
+
+
+@dataclass(frozen=True)
+class Reconcile:
+    services: Services
+
+    def __call__(self) -> dict[str, Any]:
+        unfinished = self.services.repos.tree.tree_state().pending
+        self.services.tree.finish_pending()
+        report = self.services.reconciliation.run()
+        metrics.add_metric(name="LedgerDrift", unit=MetricUnit.Count, value=len(report.drifts))
+        by_participant = report.by_participant()
+        summary = {
+            "participants": report.participants,
+            "entries": report.entries,
+            "clean": report.clean,
+            "drift_count": len(report.drifts),
+            "participants_with_drift": len(by_participant),
+            "finished_unfinished_move": unfinished,
+        }
+        drifts = {
+            participant_id: [{"field": d.field, "stored": d.stored, "expected": d.expected} for d in found]
+            for participant_id, found in list(by_participant.items())[:REPORTED_PARTICIPANTS]
+        }
+        if report.clean:
+            logger.info("balances reconciled", extra=summary)
+        else:
+            logger.error("ledger drift", extra=summary)
+            for participant_id, found in drifts.items():
+                logger.error("drift", extra={"participant_id": participant_id, "drifts": found})
+        return {**summary, "drifts": drifts}
+
+
+def compose(settings: ReconcileSettings) -> Reconcile:
+    bind(settings.table_name)
+    return Reconcile(Services.build())
+
+
+root = Root(ReconcileSettings.from_env, compose)
+root.prepare()
+
+
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
+@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    bind_table_from_env()
-    tree = TreeRepository()
-    unfinished = tree.tree_state().pending
-    ReferralTreeService(tree=tree).finish_pending()
-    report = ReconciliationService(LedgerRepository()).run()
-    metrics.add_metric(name="LedgerDrift", unit=MetricUnit.Count, value=len(report.drifts))
-    by_participant = report.by_participant()
-    summary = {
-        "participants": report.participants,
-        "entries": report.entries,
-        "clean": report.clean,
-        "drift_count": len(report.drifts),
-        "participants_with_drift": len(by_participant),
-        "finished_unfinished_move": unfinished,
-    }
-    drifts = {
-        participant_id: [{"field": d.field, "stored": d.stored, "expected": d.expected} for d in found]
-        for participant_id, found in list(by_participant.items())[:REPORTED_PARTICIPANTS]
-    }
-    if report.clean:
-        logger.info("balances reconciled", extra=summary)
-    else:
-        logger.error("ledger drift", extra=summary)
-        for participant_id, found in drifts.items():
-            logger.error("drift", extra={"participant_id": participant_id, "drifts": found})
-    return {**summary, "drifts": drifts}
+    return root.get()()

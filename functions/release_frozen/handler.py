@@ -2,30 +2,67 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from referral.repository.table import bind_table_from_env
-from referral.services.release import ReleaseService
-from referral.telegram.delivery import delivers_notices
+from referral.config import Settings
+from referral.repository.unit_of_work import CommittedNotices
+from referral.services import Services
+from referral.telegram.config import TelegramSettings
+from referral.telegram.delivery import deliver_committed
+from referral.wiring import Root, bind
 
 logger = Logger()
 tracer = Tracer()
 metrics = Metrics()
 
+DELIVERY_SECONDS = 60.0
+
+
+class ReleaseSettings(TelegramSettings, Settings):
+    """``TABLE_NAME``; the bot's settings to deliver the released notices (without a token: the sweep)."""
+
+    table_name: str
+
+
+@dataclass(frozen=True)
+class ReleaseFrozen:
+    services: Services
+    notices: CommittedNotices
+    settings: ReleaseSettings
+
+    def __call__(self, context: LambdaContext) -> dict[str, int]:
+        self.notices.drain()  # delivered after the call: what this invocation commits
+        report = self.services.release.release_matured()
+        metrics.add_metric(name="AccrualsReleased", unit=MetricUnit.Count, value=report.released)
+        metrics.add_metric(name="PointsReleased", unit=MetricUnit.Count, value=report.points)
+        metrics.add_metric(name="ReleaseConflicts", unit=MetricUnit.Count, value=report.conflicts)
+        logger.info("released matured accruals", extra=asdict(report))
+        deliver_committed(
+            self.notices,
+            outbox=self.services.outbox,
+            telegram=self.settings,
+            seconds=DELIVERY_SECONDS,
+            remaining_seconds=context.get_remaining_time_in_millis() / 1000,
+        )
+        return asdict(report)
+
+
+def compose(settings: ReleaseSettings) -> ReleaseFrozen:
+    bind(settings.table_name)
+    notices = CommittedNotices()
+    return ReleaseFrozen(Services.build(notices=notices), notices, settings)
+
+
+root = Root(ReleaseSettings.from_env, compose)
+root.prepare()
+
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
-@delivers_notices(seconds=60)
+@tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    bind_table_from_env()
-    report = ReleaseService().release_matured()
-    metrics.add_metric(name="AccrualsReleased", unit=MetricUnit.Count, value=report.released)
-    metrics.add_metric(name="PointsReleased", unit=MetricUnit.Count, value=report.points)
-    metrics.add_metric(name="ReleaseConflicts", unit=MetricUnit.Count, value=report.conflicts)
-    logger.info("released matured accruals", extra=asdict(report))
-    return asdict(report)
+    return root.get()(context)

@@ -18,8 +18,8 @@ from referral.repository.models import AuditItem, Entity, LedgerEntryItem, Notif
 from referral.repository.table import _all_models
 from referral.services import Services
 
-from bench.dynamodb_requests import Requests, counting, install, watch
 from devtools.fake_telegram import FakeTelegram
+from devtools.request_meter import Requests, counting, install, watch
 from functions.admin_api.handler import handler
 from tests.support.clock import FakeClock
 from tests.support.lambda_context import lambda_context

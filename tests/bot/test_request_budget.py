@@ -8,7 +8,7 @@ import pytest
 from referral.repository import bot_state
 from referral.services import Services
 
-from bench.dynamodb_requests import counting, install
+from devtools.request_meter import counting, install
 from functions.bot_webhook import handler as webhook
 from tests.bot.conftest import Bot, FakeLookup, TgUser
 from tests.bot.test_registration import personal_code

@@ -5,11 +5,14 @@ from __future__ import annotations
 import base64
 import json
 
+import boto3
 import pytest
 from referral.repository.bot_state import ProcessedUpdateItem
 from referral.services import Services
 
+from functions.bot_webhook import handler as webhook
 from tests.bot.conftest import OPERATORS, Bot, FakeLookup, TgUser
+from tests.support.lambda_context import lambda_context
 
 
 def processed_updates() -> int:
@@ -139,3 +142,72 @@ def test_a_participant_sees_only_their_own_data(bot: Bot, services: Services) ->
 
     assert "<b>1-й уровень: 0</b>" in answer["text"] and "Anna" not in answer["text"]
     assert forged["text"] == "Эта кнопка уже неактуальна."
+
+
+DEEP = "[" * 100_000 + "]" * 100_000
+
+
+@pytest.mark.parametrize(
+    ("body", "base64_encoded"),
+    [
+        pytest.param(DEEP, False, id="nested-100k-deep"),
+        pytest.param('{"update_id": 15, "message": ' + DEEP + "}", False, id="deep-inside-an-update"),
+        pytest.param(base64.b64encode(b'{"update_id": 16, "x": "\xff\xfe"}').decode(), True, id="bad-utf8"),
+        pytest.param("%%% not base64 at all ***", True, id="base64-garbage"),
+        pytest.param(base64.b64encode(DEEP.encode()).decode(), True, id="base64-of-deep-nesting"),
+        pytest.param('{"update_id": true}', False, id="boolean-update-id"),
+        pytest.param('"just a string"', False, id="json-string"),
+        pytest.param("null", False, id="json-null"),
+    ],
+)
+def test_an_unparseable_body_is_answered_200_with_a_warning_and_a_metric(
+    bot: Bot,
+    body: str,
+    base64_encoded: bool,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    response = bot.post(body, base64=base64_encoded)
+
+    assert (response["statusCode"], response["body"]) == (200, "{}")
+    assert bot.telegram.calls == []
+    assert processed_updates() == 0
+    assert '"MalformedUpdates":[1.0]' in capsys.readouterr().out
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", "malformed update body ignored")
+    ]
+
+
+def test_headers_that_are_not_a_mapping_are_rejected_not_crashed_on(bot: Bot) -> None:
+    event = bot.event(json.dumps(bot.message(TgUser(101, "Anna"), "/start")))
+    event["headers"] = ["x-telegram-bot-api-secret-token", "webhook-secret_123"]
+
+    response = webhook.handler(event, lambda_context())  # type: ignore[arg-type]
+
+    assert response["statusCode"] == 401
+    assert processed_updates() == 0
+
+
+def test_a_rotated_secret_is_honoured_by_a_warm_container_at_once(
+    bot: Bot, lookup: FakeLookup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Secrets Manager (moto): ops rotate the secret and call ``setWebhook``; the next call carries the new
+    token. The warm container refreshes once on the mismatch instead of answering 401 until it expires."""
+    manager = boto3.client("secretsmanager", region_name="eu-central-1")
+    manager.create_secret(Name="ozon-referral/telegram-webhook-secret", SecretString="before-rotation\n")
+    monkeypatch.delenv("TELEGRAM_WEBHOOK_SECRET")
+    monkeypatch.setenv("TELEGRAM_WEBHOOK_SECRET_SECRET_ID", "ozon-referral/telegram-webhook-secret")
+    webhook.reset()
+    webhook.runtime(posting_lookup=lookup, clock=bot.clock)
+    anna = TgUser(101, "Anna")
+    assert bot.post(bot.message(anna, "/start"), secret="before-rotation")["statusCode"] == 200
+
+    manager.put_secret_value(SecretId="ozon-referral/telegram-webhook-secret", SecretString="after-rotation")
+
+    answer = bot.post(bot.message(anna, "/help"), secret="after-rotation")
+    handled = processed_updates()
+    refused = bot.post(bot.message(anna, "/help"), secret="before-rotation")
+
+    assert (answer["statusCode"], refused["statusCode"]) == (200, 401)
+    assert json.loads(answer["body"])["method"] == "sendMessage"
+    assert processed_updates() == handled

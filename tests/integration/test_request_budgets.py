@@ -10,19 +10,19 @@ from collections.abc import Iterator
 
 import pytest
 
-from bench.dynamodb_requests import (
+from devtools.request_budgets import (
     MATURED,
     PURCHASE,
     REGISTRATION,
     RELEASE,
     WITHDRAWAL_REQUEST,
     Row,
-    counting,
     measure,
     measure_cold,
     moto_table,
     warm_services,
 )
+from devtools.request_meter import counting
 
 pytestmark = pytest.mark.integration
 

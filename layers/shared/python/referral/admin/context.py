@@ -1,85 +1,105 @@
-"""What the admin API's routes share per container: configuration (read once, lazily) and services.
+"""What the admin API's routes share per container: validated settings and the services built from them.
 
-Nothing is built at import time, so tests can bind the table to moto first; ``reset`` starts afresh.
+The function's composition root builds the context and ``install``s it; nothing here is built at import,
+so tests can bind the table to moto first; ``reset`` starts afresh.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from typing import Annotated
+
+from pydantic import Field, field_validator, model_validator
 
 from referral.clock import utcnow
-from referral.config import ConfigurationError, optional, secret
+from referral.config import ConfigurationError, Secret, Settings
 from referral.repository.table import bind_table_from_env
+from referral.repository.unit_of_work import CommittedNotices
 from referral.services import Services
 from referral.services.admins import AdminService, AuthSettings
 from referral.services.listings import ListingService
 from referral.services.statistics import StatisticsService
+from referral.telegram.config import TelegramSettings
+from referral.wiring import bind
 
 
-def _int(name: str, default: int, low: int, high: int) -> int:
-    raw = optional(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a whole number") from None
-    if not low <= value <= high:
-        raise ConfigurationError(f"{name} must be between {low} and {high}")
-    return value
+class AdminSettings(TelegramSettings, Settings):
+    """The admin API's variables, validated once per container (the bot's: for the login and notices)."""
 
+    table_name: str
+    telegram_bot_token: Secret
+    admin_session_secret: Secret
+    bootstrap_admin_ids: str = ""
+    admin_session_seconds: Annotated[int, Field(ge=60, le=86400)] = 3600
+    admin_login_max_age_seconds: Annotated[int, Field(ge=60, le=7 * 86400)] = 86400
+    admin_dev_login: bool = False
+    """Local runs only: log in by Telegram id without the widget; refused next to deployed secrets."""
 
-def dev_login_enabled() -> bool:
-    """``ADMIN_DEV_LOGIN=1``, only for local runs: never with secrets from Secrets Manager (a deployment)."""
-    if (optional("ADMIN_DEV_LOGIN") or "").lower() not in ("1", "true", "yes"):
-        return False
-    if any(name.endswith("_SECRET_ID") and value.strip() for name, value in os.environ.items()):
-        raise ConfigurationError("ADMIN_DEV_LOGIN is for local runs; it cannot be on with deployed secrets")
-    return True
+    @field_validator("bootstrap_admin_ids")
+    @classmethod
+    def _telegram_ids(cls, value: str) -> str:
+        if any(not part.strip().isdigit() for part in value.split(",") if part.strip()):
+            raise ValueError("must be comma-separated Telegram user ids")
+        return value
+
+    @model_validator(mode="after")
+    def _dev_login_only_locally(self) -> AdminSettings:
+        deployed = self.telegram_bot_token.secret_id or self.admin_session_secret.secret_id
+        if self.admin_dev_login and deployed:
+            raise ValueError("ADMIN_DEV_LOGIN is for local runs; it cannot be on with deployed secrets")
+        return self
+
+    def auth_settings(self) -> AuthSettings:
+        """Resolves the secrets (Secrets Manager in AWS, cached) and checks the session secret's length."""
+        session_secret = self.admin_session_secret.get()
+        if len(session_secret) < 32:
+            raise ConfigurationError("ADMIN_SESSION_SECRET must be at least 32 characters")
+        return AuthSettings(
+            dev_login=self.admin_dev_login,
+            bot_token=self.telegram_bot_token.get(),
+            session_secret=session_secret,
+            bootstrap_ids=frozenset(p.strip() for p in self.bootstrap_admin_ids.split(",") if p.strip()),
+            session_seconds=self.admin_session_seconds,
+            login_max_age_seconds=self.admin_login_max_age_seconds,
+        )
 
 
 def bot_username() -> str | None:
     """The bot the Login Widget signs in with (``TELEGRAM_BOT_USERNAME``)."""
-    return (optional("TELEGRAM_BOT_USERNAME") or "").lstrip("@") or None
+    return current().settings.telegram_bot_username or None
 
 
 def load_auth_settings() -> AuthSettings:
-    dev_login = dev_login_enabled()
-    ids = frozenset(
-        part.strip() for part in (optional("BOOTSTRAP_ADMIN_IDS") or "").split(",") if part.strip()
-    )
-    if any(not i.isdigit() for i in ids):
-        raise ConfigurationError("BOOTSTRAP_ADMIN_IDS must be comma-separated Telegram user ids")
-    session_secret = secret("ADMIN_SESSION_SECRET")
-    if len(session_secret) < 32:
-        raise ConfigurationError("ADMIN_SESSION_SECRET must be at least 32 characters")
-    return AuthSettings(
-        dev_login=dev_login,
-        bot_token=secret("TELEGRAM_BOT_TOKEN"),
-        session_secret=session_secret,
-        bootstrap_ids=ids,
-        session_seconds=_int("ADMIN_SESSION_SECONDS", 3600, 60, 86400),
-        login_max_age_seconds=_int("ADMIN_LOGIN_MAX_AGE_SECONDS", 86400, 60, 7 * 86400),
-    )
+    return AdminSettings.from_env().auth_settings()
 
 
 @dataclass
 class AdminContext:
+    """The admin API's collaborators, built once per container from its settings (read when first needed
+    unless given). ``notices`` collects the ids of the notices its changes commit, for the handler to
+    deliver right after the request."""
+
     clock: Callable[[], datetime] = utcnow
     settings_max_age: int | None = None
+    given_settings: AdminSettings | None = None
+    notices: CommittedNotices = field(default_factory=CommittedNotices)
+
+    @cached_property
+    def settings(self) -> AdminSettings:
+        return self.given_settings or AdminSettings.from_env()
 
     @cached_property
     def services(self) -> Services:
-        bind_table_from_env()
-        return Services.build(clock=self.clock, settings_max_age=self.settings_max_age)
+        bind(self.settings.table_name)
+        return Services.build(clock=self.clock, settings_max_age=self.settings_max_age, notices=self.notices)
 
     @cached_property
     def auth(self) -> AuthSettings:
-        return load_auth_settings()
+        return self.settings.auth_settings()
 
     @cached_property
     def admins(self) -> AdminService:
@@ -92,7 +112,7 @@ class AdminContext:
 
     @cached_property
     def statistics(self) -> StatisticsService:
-        bind_table_from_env()
+        bind_table_from_env()  # the scheduled rollup runs with the table alone, without the admin's secrets
         return StatisticsService(clock=self.clock)
 
 
@@ -106,11 +126,16 @@ def current() -> AdminContext:
     return _current
 
 
+def install(built: AdminContext) -> AdminContext:
+    """The composition root hands the routes the context it built."""
+    global _current
+    _current = built
+    return built
+
+
 def reset(clock: Callable[[], datetime] | None = None, settings_max_age: int | None = None) -> AdminContext:
     """Start with fresh configuration and services (tests; a changed environment)."""
-    global _current
-    _current = AdminContext(clock=clock or utcnow, settings_max_age=settings_max_age)
-    return _current
+    return install(AdminContext(clock=clock or utcnow, settings_max_age=settings_max_age))
 
 
 def environment_ready() -> bool:

@@ -1,34 +1,17 @@
-"""Settings of the Seller API client and of the sync, read from the environment once per container."""
+"""Settings of the Seller API client and of the sync: ``OzonSettings`` validates the ``OZON_*`` variables."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Annotated
 
-from referral.config import ConfigurationError, optional
+from pydantic import Field, field_validator
+
+from referral.config import Settings
 
 DEFAULT_API_URL = "https://api-seller.ozon.ru"
 MAX_PERIOD_DAYS = 364
 """Ozon refuses list periods longer than a year; one day of margin keeps time zones out of the way."""
-
-
-def _number(name: str, default: float, *, low: float, high: float) -> float:
-    raw = optional(name)
-    if raw is None:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ConfigurationError(f"{name} must be a number, got {raw!r}") from None
-    if not low <= value <= high:
-        raise ConfigurationError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
-    return value
-
-
-def _whole(name: str, default: int, *, low: int, high: int) -> int:
-    value = _number(name, default, low=low, high=high)
-    if value != int(value):
-        raise ConfigurationError(f"{name} must be a whole number")
-    return int(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,16 +33,7 @@ class ClientConfig:
 
     @classmethod
     def from_env(cls) -> ClientConfig:
-        base_url = (optional("OZON_API_URL") or DEFAULT_API_URL).rstrip("/")
-        if not base_url.startswith(("http://", "https://")):
-            raise ConfigurationError("OZON_API_URL must be an http(s) URL")
-        return cls(
-            base_url=base_url,
-            requests_per_second=_whole("OZON_MAX_RPS", 10, low=1, high=40),
-            timeout_seconds=_number("OZON_TIMEOUT_SECONDS", 30.0, low=0.05, high=120.0),
-            max_attempts=_whole("OZON_MAX_ATTEMPTS", 6, low=1, high=20),
-            backoff_base_seconds=_number("OZON_BACKOFF_BASE_SECONDS", 0.5, low=0.0, high=60.0),
-        )
+        return OzonSettings.from_env().client_config()
 
     @classmethod
     def for_claims_from_env(cls) -> ClientConfig:
@@ -69,16 +43,7 @@ class ClientConfig:
         ``OZON_LOOKUP_TIMEOUT_SECONDS`` (default 5 s) all attempts included, after at most 1 s for a slot of
         the shared budget: about 10 s in the worst case, and the bot answers that Ozon is busy.
         """
-        timeout = _number("OZON_LOOKUP_TIMEOUT_SECONDS", 5.0, low=0.05, high=10.0)
-        return replace(
-            cls.from_env(),
-            timeout_seconds=timeout,
-            max_attempts=2,
-            backoff_base_seconds=0.25,
-            backoff_cap_seconds=1.0,
-            total_seconds=timeout,
-            budget_wait_seconds=1.0,
-        )
+        return OzonSettings.from_env().claims_client_config()
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,14 +69,69 @@ class SyncConfig:
 
     @classmethod
     def from_env(cls) -> SyncConfig:
-        max_pages = optional("OZON_SYNC_MAX_PAGES")
-        return cls(
-            backfill_days=_whole("OZON_BACKFILL_DAYS", 90, low=1, high=MAX_PERIOD_DAYS),
-            fbo_refresh_days=_whole("OZON_FBO_REFRESH_DAYS", 45, low=1, high=MAX_PERIOD_DAYS),
-            fbo_refresh_minutes=_whole("OZON_FBO_REFRESH_MINUTES", 60, low=0, high=10_080),
-            page_size=_whole("OZON_PAGE_SIZE", 100, low=1, high=1000),
-            returns_page_size=_whole("OZON_RETURNS_PAGE_SIZE", 100, low=1, high=500),
-            max_pages=_whole("OZON_SYNC_MAX_PAGES", 0, low=1, high=100_000) if max_pages else None,
-            lease_seconds=_whole("OZON_SYNC_LEASE_SECONDS", 900, low=30, high=3600),
-            overlap_seconds=_whole("OZON_SYNC_OVERLAP_SECONDS", 900, low=0, high=86_400),
+        return OzonSettings.from_env().sync_config()
+
+
+class OzonSettings(Settings):
+    """The ``OZON_*`` variables of the Seller API client and the sync, each checked against its range."""
+
+    ozon_api_url: str = DEFAULT_API_URL
+    ozon_max_rps: Annotated[int, Field(ge=1, le=40)] = 10
+    ozon_timeout_seconds: Annotated[float, Field(ge=0.05, le=120.0)] = 30.0
+    ozon_max_attempts: Annotated[int, Field(ge=1, le=20)] = 6
+    ozon_backoff_base_seconds: Annotated[float, Field(ge=0.0, le=60.0)] = 0.5
+    ozon_lookup_timeout_seconds: Annotated[float, Field(ge=0.05, le=10.0)] = 5.0
+    ozon_backfill_days: Annotated[int, Field(ge=1, le=MAX_PERIOD_DAYS)] = 90
+    ozon_fbo_refresh_days: Annotated[int, Field(ge=1, le=MAX_PERIOD_DAYS)] = 45
+    ozon_fbo_refresh_minutes: Annotated[int, Field(ge=0, le=10_080)] = 60
+    ozon_page_size: Annotated[int, Field(ge=1, le=1000)] = 100
+    ozon_returns_page_size: Annotated[int, Field(ge=1, le=500)] = 100
+    ozon_sync_max_pages: Annotated[int, Field(ge=1, le=100_000)] | None = None
+    ozon_sync_lease_seconds: Annotated[int, Field(ge=30, le=3600)] = 900
+    ozon_sync_overlap_seconds: Annotated[int, Field(ge=0, le=86_400)] = 900
+
+    @field_validator("ozon_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    def client_config(self) -> ClientConfig:
+        return ClientConfig(
+            base_url=self.ozon_api_url,
+            requests_per_second=self.ozon_max_rps,
+            timeout_seconds=self.ozon_timeout_seconds,
+            max_attempts=self.ozon_max_attempts,
+            backoff_base_seconds=self.ozon_backoff_base_seconds,
+        )
+
+    def claims_client_config(self) -> ClientConfig:
+        """Order claims run inside the bot's webhook (a 25 s Lambda): short and few attempts, bounded.
+
+        A claim looks a posting up with at most two requests (FBS, then FBO), each within
+        ``OZON_LOOKUP_TIMEOUT_SECONDS`` (default 5 s) all attempts included, after at most 1 s for a slot of
+        the shared budget: about 10 s in the worst case, and the bot answers that Ozon is busy.
+        """
+        timeout = self.ozon_lookup_timeout_seconds
+        return replace(
+            self.client_config(),
+            timeout_seconds=timeout,
+            max_attempts=2,
+            backoff_base_seconds=0.25,
+            backoff_cap_seconds=1.0,
+            total_seconds=timeout,
+            budget_wait_seconds=1.0,
+        )
+
+    def sync_config(self) -> SyncConfig:
+        return SyncConfig(
+            backfill_days=self.ozon_backfill_days,
+            fbo_refresh_days=self.ozon_fbo_refresh_days,
+            fbo_refresh_minutes=self.ozon_fbo_refresh_minutes,
+            page_size=self.ozon_page_size,
+            returns_page_size=self.ozon_returns_page_size,
+            max_pages=self.ozon_sync_max_pages,
+            lease_seconds=self.ozon_sync_lease_seconds,
+            overlap_seconds=self.ozon_sync_overlap_seconds,
         )

@@ -15,7 +15,6 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,23 +46,6 @@ RETRIABLE_ERRORS = frozenset(
 """Whole-request errors after which the same request (same token) may be sent again."""
 
 logger = logging.getLogger(__name__)
-
-_recorders: list[list[str]] = []
-_recorders_lock = threading.Lock()
-
-
-@contextmanager
-def recording_notifications() -> Iterator[list[str]]:
-    """The ids of the outbox notifications committed while the block runs, so that the function which made
-    a change can deliver its notices right after it (the scheduled sweep delivers whatever it leaves)."""
-    committed: list[str] = []
-    with _recorders_lock:
-        _recorders.append(committed)
-    try:
-        yield committed
-    finally:
-        with _recorders_lock:
-            _recorders[:] = [other for other in _recorders if other is not committed]
 
 
 class CommittedNotices:
@@ -258,10 +240,6 @@ class UnitOfWork:
         notices = [item.notification_id for _, item, _ in self._puts if isinstance(item, NotificationItem)]
         if notices and self._notices is not None:
             self._notices.record(notices)
-        if notices:
-            with _recorders_lock:
-                for committed in _recorders:
-                    committed.extend(notices)
 
 
 def _cancellation_codes(error: Exception) -> list[str] | None:

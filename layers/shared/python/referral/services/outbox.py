@@ -58,7 +58,7 @@ class OutboxService:
     def dispatch(
         self, sender: NotificationSender, notification_ids: Iterable[str], *, deadline: float | None = None
     ) -> DispatchReport:
-        """Right after a change: deliver the notices it produced (``recording_notifications`` collects them).
+        """Right after a change: deliver the notices it produced (drained from its ``CommittedNotices``).
 
         Each is claimed as the sweep claims it. Past ``deadline`` (a ``time.monotonic()`` instant) the rest
         is left, unclaimed, to the sweep.

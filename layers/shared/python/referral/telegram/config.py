@@ -1,10 +1,12 @@
-"""The bot's configuration, read from the environment once per container (secrets resolved lazily)."""
+"""The bot's settings: validated once per container from the environment; the token resolved when needed."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from referral.config import ConfigurationError, optional, secret
+from pydantic import field_validator
+
+from referral.config import ConfigurationError, Secret, Settings
 
 DEFAULT_API_URL = "https://api.telegram.org"
 
@@ -28,20 +30,53 @@ class BotConfig:
 
     @classmethod
     def from_env(cls) -> BotConfig:
-        token = secret("TELEGRAM_BOT_TOKEN")
-        if not token.split(":", 1)[0].isdigit() or ":" not in token:
+        return TelegramSettings.from_env().bot_config()
+
+
+class TelegramSettings(Settings):
+    """How to reach the Bot API as the bot (``TELEGRAM_*``, ``OPERATORS_CHAT_ID``).
+
+    The token is optional here (a function that only delivers notices right after its change leaves them
+    to the sweep without it); a function that needs it declares ``telegram_bot_token: Secret``.
+    """
+
+    telegram_bot_token: Secret | None = None
+    telegram_api_url: str = DEFAULT_API_URL
+    operators_chat_id: int | None = None
+    telegram_bot_username: str = ""
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("telegram_bot_username")
+    @classmethod
+    def _no_at(cls, value: str) -> str:
+        return value.lstrip("@")
+
+    def bot_config(self) -> BotConfig:
+        """Resolves the token (Secrets Manager in AWS, cached) and checks that it looks like a bot token."""
+        if self.telegram_bot_token is None:
+            raise ConfigurationError("TELEGRAM_BOT_TOKEN is not set")
+        token = self.telegram_bot_token.get()
+        if ":" not in token or not token.split(":", 1)[0].isdigit():
             raise ConfigurationError("TELEGRAM_BOT_TOKEN does not look like a bot token")
-        api_url = (optional("TELEGRAM_API_URL") or DEFAULT_API_URL).rstrip("/")
-        if not api_url.startswith(("http://", "https://")):
-            raise ConfigurationError("TELEGRAM_API_URL must be an http(s) URL")
-        raw_chat = optional("OPERATORS_CHAT_ID")
-        try:
-            operators = int(raw_chat) if raw_chat else None
-        except ValueError:
-            raise ConfigurationError("OPERATORS_CHAT_ID must be a chat id such as -1001234567890") from None
-        username = (optional("TELEGRAM_BOT_USERNAME") or "").lstrip("@")
-        return cls(token=token, api_url=api_url, operators_chat_id=operators, bot_username=username)
+        return BotConfig(
+            token=token,
+            api_url=self.telegram_api_url,
+            operators_chat_id=self.operators_chat_id,
+            bot_username=self.telegram_bot_username,
+        )
 
 
 def webhook_secret() -> str:
-    return secret("TELEGRAM_WEBHOOK_SECRET")
+    return WebhookSecretSettings.from_env().telegram_webhook_secret.get()
+
+
+class WebhookSecretSettings(Settings):
+    """The secret token Telegram sends with every webhook call (``setWebhook``'s ``secret_token``)."""
+
+    telegram_webhook_secret: Secret
