@@ -72,21 +72,27 @@ class Webhook:
         """The bot, built once (tests pass a fake Seller API lookup and a clock)."""
         if self._runtime is None:
             from referral.clock import utcnow
+            from referral.repository.unit_of_work import CommittedNotices
             from referral.services import Services
             from referral.telegram.app import BotRuntime
 
             bind(self.settings.table_name)
-            services = Services.build(clock=clock or utcnow)
+            clock = clock or utcnow
+            notices = CommittedNotices()
+            services = Services.build(clock=clock, notices=notices)
             if posting_lookup is None:
                 from referral.ozon.lookup import ConfiguredPostingLookup
 
                 claims = self.settings.claims_client_config()
-                posting_lookup = ConfiguredPostingLookup(services.settings.ozon_credentials, claims)
+                posting_lookup = ConfiguredPostingLookup(
+                    services.settings.ozon_credentials, claims, clock=clock
+                )
             self._runtime = BotRuntime(
                 self.settings.bot_config(),
                 services=services,
+                notices=notices,
                 posting_lookup=posting_lookup,
-                clock=clock or utcnow,
+                clock=clock,
             )
         return self._runtime
 

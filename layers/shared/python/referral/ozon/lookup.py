@@ -37,8 +37,9 @@ class OzonPostingLookup:
             return [found[1].to_posting(found[0])] if found is not None else []
         if not ORDER_NUMBER.match(cleaned):
             return []
-        now = self.clock()
-        shipments = self.client.order_postings(cleaned, now - timedelta(days=MAX_PERIOD_DAYS), now)
+        # A day ahead: a posting Ozon created a moment ago by its own clock is not missed by ours.
+        until = self.clock() + timedelta(days=1)
+        shipments = self.client.order_postings(cleaned, until - timedelta(days=MAX_PERIOD_DAYS), until)
         postings = [raw.to_posting(scheme) for scheme, raw in shipments]
         return sorted(postings, key=lambda p: (p.is_cancelled, _shipment(p.posting_number)))
 
@@ -63,10 +64,15 @@ class ConfiguredPostingLookup:
     """
 
     def __init__(
-        self, credentials: Callable[[], tuple[str, str] | None], config: ClientConfig | None = None
+        self,
+        credentials: Callable[[], tuple[str, str] | None],
+        config: ClientConfig | None = None,
+        *,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.credentials = credentials
         self.config = config
+        self.clock = clock
         self._lookup: OzonPostingLookup | None = None
         self._in_use: tuple[str, str] | None = None
 
@@ -83,6 +89,6 @@ class ConfiguredPostingLookup:
             raise OzonError("the Ozon Seller API connection is not configured")
         if self._lookup is None or credentials != self._in_use:
             config = self.config or ClientConfig.for_claims_from_env()
-            self._lookup = OzonPostingLookup(connect(*credentials, config))
+            self._lookup = OzonPostingLookup(connect(*credentials, config), self.clock)
             self._in_use = credentials
         return self._lookup
