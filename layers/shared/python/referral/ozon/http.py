@@ -15,6 +15,7 @@ import json
 import random
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Protocol
 
@@ -97,6 +98,14 @@ def decode(text: str) -> Any:
     return json.loads(text, parse_float=Decimal)
 
 
+@dataclass(frozen=True, slots=True)
+class _Transient:
+    """A failure worth another attempt: what went wrong and how long Ozon asked us to wait."""
+
+    problem: str
+    retry_after: float | None = None
+
+
 class OzonHttp:
     """One authenticated connection to the Seller API."""
 
@@ -151,55 +160,62 @@ class OzonHttp:
             )
             sent += 1
             self.requests_sent += 1
-            retry_after: float | None = None
-            try:
-                response = self._session.post(url, data=data, headers=self._headers, timeout=timeout)
-            except requests.Timeout:
-                problem = "timed out"
-            except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
-                problem = f"connection failed ({type(error).__name__})"
-            else:
-                payload = _payload(response)
-                message = _message(payload)
-                status = response.status_code
-                if status in (401, 403):
-                    raise OzonAuthError(
-                        f"Ozon rejected the API key (HTTP {status}: {message or 'no message'}). "
-                        "Check the Client-Id and Api-Key in the admin settings."
-                    )
-                if status == 200 and isinstance(payload, dict):
-                    return payload
-                if status == 429 or status >= 500 or _retryable_message(message) or status == 200:
-                    problem = f"HTTP {status}: {message or 'unreadable answer'}"
-                    retry_after = _retry_after(response)
-                else:
-                    code = payload.get("code") if isinstance(payload, dict) else None
-                    error_type = OzonNotFound if _not_found(status, code, message) else OzonRequestError
-                    raise error_type(
-                        f"Ozon refused {path} (HTTP {status}: {message or 'no message'})",
-                        status=status,
-                        code=code if isinstance(code, int) else None,
-                    )
-            if attempt == attempts:
+            answer = self._send_once(path, url, data, timeout)
+            if isinstance(answer, dict):
+                return answer
+            problem = answer.problem
+            if attempt == attempts or not self._wait_before_retry(path, attempt, answer, started):
                 break
-            delay = self._backoff(attempt, retry_after)
-            remaining = self._remaining(started)
-            if remaining is not None and remaining <= delay:
-                break
-            self.retries += 1
-            logger.warning(
-                "Ozon request will be retried",
-                extra={
-                    "path": path,
-                    "attempt": attempt,
-                    "problem": problem,
-                    "delay_seconds": round(delay, 3),
-                },
-            )
-            self._sleep(delay)
         raise OzonUnavailable(
             f"Ozon {path} failed {sent} {'time' if sent == 1 else 'times'}; last: {problem}"
         )
+
+    def _send_once(self, path: str, url: str, data: str, timeout: float) -> dict[str, Any] | _Transient:
+        """One request: the answer, a transient problem worth another try, or an error that ends it."""
+        try:
+            response = self._session.post(url, data=data, headers=self._headers, timeout=timeout)
+        except requests.Timeout:
+            return _Transient("timed out")
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+            return _Transient(f"connection failed ({type(error).__name__})")
+        payload = _payload(response)
+        message = _message(payload)
+        status = response.status_code
+        if status in (401, 403):
+            raise OzonAuthError(
+                f"Ozon rejected the API key (HTTP {status}: {message or 'no message'}). "
+                "Check the Client-Id and Api-Key in the admin settings."
+            )
+        if status == 200 and isinstance(payload, dict):
+            return payload
+        if status == 429 or status >= 500 or _retryable_message(message) or status == 200:
+            return _Transient(f"HTTP {status}: {message or 'unreadable answer'}", _retry_after(response))
+        code = payload.get("code") if isinstance(payload, dict) else None
+        error_type = OzonNotFound if _not_found(status, code, message) else OzonRequestError
+        raise error_type(
+            f"Ozon refused {path} (HTTP {status}: {message or 'no message'})",
+            status=status,
+            code=code if isinstance(code, int) else None,
+        )
+
+    def _wait_before_retry(self, path: str, attempt: int, answer: _Transient, started: float) -> bool:
+        """Sleep the backoff before the next attempt; False when the time left cannot cover it."""
+        delay = self._backoff(attempt, answer.retry_after)
+        remaining = self._remaining(started)
+        if remaining is not None and remaining <= delay:
+            return False
+        self.retries += 1
+        logger.warning(
+            "Ozon request will be retried",
+            extra={
+                "path": path,
+                "attempt": attempt,
+                "problem": answer.problem,
+                "delay_seconds": round(delay, 3),
+            },
+        )
+        self._sleep(delay)
+        return True
 
     def _remaining(self, started: float) -> float | None:
         """Seconds this request may still take (``total_seconds``); None when only the attempts bound it."""

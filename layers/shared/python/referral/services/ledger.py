@@ -7,7 +7,14 @@ from datetime import datetime
 
 from referral.clock import utcnow
 from referral.domain.audit import AuditRecord, Change
-from referral.domain.ledger import LedgerEntry, check_correction, correction_delta, correction_fingerprint
+from referral.domain.ledger import (
+    Balances,
+    LedgerEntry,
+    check_correction,
+    correction_delta,
+    correction_fingerprint,
+)
+from referral.domain.participants import Participant
 from referral.errors import AlreadyExists, BalanceChanged, Conflict, InsufficientFunds, InvalidInput, NotFound
 from referral.repository.ledger import Guard, LedgerRepository, entry_id_for
 
@@ -56,21 +63,7 @@ class LedgerService:
         check_correction(before, participant.frozen_corrections, delta)
         after = before.apply(delta)
         now = self.clock()
-        audit = AuditRecord(
-            audit_id=entry_id_for(f"audit:{idempotency_key}"),
-            actor_id=actor_id,
-            action="participant.balance_correction",
-            object_type="participant",
-            object_id=participant_id,
-            object_name=participant.profile.display_name,
-            created_at=now,
-            changes=(
-                Change("available", str(before.available), str(after.available)),
-                Change("frozen", str(before.frozen), str(after.frozen)),
-                Change("total", str(before.balance), str(after.balance)),
-            ),
-            reason=reason,
-        )
+        audit = _correction_audit(actor_id, participant, before, after, reason, idempotency_key, now)
         try:
             self.ledger.commit_correction(
                 participant_id, delta, key, fingerprint, actor_id, reason, audit, now
@@ -86,6 +79,33 @@ class LedgerService:
                 reason="negative_balance",
             ) from None
         return True
+
+
+def _correction_audit(
+    actor_id: str,
+    participant: Participant,
+    before: Balances,
+    after: Balances,
+    reason: str,
+    idempotency_key: str,
+    now: datetime,
+) -> AuditRecord:
+    """The audit record of a correction: each balance part before and after, and the operator's reason."""
+    return AuditRecord(
+        audit_id=entry_id_for(f"audit:{idempotency_key}"),
+        actor_id=actor_id,
+        action="participant.balance_correction",
+        object_type="participant",
+        object_id=participant.profile.user_id,
+        object_name=participant.profile.display_name,
+        created_at=now,
+        changes=(
+            Change("available", str(before.available), str(after.available)),
+            Change("frozen", str(before.frozen), str(after.frozen)),
+            Change("total", str(before.balance), str(after.balance)),
+        ),
+        reason=reason,
+    )
 
 
 def _valid_request(available_change: int, total_change: int, reason: str, idempotency_key: str) -> str:
