@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from referral.clock import utcnow
 from referral.config import Secret, Settings
-from referral.telegram.bot_api import BotApi, Pace
 from referral.telegram.config import TelegramSettings
-from referral.telegram.digests import DigestReport, DigestSender
 from referral.wiring import Root, bind
+
+if TYPE_CHECKING:  # the bot's client and the digests are imported when the function is composed
+    from referral.telegram.bot_api import Pace
+    from referral.telegram.digests import DigestReport, DigestSender
 
 logger = Logger()
 tracer = Tracer()
@@ -43,6 +45,9 @@ class Digests:
 def compose(
     settings: DigestSettings, *, clock: Callable[[], datetime] = utcnow, pace: Pace | None = None
 ) -> Digests:
+    from referral.telegram.bot_api import BotApi
+    from referral.telegram.digests import DigestSender
+
     bind(settings.table_name)
     return Digests(DigestSender(BotApi(settings.bot_config(), pace=pace), clock=clock))
 

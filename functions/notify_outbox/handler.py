@@ -10,18 +10,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from referral.clock import utcnow
 from referral.config import Secret, Settings
-from referral.services.outbox import DispatchReport, OutboxService
-from referral.telegram.bot_api import BotApi
 from referral.telegram.config import TelegramSettings
-from referral.telegram.notifications import TelegramNotificationSender
 from referral.wiring import Root, bind
+
+if TYPE_CHECKING:  # the domain and the bot's sender are imported when the function is composed
+    from referral.services.outbox import DispatchReport, OutboxService
+    from referral.telegram.notifications import TelegramNotificationSender
 
 logger = Logger()
 tracer = Tracer()
@@ -42,6 +43,8 @@ class OutboxSweep:
     sender: TelegramNotificationSender
 
     def sweep(self, time_left: Callable[[], float] | None = None) -> DispatchReport:
+        from referral.services.outbox import DispatchReport
+
         total = DispatchReport()
         while time_left is None or time_left() > MARGIN_SECONDS:
             report = self.outbox.dispatch_due(self.sender, limit=BATCH)
@@ -60,6 +63,10 @@ class OutboxSweep:
 
 
 def compose(settings: OutboxSettings, *, clock: Callable[[], datetime] = utcnow) -> OutboxSweep:
+    from referral.services.outbox import OutboxService
+    from referral.telegram.bot_api import BotApi
+    from referral.telegram.notifications import TelegramNotificationSender
+
     bind(settings.table_name)
     return OutboxSweep(OutboxService(clock=clock), TelegramNotificationSender(BotApi(settings.bot_config())))
 

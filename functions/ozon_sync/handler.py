@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from referral.config import Settings
-from referral.ozon.client import OzonClient, connect
 from referral.ozon.config import ClientConfig, OzonSettings, SyncConfig
-from referral.repository.unit_of_work import CommittedNotices
-from referral.services import Services
-from referral.services.ozon_sync import AUTH_ERROR, OK, ClientFactory, OzonSyncService, stream_metrics
 from referral.telegram.config import TelegramSettings
-from referral.telegram.delivery import deliver_committed
 from referral.wiring import Root, bind
+
+if TYPE_CHECKING:  # the domain and the Seller API client are imported when the function is composed
+    from referral.ozon.client import OzonClient
+    from referral.repository.unit_of_work import CommittedNotices
+    from referral.services import Services
+    from referral.services.ozon_sync import ClientFactory
 
 logger = Logger()
 tracer = Tracer()
@@ -44,6 +45,8 @@ class SyncSettings(OzonSettings, TelegramSettings, Settings):
 
 
 def client_factory(config: ClientConfig) -> ClientFactory:
+    from referral.ozon.client import connect
+
     def build(client_id: str, api_key: str) -> OzonClient:
         return connect(client_id, api_key, config)
 
@@ -59,6 +62,9 @@ class OzonSync:
     sync_config: SyncConfig
 
     def __call__(self, context: LambdaContext) -> dict[str, Any]:
+        from referral.services.ozon_sync import AUTH_ERROR, OK, OzonSyncService, stream_metrics
+        from referral.telegram.delivery import deliver_committed
+
         self.notices.drain()  # delivered after the call: what this invocation commits
         report = OzonSyncService(
             self.services.purchases,
@@ -88,6 +94,9 @@ class OzonSync:
 
 
 def compose(settings: SyncSettings) -> OzonSync:
+    from referral.repository.unit_of_work import CommittedNotices
+    from referral.services import Services
+
     bind(settings.table_name)
     notices = CommittedNotices()
     return OzonSync(

@@ -10,14 +10,16 @@ check). Drift is logged per participant and counted in the ``LedgerDrift`` metri
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from referral.config import Settings
-from referral.services import Services
 from referral.wiring import Root, bind
+
+if TYPE_CHECKING:  # the domain is imported when the function is composed, at its first invocation
+    from referral.services import Services
 
 logger = Logger()
 tracer = Tracer()
@@ -63,6 +65,8 @@ class Reconcile:
 
 
 def compose(settings: ReconcileSettings) -> Reconcile:
+    from referral.services import Services
+
     bind(settings.table_name)
     return Reconcile(Services.build())
 

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from referral.config import Settings
-from referral.repository.unit_of_work import CommittedNotices
-from referral.services import Services
 from referral.telegram.config import TelegramSettings
-from referral.telegram.delivery import deliver_committed
 from referral.wiring import Root, bind
+
+if TYPE_CHECKING:  # the domain is imported when the function is composed, at its first invocation
+    from referral.repository.unit_of_work import CommittedNotices
+    from referral.services import Services
 
 logger = Logger()
 tracer = Tracer()
@@ -35,6 +36,8 @@ class ReleaseFrozen:
     settings: ReleaseSettings
 
     def __call__(self, context: LambdaContext) -> dict[str, int]:
+        from referral.telegram.delivery import deliver_committed
+
         self.notices.drain()  # delivered after the call: what this invocation commits
         report = self.services.release.release_matured()
         metrics.add_metric(name="AccrualsReleased", unit=MetricUnit.Count, value=report.released)
@@ -52,6 +55,9 @@ class ReleaseFrozen:
 
 
 def compose(settings: ReleaseSettings) -> ReleaseFrozen:
+    from referral.repository.unit_of_work import CommittedNotices
+    from referral.services import Services
+
     bind(settings.table_name)
     notices = CommittedNotices()
     return ReleaseFrozen(Services.build(notices=notices), notices, settings)

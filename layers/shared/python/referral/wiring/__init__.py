@@ -1,8 +1,10 @@
 """Composition roots: each function builds its collaborators from one validated settings model.
 
-In a Lambda container (``AWS_LAMBDA_FUNCTION_NAME`` is set) the settings are read and the collaborators
-built once, while the handler module is imported: a bad or missing variable fails the function's init with
-the variable's name, before any request. Elsewhere (tests, local runs) nothing is read at import, and the
+In a Lambda container (``AWS_LAMBDA_FUNCTION_NAME`` is set) the settings are read and validated while the
+handler module is imported: a bad or missing variable fails the function's init with the variable's name,
+before any request. The collaborators are composed once, at the first invocation: what they import (the
+domain, PynamoDB) is paid once per container either way, and the init stays as light as the webhook's
+rejected calls need. Elsewhere (tests, local runs) nothing is read at import, and the
 settings are read and the collaborators built on each invocation, so a changed environment takes effect.
 """
 
@@ -29,16 +31,18 @@ class Root(Generic[S, Built]):
         self._compose = compose
         self._keep = keep
         self._built: Built | None = None
+        self._settings: S | None = None
 
     def prepare(self) -> None:
-        """At import: in a Lambda container, build now so that a bad setting fails the init."""
+        """At import: in a Lambda container, read the settings now so that a bad value fails the init."""
         if in_lambda():
-            self.get()
+            self._settings = self._read()
 
     def get(self) -> Built:
         if self._built is not None:
             return self._built
-        built = self._compose(self._read())
+        settings = self._settings if self._settings is not None else self._read()
+        built = self._compose(settings)
         if self._keep or in_lambda():
             self._built = built
         return built
@@ -49,8 +53,9 @@ class Root(Generic[S, Built]):
         return self._built
 
     def reset(self) -> None:
-        """Forget what was built (tests; a changed environment)."""
+        """Forget what was read and built (tests; a changed environment)."""
         self._built = None
+        self._settings = None
 
     cache_clear = reset
 
