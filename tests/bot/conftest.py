@@ -35,11 +35,12 @@ class FakeLookup:
     error: Exception | None = None
     asked: list[str] = field(default_factory=list)
 
-    def find_posting(self, number: str) -> Posting | None:
+    def find_postings(self, number: str) -> list[Posting]:
         self.asked.append(number)
         if self.error is not None:
             raise self.error
-        return self.postings.get(number)
+        found = self.postings.get(number)
+        return [found] if found is not None else []
 
 
 @dataclass

@@ -77,12 +77,14 @@ class Posting:
 
 
 class PostingLookup(Protocol):
-    """Finds one of the company's postings by what a participant knows: an order or posting number.
+    """Finds the company's postings by what a participant knows: an order or a posting number.
 
     The Ozon Seller API client implements it; order claims (R6) depend only on this port.
     """
 
-    def find_posting(self, number: str) -> Posting | None: ...
+    def find_postings(self, number: str) -> list[Posting]:
+        """The one posting a posting number names, or every shipment of the order an order number names."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

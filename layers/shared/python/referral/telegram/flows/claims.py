@@ -28,18 +28,21 @@ def claim(ctx: FlowContext, turn: Turn, participant: Participant, text: str) -> 
         turn.reply(t("bad_order_number", lang))
         return
     try:
-        posting = ctx.lookup.find_posting(number)
+        postings = ctx.lookup.find_postings(number)
     except OzonNotFound:
-        posting = None
+        postings = []
     except OzonError:
         turn.reply(t("order_lookup_unavailable", lang), menu=True)
         turn.clear_state()
         return
     turn.clear_state()
-    if posting is None:
+    if not postings:
         turn.reply(t("order_not_found", lang, number=number), menu=True)
         return
-    _claim_posting(ctx, turn, participant, posting)
+    # An order number counts every shipment the buyer received; a cancelled one is answered only when it
+    # is all there is (the refusal then says why).
+    for posting in [p for p in postings if not p.is_cancelled] or postings[:1]:
+        _claim_posting(ctx, turn, participant, posting)
 
 
 def _claim_posting(ctx: FlowContext, turn: Turn, participant: Participant, posting: Posting) -> None:

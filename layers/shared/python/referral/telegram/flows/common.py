@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from referral.domain.orders import PostingLookup
+from referral.domain.orders import Posting, PostingLookup
 from referral.errors import DomainError
 from referral.ozon.errors import OzonError
 from referral.repository.bot_state import BotState
@@ -22,7 +22,7 @@ MAX_TEXT = 3500
 class UnavailableLookup:
     """Stands in for the Seller API client where none is configured: every claim is 'try later'."""
 
-    def find_posting(self, number: str) -> None:
+    def find_postings(self, number: str) -> list[Posting]:
         raise OzonError("the Seller API client is not configured")
 
 
