@@ -22,6 +22,7 @@ from devtools import doctor
 from devtools.fake_ozon import FakeOzon
 from devtools.fake_telegram import FakeTelegram
 from tests.admin.conftest import BOT_TOKEN, Api
+from tests.support.lambda_context import lambda_context
 
 OPERATORS_CHAT = -1001234567890
 WEBHOOK = "https://admin.example.com/telegram/webhook"
@@ -64,7 +65,7 @@ def test_a_healthy_deployment_passes_every_check(healthy: Api, telegram: FakeTel
 
     assert (reply.status, reply.json["ok"]) == (200, True)
     checks = {c["check"]: c for c in reply.json["checks"]}
-    assert list(checks) == ["bot_token", "webhook", "operators_chat", "ozon_key", "table"]
+    assert list(checks) == ["bot_token", "webhook", "operators_chat", "ozon_key", "table", "sync_streams"]
     assert all(c["ok"] and c["problem"] is None and c["advice"] is None for c in checks.values())
     assert checks["webhook"]["facts"]["url"] == WEBHOOK
     assert checks["ozon_key"]["facts"]["roles"] == ["Posting FBO", "Posting FBS", "Returns"]
@@ -143,6 +144,27 @@ def test_each_fault_fails_its_check_with_advice_and_only_it(
     assert unrelated == set()
 
 
+def test_a_sync_stream_that_keeps_failing_is_named_with_its_reason(healthy: Api, ozon: FakeOzon) -> None:
+    from functions.ozon_sync import handler as sync
+
+    ozon.fail(RETURNS_LIST, 404, message="Not Found", times=100)
+    first = sync.handler({}, lambda_context())
+    second = sync.handler({}, lambda_context())
+
+    assert first["status"] == second["status"] == "ok"  # the other streams went on
+    checks = {c["check"]: c for c in healthy.get("/admin/health").json["checks"]}
+    streams = checks["sync_streams"]
+    assert (streams["ok"], streams["problem"]) == (False, "sync_stream_failing")
+    assert list(streams["facts"]["failing"]) == ["returns"]
+    assert streams["facts"]["failing"]["returns"]["runs"] == 2
+    assert "404" in streams["facts"]["failing"]["returns"]["reason"]
+    assert all(c["ok"] for name, c in checks.items() if name != "sync_streams")
+
+    ozon.clear()
+    sync.handler({}, lambda_context())
+    assert {c["check"]: c["ok"] for c in healthy.get("/admin/health").json["checks"]}["sync_streams"]
+
+
 def test_a_missing_role_names_the_methods_it_would_allow(healthy: Api, ozon: FakeOzon) -> None:
     ozon.without_role("Returns")
     [key] = [c for c in healthy.get("/admin/health").json["checks"] if c["check"] == "ozon_key"]
@@ -198,7 +220,7 @@ def test_doctor_prints_each_check_and_exits_1_on_a_failure(
 ) -> None:
     assert doctor.main(["--api-url", "https://admin.example.com"]) == 0
     healthy_output = capsys.readouterr().out
-    assert healthy_output.count("[ok  ]") == 5
+    assert healthy_output.count("[ok  ]") == 6
 
     ozon.without_role("Posting FBO")
     assert doctor.main(["--api-url", "https://admin.example.com"]) == 1

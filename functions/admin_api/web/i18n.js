@@ -509,6 +509,8 @@ const PHRASES = {
   "health.check_operators_chat": ["Чат операторов", "Operators' chat"],
   "health.check_ozon_key": ["Ключ Ozon и его роли", "Ozon key and its roles"],
   "health.check_table": ["Таблица DynamoDB", "DynamoDB table"],
+  "health.check_sync_streams": ["Потоки синхронизации Ozon", "Ozon sync streams"],
+  "health.since": ["с", "since"],
   "health.fix_bot_token_missing": ["Запишите токен от @BotFather в секрет telegram-bot-token.", "Put the bot token from @BotFather in the telegram-bot-token secret."],
   "health.fix_bot_token_rejected": ["Telegram не принимает токен: запишите в секрет актуальный токен от @BotFather.", "Telegram rejects the bot token: put the current one from @BotFather in the secret."],
   "health.fix_telegram_unreachable": ["Bot API не ответил: проверьте TELEGRAM_API_URL и сеть, затем повторите.", "The Bot API did not answer: check TELEGRAM_API_URL and the network, then retry."],
@@ -528,6 +530,7 @@ const PHRASES = {
   "health.fix_ozon_key_expiring": ["Ключ Ozon скоро истекает: создайте новый в кабинете продавца и введите его.", "The Ozon key expires soon: create a new one in the Seller account and enter it."],
   "health.fix_ozon_key_expired": ["Ключ Ozon истёк: создайте новый в кабинете продавца и введите его.", "The Ozon key has expired: create a new one in the Seller account and enter it."],
   "health.fix_ozon_roles_missing": ["У ключа Ozon нет ролей для нужных методов: добавьте их в кабинете продавца.", "The Ozon key lacks roles for methods we call: add them in the Seller account."],
+  "health.fix_sync_stream_failing": ["Поток синхронизации раз за разом завершается ошибкой: посмотрите причину, добавьте ключу роль или исправьте метод.", "A sync stream keeps failing: read its reason, fix the key's roles or the method."],
   "health.fix_table_unavailable": ["Таблица DynamoDB не отвечает: проверьте TABLE_NAME и права.", "The DynamoDB table does not answer: check TABLE_NAME and the permissions."],
 
   "a.title": ["Администраторы", "Admins"],

@@ -2,14 +2,17 @@
 
 import { api } from "/admin/app/api.js";
 import { h } from "/admin/app/dom.js";
-import { t } from "/admin/app/i18n.js";
+import { fmt, t } from "/admin/app/i18n.js";
 import { alertBox, section } from "/admin/app/ui.js";
 
-const CHECKS = ["bot_token", "webhook", "operators_chat", "ozon_key", "table"];
+const CHECKS = ["bot_token", "webhook", "operators_chat", "ozon_key", "table", "sync_streams"];
 
 function checkRow(check) {
   const state = check.ok ? t("health.ok") : t("health.fail");
-  const advice = check.ok ? "" : t(`health.fix_${check.problem}`);
+  const failing = Object.entries(check.facts?.failing || {}).map(
+    ([stream, f]) => `${stream}: ${f.reason || "—"} (${t("health.since")} ${fmt.dateTime(f.since)})`,
+  );
+  const advice = check.ok ? "" : [t(`health.fix_${check.problem}`), ...failing].join(" · ");
   return h(
     "tr",
     { class: check.ok ? "health-ok" : "health-fail" },

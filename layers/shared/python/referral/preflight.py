@@ -20,6 +20,8 @@ from referral.ozon import client as ozon_client
 from referral.ozon.client import connect
 from referral.ozon.config import ClientConfig
 from referral.ozon.errors import OzonAuthError, OzonError
+from referral.ozon.streams import STREAMS
+from referral.repository.sync_state import STREAM_FAILING, StreamHealth, SyncState
 from referral.services.settings import SettingsService
 
 USED_METHODS = (
@@ -60,6 +62,7 @@ ADVICE = {
     "ozon_key_expired": "The Ozon key has expired: create a new one in the Seller account and enter it.",
     "ozon_roles_missing": "The Ozon key lacks roles for methods we call: add them in the Seller account.",
     "table_unavailable": "The DynamoDB table does not answer: check TABLE_NAME and the permissions.",
+    "sync_stream_failing": "A sync stream keeps failing: read its reason, fix the key's roles or the method.",
 }
 """One sentence per problem: what to do about it."""
 
@@ -93,6 +96,8 @@ class Target:
     table_answers: Callable[[], object]
     ozon_config: ClientConfig | None = None
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    sync_streams: Callable[[], list[StreamHealth]] | None = None
+    """Each sync stream's health as the last runs recorded it; None: not looked at."""
 
 
 class _TelegramError(Exception):
@@ -223,6 +228,24 @@ def check_table(target: Target) -> CheckResult:
     return CheckResult("table")
 
 
+def check_sync_streams(target: Target) -> CheckResult:
+    """Every stream of the Ozon sync progresses: a stream failing run after run is named with its reason."""
+    if target.sync_streams is None:
+        return CheckResult("sync_streams")
+    try:
+        streams = target.sync_streams()
+    except Exception:  # the table check says why the table cannot be read
+        return CheckResult("sync_streams", "table_unavailable")
+    failing = {
+        health.stream: {"since": health.failing_since, "reason": health.reason, "runs": health.failures}
+        for health in streams
+        if health.state == STREAM_FAILING
+    }
+    if not failing:
+        return CheckResult("sync_streams")
+    return CheckResult("sync_streams", "sync_stream_failing", {"failing": failing})
+
+
 def run_checks(target: Target) -> list[CheckResult]:
     """Every check, in the order a fix is best made (the token first: the chat check needs the bot)."""
     bot, bot_id = check_bot(target)
@@ -233,6 +256,7 @@ def run_checks(target: Target) -> list[CheckResult]:
         check_operators_chat(target, bot_id),
         check_ozon_key(target),
         check_table(target),
+        check_sync_streams(target),
     ]
 
 
@@ -246,6 +270,7 @@ def target_from_environment(expected_webhook: str | None, settings: SettingsServ
         operators_chat_id=optional("OPERATORS_CHAT_ID"),
         ozon_credentials=settings.ozon_credentials,
         table_answers=settings.administration.get_settings_item,
+        sync_streams=lambda: list(SyncState().stream_health(STREAMS).values()),
     )
 
 
