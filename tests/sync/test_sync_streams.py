@@ -114,3 +114,27 @@ def test_each_stream_publishes_whether_it_progressed(
     for stream in ("fbs-created", "fbs-changed", "returns"):
         assert metrics[f"SyncStreamSucceeded-{stream}"] == [1.0]
     assert metrics["SyncRunsCompleted"] == [1.0]
+
+
+def test_a_page_ozon_keeps_answering_unreadably_fails_only_its_stream(
+    services: Services, ozon: FakeOzon, sync_env: None
+) -> None:
+    a, *_, d = chain_of_four(services)
+    ozon.add_fbs("9701-0001-1", hours_ago(5), products(("1000.00", 1)), customer_id=int(d.ozon_id))
+    ozon.add_fbo("9702-0001-1", hours_ago(4), products(("700.00", 1)))
+    bought = ozon.add_fbs("9703-0001-1", hours_ago(3), products(("500.00", 1)), customer_id=int(d.ozon_id))
+    ozon.add_return(bought.posting_number)
+    ozon.inject("truncated", path=FBO_LIST, times=1000)  # a poison page: every answer is cut off
+
+    first = run_sync()
+    second = run_sync()
+
+    assert first["status"] == second["status"] == "ok"
+    assert second["stream_states"]["fbo"] == "failed"
+    assert [s for name, s in second["stream_states"].items() if name != "fbo"] == ["ok"] * 3
+    assert services.repos.orders.get_order("9702-0001-1") is None
+    assert services.repos.orders.get_order("9701-0001-1") is not None
+    assert first["returns_applied"] == 1 and second["returns_applied"] == 0  # reversed exactly once
+    assert services.participants.get(a.id).balances.frozen == 50
+    fbo = SyncState().stream_health(["fbo"])["fbo"]
+    assert (fbo.state, fbo.failures) == ("failing", 2) and fbo.reason
