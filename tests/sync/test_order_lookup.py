@@ -75,21 +75,22 @@ def test_a_claim_without_a_configured_connection_is_reported_as_unavailable(
 
 
 def test_a_claim_gives_up_quickly_when_ozon_is_failing_or_slow(
-    services: Services, ozon: FakeOzon, bot_env: None
+    services: Services, ozon: FakeOzon, bot_env: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     services.settings.update_ozon_connection("1", ozon.client_id, ozon.api_key)
-    claims = lookup(services)
+    monkeypatch.setenv("OZON_LOOKUP_TIMEOUT_SECONDS", "5")  # time enough for the retry on a loaded machine
 
     ozon.inject("500", path=FBS_GET, times=100)
     with pytest.raises(OzonUnavailable):
-        claims.find_posting("9101-0001-1")
+        lookup(services).find_posting("9101-0001-1")
     assert ozon.count(FBS_GET) == 2  # one retry, not the sync's six attempts
 
     ozon.clear_faults()
+    monkeypatch.setenv("OZON_LOOKUP_TIMEOUT_SECONDS", "0.3")
     ozon.inject("timeout", path=FBS_GET, times=100)  # the fake answers after 0.6 s
     started = time.monotonic()
     with pytest.raises(OzonUnavailable):
-        claims.find_posting("9101-0001-1")
+        lookup(services).find_posting("9101-0001-1")
     assert time.monotonic() - started < 0.6  # the claim's whole budget (0.3 s here), not 6 × 30 s
     assert ozon.count(FBS_GET) == 3
 
