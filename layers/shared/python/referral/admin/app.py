@@ -14,6 +14,7 @@ import binascii
 import json
 from collections.abc import Mapping
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from aws_lambda_powertools import Logger
@@ -90,6 +91,13 @@ def parse_json(text: str) -> Any:
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json)
 for module in (auth, participants, withdrawals, journal, settings, statistics, health):
     app.include_router(module.router, prefix=PREFIX)
+
+
+@cache
+def with_web_app(folder: Path) -> APIGatewayHttpResolver:
+    """The resolver with the web app's pages from ``folder`` added (once per folder)."""
+    app.include_router(webapp.router(folder), prefix=PREFIX)
+    return app
 
 
 def error(status: int, code: str, message: str, details: dict[str, Any] | None = None) -> Response[str]:
