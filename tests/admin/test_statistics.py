@@ -7,6 +7,7 @@ import io
 from datetime import timedelta
 
 import pytest
+from referral.admin.csv_export import BOM, HEADER_WORDS
 from referral.clock import months_between
 from referral.domain.orders import Attribution
 from referral.read import exports as statistics_service
@@ -100,7 +101,12 @@ def test_ratings_come_from_sorted_indexes(owner: Api, activity: None) -> None:
 
 
 def rows(text: str) -> list[dict[str, str]]:
-    return list(csv.DictReader(io.StringIO(text)))
+    """The rows of an export as written (BOM, ``;``, Russian headers), keyed by the columns' names."""
+    assert text.startswith(BOM)
+    lines = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+    columns = {ru: column for column, (ru, _) in HEADER_WORDS.items()}
+    header = [columns.get(word, word) for word in lines[0]] if lines else []
+    return [dict(zip(header, line, strict=True)) for line in lines[1:]]
 
 
 def test_the_referral_tree_export_comes_in_parts(owner: Api, activity: None) -> None:
@@ -130,7 +136,7 @@ def test_the_purchases_and_referral_stats_exports(owner: Api, activity: None) ->
         by_id["61"]["referrals_brought"],
         by_id["61"]["referrals_bought"],
         by_id["61"]["referrals_purchases_sum"],
-    ) == ("2", "1", "4000.00")
+    ) == ("2", "1", "4000,00")
     assert (by_id["62"]["referrals_brought"], by_id["62"]["referrals_bought"]) == ("2", "1")
     assert (
         owner.get(
@@ -264,9 +270,10 @@ def test_the_referral_stats_export_comes_in_bounded_parts(
     assert whole[0][1] == {
         "participant_id": "62",
         "name": "Name62",
+        "username": "user62",
         "referrals_brought": "2",
         "referrals_bought": "1",
-        "referrals_purchases_sum": "2000.00",
+        "referrals_purchases_sum": "2000,00",
     }
 
 

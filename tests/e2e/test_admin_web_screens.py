@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, Route, expect
+from referral.admin.csv_export import HEADER_WORDS
 
 from devtools.telegram_updates import LocalUser
 from tests.e2e.conftest import (
@@ -183,7 +184,9 @@ def download(page: Page, form_title: str) -> list[list[str]]:
     with page.expect_download() as info:
         form.get_by_role("button", name="Скачать CSV").click()
     path = info.value.path()
-    return list(csv.reader(io.StringIO(Path(path).read_text(encoding="utf-8-sig"))))
+    rows = list(csv.reader(io.StringIO(Path(path).read_text(encoding="utf-8-sig")), delimiter=";"))
+    columns = {ru: column for column, (ru, _) in HEADER_WORDS.items()}  # the header row is in Russian
+    return [[columns.get(cell, cell) for cell in rows[0]], *rows[1:]] if rows else rows
 
 
 def test_csv_exports_download_their_rows_and_warn_when_cut_short(
@@ -199,21 +202,24 @@ def test_csv_exports_download_their_rows_and_warn_when_cut_short(
     assert tree[2][:3] == ["5002", "Борис", "boris_demo"] and tree[2][4:] == ["5001", "Анна"], tree
 
     purchases = download(page, "Покупки рефералов")
-    assert purchases[0][:3] == ["participant_id", "name", "sponsor_id"] and "amount" in purchases[0], (
-        purchases[0]
+    assert purchases[0][:2] == ["participant_id", "name"] and "amount" in purchases[0], purchases[0]
+    by_participant = {row[0]: dict(zip(purchases[0], row, strict=True)) for row in purchases[1:]}
+    assert by_participant["5003"]["name"] == "Вера" and by_participant["5003"]["sponsor_id"] == "5002", (
+        purchases
     )
-    by_participant = {row[0]: row for row in purchases[1:]}
-    assert by_participant["5003"][1] == "Вера" and by_participant["5003"][2] == "5002", purchases
 
     stats = download(page, "Итоги по участникам")
     assert stats[0] == [
         "participant_id",
         "name",
+        "username",
         "referrals_brought",
         "referrals_bought",
         "referrals_purchases_sum",
     ]
-    assert next(row for row in stats if row[0] == "5001")[:4] == ["5001", "Анна", "1", "1"], stats
+    assert next(row for row in stats if row[0] == "5001")[:5] == ["5001", "Анна", "anna_demo", "1", "1"], (
+        stats
+    )
 
     # an export that never ends is cut at 200 parts, and the operator is told
     served: list[str] = []

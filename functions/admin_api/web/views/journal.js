@@ -5,6 +5,7 @@ import { h } from "/admin/app/dom.js";
 import { fmt, t } from "/admin/app/i18n.js";
 import { dataTable, dl, field, filterBox, filtersFrom, pageHeader, pagedList, section } from "/admin/app/ui.js";
 import { actionLabel, auditColumns, objectLink } from "/admin/app/views/participant.js";
+import { attributeLabel, objectCell, operatorCell, valueLabel } from "/admin/app/views/people.js";
 
 export const ACTIONS = [
   "participant.balance_correction",
@@ -38,11 +39,11 @@ async function detailView(id) {
       t("j.details"),
       dl([
         [t("j.date"), fmt.dateTime(action.created_at)],
-        [t("j.actor"), action.actor_id],
+        [t("j.actor"), operatorCell(action.actor, action.actor_id)],
         [t("j.action"), h("span", {}, actionLabel(action.action), " ", h("code", {}, action.action))],
         [t("j.object_type"), t(`object.${action.object_type}`)],
+        [t("j.object"), objectCell(action)],
         [t("j.object_id"), objectLink(action.object_type, action.object_id)],
-        [t("j.object_name"), action.object_name || "—"],
         [t("j.reason"), action.reason || "—"],
       ]),
     ),
@@ -51,9 +52,9 @@ async function detailView(id) {
       dataTable({
         caption: t("j.changes"),
         columns: [
-          { key: "attribute", label: t("j.attribute"), render: (c) => h("code", {}, c.attribute) },
-          { key: "old", label: t("j.old"), render: (c) => (c.old === null ? h("span", { class: "muted" }, "—") : h("span", { class: "value-old" }, c.old)) },
-          { key: "new", label: t("j.new"), render: (c) => (c.new === null ? h("span", { class: "muted" }, "—") : h("span", { class: "value-new" }, c.new)) },
+          { key: "attribute", label: t("j.attribute"), render: (c) => h("span", { title: c.attribute }, attributeLabel(c.attribute)) },
+          { key: "old", label: t("j.old"), render: (c) => (c.old === null ? h("span", { class: "muted" }, "—") : h("span", { class: "value-old" }, valueLabel(c.old))) },
+          { key: "new", label: t("j.new"), render: (c) => (c.new === null ? h("span", { class: "muted" }, "—") : h("span", { class: "value-new" }, valueLabel(c.new))) },
         ],
         rows: action.changes,
         empty: t("j.no_changes"),

@@ -20,6 +20,7 @@ import {
   participantLink,
   section,
 } from "/admin/app/ui.js";
+import { objectCell, operatorCell, participantCell } from "/admin/app/views/people.js";
 
 export const ENTRY_KINDS = ["accrual", "release", "reversal", "withdrawal_reserve", "withdrawal_paid", "withdrawal_return", "correction"];
 const BALANCE_PARTS = ["frozen", "available", "reserved", "withdrawn"];
@@ -55,11 +56,11 @@ function source(entry) {
 export function ledgerColumns({ withParticipant = false } = {}) {
   const columns = [
     { key: "created_at", label: t("l.date"), render: (r) => fmt.dateTime(r.created_at) },
-    withParticipant ? { key: "participant_id", label: t("l.participant"), render: (r) => participantLink(r.participant_id) } : null,
+    withParticipant ? { key: "participant_id", label: t("l.participant"), render: (r) => participantCell(r.participant, r.participant_id) } : null,
     { key: "kind", label: t("l.kind"), render: (r) => t(`kind.${r.kind}`) },
     { key: "movement", label: t("l.movement"), num: true, render: movement },
     { key: "source", label: t("l.details"), render: source },
-    { key: "actor_id", label: t("l.actor"), render: (r) => r.actor_id || "—" },
+    { key: "actor_id", label: t("l.actor"), render: (r) => operatorCell(r.actor, r.actor_id) },
     { key: "reason", label: t("l.reason"), render: (r) => r.reason || "—" },
   ];
   return columns.filter(Boolean);
@@ -117,11 +118,10 @@ function ledgerSection(participantId) {
 export function auditColumns({ withObject = false } = {}) {
   return [
     { key: "created_at", label: t("j.date"), render: (r) => h("a", { href: `#/journal/${encodeURIComponent(r.id)}` }, fmt.dateTime(r.created_at)) },
-    { key: "actor_id", label: t("j.actor"), render: (r) => r.actor_id },
+    { key: "actor_id", label: t("j.actor"), render: (r) => operatorCell(r.actor, r.actor_id) },
     { key: "action", label: t("j.action"), render: (r) => actionLabel(r.action) },
     withObject ? { key: "object_type", label: t("j.object_type"), render: (r) => t(`object.${r.object_type}`) } : null,
-    withObject ? { key: "object_id", label: t("j.object_id"), render: (r) => objectLink(r.object_type, r.object_id) } : null,
-    withObject ? { key: "object_name", label: t("j.object_name"), render: (r) => r.object_name || "—" } : null,
+    withObject ? { key: "object_id", label: t("j.object"), render: (r) => objectCell(r) } : null,
     { key: "reason", label: t("j.reason"), render: (r) => r.reason || "—" },
   ].filter(Boolean);
 }

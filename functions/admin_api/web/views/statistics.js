@@ -194,7 +194,7 @@ function exportForm({ title, hint, path, filename, period = false, referralsOnly
     h("button", { type: "submit", class: "btn btn-primary" }, t("exp.download")),
   );
   onSubmit(form, async (data) => {
-    const query = {};
+    const query = { lang: getLang() }; // the header row in the operator's language
     if (period) {
       query.from = data.get("from");
       query.to = data.get("to");

@@ -3,7 +3,8 @@
 import { api } from "/admin/app/api.js";
 import { h } from "/admin/app/dom.js";
 import { fmt, t } from "/admin/app/i18n.js";
-import { dataTable, field, filterBox, filtersFrom, pageHeader, pagedList, participantLink, statusBadge } from "/admin/app/ui.js";
+import { dataTable, field, filterBox, filtersFrom, pageHeader, pagedList, statusBadge } from "/admin/app/ui.js";
+import { participantCell } from "/admin/app/views/people.js";
 
 export const STATUSES = ["new", "negotiation", "paid", "rejected", "cancelled"];
 const FILTER_KEYS = ["status", "participant_id", "from", "to", "points_min", "points_max", "order"];
@@ -16,7 +17,7 @@ function columns() {
       render: (r) => h("a", { href: `#/withdrawals/${encodeURIComponent(r.id)}` }, fmt.dateTime(r.created_at)),
     },
     { key: "id", label: t("w.id"), render: (r) => h("a", { href: `#/withdrawals/${encodeURIComponent(r.id)}` }, r.id) },
-    { key: "participant_id", label: t("w.participant"), render: (r) => participantLink(r.participant_id) },
+    { key: "participant_id", label: t("w.participant"), render: (r) => participantCell(r.participant, r.participant_id) },
     { key: "points", label: t("w.points"), num: true, render: (r) => fmt.int(r.points) },
     { key: "fiat_amount", label: t("w.fiat"), num: true, render: (r) => fmt.money(r.fiat_amount) },
     { key: "status", label: t("w.status"), render: (r) => statusBadge(r.status) },

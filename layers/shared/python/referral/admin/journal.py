@@ -56,8 +56,10 @@ def list_actions(
         until=until,
     )
     scope = fingerprint("actions", flt=repr(flt))
-    items, last = context.current().listings.actions(flt, limit, unseal(cursor, scope))
-    return AuditPage(items=[audit_row(i) for i in items], next_cursor=seal(last, scope))
+    listings = context.current().listings
+    items, last = listings.actions(flt, limit, unseal(cursor, scope))
+    people = listings.names_for_actions(items)
+    return AuditPage(items=[audit_row(i, people) for i in items], next_cursor=seal(last, scope))
 
 
 @router.get(
@@ -66,7 +68,9 @@ def list_actions(
     tags=["journal"],
 )
 def get_action(audit_id: Annotated[str, Path(pattern=r"^[0-9a-f]{1,64}$")]) -> AuditDetail:
-    return audit_detail(context.current().listings.action(audit_id))
+    listings = context.current().listings
+    record = listings.action(audit_id)
+    return audit_detail(record, listings.names_for_actions([record]))
 
 
 @router.get("/journal/ledger", summary="The global points ledger, newest first, filtered", tags=["journal"])
@@ -96,5 +100,7 @@ def list_ledger(
         until=until,
     )
     scope = fingerprint("ledger-all", flt=repr(flt))
-    items, last = context.current().listings.ledger(flt, limit, unseal(cursor, scope))
-    return LedgerPage(items=[ledger_row(i) for i in items], next_cursor=seal(last, scope))
+    listings = context.current().listings
+    items, last = listings.ledger(flt, limit, unseal(cursor, scope))
+    people = listings.names_for_ledger(items)
+    return LedgerPage(items=[ledger_row(i, people) for i in items], next_cursor=seal(last, scope))

@@ -74,7 +74,14 @@ def list_participants(
     limit: Limit = 50,
     cursor: Cursor = None,
     id: Annotated[IdText | None, Query(description="Exactly this participant")] = None,
-    name: Annotated[str | None, Query(min_length=1, max_length=100, description="Name starts with")] = None,
+    name: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Any part of the name or @username, any case, ё = е ('@' first: the username only)",
+        ),
+    ] = None,
     ozon_id: Annotated[
         str | None, Query(pattern=r"^[0-9]{1,20}$", description="The participant with this Ozon ID")
     ] = None,
@@ -243,10 +250,10 @@ def participant_ledger(
         until=until,
     )
     scope = fingerprint("ledger", p=participant_id, flt=repr(flt))
-    items, last = context.current().listings.participant_ledger(
-        participant_id, flt, limit, unseal(cursor, scope)
-    )
-    return LedgerPage(items=[ledger_row(i) for i in items], next_cursor=seal(last, scope))
+    listings = context.current().listings
+    items, last = listings.participant_ledger(participant_id, flt, limit, unseal(cursor, scope))
+    people = listings.names_for_ledger(items)
+    return LedgerPage(items=[ledger_row(i, people) for i in items], next_cursor=seal(last, scope))
 
 
 class BalanceCorrection(Strict):

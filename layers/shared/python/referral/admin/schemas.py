@@ -8,7 +8,9 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from referral.admin.schemas_names import PersonOut, person_out
 from referral.errors import InvalidInput
+from referral.read.people import People
 from referral.read.views import AuditView, LedgerEntryView, ParticipantView, WithdrawalView, money
 
 Money = Annotated[
@@ -148,9 +150,11 @@ class LedgerRow(BaseModel):
     withdrawal_id: str | None
     actor_id: str | None
     reason: str | None
+    participant: PersonOut | None = None
+    actor: PersonOut | None = None
 
 
-def ledger_row(item: LedgerEntryView) -> LedgerRow:
+def ledger_row(item: LedgerEntryView, people: People | None = None) -> LedgerRow:
     total = item.total
     return LedgerRow(
         entry_id=item.entry_id,
@@ -170,6 +174,8 @@ def ledger_row(item: LedgerEntryView) -> LedgerRow:
         withdrawal_id=item.withdrawal_id,
         actor_id=item.actor_id,
         reason=item.reason,
+        participant=person_out(people.participant(item.participant_id)) if people else None,
+        actor=person_out(people.operator(item.actor_id)) if people else None,
     )
 
 
@@ -189,9 +195,10 @@ class WithdrawalRow(BaseModel):
     updated_at: Timestamp
     closed_at: Timestamp | None
     reason: str | None
+    participant: PersonOut | None = None
 
 
-def withdrawal_row(item: WithdrawalView) -> WithdrawalRow:
+def withdrawal_row(item: WithdrawalView, people: People | None = None) -> WithdrawalRow:
     return WithdrawalRow(
         id=item.withdrawal_id,
         participant_id=item.participant_id,
@@ -203,6 +210,7 @@ def withdrawal_row(item: WithdrawalView) -> WithdrawalRow:
         updated_at=item.updated_at,
         closed_at=item.closed_at,
         reason=item.reason,
+        participant=person_out(people.participant(item.participant_id)) if people else None,
     )
 
 
@@ -226,13 +234,16 @@ class AuditRow(BaseModel):
     object_id: str
     object_name: str | None
     reason: str | None
+    actor: PersonOut | None = None
+    object_person: PersonOut | None = None
+    """Whom the record is about: the participant, a request's participant, or the admin."""
 
 
 class AuditDetail(AuditRow):
     changes: list[AuditChangeOut]
 
 
-def audit_row(item: AuditView) -> AuditRow:
+def audit_row(item: AuditView, people: People | None = None) -> AuditRow:
     return AuditRow(
         id=item.audit_id,
         created_at=item.created_at,
@@ -242,12 +253,14 @@ def audit_row(item: AuditView) -> AuditRow:
         object_id=item.object_id,
         object_name=item.object_name,
         reason=item.reason,
+        actor=person_out(people.operator(item.actor_id)) if people else None,
+        object_person=person_out(people.object_person(item.object_type, item.object_id)) if people else None,
     )
 
 
-def audit_detail(item: AuditView) -> AuditDetail:
+def audit_detail(item: AuditView, people: People | None = None) -> AuditDetail:
     return AuditDetail(
-        **audit_row(item).model_dump(),
+        **audit_row(item, people).model_dump(),
         changes=[AuditChangeOut(attribute=c.attribute, old=c.old, new=c.new) for c in item.changes],
     )
 

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import Router
@@ -14,10 +12,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel
 
-from referral.admin import context
+from referral.admin import context, csv_export
 from referral.admin.pagination import fingerprint, seal, unseal
 from referral.admin.roles import owner_only
 from referral.admin.schemas import Cursor, Money
+from referral.admin.schemas_names import CsvDelimiter, CsvLang
 from referral.read.exports import Table
 from referral.read.rollups import UNITS
 from referral.read.views import money
@@ -125,22 +124,16 @@ def rating(
     )
 
 
-def _safe(value: Any) -> str:
-    """Cells are data, never formulas, when the file is opened in a spreadsheet."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv(table: Table, scope: str, name: str) -> Response[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(table.header)
-    writer.writerows([[_safe(v) for v in row] for row in table.rows])
+    """Every export's response: the shared writer's format (``referral.admin.csv_export``), chosen by the
+    request's ``delimiter`` and ``lang``, and the next part's cursor in ``X-Next-Cursor``."""
+    event = router.current_event
+    fmt = csv_export.format_of(event.query_string_parameters, event.get_header_value("accept-language"))
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
     next_cursor = seal(table.position, scope)
     if next_cursor:
         headers["X-Next-Cursor"] = next_cursor
-    return Response(status_code=200, content_type=CSV, body=buffer.getvalue(), headers=headers)
+    return Response(status_code=200, content_type=CSV, body=csv_export.write(table, fmt), headers=headers)
 
 
 @router.get(
@@ -152,6 +145,8 @@ def _csv(table: Table, scope: str, name: str) -> Response[str]:
 def export_tree(
     limit: Annotated[int, Query(ge=1, le=5000)] = 5000,
     cursor: Cursor = None,
+    delimiter: CsvDelimiter = "semicolon",
+    lang: CsvLang = None,
 ) -> Response[str]:
     scope = fingerprint("tree")
     table = context.current().statistics.referral_tree(unseal(cursor, scope), limit)
@@ -170,6 +165,8 @@ def export_purchases(
     referrals_only: Annotated[bool, Query()] = True,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     cursor: Cursor = None,
+    delimiter: CsvDelimiter = "semicolon",
+    lang: CsvLang = None,
 ) -> Response[str]:
     low, high = context.current().statistics.period(since, until)
     scope = fingerprint("purchases", f=low, t=high, r=referrals_only)
@@ -188,6 +185,8 @@ def export_referral_stats(
     until: Annotated[date, Query(alias="to")],
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     cursor: Cursor = None,
+    delimiter: CsvDelimiter = "semicolon",
+    lang: CsvLang = None,
 ) -> Response[str]:
     """Sponsors in the order they registered; a part ends after ``limit`` rows or a bounded amount of
     reading (then it may hold fewer rows), and ``X-Next-Cursor`` says where the next part starts."""

@@ -25,6 +25,7 @@ from referral.admin.schemas import (
     ordered,
     withdrawal_row,
 )
+from referral.admin.schemas_names import PersonOut, person_out
 from referral.domain.withdrawals import WithdrawalStatus
 from referral.read.withdrawals import WithdrawalFilter
 
@@ -67,10 +68,10 @@ def list_withdrawals(
         points_max=points_max,
     )
     scope = fingerprint("withdrawals", flt=repr(flt), s=sort, o=order)
-    items, last = context.current().listings.withdrawals(
-        flt, sort.value, order == "desc", limit, unseal(cursor, scope)
-    )
-    return WithdrawalPage(items=[withdrawal_row(i) for i in items], next_cursor=seal(last, scope))
+    listings = context.current().listings
+    items, last = listings.withdrawals(flt, sort.value, order == "desc", limit, unseal(cursor, scope))
+    people = listings.names_for_withdrawals(items)
+    return WithdrawalPage(items=[withdrawal_row(i, people) for i in items], next_cursor=seal(last, scope))
 
 
 class QueueCounts(BaseModel):
@@ -93,6 +94,7 @@ class WithdrawalEventOut(BaseModel):
     from_status: str | None
     to_status: str | None
     text: str | None
+    actor: PersonOut | None = None
 
 
 class WithdrawalDetail(WithdrawalRow):
@@ -101,9 +103,11 @@ class WithdrawalDetail(WithdrawalRow):
 
 
 def _detail(withdrawal_id: str) -> WithdrawalDetail:
-    view = context.current().listings.withdrawal(withdrawal_id)
+    listings = context.current().listings
+    view = listings.withdrawal(withdrawal_id)
+    people = listings.names_of([view.request.participant_id], [e.actor_id for e in view.history])
     return WithdrawalDetail(
-        **withdrawal_row(view.request).model_dump(),
+        **withdrawal_row(view.request, people).model_dump(),
         participant_name=view.participant_name,
         history=[
             WithdrawalEventOut(
@@ -113,6 +117,7 @@ def _detail(withdrawal_id: str) -> WithdrawalDetail:
                 from_status=e.from_status,
                 to_status=e.to_status,
                 text=e.text,
+                actor=person_out(people.operator(e.actor_id)),
             )
             for e in view.history
         ],

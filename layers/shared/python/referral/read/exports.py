@@ -1,6 +1,8 @@
 """CSV exports, in parts: the referral tree, purchases of a period, per-sponsor referral statistics.
 
-Each part reads a bounded amount and says where the next part starts (its position).
+Each part reads a bounded amount and says where the next part starts (its position). Cells keep their
+types (amounts as ``Decimal``, times as ISO text) for the writer (``referral.admin.csv_export``) to
+format; people are named by id, name and @username.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from referral.read.network import all_participants_by_registration, children, orders_between, profiles_of
 from referral.read.query import FeedWindow, feed_page
-from referral.read.views import ParticipantView, money, order_view
+from referral.read.views import KOPECK, ParticipantView, order_view
 from referral.repository import keys
 from referral.repository.models import OrderItem
 
@@ -23,7 +25,9 @@ TREE_HEADER = ["participant_id", "name", "username", "registered_at", "sponsor_i
 PURCHASES_HEADER = [
     "participant_id",
     "name",
+    "username",
     "sponsor_id",
+    "sponsor_name",
     "marketplace",
     "scheme",
     "posting_number",
@@ -37,10 +41,16 @@ PURCHASES_HEADER = [
 REFERRAL_STATS_HEADER = [
     "participant_id",
     "name",
+    "username",
     "referrals_brought",
     "referrals_bought",
     "referrals_purchases_sum",
 ]
+
+
+def amount(value: Decimal | int | None) -> Decimal:
+    """A RUB amount with kopecks, as a number for the writer to format."""
+    return Decimal(value or 0).quantize(KOPECK)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,24 +100,28 @@ def purchases(since: str, until: str, referrals_only: bool, limit: int, start: A
         descending=False,
     )
     buyers = profiles_of(list(dict.fromkeys(o.participant_id for o in orders if o.participant_id)))
+    sponsors = profiles_of(list(dict.fromkeys(b.sponsor_id for b in buyers.values() if b.sponsor_id)))
     rows = []
     for order in orders:
         buyer = buyers.get(order.participant_id or "")
         if referrals_only and (buyer is None or not buyer.sponsor_id):
             continue
+        sponsor = sponsors.get(buyer.sponsor_id) if buyer and buyer.sponsor_id else None
         rows.append(
             [
                 order.participant_id,
                 buyer.display_name if buyer else "",
+                buyer.username or "" if buyer else "",
                 buyer.sponsor_id if buyer else "",
+                sponsor.display_name if sponsor else "",
                 "ozon",
                 order.scheme,
                 order.posting_number,
                 order.order_number or "",
                 order.created_at,
                 order.status,
-                money(order.amount),
-                money(order.kept_amount),
+                amount(order.amount),
+                amount(order.kept_amount),
                 order.attribution or "",
             ]
         )
@@ -138,6 +152,7 @@ class _StatsWalk:
             item, key = self.buffer.pop(0)
             if item.direct_referrals:
                 self.current = {"key": key, "id": item.participant_id, "name": item.display_name, "at": None}
+                self.current["username"] = item.username or ""
                 self.current.update(brought=0, bought=0, sum="0")
                 return True
             self.after = key
@@ -191,9 +206,10 @@ def referral_stats(since: str, until: str, limit: int, start: Any) -> Table:
                     [
                         current["id"],
                         current["name"],
+                        current.get("username", ""),
                         current["brought"],
                         current["bought"],
-                        money(Decimal(current["sum"])),
+                        amount(Decimal(current["sum"])),
                     ]
                 )
             walk.after, walk.current = current["key"], None

@@ -2,9 +2,9 @@
 
 * One participant by id: one GetItem.
 * A sponsor's referrals, or a name search, when at most ``CANDIDATES`` participants can match: the
-  candidates are read from their own index (the sponsor's partition of GSI1; the ``P_NAME`` and
-  ``P_USERNAME`` prefix ranges plus one BatchGetItem), filtered and sorted in memory. The cursor is the
-  last row's sort value and id.
+  candidates are read from their own index (the sponsor's partition of GSI1; for a name, the ``P_NAME``
+  and ``P_USERNAME`` indexes with a ``contains`` filter, see ``referral.read.search``, plus one
+  BatchGetItem), filtered and sorted in memory. The cursor is the last row's sort value and id.
 * Otherwise the sort's index, a range of its attribute as the key condition, one BatchGetItem of each
   index page; other filters are checked on the profiles, reading on until the page is full or
   ``SCAN_BUDGET`` index entries are read. Such a page may hold fewer items (even none) and still have a
@@ -28,6 +28,7 @@ from referral.read.query import (
     query,
     sorted_page,
 )
+from referral.read.search import matching_keys, normalise, profile_matches
 from referral.read.views import ParticipantView, participant_view
 from referral.repository import keys
 from referral.repository.models import OzonIdentityItem, ParticipantItem
@@ -81,21 +82,20 @@ class ParticipantFilter:
 
     participant_id: str | None = None
     name: str | None = None
-    """Case-insensitive prefix of the name (first + last name, or the username without one) or of the
-    Telegram @username; with a leading '@' only the username counts."""
+    """Any part of the name (first + last name, or the username without one) or of the Telegram
+    @username, in any case, ё and е alike; with a leading '@' only the username counts."""
     blocked: bool | None = None
     sponsor_id: str | None = None
     ranges: dict[str, Range] = field(default_factory=dict)
 
     @property
-    def name_prefix(self) -> str | None:
-        """What the name must start with (``None``: a search by @username only)."""
-        term = (self.name or "").strip().casefold()
-        return term if term and not term.startswith("@") else None
+    def username_only(self) -> bool:
+        return (self.name or "").strip().startswith("@")
 
     @property
-    def username_prefix(self) -> str | None:
-        term = (self.name or "").strip().casefold().lstrip("@")
+    def search_term(self) -> str | None:
+        """The name filter as names are compared (``referral.read.search.normalise``)."""
+        term = normalise((self.name or "").strip().lstrip("@"))
         return term or None
 
     def matches(self, item: ParticipantItem, *, skip: str | None = None) -> bool:
@@ -112,11 +112,8 @@ class ParticipantFilter:
         return True
 
     def _name_matches(self, item: ParticipantItem) -> bool:
-        name, username = self.name_prefix, self.username_prefix
-        return bool(
-            (name and (item.sort_name or "").startswith(name))
-            or (username and (item.username or "").casefold().lstrip("@").startswith(username))
-        )
+        term = self.search_term
+        return term is None or profile_matches(item, term, username_only=self.username_only)
 
     def post_filters(self, sort: str) -> bool:
         """Whether anything is left to check after the key condition of ``sort``."""
@@ -233,23 +230,11 @@ def _candidates(flt: ParticipantFilter) -> list[ParticipantItem] | None:
         if len(raw) > CANDIDATES:
             return None
         return entities(raw, ParticipantItem)
-    found: list[Key] = []
-    for index, prefix in (("P_NAME", flt.name_prefix), ("P_USERNAME", flt.username_prefix)):
-        if not prefix:
-            continue
-        attribute = ParticipantItem.sort_name if index == "P_NAME" else ParticipantItem.sort_username
-        raw, _ = query(
-            keys.PARTICIPANT_LIST,
-            index=index,
-            condition=attribute.startswith(prefix),
-            limit=CANDIDATES + 1,
-            start=None,
-            descending=False,
-        )
-        if len(raw) > CANDIDATES:
-            return None
-        found += raw
-    return list(load_profiles(found).values())
+    term = flt.search_term
+    if term is None:
+        return None
+    found = matching_keys(term, username_only=flt.username_only, room=CANDIDATES)
+    return None if found is None else list(load_profiles(found).values())
 
 
 def _index_position(sort: str, seek: list[Any]) -> Key:

@@ -13,10 +13,11 @@ from datetime import datetime
 from typing import Any
 
 from referral.clock import utcnow
-from referral.read import feeds, network, participants, withdrawals
+from referral.read import feeds, network, participants, people, withdrawals
 from referral.read.feeds import ActionFilter, LedgerFilter, Page
 from referral.read.network import Card
 from referral.read.participants import ParticipantFilter
+from referral.read.people import People
 from referral.read.views import AuditView, LedgerEntryView, ParticipantView, WithdrawalView
 from referral.read.withdrawals import WithdrawalDetail, WithdrawalFilter
 
@@ -90,3 +91,21 @@ class ListingService:
     @staticmethod
     def action(audit_id: str) -> AuditView:
         return feeds.action(audit_id)
+
+    # --- names of the people a page shows (batched reads, see referral.read.people) -----------------
+
+    @staticmethod
+    def names_for_ledger(entries: list[LedgerEntryView]) -> People:
+        return people.for_ledger(entries)
+
+    @staticmethod
+    def names_for_withdrawals(requests: list[WithdrawalView]) -> People:
+        return people.for_withdrawals(requests)
+
+    @staticmethod
+    def names_for_actions(records: list[AuditView]) -> People:
+        return people.for_actions(records)
+
+    @staticmethod
+    def names_of(participant_ids: list[str | None], operator_ids: list[str | None]) -> People:
+        return people.resolve(participant_ids, operator_ids)

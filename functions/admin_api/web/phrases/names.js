@@ -1,0 +1,55 @@
+// People by name, the journal in words (every action's and attribute's phrase), exports' format.
+// The admin tests read this file: an attribute or action of the journal without a phrase fails them.
+
+export const PHRASES = {
+  "person.id": ["ID {id}", "ID {id}"],
+  "person.unknown": ["неизвестно", "unknown"],
+
+  "object.request_of": ["Заявка {id}", "Request {id}"],
+  "object.settings_version": ["Настройки программы, {name}", "Program settings, {name}"],
+  "object.ozon_connection": ["Подключение к Ozon Seller API", "Ozon Seller API connection"],
+
+  "j.object": ["Объект", "Object"],
+  "j.attribute_code": ["Код атрибута", "Attribute code"],
+
+  "attr.available": ["Доступно, баллов", "Available, points"],
+  "attr.frozen": ["Заморожено, баллов", "Frozen, points"],
+  "attr.total": ["Баланс, баллов", "Balance, points"],
+  "attr.sponsor_id": ["Пригласивший", "Sponsor"],
+  "attr.blocked": ["Заблокирован", "Blocked"],
+  "attr.status": ["Статус заявки", "Request status"],
+  "attr.comment": ["Комментарий", "Comment"],
+  "attr.client_id": ["Client-Id Ozon", "Ozon Client-Id"],
+  "attr.api_key": ["API-ключ Ozon", "Ozon API key"],
+  "attr.role": ["Роль", "Role"],
+  "attr.active": ["Доступ к панели", "Console access"],
+  "attr.levels": ["Уровней с вознаграждением", "Rewarded levels"],
+  "attr.level_rates": ["Ставки уровней", "Level rates"],
+  "attr.level_rates.#": ["Ставка уровня", "Level rate"],
+  "attr.own_rate": ["Ставка за свои покупки", "Own-purchase rate"],
+  "attr.hold_days": ["Срок заморозки, дней", "Hold period, days"],
+  "attr.point_rate": ["Курс балла, ₽", "Point rate, RUB"],
+  "attr.min_withdrawal": ["Минимальный вывод, баллов", "Minimum withdrawal, points"],
+  "attr.max_withdrawal": ["Максимальный вывод, баллов", "Maximum withdrawal, points"],
+  "attr.invite_only_new_buyers": ["Приглашать только новых покупателей", "Invite only new buyers"],
+  "attr.texts.conditions.ru": ["Условия программы (рус.)", "Program conditions (Russian)"],
+  "attr.texts.conditions.en": ["Условия программы (англ.)", "Program conditions (English)"],
+  "attr.texts.welcome.ru": ["Приветствие (рус.)", "Welcome (Russian)"],
+  "attr.texts.welcome.en": ["Приветствие (англ.)", "Welcome (English)"],
+  "attr.texts.ozon_id_howto.ru": ["Как найти Ozon ID (рус.)", "How to find the Ozon ID (Russian)"],
+  "attr.texts.ozon_id_howto.en": ["Как найти Ozon ID (англ.)", "How to find the Ozon ID (English)"],
+  "attr.texts.withdrawal_instruction.ru": ["Инструкция по выводу (рус.)", "Withdrawal instruction (Russian)"],
+  "attr.texts.withdrawal_instruction.en": ["Инструкция по выводу (англ.)", "Withdrawal instruction (English)"],
+  "attr.texts.promo_code.ru": ["Промокод (рус.)", "Promo code (Russian)"],
+  "attr.texts.promo_code.en": ["Промокод (англ.)", "Promo code (English)"],
+  "attr.texts.product_links.ru": ["Ссылки на товары (рус.)", "Product links (Russian)"],
+  "attr.texts.product_links.en": ["Ссылки на товары (англ.)", "Product links (English)"],
+
+  "value.true": ["да", "yes"],
+  "value.false": ["нет", "no"],
+  "value.set": ["задан", "set"],
+
+  "export.delimiter": ["Разделитель в CSV", "CSV delimiter"],
+  "export.semicolon": ["Точка с запятой (Excel)", "Semicolon (Excel)"],
+  "export.comma": ["Запятая", "Comma"],
+};
