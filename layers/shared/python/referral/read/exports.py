@@ -14,7 +14,7 @@ from typing import Any
 
 from referral.read.network import all_participants_by_registration, children, orders_between, profiles_of
 from referral.read.query import FeedWindow, feed_page
-from referral.read.views import KOPECK, ParticipantView, order_view
+from referral.read.views import KOPECK, OrderView, ParticipantView, order_view
 from referral.repository import keys
 from referral.repository.models import OrderItem
 
@@ -107,25 +107,29 @@ def purchases(since: str, until: str, referrals_only: bool, limit: int, start: A
         if referrals_only and (buyer is None or not buyer.sponsor_id):
             continue
         sponsor = sponsors.get(buyer.sponsor_id) if buyer and buyer.sponsor_id else None
-        rows.append(
-            [
-                order.participant_id,
-                buyer.display_name if buyer else "",
-                buyer.username or "" if buyer else "",
-                buyer.sponsor_id if buyer else "",
-                sponsor.display_name if sponsor else "",
-                "ozon",
-                order.scheme,
-                order.posting_number,
-                order.order_number or "",
-                order.created_at,
-                order.status,
-                amount(order.amount),
-                amount(order.kept_amount),
-                order.attribution or "",
-            ]
-        )
+        rows.append(_purchase_row(order, buyer, sponsor))
     return Table(PURCHASES_HEADER, rows, position)
+
+
+def _purchase_row(
+    order: OrderView, buyer: ParticipantView | None, sponsor: ParticipantView | None
+) -> list[Any]:
+    return [
+        order.participant_id,
+        buyer.display_name if buyer else "",
+        (buyer.username or "") if buyer else "",
+        buyer.sponsor_id if buyer else "",
+        sponsor.display_name if sponsor else "",
+        "ozon",
+        order.scheme,
+        order.posting_number,
+        order.order_number or "",
+        order.created_at,
+        order.status,
+        amount(order.amount),
+        amount(order.kept_amount),
+        order.attribution or "",
+    ]
 
 
 @dataclass

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from functools import reduce
+from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
@@ -42,22 +43,23 @@ def _without_id(sort_value: str) -> str:
     return sort_value.rpartition("#")[0] or sort_value
 
 
-def _filter(attribute: object, term: str) -> Condition:
+def _filter(attribute: Any, term: str) -> Condition:
     """What DynamoDB can check for ``term`` on an index key: every part between е/ё is contained
     (a superset of the matches, exact once checked here); a term of е/ё alone: either letter."""
     parts = [part for part in _E_LETTERS.split(term) if part]
     if not parts:
-        return attribute.contains("е") | attribute.contains("ё")  # type: ignore[attr-defined, no-any-return]
-    conditions = [attribute.contains(part) for part in parts]  # type: ignore[attr-defined]
+        either: Condition = attribute.contains("е") | attribute.contains("ё")
+        return either
+    conditions: list[Condition] = [attribute.contains(part) for part in parts]
     return reduce(lambda a, b: a & b, conditions)
 
 
-def _matching_keys(index: str, attribute: object, term: str, room: int) -> list[Key] | None:
+def _matching_keys(index: str, attribute: Any, term: str, room: int) -> list[Key] | None:
     """The index entries whose sort key contains ``term``; ``None``: more than ``room``, or the index
     is larger than the budget."""
     found: list[Key] = []
     start: Key | None = None
-    attr_name = attribute.attr_name  # type: ignore[attr-defined]
+    attr_name: str = attribute.attr_name
     for _ in range(SEARCH_PAGES):
         raw, start = _query_filtered(index, _filter(attribute, term), start)
         found += [entry for entry in raw if term in normalise(_without_id(entry[attr_name]["S"]))]
@@ -83,7 +85,7 @@ def matching_keys(term: str, *, username_only: bool, room: int) -> list[Key] | N
     """Profile keys of everyone whose name or @username contains ``term`` (normalised), or ``None`` when
     more than ``room`` match or the indexes are larger than the search's budget."""
     found: list[Key] = []
-    sources = [("P_USERNAME", ParticipantItem.sort_username)]
+    sources: list[tuple[str, Any]] = [("P_USERNAME", ParticipantItem.sort_username)]
     if not username_only:
         sources.insert(0, ("P_NAME", ParticipantItem.sort_name))
     for index, attribute in sources:
