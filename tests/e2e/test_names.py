@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from devtools.telegram_updates import LocalUser
-from tests.e2e.conftest import PHONE, LocalSystem, check_accessibility, log_in, screenshot
+from tests.e2e.conftest import PHONE, LocalSystem, check_accessibility, log_in, screenshot, table_rows
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -64,3 +64,23 @@ def test_a_name_search_with_yo_and_an_export_with_a_malicious_name(
     assert by_id["5102"][1] == "'=cmd;=1+2" and by_id["5102"][2] == "evil_e2e"
     assert by_id["5101"][1] == "Алёна"
     check_accessibility(page, "statistics after an export")
+
+
+def test_the_journal_names_its_object_and_words_its_attributes(page: Page, local_system: LocalSystem) -> None:
+    join(local_system, LocalUser(5103, "Семён", "semyon_e2e"), "510300001")
+    local_system.give_points(5103, 100)
+    app = local_system.app_url
+    log_in(page, app, "journal?object_type=participant&object_id=5103")
+    expect(page.get_by_role("heading", level=1, name="Журнал действий")).to_be_visible()
+    rows = table_rows(page)
+    assert rows[0]["action"] == "Корректировка баланса", rows
+    assert rows[0]["object_id"] == "Семён @semyon_e2e · ID 5103", rows
+    check_accessibility(page, "journal naming people")
+    screenshot(page, "desktop-names-journal")
+    page.locator("main table.data a").first.click()
+    expect(page.get_by_role("heading", level=1, name="Корректировка баланса")).to_be_visible()
+    changes = table_rows(page, "#changes")
+    assert {c["attribute"] for c in changes} == {"Доступно, баллов", "Заморожено, баллов", "Баланс, баллов"}
+    page.set_viewport_size(PHONE)
+    check_accessibility(page, "journal record on a phone")
+    screenshot(page, "phone-names-journal-record")

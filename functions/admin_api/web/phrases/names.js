@@ -9,7 +9,7 @@ export const PHRASES = {
   "object.settings_version": ["Настройки программы, {name}", "Program settings, {name}"],
   "object.ozon_connection": ["Подключение к Ozon Seller API", "Ozon Seller API connection"],
 
-  "j.object": ["Объект", "Object"],
+  "j.object": ["Касается", "About"],
   "j.attribute_code": ["Код атрибута", "Attribute code"],
 
   "attr.available": ["Доступно, баллов", "Available, points"],
