@@ -75,7 +75,7 @@ def test_the_money_strip_shows_the_ledgers_sums(page: Page, local_system: LocalS
     assert leading_points(months[0]["accrued"]) == accrued
     waiting_text = strip.locator("[data-money=waiting] .stat-value").inner_text()
     assert waiting_text.startswith(str(waiting["new"] + waiting["negotiation"]))
-    expect(strip.get_by_text("Синхронизация с Ozon")).to_be_visible()
+    expect(strip.get_by_role("heading", name="Синхронизация с Ozon")).to_be_visible()
     check_accessibility(page, "statistics with the money strip")
     strip.screenshot(path=str(_shots() / "money-strip-desktop.png"))
     page.set_viewport_size(PHONE)
