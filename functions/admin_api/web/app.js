@@ -8,6 +8,7 @@ import { alertBox, announce, loading } from "/admin/app/ui.js";
 import * as journal from "/admin/app/views/journal.js";
 import * as ledger from "/admin/app/views/ledger.js";
 import * as login from "/admin/app/views/login.js";
+import * as orders from "/admin/app/views/orders.js";
 import * as participant from "/admin/app/views/participant.js";
 import * as participants from "/admin/app/views/participants.js";
 import * as settings from "/admin/app/views/settings.js";
@@ -24,6 +25,7 @@ const NAV = [
   ["ledger", "nav.ledger"],
   ["settings", "nav.settings"],
   ["statistics", "nav.statistics"],
+  ["orders", "nav.orders"],
 ];
 
 const ROUTES = [
@@ -36,6 +38,7 @@ const ROUTES = [
   [/^ledger$/, ledger],
   [/^settings$/, settings],
   [/^statistics$/, statistics],
+  [/^orders$/, orders],
 ];
 
 const state = {

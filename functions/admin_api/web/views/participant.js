@@ -2,6 +2,7 @@
 // the ledger with filters and the audit trail of operators' changes to this participant.
 
 import { api } from "/admin/app/api.js";
+import { participantMoney } from "/admin/app/views/participant_money.js";
 import { h, replace, uid } from "/admin/app/dom.js";
 import { fmt, t, tn } from "/admin/app/i18n.js";
 import {
@@ -479,6 +480,7 @@ export async function render({ params, navigate }) {
     ),
     jump,
     h("div", { class: "card-grid" }, totals, profile),
+    participantMoney(card),
     levels,
     tree,
     edits,

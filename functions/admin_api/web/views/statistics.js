@@ -3,6 +3,7 @@
 import { api, downloadCsv } from "/admin/app/api.js";
 import { monthlyChart } from "/admin/app/charts.js";
 import { healthSection } from "/admin/app/views/health.js";
+import { moneyStrip } from "/admin/app/views/statistics_money.js";
 import { h, replace } from "/admin/app/dom.js";
 import { fmt, getLang, t } from "/admin/app/i18n.js";
 import { alertBox, announce, announceError, dataTable, field, formAlert, onSubmit, pageHeader, participantLink, section } from "/admin/app/ui.js";
@@ -232,5 +233,5 @@ export async function render({ admin, navigate }) {
   const rerender = () => navigate("statistics");
   const ratings = ratingsSection();
   const [dashboard, health] = await Promise.all([dashboardSection(rerender), healthSection(admin), ratings.load()]);
-  return h("div", { class: "view view-statistics" }, pageHeader(t("stat.title")), health, dashboard, ratings, exportsSection());
+  return h("div", { class: "view view-statistics" }, pageHeader(t("stat.title")), health, moneyStrip(), dashboard, ratings, exportsSection());
 }

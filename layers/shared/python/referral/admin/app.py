@@ -33,6 +33,8 @@ from referral.admin import (
     context,
     health,
     journal,
+    money,
+    orders,
     participants,
     settings,
     statistics,
@@ -89,7 +91,7 @@ def parse_json(text: str) -> Any:
 
 
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json)
-for module in (auth, participants, withdrawals, journal, settings, statistics, health):
+for module in (auth, participants, withdrawals, journal, settings, statistics, health, money, orders):
     app.include_router(module.router, prefix=PREFIX)
 
 

@@ -190,6 +190,10 @@ def stats_rating_sk(kind: str, month: str, part: int | None = None) -> str:
     return f"RATE#{kind}#{month}#" + ("" if part is None else f"{part:03d}")
 
 
+STATS_LEDGER_SEAL_SK = "LEDGER#SEAL"
+"""The ledger's running sums up to a moment, behind the dashboard's money strip."""
+
+
 def stats_links_sk(month: str) -> str:
     return f"{STATS_LINKS_PREFIX}{month}"
 

@@ -38,3 +38,8 @@ def put_rating(kind: str, month: str, values: dict[str, str], stamp: str) -> Non
     )
     for item in stale:
         item.delete()
+
+
+def put_ledger_seal(value: str, stamp: str) -> None:
+    """The ledger's running sums up to a moment (``referral.read.money``): derived, so a plain put."""
+    RollupItem(keys.STATS_PK, keys.STATS_LEDGER_SEAL_SK, value=value, month="-", updated_at=stamp).save()

@@ -31,6 +31,7 @@ from referral.read.query import first_registration_month
 from referral.read.ratings import RATINGS, Ranked
 from referral.read.rollups import Dashboard, MonthActivity
 from referral.repository.rollups import put_rating, put_rollup
+from referral.services.money import MoneyService
 
 MAX_PERIOD_DAYS = 366
 MAX_RATING_MONTHS = 24
@@ -91,6 +92,7 @@ class StatisticsService:
     def rollup(self, months_back_count: int = ROLLUP_MONTHS_BACK) -> list[str]:
         """Recompute the recent months (and any missing earlier ones). Returns the months written."""
         now = self.clock()
+        MoneyService(clock=self.clock).seal()
         current = month_of(now)
         first = first_registration_month()
         if first is None:
