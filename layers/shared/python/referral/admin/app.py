@@ -34,6 +34,7 @@ from referral.admin import (
     health,
     journal,
     participants,
+    risks,
     settings,
     statistics,
     webapp,
@@ -89,7 +90,7 @@ def parse_json(text: str) -> Any:
 
 
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json)
-for module in (auth, participants, withdrawals, journal, settings, statistics, health):
+for module in (auth, participants, withdrawals, journal, settings, statistics, health, risks):
     app.include_router(module.router, prefix=PREFIX)
 
 
