@@ -10,6 +10,7 @@ import * as ledger from "/admin/app/views/ledger.js";
 import * as login from "/admin/app/views/login.js";
 import * as participant from "/admin/app/views/participant.js";
 import * as participants from "/admin/app/views/participants.js";
+import * as risks from "/admin/app/views/risks.js";
 import * as settings from "/admin/app/views/settings.js";
 import * as statistics from "/admin/app/views/statistics.js";
 import * as withdrawal from "/admin/app/views/withdrawal.js";
@@ -24,6 +25,7 @@ const NAV = [
   ["ledger", "nav.ledger"],
   ["settings", "nav.settings"],
   ["statistics", "nav.statistics"],
+  ["risks", "nav.risks"],
 ];
 
 const ROUTES = [
@@ -36,6 +38,7 @@ const ROUTES = [
   [/^ledger$/, ledger],
   [/^settings$/, settings],
   [/^statistics$/, statistics],
+  [/^risks$/, risks],
 ];
 
 const state = {

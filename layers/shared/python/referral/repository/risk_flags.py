@@ -70,7 +70,7 @@ class RiskEventItem(Entity, discriminator="risk_event"):
 class RiskCounterItem(Entity, discriminator="risk_counter"):
     """``RISKOBS#<stream>#<subject>`` / ``COUNT`` (and a ``M#<id>`` marker per event counted)."""
 
-    count = IntegerAttribute(default=0)
+    total = IntegerAttribute(default=0)
 
 
 class RiskSetItem(Entity, discriminator="risk_set"):
@@ -127,13 +127,25 @@ class RiskFlagRepository:
         )
         return list(dict.fromkeys(item.event_id for item in seen))
 
+    @staticmethod
+    def referrals_since(sponsor_id: str, since: datetime) -> list[str]:
+        """Who registered under ``sponsor_id`` from ``since`` on: one Query of the referrals index."""
+        answer = Entity._get_connection().query(
+            keys.sponsor_gsi(sponsor_id),
+            range_key_condition=Entity.gsi1sk >= keys.dated(to_iso(since), ""),
+            index_name="GSI1",
+            limit=EVENTS_READ,
+            attributes_to_get=["GSI1SK"],
+        )
+        return [item["GSI1SK"]["S"].rsplit("#", 1)[-1] for item in answer.get("Items", [])]
+
     def count_once(self, stream: str, subject: str, event_id: str) -> Counts:
         """Count ``event_id`` once (a repeat changes nothing); the counter as it stands after."""
         pk = keys.risk_events_pk(stream, subject)
         uow = UnitOfWork(self.notices)
         uow.create("marker", RiskEventItem(pk, keys.risk_marker_sk(event_id), event_id=event_id))
         counter = RiskCounterItem(pk, keys.RISK_COUNT_SK)
-        uow.update("counter", counter, [RiskCounterItem.count.add(1)])
+        uow.update("counter", counter, [RiskCounterItem.total.add(1)])
         with suppress(TransactionConflict):  # counted before
             uow.commit()
         return self.counts(stream, subject)
@@ -141,7 +153,7 @@ class RiskFlagRepository:
     @staticmethod
     def counts(stream: str, subject: str) -> Counts:
         item = get_item(RiskCounterItem, keys.risk_events_pk(stream, subject), keys.RISK_COUNT_SK)
-        return Counts(item.count or 0) if item else Counts()
+        return Counts(item.total or 0) if item else Counts()
 
     @staticmethod
     def join_set(name: str, value: str, member: str) -> list[str]:

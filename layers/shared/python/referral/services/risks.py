@@ -31,7 +31,6 @@ logger = Logger(child=True)
 MAX_NOTE = 2000
 FAILURE_METRIC = "RiskSignalFailures"
 
-SPONSORED = "sponsored"
 CLAIMS = "claims"
 REFUNDS = "refunds"
 CANCELLED = "cancelled"
@@ -68,9 +67,7 @@ class RiskService:
                 self._raise(rules.shared_ozon_id(canonical, sharing, limits), now)
             if participant.sponsor_id:
                 since = now - timedelta(minutes=limits.registration_burst_minutes)
-                recent = self.flags.observe_timed(
-                    SPONSORED, participant.sponsor_id, participant.id, now, since
-                )
+                recent = self.flags.referrals_since(participant.sponsor_id, since)
                 self._raise(rules.registration_burst(participant.sponsor_id, recent, limits), now)
 
     def claimed(self, participant: Participant, posting_number: str) -> None:
