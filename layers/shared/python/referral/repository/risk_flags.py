@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import json
 import uuid
-from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute, UnicodeSetAttribute
+from pynamodb.exceptions import PutError
 
 from referral.clock import from_iso, to_iso
 from referral.domain.audit import AuditRecord
 from referral.domain.risks import MAX_WINDOW_MINUTES, FlagStatus, RiskFlag, RiskKind, Signal
 from referral.repository import keys
 from referral.repository.administration import add_audit
-from referral.repository.changes import get_item
+from referral.repository.changes import get_item, is_condition_failure
 from referral.repository.models import Entity, IntegerAttribute
 from referral.repository.unit_of_work import CommittedNotices, TransactionConflict, UnitOfWork
 
@@ -139,16 +139,23 @@ class RiskFlagRepository:
         )
         return [item["GSI1SK"]["S"].rsplit("#", 1)[-1] for item in answer.get("Items", [])]
 
-    def count_once(self, stream: str, subject: str, event_id: str) -> Counts:
-        """Count ``event_id`` once (a repeat changes nothing); the counter as it stands after."""
+    @staticmethod
+    def count_once(stream: str, subject: str, event_id: str) -> Counts:
+        """Count ``event_id`` once (a repeat changes nothing); the counter as it stands after.
+
+        The marker and the counter are two single-item writes, not a transaction: a failure between them
+        leaves the event uncounted, which a signal can afford; it never counts twice.
+        """
         pk = keys.risk_events_pk(stream, subject)
-        uow = UnitOfWork(self.notices)
-        uow.create("marker", RiskEventItem(pk, keys.risk_marker_sk(event_id), event_id=event_id))
-        counter = RiskCounterItem(pk, keys.RISK_COUNT_SK)
-        uow.update("counter", counter, [RiskCounterItem.total.add(1)])
-        with suppress(TransactionConflict):  # counted before
-            uow.commit()
-        return self.counts(stream, subject)
+        marker = RiskEventItem(pk, keys.risk_marker_sk(event_id), event_id=event_id)
+        try:
+            marker.save(condition=RiskEventItem.pk.does_not_exist())
+        except PutError as error:
+            if not is_condition_failure(error):
+                raise
+        else:
+            RiskCounterItem(pk, keys.RISK_COUNT_SK).update(actions=[RiskCounterItem.total.add(1)])
+        return RiskFlagRepository.counts(stream, subject)
 
     @staticmethod
     def counts(stream: str, subject: str) -> Counts:
