@@ -188,7 +188,7 @@ def _measure(matured: int) -> list[Row]:
     newcomer = TelegramProfile(user_id=str(5_000_000_000 + n), username=f"bench{n}", first_name="Bench")
     with measured(OPEN_LINK):
         services.participants.open_link(level1.personal_code, newcomer.user_id)
-    with measured(REGISTRATION, budget=3):
+    with measured(REGISTRATION, budget=5):
         buyer = services.participants.register(
             newcomer, str(7_000_000_000 + n), level1.personal_code
         ).participant

@@ -27,7 +27,7 @@ from devtools.request_meter import counting
 pytestmark = pytest.mark.integration
 
 BUDGETS = {
-    REGISTRATION: 3,
+    REGISTRATION: 5,  # 3 for the registration, 2 for its fraud signals (Ozon ID set, recent referrals)
     PURCHASE: 2,  # one read of the buyer (with the ancestor chain), one transaction
     WITHDRAWAL_REQUEST: 2,
     RELEASE.format(k=MATURED): 1 + MATURED,  # one query page + one transaction per accrual

@@ -11,6 +11,7 @@ import * as login from "/admin/app/views/login.js";
 import * as orders from "/admin/app/views/orders.js";
 import * as participant from "/admin/app/views/participant.js";
 import * as participants from "/admin/app/views/participants.js";
+import * as risks from "/admin/app/views/risks.js";
 import * as settings from "/admin/app/views/settings.js";
 import * as statistics from "/admin/app/views/statistics.js";
 import * as withdrawal from "/admin/app/views/withdrawal.js";
@@ -26,6 +27,7 @@ const NAV = [
   ["settings", "nav.settings"],
   ["statistics", "nav.statistics"],
   ["orders", "nav.orders"],
+  ["risks", "nav.risks"],
 ];
 
 const ROUTES = [
@@ -39,6 +41,7 @@ const ROUTES = [
   [/^settings$/, settings],
   [/^statistics$/, statistics],
   [/^orders$/, orders],
+  [/^risks$/, risks],
 ];
 
 const state = {

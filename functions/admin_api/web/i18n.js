@@ -2,6 +2,7 @@
 
 import { PHRASES as NAMES_PHRASES } from "/admin/app/phrases/names.js";
 import { PHRASES as MONEY_PHRASES } from "/admin/app/phrases/money.js";
+import { PHRASES as RISK_PHRASES } from "/admin/app/phrases/risks.js";
 
 const LANG_KEY = "referral-admin.lang";
 const LANGS = ["ru", "en"];
@@ -10,6 +11,7 @@ const LANGS = ["ru", "en"];
 // forms ({one, few, many, other}: Intl.PluralRules categories), chosen by vars.count (see tn()).
 const PHRASES = {
   ...MONEY_PHRASES,
+  ...RISK_PHRASES,
   "app.title": ["Реферальная программа — администрирование", "Referral program — administration"],
   "app.name": ["Реферальная программа", "Referral program"],
   "app.skip": ["Перейти к содержимому", "Skip to content"],

@@ -22,6 +22,7 @@ import {
   section,
 } from "/admin/app/ui.js";
 import { objectCell, operatorCell, participantCell } from "/admin/app/views/people.js";
+import { riskSection } from "/admin/app/views/participant_risks.js";
 
 export const ENTRY_KINDS = ["accrual", "release", "reversal", "withdrawal_reserve", "withdrawal_paid", "withdrawal_return", "correction"];
 const BALANCE_PARTS = ["frozen", "available", "reserved", "withdrawn"];
@@ -433,6 +434,7 @@ export async function render({ params, navigate }) {
   edits.id = "edit";
   const ledger = ledgerSection(card.id);
   const audit = auditSection(card.id);
+  const risks = riskSection(card.id);
 
   const jump = h(
     "nav",
@@ -481,12 +483,13 @@ export async function render({ params, navigate }) {
     jump,
     h("div", { class: "card-grid" }, totals, profile),
     participantMoney(card),
+    risks,
     levels,
     tree,
     edits,
     ledger,
     audit,
   );
-  await Promise.all([tree.load(), ledger.load(), audit.load()]);
+  await Promise.all([tree.load(), ledger.load(), audit.load(), risks.load()]);
   return view;
 }

@@ -17,6 +17,7 @@ import {
   section,
   showErrors,
 } from "/admin/app/ui.js";
+import { riskSettingsSection } from "/admin/app/views/settings_risks.js";
 
 const TEXT_KEYS = ["conditions", "welcome", "ozon_id_howto", "withdrawal_instruction", "promo_code", "product_links"];
 const MAX_LEVELS = 10;
@@ -413,6 +414,7 @@ export async function render({ admin, navigate }) {
   const rerender = () => navigate("settings");
   const program = h("section", { class: "panel" }, settingsForm(loaded, canEdit, rerender));
   const parts = [pageHeader(t("s.title")), program, await ozonSection(canEdit, rerender)];
+  parts.push(await riskSettingsSection(canEdit, rerender));
   if (canEdit) parts.push(await adminsSection(admin));
   return h("div", { class: "view view-settings" }, parts);
 }

@@ -36,6 +36,7 @@ from referral.admin import (
     money,
     orders,
     participants,
+    risks,
     settings,
     statistics,
     webapp,
@@ -91,7 +92,7 @@ def parse_json(text: str) -> Any:
 
 
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json)
-for module in (auth, participants, withdrawals, journal, settings, statistics, health, money, orders):
+for module in (auth, participants, withdrawals, journal, settings, statistics, health, money, orders, risks):
     app.include_router(module.router, prefix=PREFIX)
 
 

@@ -264,3 +264,36 @@ def digest_pk(participant_id: str) -> str:
 
 def due_digest_sk(next_at: str, participant_id: str) -> str:
     return f"{next_at}#{participant_id}"
+
+
+# --- fraud signals -------------------------------------------------------------------------------------
+
+RISK_SK = "RISK"
+RISK_OPEN_SK = "OPEN"
+RISK_COUNT_SK = "COUNT"
+RISK_SET_SK = "SET"
+RISKS_OPEN_FEED = "RISKS#OPEN"
+"""The one partition (GSI2) of the open flags, newest raised first; a resolved flag leaves it."""
+
+
+def risk_flag_pk(flag_id: str) -> str:
+    return f"RISK#{flag_id}"
+
+
+def risk_open_pk(kind: str, subject: str) -> str:
+    """Names the open flag of a kind and subject: at most one is open at a time."""
+    return f"RISKOPEN#{kind}#{subject}"
+
+
+def risk_events_pk(stream: str, subject: str) -> str:
+    """Timed observations a windowed signal counts (``dated`` sort keys)."""
+    return f"RISKOBS#{stream}#{subject}"
+
+
+def risk_marker_sk(event_id: str) -> str:
+    """Beside a counter: makes one event count once."""
+    return f"M#{event_id}"
+
+
+def risk_set_pk(name: str, value: str) -> str:
+    return f"RISKSET#{name}#{value}"

@@ -10,6 +10,7 @@ from referral.repository.links import LinkRepository
 from referral.repository.orders import OrderRepository
 from referral.repository.outbox import OutboxRepository
 from referral.repository.participants import ParticipantRepository
+from referral.repository.risk_flags import RiskFlagRepository
 from referral.repository.tree import TreeRepository
 from referral.repository.unit_of_work import CommittedNotices
 from referral.repository.withdrawals import WithdrawalRepository
@@ -25,6 +26,7 @@ class Repositories:
     withdrawals: WithdrawalRepository
     administration: AdministrationRepository
     outbox: OutboxRepository
+    risks: RiskFlagRepository
 
     @classmethod
     def build(cls, notices: CommittedNotices | None = None) -> Repositories:
@@ -38,4 +40,5 @@ class Repositories:
             withdrawals=WithdrawalRepository(notices),
             administration=AdministrationRepository(notices),
             outbox=OutboxRepository(notices),
+            risks=RiskFlagRepository(notices),
         )

@@ -18,6 +18,7 @@ from referral.services.purchases import PurchaseService
 from referral.services.reconciliation import ReconciliationService
 from referral.services.referral_tree import ReferralTreeService
 from referral.services.release import ReleaseService
+from referral.services.risks import RiskService
 from referral.services.settings import SettingsService
 from referral.services.withdrawals import WithdrawalService
 
@@ -35,6 +36,7 @@ class Services:
     ledger: LedgerService
     outbox: OutboxService
     reconciliation: ReconciliationService
+    risks: RiskService
 
     @classmethod
     def build(
@@ -47,16 +49,22 @@ class Services:
         """``notices`` collects the ids of the notices the services commit, for the caller to deliver."""
         repos = Repositories.build(notices)
         settings = SettingsService(repos.administration, max_age=settings_max_age, clock=clock)
+        risks = RiskService(repos.risks, repos.participants, settings, clock=clock)
         return cls(
             repos=repos,
             settings=settings,
-            participants=ParticipantService(repos.participants, repos.links, settings, clock=clock),
+            participants=ParticipantService(
+                repos.participants, repos.links, settings, clock=clock, risks=risks
+            ),
             links=LinkService(repos.participants, repos.links, clock=clock),
             tree=ReferralTreeService(repos.participants, repos.tree, clock=clock),
-            purchases=PurchaseService(repos.participants, repos.orders, settings, clock=clock),
+            purchases=PurchaseService(repos.participants, repos.orders, settings, clock=clock, risks=risks),
             release=ReleaseService(repos.orders, clock=clock),
-            withdrawals=WithdrawalService(repos.participants, repos.withdrawals, settings, clock=clock),
+            withdrawals=WithdrawalService(
+                repos.participants, repos.withdrawals, settings, clock=clock, risks=risks
+            ),
             ledger=LedgerService(repos.ledger, clock=clock),
             outbox=OutboxService(repos.outbox, clock=clock),
             reconciliation=ReconciliationService(repos.ledger),
+            risks=risks,
         )

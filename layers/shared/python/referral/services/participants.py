@@ -30,6 +30,7 @@ from referral.errors import (
 )
 from referral.repository.links import LinkRepository
 from referral.repository.participants import ParticipantRepository
+from referral.services.risks import RiskService
 from referral.services.settings import SettingsService
 
 CODE_ATTEMPTS = 3
@@ -57,11 +58,13 @@ class ParticipantService:
         settings: SettingsService | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,
+        risks: RiskService | None = None,
     ) -> None:
         self.participants = participants or ParticipantRepository()
         self.links = links or LinkRepository()
         self.settings = settings or SettingsService()
         self.clock = clock
+        self.risks = risks
 
     def get(self, participant_id: str) -> Participant:
         participant = self.participants.get_participant(participant_id)
@@ -126,6 +129,8 @@ class ParticipantService:
                 continue
             except AlreadyExists:
                 continue  # the new personal link's code is taken: draw another
+            if self.risks is not None:
+                self.risks.registered(participant)
             product = link if (link is not None and link.kind == LinkKind.PRODUCT) else None
             return Registration(participant, outcome, product)
         raise Conflict("Registration could not be completed, please try again.", reason="busy_retry")

@@ -25,6 +25,7 @@ from referral.domain.participants import Participant
 from referral.errors import Conflict, InvalidInput, NotFound, OrderChanged, ParticipantsChanged
 from referral.repository.orders import OrderRepository
 from referral.repository.participants import ParticipantRepository
+from referral.services.risks import RiskService
 from referral.services.settings import SettingsService
 
 DECISIONS = 5
@@ -67,11 +68,13 @@ class PurchaseService:
         settings: SettingsService | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,
+        risks: RiskService | None = None,
     ) -> None:
         self.participants = participants or ParticipantRepository()
         self.orders = orders or OrderRepository()
         self.settings = settings or SettingsService()
         self.clock = clock
+        self.risks = risks
 
     # --- attribution and accrual ----------------------------------------------------------------------
 
@@ -107,7 +110,10 @@ class PurchaseService:
             raise NotFound("Register first to claim orders.", reason="not_registered")
         order = self.orders.get_order(posting.posting_number)
         check_claim(participant, order, posting)
-        return self._record(participant, posting, Attribution.CLAIM, order=order)
+        result = self._record(participant, posting, Attribution.CLAIM, order=order)
+        if self.risks is not None and not result.duplicate:
+            self.risks.claimed(participant, posting.posting_number)
+        return result
 
     def _record(
         self,
@@ -321,4 +327,8 @@ class PurchaseService:
             self.clock(),
             notices,
         )
+        if self.risks is not None and network:
+            self.risks.refunded(
+                network[0][0], tuple(a for a, _ in network[1:]), posting_number, cancelled=status == CANCELLED
+            )
         return ReversalResult(posting_number, sum(r.points for r in plan.reversals), len(plan.reversals))

@@ -32,6 +32,7 @@ from referral.errors import (
 )
 from referral.repository.participants import ParticipantRepository
 from referral.repository.withdrawals import WithdrawalRepository
+from referral.services.risks import RiskService
 from referral.services.settings import SettingsService
 
 MAX_COMMENT = 2000
@@ -63,11 +64,13 @@ class WithdrawalService:
         settings: SettingsService | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,
+        risks: RiskService | None = None,
     ) -> None:
         self.participants = participants or ParticipantRepository()
         self.withdrawals = withdrawals or WithdrawalRepository()
         self.settings = settings or SettingsService()
         self.clock = clock
+        self.risks = risks
 
     def get(self, withdrawal_id: str) -> Withdrawal:
         withdrawal = self.withdrawals.get_withdrawal(withdrawal_id)
@@ -79,8 +82,13 @@ class WithdrawalService:
             )
         return withdrawal
 
-    def request(self, participant_id: str, points: int, request_key: str) -> Withdrawal:
+    def request(
+        self, participant_id: str, points: int, request_key: str, *, payout_details: str | None = None
+    ) -> Withdrawal:
         """Open a request and reserve the points atomically. ``request_key`` makes retries harmless.
+
+        ``payout_details``: where the participant wants the money, when given; only the fraud signals see
+        them (as a one-way fingerprint), the request does not keep them.
 
         The key is looked up first: a retry returns the request it opened even if the points are reserved
         by now or the participant was blocked since; the same key for another amount is refused.
@@ -113,6 +121,8 @@ class WithdrawalService:
             return _same_request(existing, participant_id, points)
         except BalanceChanged:
             raise self._refusal(participant_id) from None
+        if self.risks is not None:
+            self.risks.withdrawal_requested(participant_id, payout_details)
         return withdrawal
 
     def _refusal(self, participant_id: str) -> Forbidden | InsufficientFunds:
