@@ -1,5 +1,7 @@
 // Russian (default) and English: every label of the app, and number/date formatting per language.
 
+import { PHRASES as DIALOG_PHRASES } from "/admin/app/phrases/dialog.js";
+
 const LANG_KEY = "referral-admin.lang";
 const LANGS = ["ru", "en"];
 
@@ -624,6 +626,7 @@ const PHRASES = {
     "Выгрузка слишком большая: в файл {name} вошли только первые {parts} частей. Сузьте период и выгрузите остальное отдельно.",
     "The export is too large: {name} holds only its first {parts} parts. Narrow the period and export the rest separately.",
   ],
+  ...DIALOG_PHRASES,
 };
 
 function initialLang() {

@@ -2,6 +2,7 @@
 // the ledger with filters and the audit trail of operators' changes to this participant.
 
 import { api } from "/admin/app/api.js";
+import { dialogSection } from "/admin/app/views/participant_dialog.js";
 import { h, replace, uid } from "/admin/app/dom.js";
 import { fmt, t, tn } from "/admin/app/i18n.js";
 import {
@@ -432,6 +433,7 @@ export async function render({ params, navigate }) {
   edits.id = "edit";
   const ledger = ledgerSection(card.id);
   const audit = auditSection(card.id);
+  const dialog = dialogSection(card.id);
 
   const jump = h(
     "nav",
@@ -484,7 +486,8 @@ export async function render({ params, navigate }) {
     edits,
     ledger,
     audit,
+    dialog,
   );
-  await Promise.all([tree.load(), ledger.load(), audit.load()]);
+  await Promise.all([tree.load(), ledger.load(), audit.load(), dialog.load()]);
   return view;
 }

@@ -260,3 +260,18 @@ def digest_pk(participant_id: str) -> str:
 
 def due_digest_sk(next_at: str, participant_id: str) -> str:
     return f"{next_at}#{participant_id}"
+
+
+# --- the participant's dialog with the operators -----------------------------------------------------------
+
+DIALOG_LINE_PREFIX = "LINE#"
+
+
+def dialog_pk(participant_id: str) -> str:
+    """The participant's dialog: its lines by source here (written once), by time in ``GSI1``."""
+    return f"DIALOG#{participant_id}"
+
+
+def dialog_line_sk(source: str) -> str:
+    """The message a line records: a second recording of the same message finds it."""
+    return f"{DIALOG_LINE_PREFIX}{source}"

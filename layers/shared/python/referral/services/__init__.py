@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from referral.clock import utcnow
+from referral.repository.conversations import DialogRepository
 from referral.repository.repositories import Repositories
 from referral.repository.unit_of_work import CommittedNotices
+from referral.services.conversations import DialogService
 from referral.services.ledger import LedgerService
 from referral.services.links import LinkService
 from referral.services.outbox import OutboxService
@@ -35,6 +37,7 @@ class Services:
     ledger: LedgerService
     outbox: OutboxService
     reconciliation: ReconciliationService
+    dialog: DialogService
 
     @classmethod
     def build(
@@ -43,10 +46,20 @@ class Services:
         clock: Callable[[], datetime] = utcnow,
         settings_max_age: int | None = None,
         notices: CommittedNotices | None = None,
+        web_app_url: str | None = None,
     ) -> Services:
-        """``notices`` collects the ids of the notices the services commit, for the caller to deliver."""
+        """``notices`` collects the ids of the notices the services commit, for the caller to deliver;
+        ``web_app_url`` is where the notes posted into the operators' topics link to (none: no link)."""
         repos = Repositories.build(notices)
         settings = SettingsService(repos.administration, max_age=settings_max_age, clock=clock)
+        dialog = DialogService(
+            repos.participants,
+            DialogRepository(notices),
+            repos.administration,
+            repos.outbox,
+            web_app_url=web_app_url,
+            clock=clock,
+        )
         return cls(
             repos=repos,
             settings=settings,
@@ -55,8 +68,11 @@ class Services:
             tree=ReferralTreeService(repos.participants, repos.tree, clock=clock),
             purchases=PurchaseService(repos.participants, repos.orders, settings, clock=clock),
             release=ReleaseService(repos.orders, clock=clock),
-            withdrawals=WithdrawalService(repos.participants, repos.withdrawals, settings, clock=clock),
+            withdrawals=WithdrawalService(
+                repos.participants, repos.withdrawals, settings, clock=clock, announce=dialog.status_notices
+            ),
             ledger=LedgerService(repos.ledger, clock=clock),
             outbox=OutboxService(repos.outbox, clock=clock),
             reconciliation=ReconciliationService(repos.ledger),
+            dialog=dialog,
         )
