@@ -36,7 +36,7 @@ def test_a_withdrawal_is_handled_from_the_web_app_with_its_dialog(
     screenshot(page, "desktop-withdrawal-dialog")
 
     # the operator answers from the web app: it reaches the participant and the topic, and shows in the dialog
-    dialog.get_by_label("Ответ участнику").fill("Выплатим сегодня до вечера.")
+    dialog.get_by_label("Текст ответа").fill("Выплатим сегодня до вечера.")
     dialog.get_by_role("button", name="Отправить ответ").click()
     expect(page.get_by_role("status").filter(has_text="Ответ отправлен")).to_be_visible()
     expect(dialog.locator(".dialog-out").filter(has_text="Выплатим сегодня до вечера.")).to_be_visible()

@@ -11,6 +11,7 @@ export const PHRASES = {
   "dialog.attachment_link": ["открыть в Telegram", "open in Telegram"],
   "dialog.topic": ["Тема участника в группе операторов", "The participant's topic in the operators' group"],
   "dialog.reply": ["Ответ участнику", "Answer to the participant"],
+  "dialog.text": ["Текст ответа", "Answer text"],
   "dialog.reply_hint": [
     "Уйдёт участнику через бота и появится в его теме с вашим именем.",
     "Goes to the participant through the bot and appears in their topic with your name.",

@@ -58,7 +58,7 @@ export function dialogSection(participantId) {
     { class: "edit-form dialog-reply", "aria-labelledby": "dialog-reply-title" },
     h("h3", { id: "dialog-reply-title" }, t("dialog.reply")),
     formAlert(),
-    field({ label: t("dialog.reply"), name: "text", kind: "textarea", required: true, wide: true, hint: t("dialog.reply_hint") }),
+    field({ label: t("dialog.text"), name: "text", kind: "textarea", required: true, wide: true, hint: t("dialog.reply_hint") }),
     h("button", { type: "submit", class: "btn btn-primary" }, t("dialog.send")),
   );
   let key = idempotencyKey();

@@ -55,6 +55,7 @@ class AdminContext:
             settings_max_age=self.settings_max_age,
             notices=self.notices,
             web_app_url=self.settings.admin_web_app_url,
+            operators_chat_id=self.settings.operators_chat_id,
         )
 
     @cached_property

@@ -47,9 +47,11 @@ class Services:
         settings_max_age: int | None = None,
         notices: CommittedNotices | None = None,
         web_app_url: str | None = None,
+        operators_chat_id: int | None = None,
     ) -> Services:
         """``notices`` collects the ids of the notices the services commit, for the caller to deliver;
-        ``web_app_url`` is where the notes posted into the operators' topics link to (none: no link)."""
+        ``web_app_url`` is where the notes posted into the operators' topics link to (none: no link), in
+        ``operators_chat_id`` (none: no notes)."""
         repos = Repositories.build(notices)
         settings = SettingsService(repos.administration, max_age=settings_max_age, clock=clock)
         dialog = DialogService(
@@ -58,6 +60,7 @@ class Services:
             repos.administration,
             repos.outbox,
             web_app_url=web_app_url,
+            operators_chat_id=operators_chat_id,
             clock=clock,
         )
         return cls(

@@ -41,8 +41,11 @@ class DialogService:
         outbox: OutboxRepository | None = None,
         *,
         web_app_url: str | None = None,
+        operators_chat_id: int | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
+        """Without ``operators_chat_id`` there are no topics: nothing is posted into one."""
+        self.operators_chat_id = operators_chat_id
         self.participants = participants or ParticipantRepository()
         self.dialog = dialog or DialogRepository()
         self.administration = administration or AdministrationRepository()
@@ -102,7 +105,8 @@ class DialogService:
             created_at=now,
             changes=(Change("reply", None, text),),
         )
-        if self.dialog.commit_reply(line, [to_participant, into_topic], audit, now):
+        notices = [to_participant, into_topic] if self.operators_chat_id else [to_participant]
+        if self.dialog.commit_reply(line, notices, audit, now):
             return True
         earlier = self.outbox.get_notification(to_participant.notification_id)
         if earlier is not None and earlier.payload.get("text") != text:
@@ -120,6 +124,8 @@ class DialogService:
         participant: Participant | None,
     ) -> list[Notification]:
         """The note into the participant's topic that an operator moved their request (with its link)."""
+        if not self.operators_chat_id:
+            return []
         admin = self.administration.get_admin(actor_id)
         operator = operator_label(actor_id, admin.name if admin is not None else None)
         link = request_link(self.web_app_url, withdrawal.withdrawal_id)
