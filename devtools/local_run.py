@@ -266,6 +266,8 @@ class LocalSystem:
             port=self.port,
         ).start()
         self._closers.append(self.gateway.stop)
+        # The operators' topics link to requests in the web app: its address is known once the gateway runs.
+        os.environ.setdefault("ADMIN_WEB_APP_URL", f"{self.gateway.url}/admin/app")
         self.scheduled = {name: LocalFunction(name, self.functions[name]) for name in self.intervals}
         runtime = Runtime(
             gateway=self.gateway.url,

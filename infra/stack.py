@@ -43,6 +43,8 @@ class DeploymentSettings:
     bootstrap_admin_ids: str
     ozon_client_id: str = ""
     """The deployment's Seller API Client-Id (its key is a secret); operators may set both in the web app."""
+    admin_web_app_url: str = ""
+    """The admin web app's address (``https://…/admin/app``), linked from the operators' topics; optional."""
     dependencies_path: Path = REPO_ROOT / "build" / "dependencies"
     secret_prefix: str = DEFAULT_SECRET_PREFIX
     extra_environment: dict[str, str] = field(default_factory=dict)
@@ -59,6 +61,9 @@ class DeploymentSettings:
         ozon_client_id = str(get("ozon_client_id") or "").strip()
         if ozon_client_id and not ozon_client_id.isdigit():
             problems.append(f"  ozon_client_id: the Seller API Client-Id, digits (got {ozon_client_id!r})")
+        admin_web_app_url = str(get("admin_web_app_url") or "").strip().rstrip("/")
+        if admin_web_app_url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", admin_web_app_url):
+            problems.append(f"  admin_web_app_url: the web app's https address (got {admin_web_app_url!r})")
         if problems:
             raise DeploymentValuesMissing(
                 "Deployment values are missing or malformed:\n"
@@ -73,6 +78,7 @@ class DeploymentSettings:
             operators_chat_id=values["operators_chat_id"],
             bootstrap_admin_ids=values["bootstrap_admin_ids"],
             ozon_client_id=ozon_client_id,
+            admin_web_app_url=admin_web_app_url,
             dependencies_path=Path(get("dependencies_path") or cls.dependencies_path),
             secret_prefix=get("secret_prefix") or cls.secret_prefix,
         )
@@ -90,6 +96,7 @@ class ReferralStack(Stack):
             "TELEGRAM_BOT_USERNAME": settings.telegram_bot_username,
             "OPERATORS_CHAT_ID": settings.operators_chat_id,
             "BOOTSTRAP_ADMIN_IDS": settings.bootstrap_admin_ids,
+            **({"ADMIN_WEB_APP_URL": settings.admin_web_app_url} if settings.admin_web_app_url else {}),
             **settings.extra_environment,
         }
         self.functions = {

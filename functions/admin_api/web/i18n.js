@@ -3,6 +3,7 @@
 import { PHRASES as NAMES_PHRASES } from "/admin/app/phrases/names.js";
 import { PHRASES as MONEY_PHRASES } from "/admin/app/phrases/money.js";
 import { PHRASES as RISK_PHRASES } from "/admin/app/phrases/risks.js";
+import { PHRASES as DIALOG_PHRASES } from "/admin/app/phrases/dialog.js";
 
 const LANG_KEY = "referral-admin.lang";
 const LANGS = ["ru", "en"];
@@ -631,6 +632,7 @@ const PHRASES = {
     "The export is too large: {name} holds only its first {parts} parts. Narrow the period and export the rest separately.",
   ],
   ...NAMES_PHRASES,
+  ...DIALOG_PHRASES,
 };
 
 function initialLang() {

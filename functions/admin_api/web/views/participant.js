@@ -3,6 +3,7 @@
 
 import { api } from "/admin/app/api.js";
 import { participantMoney } from "/admin/app/views/participant_money.js";
+import { dialogSection } from "/admin/app/views/participant_dialog.js";
 import { h, replace, uid } from "/admin/app/dom.js";
 import { fmt, t, tn } from "/admin/app/i18n.js";
 import {
@@ -435,6 +436,7 @@ export async function render({ params, navigate }) {
   const ledger = ledgerSection(card.id);
   const audit = auditSection(card.id);
   const risks = riskSection(card.id);
+  const dialog = dialogSection(card.id);
 
   const jump = h(
     "nav",
@@ -489,7 +491,8 @@ export async function render({ params, navigate }) {
     edits,
     ledger,
     audit,
+    dialog,
   );
-  await Promise.all([tree.load(), ledger.load(), audit.load(), risks.load()]);
+  await Promise.all([tree.load(), ledger.load(), audit.load(), risks.load(), dialog.load()]);
   return view;
 }

@@ -1,6 +1,7 @@
 // One withdrawal request: details, the status buttons its current status allows, history and comments.
 
 import { api } from "/admin/app/api.js";
+import { dialogSection } from "/admin/app/views/participant_dialog.js";
 import { h, replace } from "/admin/app/dom.js";
 import { fmt, t, tn } from "/admin/app/i18n.js";
 import { announce, dataTable, dl, field, formAlert, onSubmit, pageHeader, participantLink, section, statusBadge } from "/admin/app/ui.js";
@@ -145,6 +146,8 @@ export async function render({ params, navigate, refreshBadge }) {
       [t("w.reason"), detail.reason || "—"],
     ]),
   );
+  const dialog = dialogSection(detail.participant_id);
+  await dialog.load();
   return h(
     "div",
     { class: "view view-withdrawal" },
@@ -153,5 +156,6 @@ export async function render({ params, navigate, refreshBadge }) {
     h("div", { class: "card-grid" }, info, statusSection(detail, reload)),
     Object.assign(section(t("wd.history"), historyTable(detail)), { id: "history" }),
     Object.assign(commentsSection(detail, reload), { id: "comments" }),
+    dialog,
   );
 }

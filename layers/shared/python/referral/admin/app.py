@@ -31,6 +31,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from referral.admin import (
     auth,
     context,
+    conversations,
     health,
     journal,
     money,
@@ -94,6 +95,7 @@ def parse_json(text: str) -> Any:
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json)
 for module in (auth, participants, withdrawals, journal, settings, statistics, health, money, orders, risks):
     app.include_router(module.router, prefix=PREFIX)
+app.include_router(conversations.router, prefix=PREFIX)
 
 
 @cache

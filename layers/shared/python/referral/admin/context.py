@@ -50,7 +50,13 @@ class AdminContext:
     @cached_property
     def services(self) -> Services:
         bind(self.settings.table_name)
-        return Services.build(clock=self.clock, settings_max_age=self.settings_max_age, notices=self.notices)
+        return Services.build(
+            clock=self.clock,
+            settings_max_age=self.settings_max_age,
+            notices=self.notices,
+            web_app_url=self.settings.admin_web_app_url,
+            operators_chat_id=self.settings.operators_chat_id,
+        )
 
     @cached_property
     def auth(self) -> AuthSettings:

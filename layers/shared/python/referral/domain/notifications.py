@@ -25,6 +25,8 @@ class NotificationKind(StrEnum):
     """A message into the participant's topic in the operators' group: a relay, an announcement, a note."""
     OPERATORS_COPY = "operators_copy"
     """A participant's media copied into their topic: only the chat and message ids are kept."""
+    OPERATOR_REPLY = "operator_reply"
+    """An operator's answer written in the web app, to the participant."""
 
 
 OPERATORS_KINDS = frozenset({NotificationKind.OPERATORS_TEXT, NotificationKind.OPERATORS_COPY})

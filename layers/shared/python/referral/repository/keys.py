@@ -297,3 +297,16 @@ def risk_marker_sk(event_id: str) -> str:
 
 def risk_set_pk(name: str, value: str) -> str:
     return f"RISKSET#{name}#{value}"
+# --- the participant's dialog with the operators -----------------------------------------------------------
+
+DIALOG_LINE_PREFIX = "LINE#"
+
+
+def dialog_pk(participant_id: str) -> str:
+    """The participant's dialog: its lines by source here (written once), by time in ``GSI1``."""
+    return f"DIALOG#{participant_id}"
+
+
+def dialog_line_sk(source: str) -> str:
+    """The message a line records: a second recording of the same message finds it."""
+    return f"{DIALOG_LINE_PREFIX}{source}"

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from referral.clock import utcnow
+from referral.repository.conversations import DialogRepository
 from referral.repository.repositories import Repositories
 from referral.repository.unit_of_work import CommittedNotices
+from referral.services.conversations import DialogService
 from referral.services.ledger import LedgerService
 from referral.services.links import LinkService
 from referral.services.outbox import OutboxService
@@ -37,6 +39,7 @@ class Services:
     outbox: OutboxService
     reconciliation: ReconciliationService
     risks: RiskService
+    dialog: DialogService
 
     @classmethod
     def build(
@@ -45,11 +48,24 @@ class Services:
         clock: Callable[[], datetime] = utcnow,
         settings_max_age: int | None = None,
         notices: CommittedNotices | None = None,
+        web_app_url: str | None = None,
+        operators_chat_id: int | None = None,
     ) -> Services:
-        """``notices`` collects the ids of the notices the services commit, for the caller to deliver."""
+        """``notices`` collects the ids of the notices the services commit, for the caller to deliver;
+        ``web_app_url`` is where the notes posted into the operators' topics link to (none: no link), in
+        ``operators_chat_id`` (none: no notes)."""
         repos = Repositories.build(notices)
         settings = SettingsService(repos.administration, max_age=settings_max_age, clock=clock)
         risks = RiskService(repos.risks, repos.participants, settings, clock=clock)
+        dialog = DialogService(
+            repos.participants,
+            DialogRepository(notices),
+            repos.administration,
+            repos.outbox,
+            web_app_url=web_app_url,
+            operators_chat_id=operators_chat_id,
+            clock=clock,
+        )
         return cls(
             repos=repos,
             settings=settings,
@@ -61,10 +77,16 @@ class Services:
             purchases=PurchaseService(repos.participants, repos.orders, settings, clock=clock, risks=risks),
             release=ReleaseService(repos.orders, clock=clock),
             withdrawals=WithdrawalService(
-                repos.participants, repos.withdrawals, settings, clock=clock, risks=risks
+                repos.participants,
+                repos.withdrawals,
+                settings,
+                clock=clock,
+                risks=risks,
+                announce=dialog.status_notices,
             ),
             ledger=LedgerService(repos.ledger, clock=clock),
             outbox=OutboxService(repos.outbox, clock=clock),
             reconciliation=ReconciliationService(repos.ledger),
             risks=risks,
+            dialog=dialog,
         )

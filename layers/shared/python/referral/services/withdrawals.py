@@ -10,6 +10,7 @@ from datetime import datetime
 
 from referral.clock import utcnow
 from referral.domain.audit import AuditRecord, Change
+from referral.domain.conversations import StatusAnnouncer
 from referral.domain.notifications import NotificationKind, draft
 from referral.domain.withdrawals import (
     Withdrawal,
@@ -65,7 +66,10 @@ class WithdrawalService:
         *,
         clock: Callable[[], datetime] = utcnow,
         risks: RiskService | None = None,
+        announce: StatusAnnouncer | None = None,
     ) -> None:
+        """``announce`` adds the notices a status change posts beside the participant's own."""
+        self.announce = announce
         self.participants = participants or ParticipantRepository()
         self.withdrawals = withdrawals or WithdrawalRepository()
         self.settings = settings or SettingsService()
@@ -184,9 +188,10 @@ class WithdrawalService:
             changes=(Change("status", withdrawal.status.value, target.value),),
             reason=reason,
         )
+        announced = self.announce(actor_id, withdrawal, target, reason, participant) if self.announce else []
         try:
             self.withdrawals.commit_withdrawal_transition(
-                withdrawal, target, effect, actor_id, reason, audit, now, [notice]
+                withdrawal, target, effect, actor_id, reason, audit, now, [notice, *announced]
             )
         except WithdrawalChanged:
             current = self.get(withdrawal_id)

@@ -53,14 +53,14 @@ from referral.domain.participants import TelegramProfile
 from referral.repository.bot_state import BotState
 from referral.repository.unit_of_work import CommittedNotices
 from referral.services import Services
-from referral.telegram import calls, keyboards, texts
+from referral.telegram import calls, dialog, keyboards, texts
 from referral.telegram.bot_api import BotApi
 from referral.telegram.calls import WEBHOOK_METHODS, AnswerCallbackQuery, BotCall
 from referral.telegram.config import BotConfig
 from referral.telegram.conversation import Turn
 from referral.telegram.flows import COMMANDS, FlowContext, ParticipantFlows, UnavailableLookup
 from referral.telegram.notifications import TelegramNotificationSender
-from referral.telegram.operators import OperatorDesk
+from referral.telegram.operators import OperatorDesk, is_media
 from referral.telegram.operators_group import OperatorsGroupSender
 
 logger = Logger(child=True)
@@ -121,6 +121,7 @@ class BotRuntime:
                 state=self.state,
                 outbox=self.services.outbox,
                 sender=self.group,
+                web_app_url=config.web_app_url,
             )
         self.flows = ParticipantFlows(
             FlowContext(
@@ -282,6 +283,9 @@ class BotRuntime:
         participant = self.services.participants.find(participant_id)
         if participant is not None and self._take(turn):
             await self.desk.relay_to_participant(message, participant)
+            if message.text or is_media(message):
+                line = dialog.from_operator(participant.id, turn.update_id, message, self.clock())
+                dialog.record(self.services.dialog, line)
 
     def _by_operator(self, message: Message) -> bool:
         """A person in the operators' chat, or an operator posting anonymously as the chat itself."""

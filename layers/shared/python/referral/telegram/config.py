@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from aws_lambda_powertools import Logger
 from pydantic import field_validator
 
 from referral.config import ConfigurationError, Secret, Settings
 
 DEFAULT_API_URL = "https://api.telegram.org"
+
+logger = Logger(child=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +22,8 @@ class BotConfig:
     operators_chat_id: int | None
     bot_username: str
     """Needed by the webhook (deep links, the bot's identity); the scheduled senders do without it."""
+    web_app_url: str | None = None
+    """The admin web app, linked from the operators' topics; None: posted without links."""
 
     @property
     def bot_id(self) -> int:
@@ -44,6 +50,8 @@ class TelegramSettings(Settings):
     telegram_api_url: str = DEFAULT_API_URL
     operators_chat_id: int | None = None
     telegram_bot_username: str = ""
+    admin_web_app_url: str | None = None
+    """The admin web app's address (``https://…/admin/app``): the operators' topics link to requests there."""
 
     @field_validator("telegram_api_url")
     @classmethod
@@ -51,6 +59,11 @@ class TelegramSettings(Settings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL")
         return value.rstrip("/")
+
+    @field_validator("admin_web_app_url")
+    @classmethod
+    def _web_app_url(cls, value: str | None) -> str | None:
+        return web_app_url(value)
 
     @field_validator("telegram_bot_username")
     @classmethod
@@ -69,7 +82,25 @@ class TelegramSettings(Settings):
             api_url=self.telegram_api_url,
             operators_chat_id=self.operators_chat_id,
             bot_username=self.telegram_bot_username,
+            web_app_url=self.admin_web_app_url,
         )
+
+
+def web_app_url(value: str | None) -> str | None:
+    """An absolute http(s) address without query or fragment, its trailing slash dropped; empty or
+    malformed: none (logged), never a failed start."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        # Only links depend on it: the bot and the web app work on, posting without them.
+        logger.warning(
+            "ADMIN_WEB_APP_URL ignored: not an http(s) address without query or fragment",
+            extra={"value": value[:200]},
+        )
+        return None
+    return value.rstrip("/")
 
 
 def webhook_secret() -> str:

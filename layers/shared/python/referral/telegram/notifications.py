@@ -64,6 +64,8 @@ def render(notification: Notification, lang: str) -> Html:
         }
         if status in ("negotiation", "paid", "rejected", "cancelled"):
             return t(f"n_wd_{status}", lang, **values)
+    if kind == NotificationKind.OPERATOR_REPLY:
+        return t("operator_says", lang, text=p["text"])
     raise ValueError(f"cannot render notification {notification.kind}")
 
 

@@ -18,6 +18,7 @@ from aws_lambda_powertools import Logger
 from telegram import Bot, LinkPreviewOptions, Message
 from telegram.error import Forbidden, TelegramError
 
+from referral.domain.conversations import link_line, request_link, topic_name
 from referral.domain.notifications import DeliveryOutcome, NotificationKind, draft
 from referral.domain.participants import Participant
 from referral.domain.withdrawals import Withdrawal
@@ -66,7 +67,10 @@ class OperatorDesk:
         state: BotState,
         outbox: OutboxService,
         sender: OperatorsGroupSender,
+        web_app_url: str | None = None,
     ) -> None:
+        """``web_app_url``: the admin web app, linked from the announcement of a request (none: no link)."""
+        self.web_app_url = web_app_url
         self.bot = bot
         self.chat_id = chat_id
         self.clock = clock
@@ -107,7 +111,7 @@ class OperatorDesk:
             available=texts.points(fresh.available - withdrawal.points),
             frozen=texts.points(fresh.frozen),
             created=texts.moment(withdrawal.created_at),
-        )
+        ) + link_line(request_link(self.web_app_url, withdrawal.withdrawal_id))
         cause = f"withdrawal:{withdrawal.withdrawal_id}"
         return self._post(participant, cause, NotificationKind.OPERATORS_TEXT, text=message)
 
@@ -210,10 +214,7 @@ def is_media(message: Message) -> bool:
 
 
 def _topic_name(participant: Participant) -> str:
-    name = f"{participant.profile.display_name} · {participant.id}"
-    if len(name) > TOPIC_NAME_LIMIT:
-        name = f"{name[: TOPIC_NAME_LIMIT - len(participant.id) - 4]}… · {participant.id}"
-    return name
+    return topic_name(participant)
 
 
 def _who(participant: Participant) -> Html:

@@ -6,6 +6,7 @@ from aws_lambda_powertools import Logger
 from telegram import Message
 
 from referral.domain.participants import Participant
+from referral.telegram import dialog
 from referral.telegram.conversation import DialogState, Turn
 from referral.telegram.flows.common import MAX_TEXT, FlowContext
 from referral.telegram.operators import Posted, is_media
@@ -20,6 +21,10 @@ def relay_text(ctx: FlowContext, turn: Turn, participant: Participant, text: str
         return
     posted = ctx.desk.relay_from_participant(participant, text[:MAX_TEXT], turn.update_id)
     _acknowledge(turn, participant, posted)
+    if not posted.refused:
+        dialog.record(
+            ctx.services.dialog, dialog.from_participant(participant, turn.update_id, ctx.clock(), text, None)
+        )
 
 
 def relay_media(ctx: FlowContext, turn: Turn, message: Message) -> None:
@@ -31,6 +36,9 @@ def relay_media(ctx: FlowContext, turn: Turn, message: Message) -> None:
         return
     posted = ctx.desk.relay_media_from_participant(participant, message, turn.update_id)
     _acknowledge(turn, participant, posted)
+    if not posted.refused:
+        line = dialog.from_participant(participant, turn.update_id, ctx.clock(), None, message)
+        dialog.record(ctx.services.dialog, line)
 
 
 def _acknowledge(turn: Turn, participant: Participant, posted: Posted) -> None:
