@@ -34,6 +34,7 @@ from referral.admin import (
     health,
     journal,
     participants,
+    payouts,
     settings,
     statistics,
     webapp,
@@ -91,6 +92,7 @@ def parse_json(text: str) -> Any:
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json)
 for module in (auth, participants, withdrawals, journal, settings, statistics, health):
     app.include_router(module.router, prefix=PREFIX)
+app.include_router(payouts.router, prefix=PREFIX)
 
 
 @cache
