@@ -2,6 +2,7 @@
 // the ledger with filters and the audit trail of operators' changes to this participant.
 
 import { api } from "/admin/app/api.js";
+import { renderParticipantPayouts } from "/admin/app/views/participant_payouts.js";
 import { h, replace, uid } from "/admin/app/dom.js";
 import { fmt, t, tn } from "/admin/app/i18n.js";
 import {
@@ -485,6 +486,7 @@ export async function render({ params, navigate }) {
     ledger,
     audit,
   );
-  await Promise.all([tree.load(), ledger.load(), audit.load()]);
+  view.append(renderParticipantPayouts(card.id));
+  await Promise.all([tree.load(), ledger.load(), audit.load(), view.lastChild.load()]);
   return view;
 }
