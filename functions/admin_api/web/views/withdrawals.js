@@ -145,7 +145,7 @@ function bulkPanel(selected, reload) {
   const form = h(
     "form",
     { class: "edit-form bulk-form", "aria-labelledby": "bulk-title" },
-    h("h3", { id: "bulk-title" }, t("po.bulk")),
+    h("h3", { id: "bulk-title" }, t("po.payout")),
     formAlert(),
     field({
       label: t("po.method"),
