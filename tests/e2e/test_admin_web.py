@@ -342,7 +342,7 @@ def test_a_withdrawal_requested_in_the_bot_is_paid_in_the_app_and_the_participan
 
     # the participant is told (the outbox is delivered by its scheduled function)
     local_system.run("notify_outbox")
-    wait_for_calls(local_system, vera.id, seen, r"Выплачено 300\.00 ₽ за 300 баллов")
+    wait_for_calls(local_system, vera.id, seen, r"Заявка W-\d+: выплачено 300\.00 ₽ за 300 баллов")
 
     # and the payout counts in the withdrawn rating, where nobody with nothing withdrawn is listed
     open_screen(page, app, "statistics", "Статистика")
