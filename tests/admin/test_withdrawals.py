@@ -15,6 +15,8 @@ from tests.conftest import TABLE_NAME
 from tests.support.builders import join, posting
 from tests.support.clock import FakeClock
 
+PAYOUT = {"method": "sbp", "reference": "PAY-1"}
+
 
 @pytest.fixture
 def requests(owner: Api, domain: Services, clock: FakeClock) -> list[str]:
@@ -70,7 +72,9 @@ def test_a_status_change_is_audited_moves_points_and_puts_exactly_one_notice_in_
 
     negotiating = owner.post(f"/admin/withdrawals/{wid}/status", {"status": "negotiation"}, as_="operator")
     assert (negotiating.status, negotiating.json["status"]) == (200, "negotiation")
-    paid = owner.post(f"/admin/withdrawals/{wid}/status", {"status": "paid"}, as_="operator")
+    paid = owner.post(
+        f"/admin/withdrawals/{wid}/status", {"status": "paid", "payout": PAYOUT}, as_="operator"
+    )
 
     assert (paid.status, paid.json["status"]) == (200, "paid")
     notices = [n for n in outbox() if json.loads(n.payload).get("withdrawal_id") == wid]
@@ -90,7 +94,7 @@ def test_a_status_change_is_audited_moves_points_and_puts_exactly_one_notice_in_
     records = [a for a in audits() if a.object_id == wid]
     assert sorted((a.action, tuple((c.old, c.new) for c in a.changes)) for a in records) == [
         ("withdrawal.negotiation", (("new", "negotiation"),)),
-        ("withdrawal.paid", (("negotiation", "paid"),)),
+        ("withdrawal.paid", (("negotiation", "paid"), (None, "sbp"), (None, "PAY-1"))),
     ]
     history = paid.json["history"]
     assert [(h["event"], h["to_status"]) for h in history] == [
@@ -109,7 +113,7 @@ def test_a_rejection_needs_a_reason_and_a_wrong_transition_is_refused_without_wr
     before = snapshot()
 
     no_reason = owner.post(f"/admin/withdrawals/{wid}/status", {"status": "rejected"})
-    wrong = owner.post(f"/admin/withdrawals/{wid}/status", {"status": "paid"})
+    wrong = owner.post(f"/admin/withdrawals/{wid}/status", {"status": "paid", "payout": PAYOUT})
     unknown = owner.post(f"/admin/withdrawals/{wid}/status", {"status": "lost"})
     missing = owner.post("/admin/withdrawals/abc123/status", {"status": "cancelled"})
 
@@ -167,7 +171,9 @@ def test_the_queue_counts_follow_every_status_change(owner: Api, requests: list[
     first, second = requests
     assert owner.post(f"/admin/withdrawals/{first}/status", {"status": "negotiation"}).status == 200
     assert counts() == {"new": 1, "negotiation": 1}
-    assert owner.post(f"/admin/withdrawals/{first}/status", {"status": "paid"}).status == 200
+    assert (
+        owner.post(f"/admin/withdrawals/{first}/status", {"status": "paid", "payout": PAYOUT}).status == 200
+    )
     assert owner.post(f"/admin/withdrawals/{second}/status", {"status": "cancelled"}).status == 200
     assert counts() == {"new": 0, "negotiation": 0}
     assert owner.get("/admin/withdrawals/counts", as_=None).status == 401

@@ -96,7 +96,7 @@ def test_the_admin_api_delivers_a_status_notice(telegram: FakeTelegram, owner: A
 
     assert reply.status == 200
     [notice] = telegram.calls_to("sendMessage")
-    assert notice.chat_id == 31 and notice.text.startswith("💬 Заявка на вывод (300 баллов) в работе")
+    assert notice.chat_id == 31 and notice.text.startswith("💬 Заявка на вывод W-1 (300 баллов) в работе")
     assert sweep().sent == 0
 
 

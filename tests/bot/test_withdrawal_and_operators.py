@@ -217,8 +217,7 @@ def test_a_withdrawal_is_confirmed_even_when_operators_cannot_be_told_at_once(
     assert answer == {"method": "answerCallbackQuery", "callback_query_id": answer["callback_query_id"]}
     [edited] = bot.telegram.calls_to("editMessageText")
     assert edited.text == (
-        f"✅ Заявка на вывод принята: 250 баллов (250.00 ₽), номер {withdrawal.withdrawal_id}. "
-        "Оператор напишет вам в этом чате."
+        "✅ Заявка на вывод принята: 250 баллов (250.00 ₽), номер W-1. Оператор напишет вам в этом чате."
     )
     assert not [c for c in bot.telegram.calls_to("sendMessage") if c.chat_id == 101]  # no apology
     assert bot.telegram.calls_to("sendMessage", chat_id=OPERATORS) == []

@@ -137,7 +137,7 @@ class LocalSystem:
         texts = wait_for_calls(self, user.id, seen, rf"Заявка на вывод принята: {points} балл")
         found = re.findall(r"номер (\S+)\. Оператор", " ".join(texts))
         assert found, texts
-        return str(found[-1])
+        return str(self.admin_api("GET", f"/withdrawals/find?q={found[-1]}")["id"])
 
 
 def _runner_environment() -> dict[str, str]:

@@ -304,7 +304,7 @@ def test_a_withdrawal_requested_in_the_bot_is_paid_in_the_app_and_the_participan
     expect(page).to_have_url(re.compile(r"status=new"))
     expect(page.get_by_role("link", name=withdrawal_id)).to_be_visible()
     page.get_by_role("link", name=withdrawal_id).click()
-    expect(page.get_by_role("heading", level=1, name=f"Заявка {withdrawal_id}")).to_be_visible()
+    expect(page.get_by_role("heading", level=1, name=re.compile(r"^Заявка W-\d+$"))).to_be_visible()
     expect(page.locator("#withdrawal-status")).to_have_attribute("data-status", "new")
     # from "new" an operator cannot mark it paid
     expect(page.get_by_role("button", name="Выплачено")).to_have_count(0)
@@ -335,6 +335,7 @@ def test_a_withdrawal_requested_in_the_bot_is_paid_in_the_app_and_the_participan
 
     _, seen = local_system.telegram_calls(vera.id)
     page.get_by_role("button", name="Выплачено").click()
+    page.get_by_label("Номер платежа").fill("PP-1")
     page.get_by_role("button", name="Подтвердить").click()
     expect(page.locator("#withdrawal-status")).to_have_attribute("data-status", "paid")
     expect(page.get_by_text("Заявка закрыта")).to_be_visible()
@@ -345,7 +346,7 @@ def test_a_withdrawal_requested_in_the_bot_is_paid_in_the_app_and_the_participan
 
     # the participant is told (the outbox is delivered by its scheduled function)
     local_system.run("notify_outbox")
-    wait_for_calls(local_system, vera.id, seen, r"Выплачено 300\.00 ₽ за 300 баллов")
+    wait_for_calls(local_system, vera.id, seen, r"Заявка W-\d+: выплачено 300\.00 ₽ за 300 баллов")
 
     # and the payout counts in the withdrawn rating, where nobody with nothing withdrawn is listed
     open_screen(page, app, "statistics", "Статистика")

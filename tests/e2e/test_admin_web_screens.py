@@ -156,7 +156,8 @@ def test_every_rating_lists_its_leaders_without_zero_rows(page: Page, local_syst
     local_system.give_points(5002, 100)
     withdrawal_id = local_system.ask_withdrawal(LocalUser(5002, "Борис"), 100)
     for status in ("negotiation", "paid"):
-        local_system.admin_api("POST", f"/withdrawals/{withdrawal_id}/status", {"status": status})
+        payout = {"payout": {"method": "card", "reference": "PP-5002"}} if status == "paid" else {}
+        local_system.admin_api("POST", f"/withdrawals/{withdrawal_id}/status", {"status": status, **payout})
 
     log_in(page, local_system.app_url, "statistics")
     expect(page.get_by_role("heading", level=1, name="Статистика")).to_be_visible()

@@ -4,6 +4,7 @@ import { PHRASES as NAMES_PHRASES } from "/admin/app/phrases/names.js";
 import { PHRASES as MONEY_PHRASES } from "/admin/app/phrases/money.js";
 import { PHRASES as RISK_PHRASES } from "/admin/app/phrases/risks.js";
 import { PHRASES as DIALOG_PHRASES } from "/admin/app/phrases/dialog.js";
+import { PHRASES as PAYOUT_PHRASES } from "/admin/app/phrases/payouts.js";
 
 const LANG_KEY = "referral-admin.lang";
 const LANGS = ["ru", "en"];
@@ -13,6 +14,7 @@ const LANGS = ["ru", "en"];
 const PHRASES = {
   ...MONEY_PHRASES,
   ...RISK_PHRASES,
+  ...PAYOUT_PHRASES,
   "app.title": ["Реферальная программа — администрирование", "Referral program — administration"],
   "app.name": ["Реферальная программа", "Referral program"],
   "app.skip": ["Перейти к содержимому", "Skip to content"],

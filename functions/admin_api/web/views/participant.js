@@ -4,6 +4,7 @@
 import { api } from "/admin/app/api.js";
 import { participantMoney } from "/admin/app/views/participant_money.js";
 import { dialogSection } from "/admin/app/views/participant_dialog.js";
+import { renderParticipantPayouts } from "/admin/app/views/participant_payouts.js";
 import { h, replace, uid } from "/admin/app/dom.js";
 import { fmt, t, tn } from "/admin/app/i18n.js";
 import {
@@ -493,6 +494,8 @@ export async function render({ params, navigate }) {
     audit,
     dialog,
   );
-  await Promise.all([tree.load(), ledger.load(), audit.load(), risks.load(), dialog.load()]);
+  const payouts = renderParticipantPayouts(card.id);
+  view.append(payouts);
+  await Promise.all([tree.load(), ledger.load(), audit.load(), risks.load(), dialog.load(), payouts.load()]);
   return view;
 }

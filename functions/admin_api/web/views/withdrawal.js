@@ -4,6 +4,8 @@ import { api } from "/admin/app/api.js";
 import { dialogSection } from "/admin/app/views/participant_dialog.js";
 import { h, replace } from "/admin/app/dom.js";
 import { fmt, t, tn } from "/admin/app/i18n.js";
+import { PAYOUT_METHODS } from "/admin/app/views/withdrawals.js";
+import { payoutText } from "/admin/app/views/participant_payouts.js";
 import { announce, dataTable, dl, field, formAlert, onSubmit, pageHeader, participantLink, section, statusBadge } from "/admin/app/ui.js";
 
 /** The server's status flow (R10): which statuses an operator may move a request to. */
@@ -32,6 +34,7 @@ function statusSection(detail, reload) {
       h("h3", { id: "confirm-title" }, t("wd.confirm_title", { status: t(`wstatus.${target}`) })),
       h("p", {}, t(`wd.confirm_${target}`, { points: tn("common.points_n", detail.points), fiat: fmt.money(detail.fiat_amount) })),
       formAlert(),
+      target === "paid" ? payoutFields() : null,
       reasonField,
       h(
         "div",
@@ -46,7 +49,9 @@ function statusSection(detail, reload) {
     );
     onSubmit(form, async (data) => {
       const reason = String(data.get("reason") || "").trim();
-      await api.post(`/withdrawals/${encodeURIComponent(detail.id)}/status`, { status: target, reason: reason || null });
+      const body = { status: target, reason: reason || null };
+      if (target === "paid") body.payout = payoutFrom(data);
+      await api.post(`/withdrawals/${encodeURIComponent(detail.id)}/status`, body);
       announce(t("wd.status_done", { status: t(`wstatus.${target}`) }));
       await reload();
     });
@@ -144,6 +149,9 @@ export async function render({ params, navigate, refreshBadge }) {
       [t("w.updated"), fmt.dateTime(detail.updated_at)],
       [t("wd.closed_at"), fmt.dateTime(detail.closed_at)],
       [t("w.reason"), detail.reason || "—"],
+      [t("po.id"), h("code", {}, detail.id)],
+      [t("po.payout"), payoutText(detail)],
+      [t("po.closed_by"), detail.closed_by || "—"],
     ]),
   );
   const dialog = dialogSection(detail.participant_id);
@@ -152,10 +160,32 @@ export async function render({ params, navigate, refreshBadge }) {
     "div",
     { class: "view view-withdrawal" },
     h("p", { class: "crumbs" }, h("a", { href: "#/withdrawals" }, `← ${t("w.title")}`)),
-    pageHeader(t("wd.title", { id: detail.id }), statusBadge(detail.status)),
+    pageHeader(t("po.title", { label: detail.label || detail.id }), statusBadge(detail.status)),
     h("div", { class: "card-grid" }, info, statusSection(detail, reload)),
     Object.assign(section(t("wd.history"), historyTable(detail)), { id: "history" }),
     Object.assign(commentsSection(detail, reload), { id: "comments" }),
     dialog,
   );
+}
+
+/** What the operator records when marking a request paid: method, masked details, the payment's reference. */
+function payoutFields() {
+  return h(
+    "div",
+    { class: "payout-fields" },
+    field({
+      label: t("po.method"),
+      name: "method",
+      kind: "select",
+      value: "card",
+      options: PAYOUT_METHODS.map((m) => ({ value: m, label: t(`po.method.${m}`) })),
+    }),
+    field({ label: t("po.reference"), name: "reference", required: true }),
+    field({ label: t("po.details"), name: "details", hint: t("po.details_hint"), attrs: { autocomplete: "off" } }),
+  );
+}
+
+function payoutFrom(data) {
+  const details = String(data.get("details") || "").trim();
+  return { method: String(data.get("method")), reference: String(data.get("reference") || "").trim(), details: details || null };
 }

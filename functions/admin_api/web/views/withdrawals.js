@@ -3,20 +3,35 @@
 import { api } from "/admin/app/api.js";
 import { h } from "/admin/app/dom.js";
 import { fmt, t } from "/admin/app/i18n.js";
-import { dataTable, field, filterBox, filtersFrom, pageHeader, pagedList, statusBadge } from "/admin/app/ui.js";
+import { announce, dataTable, field, filterBox, filtersFrom, formAlert, onSubmit, pageHeader, pagedList, section, statusBadge } from "/admin/app/ui.js";
 import { participantCell } from "/admin/app/views/people.js";
 
 export const STATUSES = ["new", "negotiation", "paid", "rejected", "cancelled"];
 const FILTER_KEYS = ["status", "participant_id", "from", "to", "points_min", "points_max", "order"];
 
-function columns() {
+function columns(selected) {
   return [
+    {
+      key: "select",
+      label: t("po.bulk"),
+      render: (r) =>
+        r.status === "new" || r.status === "negotiation"
+          ? h("input", {
+              type: "checkbox",
+              class: "bulk-select",
+              "aria-label": t("po.select", { label: r.label || r.id }),
+              checked: selected.has(r.id),
+              onchange: (e) => (e.target.checked ? selected.add(r.id) : selected.delete(r.id)),
+            })
+          : "",
+    },
+    { key: "label", label: t("po.number"), render: (r) => h("a", { href: `#/withdrawals/${encodeURIComponent(r.id)}` }, r.label || r.id) },
     {
       key: "created_at",
       label: t("w.created"),
       render: (r) => h("a", { href: `#/withdrawals/${encodeURIComponent(r.id)}` }, fmt.dateTime(r.created_at)),
     },
-    { key: "id", label: t("w.id"), render: (r) => h("a", { href: `#/withdrawals/${encodeURIComponent(r.id)}` }, r.id) },
+    { key: "id", label: t("po.id"), render: (r) => h("a", { href: `#/withdrawals/${encodeURIComponent(r.id)}` }, r.id) },
     { key: "participant_id", label: t("w.participant"), render: (r) => participantCell(r.participant, r.participant_id) },
     { key: "points", label: t("w.points"), num: true, render: (r) => fmt.int(r.points) },
     { key: "fiat_amount", label: t("w.fiat"), num: true, render: (r) => fmt.money(r.fiat_amount) },
@@ -87,13 +102,93 @@ export async function render({ query, navigate }) {
     ),
   );
 
+  const selected = new Set();
   const list = pagedList({
     label: t("w.title"),
     form: filterPanel.form,
-    load: (cursor) => api.get("/withdrawals", { limit: 50, cursor, ...filters }),
-    render: (items) => dataTable({ caption: t("w.title"), columns: columns(), rows: items, empty: t("w.none"), stack: true }),
+    load: (cursor) => {
+      selected.clear();
+      return api.get("/withdrawals", { limit: 50, cursor, ...filters });
+    },
+    render: (items) => dataTable({ caption: t("w.title"), columns: columns(selected), rows: items, empty: t("w.none"), stack: true }),
   });
-  const view = h("div", { class: "view view-withdrawals" }, pageHeader(t("w.title")), quick, filterPanel, list);
+  const view = h(
+    "div",
+    { class: "view view-withdrawals" },
+    pageHeader(t("w.title")),
+    findForm(navigate),
+    quick,
+    filterPanel,
+    bulkPanel(selected, () => list.reload()),
+    list,
+  );
   await list.reload();
   return view;
 }
+
+function findForm(navigate) {
+  const form = h(
+    "form",
+    { class: "find-form", role: "search", "aria-label": t("po.find") },
+    formAlert(),
+    field({ label: t("po.find"), name: "q", required: true, attrs: { autocomplete: "off", placeholder: "W-1042" } }),
+    h("button", { type: "submit", class: "btn" }, t("po.find_submit")),
+  );
+  onSubmit(form, async (data) => {
+    const found = await api.get("/withdrawals/find", { q: String(data.get("q") || "").trim() });
+    navigate(`withdrawals/${encodeURIComponent(found.id)}`);
+  });
+  return form;
+}
+
+function bulkPanel(selected, reload) {
+  const report = h("div", { class: "bulk-report", "aria-live": "polite" });
+  const form = h(
+    "form",
+    { class: "edit-form bulk-form", "aria-labelledby": "bulk-title" },
+    h("h3", { id: "bulk-title" }, t("po.payout")),
+    formAlert(),
+    field({
+      label: t("po.method"),
+      name: "method",
+      kind: "select",
+      value: "card",
+      options: PAYOUT_METHODS.map((m) => ({ value: m, label: t(`po.method.${m}`) })),
+    }),
+    field({ label: t("po.reference"), name: "reference" }),
+    h(
+      "div",
+      { class: "actions" },
+      h("button", { type: "submit", class: "btn", value: "negotiation", dataset: { bulk: "negotiation" } }, t("po.bulk_negotiation")),
+      h("button", { type: "submit", class: "btn btn-primary", value: "paid", dataset: { bulk: "paid" } }, t("po.bulk_paid")),
+    ),
+    report,
+  );
+  let target = "negotiation";
+  form.addEventListener("click", (e) => {
+    if (e.target.dataset && e.target.dataset.bulk) target = e.target.dataset.bulk;
+  });
+  onSubmit(form, async (data) => {
+    if (!selected.size) {
+      announce(t("po.bulk_none"), "error");
+      return;
+    }
+    const body = { ids: [...selected], status: target };
+    if (target === "paid") body.payout = { method: String(data.get("method")), reference: String(data.get("reference") || "").trim() };
+    const answer = await api.post("/withdrawals/bulk", body);
+    await reload();
+    report.replaceChildren(
+      h("h4", {}, t("po.bulk_report")),
+      h(
+        "ul",
+        {},
+        answer.items.map((i) =>
+          h("li", { dataset: { result: i.result } }, `${i.label}: ${t(`po.result.${i.result}`)}${i.message ? ` — ${i.message}` : ""}`),
+        ),
+      ),
+    );
+  });
+  return section(t("po.bulk"), form);
+}
+
+export const PAYOUT_METHODS = ["card", "sbp", "bank_transfer", "other"];

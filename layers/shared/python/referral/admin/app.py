@@ -38,6 +38,7 @@ from referral.admin import (
     orders,
     participants,
     risks,
+    payouts,
     settings,
     statistics,
     webapp,
@@ -96,6 +97,7 @@ app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=pars
 for module in (auth, participants, withdrawals, journal, settings, statistics, health, money, orders, risks):
     app.include_router(module.router, prefix=PREFIX)
 app.include_router(conversations.router, prefix=PREFIX)
+app.include_router(payouts.router, prefix=PREFIX)
 
 
 @cache

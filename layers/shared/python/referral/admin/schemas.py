@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from referral.admin.schemas_names import PersonOut, person_out
+from referral.domain.payouts import Payout, PayoutMethod, number_label, payout
 from referral.errors import InvalidInput
 from referral.read.people import People
 from referral.read.views import AuditView, LedgerEntryView, ParticipantView, WithdrawalView, money
@@ -196,6 +197,16 @@ class WithdrawalRow(BaseModel):
     closed_at: Timestamp | None
     reason: str | None
     participant: PersonOut | None = None
+    number: int | None = None
+    """The short human number; ``label`` shows it as ``W-1042`` (the id for a request without one)."""
+    label: str = ""
+    closed_by: str | None = None
+    """The operator who closed the request (paid, rejected or cancelled it)."""
+    payout_method: str | None = None
+    """card, sbp, bank_transfer or other; set when paid."""
+    payout_details: str | None = None
+    """Masked: a card number shows only its last four digits."""
+    payout_reference: str | None = None
 
 
 def withdrawal_row(item: WithdrawalView, people: People | None = None) -> WithdrawalRow:
@@ -211,6 +222,12 @@ def withdrawal_row(item: WithdrawalView, people: People | None = None) -> Withdr
         closed_at=item.closed_at,
         reason=item.reason,
         participant=person_out(people.participant(item.participant_id)) if people else None,
+        number=item.number,
+        label=number_label(item.number, item.withdrawal_id),
+        closed_by=item.closed_by,
+        payout_method=item.payout_method,
+        payout_details=item.payout_details,
+        payout_reference=item.payout_reference,
     )
 
 
@@ -268,3 +285,19 @@ def audit_detail(item: AuditView, people: People | None = None) -> AuditDetail:
 class AuditPage(BaseModel):
     items: list[AuditRow]
     next_cursor: str | None
+
+
+class PayoutIn(Strict):
+    """How a request was paid. A card number is never stored: give its last 4 digits (a full one is
+    masked to them)."""
+
+    method: PayoutMethod = Field(description="card, sbp, bank_transfer or other")
+    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+        description="The payment's reference, e.g. the bank's transaction or order number"
+    )
+    details: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=120)] = Field(
+        default=None, description="e.g. card •••• 1234, the SBP phone's bank; stored masked"
+    )
+
+    def validated(self) -> Payout:
+        return payout(self.method, self.reference, self.details)

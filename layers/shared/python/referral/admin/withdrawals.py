@@ -16,6 +16,7 @@ from referral.admin.schemas import (
     Cursor,
     IdText,
     Limit,
+    PayoutIn,
     Since,
     Strict,
     Timestamp,
@@ -26,12 +27,20 @@ from referral.admin.schemas import (
     withdrawal_row,
 )
 from referral.admin.schemas_names import PersonOut, person_out
+from referral.domain.payouts import number_label
 from referral.domain.withdrawals import WithdrawalStatus
+from referral.errors import InvalidInput
 from referral.read.withdrawals import WithdrawalFilter
+from referral.services.withdrawals import MAX_BULK
 
 router = Router()  # type: ignore[no-untyped-call]
 
 WithdrawalId = Annotated[str, Path(pattern=r"^[0-9a-f]{1,64}$")]
+
+
+class BulkTarget(StrEnum):
+    NEGOTIATION = "negotiation"
+    PAID = "paid"
 
 
 class WithdrawalSort(StrEnum):
@@ -125,6 +134,15 @@ def _detail(withdrawal_id: str) -> WithdrawalDetail:
 
 
 @router.get(
+    "/withdrawals/find",
+    summary="One request by its number (W-1042 or 1042) or its id, with history and comments",
+    tags=["withdrawals"],
+)
+def find_withdrawal(q: Annotated[str, Query(min_length=1, max_length=64)]) -> WithdrawalDetail:
+    return _detail(context.current().listings.find_withdrawal(q).request.withdrawal_id)
+
+
+@router.get(
     "/withdrawals/<withdrawal_id>", summary="One request with history and comments", tags=["withdrawals"]
 )
 def get_withdrawal(withdrawal_id: WithdrawalId) -> WithdrawalDetail:
@@ -136,6 +154,7 @@ class StatusChange(Strict):
     reason: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=500)] = Field(
         default=None, description="Required for rejected: the participant sees it"
     )
+    payout: PayoutIn | None = Field(default=None, description="Required for paid: how it was paid")
 
 
 @router.post(
@@ -144,8 +163,13 @@ class StatusChange(Strict):
     tags=["withdrawals"],
 )
 def change_status(withdrawal_id: WithdrawalId, body: StatusChange) -> WithdrawalDetail:
+    _payout_required(body.status.value, body.payout)
     context.current().services.withdrawals.change_status(
-        actor(router).telegram_id, withdrawal_id, body.status, body.reason
+        actor(router).telegram_id,
+        withdrawal_id,
+        body.status,
+        body.reason,
+        body.payout.validated() if body.payout else None,
     )
     return _detail(withdrawal_id)
 
@@ -160,3 +184,63 @@ class CommentIn(Strict):
 def comment(withdrawal_id: WithdrawalId, body: CommentIn) -> WithdrawalDetail:
     context.current().services.withdrawals.comment(actor(router).telegram_id, withdrawal_id, body.text)
     return _detail(withdrawal_id)
+
+
+class BulkChange(Strict):
+    ids: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{1,64}$")]] = Field(
+        min_length=1, max_length=MAX_BULK, description="The requests to move (each on its own)"
+    )
+    status: BulkTarget
+    payout: PayoutIn | None = Field(default=None, description="Required for paid: one payout for all")
+
+
+class BulkItemOut(BaseModel):
+    id: str
+    label: str
+    """``W-1042`` (the id for a request without a number)."""
+    result: str
+    """done, unchanged (already in that status) or refused"""
+    reason: str | None
+    """For refused: the stable machine key, as in error bodies."""
+    message: str | None
+
+
+class BulkOut(BaseModel):
+    items: list[BulkItemOut]
+
+
+@router.post(
+    "/withdrawals/bulk",
+    summary="Move several requests to negotiation or paid; each is its own audited change",
+    tags=["withdrawals"],
+)
+def change_many(body: BulkChange) -> BulkOut:
+    """Always 200 when the body is valid: the answer says per request whether it moved or why not."""
+    _payout_required(body.status.value, body.payout)
+    outcomes = context.current().services.withdrawals.change_many(
+        actor(router).telegram_id,
+        body.ids,
+        WithdrawalStatus(body.status.value),
+        body.payout.validated() if body.payout else None,
+    )
+    return BulkOut(
+        items=[
+            BulkItemOut(
+                id=o.withdrawal_id,
+                label=number_label(o.number, o.withdrawal_id),
+                result=o.result.value,
+                reason=o.reason,
+                message=o.message,
+            )
+            for o in outcomes
+        ]
+    )
+
+
+def _payout_required(status: str, given: PayoutIn | None) -> None:
+    """An operator marking a request paid records how it was paid."""
+    if status == WithdrawalStatus.PAID and given is None:
+        raise InvalidInput(
+            "Record how the request was paid: the method and the payment's reference.",
+            reason="payout_required",
+        )

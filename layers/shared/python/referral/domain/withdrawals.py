@@ -9,6 +9,7 @@ from enum import StrEnum
 
 from referral.domain.ledger import BalanceDelta, EntryKind
 from referral.domain.participants import Participant
+from referral.domain.payouts import Payout
 from referral.domain.settings import Settings
 from referral.errors import Forbidden, InsufficientFunds, InvalidInput, InvalidTransition
 
@@ -48,6 +49,10 @@ class Withdrawal:
     created_at: datetime
     updated_at: datetime
     reason: str | None = None
+    number: int | None = None
+    """The short human number (``W-<number>``); ``None`` for a request from before numbering."""
+    payout: Payout | None = None
+    closed_by: str | None = None
 
 
 def fiat_amount(points: int, point_rate: Decimal) -> Decimal:

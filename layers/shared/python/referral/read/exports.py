@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from referral.read.network import all_participants_by_registration, children, orders_between, profiles_of
+from referral.read.payouts import payouts as payout_rows
 from referral.read.query import FeedWindow, feed_page
 from referral.read.views import KOPECK, OrderView, ParticipantView, order_view
 from referral.repository import keys
@@ -226,3 +227,9 @@ def _ordered_within(participant: ParticipantView, since: str, until: str) -> boo
     """Whether the participant's orders (first to last) can fall in the period at all (no read needed)."""
     first, last = participant.first_order_at, participant.last_order_at
     return bool(first and last and last >= since and first <= until + "\uffff")
+
+
+def payouts(since: str, until: str, statuses: list[str], limit: int, start: Any, now: datetime) -> Table:
+    """Withdrawal requests of a period with their payouts, for accounting (``referral.read.payouts``)."""
+    header, rows, position = payout_rows(since, until, statuses, limit, start, now)
+    return Table(header, rows, position)

@@ -178,6 +178,11 @@ class WithdrawalView:
     updated_at: str
     closed_at: str | None
     reason: str | None
+    number: int | None = None
+    closed_by: str | None = None
+    payout_method: str | None = None
+    payout_details: str | None = None
+    payout_reference: str | None = None
 
 
 def withdrawal_view(item: WithdrawalItem) -> WithdrawalView:
@@ -192,6 +197,11 @@ def withdrawal_view(item: WithdrawalItem) -> WithdrawalView:
         updated_at=item.updated_at,
         closed_at=item.closed_at,
         reason=item.reason,
+        number=item.number,
+        closed_by=item.closed_by,
+        payout_method=item.payout_method,
+        payout_details=item.payout_details,
+        payout_reference=item.payout_reference,
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
+from referral.domain.payouts import parse_number
 from referral.domain.withdrawals import WithdrawalStatus
 from referral.errors import NotFound
 from referral.read.feeds import Page, all_equal, month_feed, within_days
@@ -34,6 +35,7 @@ from referral.read.views import (
 )
 from referral.repository import keys
 from referral.repository.models import WITHDRAWAL_LIST, WithdrawalEventItem, WithdrawalItem
+from referral.repository.withdrawal_numbers import withdrawal_id_by_number
 
 STATUS_ORDER = ("new", "negotiation", "paid", "rejected", "cancelled")
 """The order of ``sort=status``: the workflow's, open requests first."""
@@ -253,4 +255,19 @@ def withdrawal(withdrawal_id: str) -> WithdrawalDetail:
         withdrawal_view(item),
         participant.display_name if participant else None,
         [withdrawal_event_view(e) for e in history],
+    )
+
+
+def find(text: str) -> WithdrawalDetail:
+    """A request by its number (``W-1042``, ``1042``) or its id."""
+    text = (text or "").strip()
+    number = parse_number(text)
+    if number is not None:
+        withdrawal_id = withdrawal_id_by_number(number)
+        if withdrawal_id is not None:
+            return withdrawal(withdrawal_id)
+    if text and len(text) <= 64 and all(c in "0123456789abcdef" for c in text.lower()):
+        return withdrawal(text.lower())
+    raise NotFound(
+        "Withdrawal request not found.", details={"query": text[:64]}, reason="withdrawal_not_found"
     )

@@ -87,6 +87,15 @@ def withdrawals_gsi(participant_id: str) -> str:
     return f"WDS#{participant_id}"
 
 
+WITHDRAWAL_NUMBER_SK = "WDNUM"
+WITHDRAWAL_COUNTER_PK = "COUNTER#WD"
+COUNTER_SK = "COUNTER"
+
+
+def withdrawal_number_pk(number: int) -> str:
+    return f"WDNUM#{number}"
+
+
 def withdrawal_event_sk(created_at: str, suffix: str) -> str:
     return f"{EVENT_PREFIX}{created_at}#{suffix}"
 

@@ -12,6 +12,7 @@ from referral.domain.links import Link, LinkKind
 from referral.domain.notifications import Notification, NotificationKind, NotificationStatus
 from referral.domain.orders import Accrual, AccrualRef, AccrualState, Attribution, Order, Posting
 from referral.domain.participants import NetworkLevel, Participant, TelegramProfile
+from referral.domain.payouts import Payout, PayoutMethod
 from referral.domain.withdrawals import Withdrawal, WithdrawalStatus
 from referral.repository.models import (
     AccrualItem,
@@ -152,7 +153,16 @@ def withdrawal(item: WithdrawalItem) -> Withdrawal:
         created_at=from_iso(item.created_at),
         updated_at=from_iso(item.updated_at),
         reason=item.reason,
+        number=item.number,
+        payout=payout_of(item),
+        closed_by=item.closed_by,
     )
+
+
+def payout_of(item: WithdrawalItem) -> Payout | None:
+    if item.payout_method is None or item.payout_reference is None:
+        return None
+    return Payout(PayoutMethod(item.payout_method), item.payout_reference, item.payout_details)
 
 
 def notification(item: NotificationItem) -> Notification:

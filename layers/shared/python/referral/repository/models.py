@@ -361,6 +361,26 @@ class WithdrawalItem(Entity, discriminator="withdrawal"):
     queued_at = UnicodeAttribute(null=True, attr_name="WQUEUE_AT")
     listed = UnicodeAttribute(default=WITHDRAWAL_LIST, attr_name="WLIST")
     """Puts the request in the sparse ``W_POINTS`` / ``W_AMOUNT`` lists."""
+    number = IntegerAttribute(null=True)
+    """The short human number (``W-<number>``), given by the counter in the request's transaction."""
+    closed_by = UnicodeAttribute(null=True)
+    payout_method = UnicodeAttribute(null=True)
+    payout_details = UnicodeAttribute(null=True)
+    """Masked: a card number is never stored, only its last four digits."""
+    payout_reference = UnicodeAttribute(null=True)
+
+
+class WithdrawalNumberItem(Entity, discriminator="withdrawal_number"):
+    """``WDNUM#<number>`` / ``WDNUM``: the request a number belongs to; created with the request, so a
+    number is never given twice and a request is found by its number with one GetItem."""
+
+    withdrawal_id = UnicodeAttribute()
+
+
+class WithdrawalCounterItem(Entity, discriminator="withdrawal_counter"):
+    """``COUNTER#WD`` / ``COUNTER``: the last number given to a withdrawal request."""
+
+    last = IntegerAttribute()
 
 
 class WithdrawalEventItem(Entity, discriminator="withdrawal_event"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import replace
 from datetime import datetime
 
 from pynamodb.expressions.update import Action
@@ -12,6 +13,7 @@ from referral.domain.audit import AuditRecord
 from referral.domain.ledger import BalanceDelta, EntryKind
 from referral.domain.notifications import Notification
 from referral.domain.participants import Participant
+from referral.domain.payouts import Payout
 from referral.domain.withdrawals import Withdrawal, WithdrawalStatus
 from referral.errors import AlreadyExists, BalanceChanged, DomainError, NotFound, WithdrawalChanged
 from referral.repository import keys, mapping
@@ -21,6 +23,7 @@ from referral.repository.ledger import add_entry
 from referral.repository.models import Entity, ParticipantItem, WithdrawalEventItem, WithdrawalItem
 from referral.repository.outbox import add_notices
 from referral.repository.unit_of_work import CommittedNotices, TransactionConflict, UnitOfWork
+from referral.repository.withdrawal_numbers import NumberTaken, lost_number, take_number, with_number
 
 WITHDRAWAL = "withdrawal"
 EVENT = "event"
@@ -32,6 +35,8 @@ EVENT_COMMENT = "comment"
 def _request_refusal(conflict: TransactionConflict) -> DomainError:
     if conflict.failed_on(WITHDRAWAL):
         return AlreadyExists("This request key was used meanwhile.", reason="idempotency_key_used")
+    if lost_number(conflict):
+        raise NumberTaken from None
     return BalanceChanged("The balance changed meanwhile.")
 
 
@@ -86,13 +91,27 @@ class WithdrawalRepository:
 
     def commit_withdrawal_request(
         self, withdrawal: Withdrawal, now: datetime, notifications: list[Notification]
-    ) -> None:
-        """R10: the request and its reservation in one transaction; the condition stops overspending.
+    ) -> Withdrawal:
+        """R10: the request, its number and its reservation in one transaction; returns it numbered.
 
-        Refused with ``AlreadyExists`` if the request exists, ``BalanceChanged`` if the available
-        points no longer cover it or the participant was blocked meanwhile.
+        The condition on the balance stops overspending. Refused with ``AlreadyExists`` if the request
+        exists, ``BalanceChanged`` if the available points no longer cover it or the participant was
+        blocked meanwhile; a number another request took meanwhile is retried with the next one.
         """
-        uow = UnitOfWork(self._notices)
+
+        def build(last: int) -> UnitOfWork:
+            uow = UnitOfWork(self._notices)
+            number = take_number(uow, last, withdrawal.withdrawal_id)
+            self._request_items(uow, replace(withdrawal, number=number), now, notifications)
+            return uow
+
+        number = with_number(build, lambda uow: commit(uow, _request_refusal))
+        return replace(withdrawal, number=number)
+
+    @staticmethod
+    def _request_items(
+        uow: UnitOfWork, withdrawal: Withdrawal, now: datetime, notifications: list[Notification]
+    ) -> None:
         uow.create(WITHDRAWAL, _withdrawal_item(withdrawal))
         add_event(
             uow, withdrawal.withdrawal_id, now, EVENT_CREATED, None, None, withdrawal.status.value, None
@@ -115,7 +134,6 @@ class WithdrawalRepository:
             withdrawal_id=withdrawal.withdrawal_id,
         )
         add_notices(uow, notifications, now)
-        commit(uow, _request_refusal)
 
     def commit_withdrawal_transition(
         self,
@@ -127,6 +145,7 @@ class WithdrawalRepository:
         audit: AuditRecord,
         now: datetime,
         notifications: list[Notification],
+        payout: Payout | None = None,
     ) -> None:
         """Move the request to ``target`` with the balance ``effect`` of that move, conditioned on its status.
 
@@ -137,7 +156,7 @@ class WithdrawalRepository:
         uow.update(
             WITHDRAWAL,
             WithdrawalItem(keys.withdrawal_pk(withdrawal.withdrawal_id), keys.WITHDRAWAL_SK),
-            _transition_actions(target, reason, to_iso(now)),
+            _transition_actions(target, reason, to_iso(now), actor_id, payout),
             WithdrawalItem.status == withdrawal.status.value,
         )
         add_event(
@@ -254,19 +273,28 @@ def _withdrawal_item(withdrawal: Withdrawal) -> WithdrawalItem:
         gsi2sk=keys.dated(created, withdrawal.withdrawal_id),
         queue=withdrawal.status.value,
         queued_at=keys.dated(created, withdrawal.withdrawal_id),
+        number=withdrawal.number,
     )
 
 
-def _transition_actions(target: WithdrawalStatus, reason: str | None, stamp: str) -> list[Action]:
+def _transition_actions(
+    target: WithdrawalStatus, reason: str | None, stamp: str, actor_id: str, payout: Payout | None
+) -> list[Action]:
     actions: list[Action] = [WithdrawalItem.status.set(target.value), WithdrawalItem.updated_at.set(stamp)]
     if target.is_open:
         actions.append(WithdrawalItem.queue.set(target.value))
     else:
         actions += [
             WithdrawalItem.closed_at.set(stamp),
+            WithdrawalItem.closed_by.set(actor_id),
             WithdrawalItem.queue.remove(),
             WithdrawalItem.queued_at.remove(),
         ]
     if reason:
         actions.append(WithdrawalItem.reason.set(reason))
+    if payout is not None:
+        actions.append(WithdrawalItem.payout_method.set(payout.method.value))
+        actions.append(WithdrawalItem.payout_reference.set(payout.reference))
+        if payout.details:
+            actions.append(WithdrawalItem.payout_details.set(payout.details))
     return actions

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Any
 
 from referral.clock import utcnow
-from referral.read import feeds, network, participants, people, withdrawals
+from referral.read import exports, feeds, network, participants, people, withdrawals
+from referral.read.exports import Table
 from referral.read.feeds import ActionFilter, LedgerFilter, Page
 from referral.read.network import Card
 from referral.read.participants import ParticipantFilter
@@ -82,6 +83,14 @@ class ListingService:
     @staticmethod
     def withdrawal(withdrawal_id: str) -> WithdrawalDetail:
         return withdrawals.withdrawal(withdrawal_id)
+
+    @staticmethod
+    def find_withdrawal(text: str) -> WithdrawalDetail:
+        return withdrawals.find(text)
+
+    def payouts(self, since: str, until: str, statuses: list[str], limit: int, start: Any) -> Table:
+        """The payouts export for accounting: requests of a period with their payouts."""
+        return exports.payouts(since, until, statuses, limit, start, self.clock())
 
     # --- the journal ---------------------------------------------------------------------------------
 

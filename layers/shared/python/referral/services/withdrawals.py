@@ -5,13 +5,18 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 
 from referral.clock import utcnow
 from referral.domain.audit import AuditRecord, Change
 from referral.domain.conversations import StatusAnnouncer
-from referral.domain.notifications import NotificationKind, draft
+from referral.domain.ledger import BalanceDelta, EntryKind
+from referral.domain.notifications import Notification, NotificationKind, draft
+from referral.domain.participants import Participant
+from referral.domain.payouts import Payout, number_label
+from referral.domain.payouts import payout as validated_payout
 from referral.domain.withdrawals import (
     Withdrawal,
     WithdrawalStatus,
@@ -24,6 +29,7 @@ from referral.errors import (
     AlreadyExists,
     BalanceChanged,
     Conflict,
+    DomainError,
     Forbidden,
     InsufficientFunds,
     InvalidInput,
@@ -37,6 +43,24 @@ from referral.services.risks import RiskService
 from referral.services.settings import SettingsService
 
 MAX_COMMENT = 2000
+MAX_BULK = 50
+"""Most requests one bulk action moves (each is its own transaction)."""
+
+
+class BulkResult(StrEnum):
+    DONE = "done"
+    UNCHANGED = "unchanged"
+    """Already in the target status (a repeated batch)."""
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True, slots=True)
+class BulkOutcome:
+    withdrawal_id: str
+    number: int | None
+    result: BulkResult
+    reason: str | None = None
+    message: str | None = None
 
 
 def withdrawal_id_for(participant_id: str, request_key: str) -> str:
@@ -117,7 +141,7 @@ class WithdrawalService:
             updated_at=now,
         )
         try:
-            self.withdrawals.commit_withdrawal_request(withdrawal, now, [])
+            withdrawal = self.withdrawals.commit_withdrawal_request(withdrawal, now, [])
         except AlreadyExists:
             existing = self.withdrawals.get_withdrawal(withdrawal_id)
             if existing is None:
@@ -143,11 +167,17 @@ class WithdrawalService:
         )
 
     def change_status(
-        self, actor_id: str, withdrawal_id: str, target: WithdrawalStatus | str, reason: str | None = None
+        self,
+        actor_id: str,
+        withdrawal_id: str,
+        target: WithdrawalStatus | str,
+        reason: str | None = None,
+        payout: Payout | None = None,
     ) -> Withdrawal:
         """Move a request along ``new → negotiation → paid | rejected`` (or cancel); audited, announced.
 
-        Refused with ``InvalidTransition`` when another operator moved the request meanwhile, and with
+        Paid needs the payout (method and reference; details are stored masked). Refused with
+        ``InvalidTransition`` when another operator moved the request meanwhile, and with
         ``BalanceChanged`` (not a status change) when the participant's reserved points no longer hold it.
         """
         target = WithdrawalStatus(target)
@@ -159,39 +189,16 @@ class WithdrawalService:
                 "Give the reason for the rejection: the participant will see it.",
                 reason="rejection_reason_required",
             )
+        recorded = _payout_for(target, payout)
         participant = self.participants.get_participant(withdrawal.participant_id)
         effect = transition_effect(target, withdrawal.points)
         now = self.clock()
-        available_after = (participant.balances.available if participant else 0) + (
-            effect[1].available if effect else 0
-        )
-        notice = draft(
-            NotificationKind.WITHDRAWAL_STATUS,
-            withdrawal.participant_id,
-            (withdrawal_id, target.value),
-            withdrawal_id=withdrawal_id,
-            status=target.value,
-            points=withdrawal.points,
-            fiat_amount=str(withdrawal.fiat_amount),
-            reason=reason,
-            available_after=available_after,
-            frozen=participant.balances.frozen if participant else 0,
-        )
-        audit = AuditRecord(
-            audit_id=uuid.uuid4().hex,
-            actor_id=actor_id,
-            action=f"withdrawal.{target.value}",
-            object_type="withdrawal",
-            object_id=withdrawal_id,
-            object_name=participant.profile.display_name if participant else withdrawal.participant_id,
-            created_at=now,
-            changes=(Change("status", withdrawal.status.value, target.value),),
-            reason=reason,
-        )
+        notice = _status_notice(withdrawal, target, reason, participant, effect)
+        audit = _status_audit(actor_id, withdrawal, target, reason, recorded, participant, now)
         announced = self.announce(actor_id, withdrawal, target, reason, participant) if self.announce else []
         try:
             self.withdrawals.commit_withdrawal_transition(
-                withdrawal, target, effect, actor_id, reason, audit, now, [notice, *announced]
+                withdrawal, target, effect, actor_id, reason, audit, now, [notice, *announced], recorded
             )
         except WithdrawalChanged:
             current = self.get(withdrawal_id)
@@ -200,7 +207,42 @@ class WithdrawalService:
                 details={"status": current.status.value},
                 reason="stale",
             ) from None
-        return replace(withdrawal, status=target, updated_at=now, reason=reason or withdrawal.reason)
+        return replace(
+            withdrawal,
+            status=target,
+            updated_at=now,
+            reason=reason or withdrawal.reason,
+            payout=recorded or withdrawal.payout,
+            closed_by=None if target.is_open else actor_id,
+        )
+
+    def change_many(
+        self, actor_id: str, withdrawal_ids: list[str], target: WithdrawalStatus | str, payout: Payout | None
+    ) -> list[BulkOutcome]:
+        """The same move for several requests, each its own audited transaction (never all-or-nothing).
+
+        A request already in ``target`` (with the same reference, for paid) is reported unchanged, so
+        sending the same batch again changes nothing; any refusal is reported for its request alone.
+        """
+        target = WithdrawalStatus(target)
+        recorded = _payout_for(target, payout)
+        outcomes = []
+        for withdrawal_id in dict.fromkeys(withdrawal_ids):
+            outcomes.append(self._change_one(actor_id, withdrawal_id, target, recorded))
+        return outcomes
+
+    def _change_one(
+        self, actor_id: str, withdrawal_id: str, target: WithdrawalStatus, payout: Payout | None
+    ) -> BulkOutcome:
+        try:
+            current = self.get(withdrawal_id)
+            if current.status == target and (payout is None or current.payout == payout):
+                return BulkOutcome(withdrawal_id, current.number, BulkResult.UNCHANGED)
+            done = self.change_status(actor_id, withdrawal_id, target, None, payout)
+        except DomainError as refused:
+            number = getattr(self.withdrawals.get_withdrawal(withdrawal_id), "number", None)
+            return BulkOutcome(withdrawal_id, number, BulkResult.REFUSED, refused.reason, refused.message)
+        return BulkOutcome(withdrawal_id, done.number, BulkResult.DONE)
 
     def comment(self, actor_id: str, withdrawal_id: str, text: str) -> None:
         text = (text or "").strip()
@@ -217,3 +259,70 @@ class WithdrawalService:
             changes=(Change("comment", None, text),),
         )
         self.withdrawals.add_withdrawal_comment(withdrawal_id, actor_id, text, audit, now)
+
+
+def _payout_for(target: WithdrawalStatus, given: Payout | None) -> Payout | None:
+    """The payout of a paid request, validated and masked again here whoever built it (the admin API
+    requires it for paid); other moves take none."""
+    if target != WithdrawalStatus.PAID:
+        if given is not None:
+            raise InvalidInput("Payout details go only with paid.", reason="payout_not_paid")
+        return None
+    if given is None:
+        return None
+    return validated_payout(given.method, given.reference, given.details)
+
+
+def _status_notice(
+    withdrawal: Withdrawal,
+    target: WithdrawalStatus,
+    reason: str | None,
+    participant: Participant | None,
+    effect: tuple[EntryKind, BalanceDelta] | None,
+) -> Notification:
+    """What the participant is told; ``number`` names the request as they saw it when they asked."""
+    available_after = (participant.balances.available if participant else 0) + (
+        effect[1].available if effect else 0
+    )
+    return draft(
+        NotificationKind.WITHDRAWAL_STATUS,
+        withdrawal.participant_id,
+        (withdrawal.withdrawal_id, target.value),
+        withdrawal_id=withdrawal.withdrawal_id,
+        number=number_label(withdrawal.number, withdrawal.withdrawal_id),
+        status=target.value,
+        points=withdrawal.points,
+        fiat_amount=str(withdrawal.fiat_amount),
+        reason=reason,
+        available_after=available_after,
+        frozen=participant.balances.frozen if participant else 0,
+    )
+
+
+def _status_audit(
+    actor_id: str,
+    withdrawal: Withdrawal,
+    target: WithdrawalStatus,
+    reason: str | None,
+    payout: Payout | None,
+    participant: Participant | None,
+    now: datetime,
+) -> AuditRecord:
+    changes = [Change("status", withdrawal.status.value, target.value)]
+    if payout is not None:
+        changes.append(Change("payout_method", None, payout.method.value))
+        if payout.details:
+            changes.append(Change("payout_details", None, payout.details))
+        changes.append(Change("payout_reference", None, payout.reference))
+    name = participant.profile.display_name if participant else withdrawal.participant_id
+    return AuditRecord(
+        audit_id=uuid.uuid4().hex,
+        actor_id=actor_id,
+        action=f"withdrawal.{target.value}",
+        object_type="withdrawal",
+        object_id=withdrawal.withdrawal_id,
+        object_name=f"{number_label(withdrawal.number, withdrawal.withdrawal_id)} · {name}",
+        created_at=now,
+        changes=tuple(changes),
+        reason=reason,
+    )

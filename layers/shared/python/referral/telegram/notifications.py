@@ -61,6 +61,7 @@ def render(notification: Notification, lang: str) -> Html:
             "available": p.get("available_after", "—"),
             "frozen": p.get("frozen", "—"),
             "reason": p.get("reason") or "—",
+            "number": p.get("number") or p.get("withdrawal_id", ""),
         }
         if status in ("negotiation", "paid", "rejected", "cancelled"):
             return t(f"n_wd_{status}", lang, **values)

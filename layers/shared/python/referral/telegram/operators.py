@@ -21,6 +21,7 @@ from telegram.error import Forbidden, TelegramError
 from referral.domain.conversations import link_line, request_link, topic_name
 from referral.domain.notifications import DeliveryOutcome, NotificationKind, draft
 from referral.domain.participants import Participant
+from referral.domain.payouts import number_label
 from referral.domain.withdrawals import Withdrawal
 from referral.repository.bot_state import BotState
 from referral.services.outbox import OutboxService
@@ -103,7 +104,7 @@ class OperatorDesk:
         fresh = participant.balances
         message = texts.topic(
             texts.TOPIC_WITHDRAWAL,
-            id=withdrawal.withdrawal_id,
+            id=number_label(withdrawal.number, withdrawal.withdrawal_id),
             who=_who(participant),
             points=texts.points(withdrawal.points),
             fiat=texts.money(withdrawal.fiat_amount),

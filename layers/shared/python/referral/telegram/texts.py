@@ -403,20 +403,21 @@ PHRASES: dict[str, tuple[str, str]] = {
     "n_reversed_cancelled": ("отменён", "was cancelled"),
     "n_reversed_returned": ("возвращён (полностью или частично)", "was returned (fully or partly)"),
     "n_wd_negotiation": (
-        "💬 Заявка на вывод ({points}) в работе: оператор согласует с вами способ выплаты.",
-        "💬 Your withdrawal ({points}) is in progress: an operator will agree the payout with you.",
+        "💬 Заявка на вывод {number} ({points}) в работе: оператор согласует с вами способ выплаты.",
+        "💬 Your withdrawal {number} ({points}) is in progress: an operator will agree the payout with you.",
     ),
     "n_wd_paid": (
-        "✅ Выплачено {fiat} ₽ за {points}. Осталось: доступно {available}, заморожено {frozen}.",
-        "✅ Paid {fiat} RUB for {points}. Left: {available} available, {frozen} frozen.",
+        "✅ Заявка {number}: выплачено {fiat} ₽ за {points}. "
+        "Осталось: доступно {available}, заморожено {frozen}.",
+        "✅ Request {number}: paid {fiat} RUB for {points}. Left: {available} available, {frozen} frozen.",
     ),
     "n_wd_rejected": (
-        "❌ Заявка на вывод ({points}) отклонена. Причина: {reason}. Баллы вернулись на баланс.",
-        "❌ Your withdrawal ({points}) was rejected. Reason: {reason}. The points are back.",
+        "❌ Заявка на вывод {number} ({points}) отклонена. Причина: {reason}. Баллы вернулись на баланс.",
+        "❌ Your withdrawal {number} ({points}) was rejected. Reason: {reason}. The points are back.",
     ),
     "n_wd_cancelled": (
-        "Заявка на вывод ({points}) отменена, баллы вернулись на баланс.",
-        "Your withdrawal ({points}) was cancelled; the points are back on your balance.",
+        "Заявка на вывод {number} ({points}) отменена, баллы вернулись на баланс.",
+        "Your withdrawal {number} ({points}) was cancelled; the points are back on your balance.",
     ),
     "digest": (
         "<b>Дайджест за {period}</b>\n• начислено баллов: {accrued}\n• новых участников в сети: {grown}\n"

@@ -7,6 +7,7 @@ import re
 from aws_lambda_powertools import Logger
 
 from referral.domain.participants import Participant
+from referral.domain.payouts import number_label
 from referral.domain.withdrawals import Withdrawal, check_request, fiat_amount
 from referral.errors import DomainError
 from referral.telegram import keyboards, texts
@@ -100,7 +101,8 @@ def withdraw_decision(
     turn.committed = True
     points_text = texts.count(withdrawal.points, "points", lang)
     fiat = texts.money(withdrawal.fiat_amount)
-    requested = t("withdraw_requested", lang, points=points_text, fiat=fiat, id=withdrawal.withdrawal_id)
+    label = number_label(withdrawal.number, withdrawal.withdrawal_id)
+    requested = t("withdraw_requested", lang, points=points_text, fiat=fiat, id=label)
     _edit(turn, message_id, requested)
     _announce(ctx, participant, withdrawal)
     return None
