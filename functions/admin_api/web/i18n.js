@@ -1,11 +1,14 @@
 // Russian (default) and English: every label of the app, and number/date formatting per language.
 
+import { PHRASES as CORRECTION_PHRASES } from "./phrases/corrections.js";
+
 const LANG_KEY = "referral-admin.lang";
 const LANGS = ["ru", "en"];
 
 // key: [Russian, English]; {name} is replaced by vars.name. A phrase with a number in it may give its plural
 // forms ({one, few, many, other}: Intl.PluralRules categories), chosen by vars.count (see tn()).
 const PHRASES = {
+  ...CORRECTION_PHRASES,
   "app.title": ["Реферальная программа — администрирование", "Referral program — administration"],
   "app.name": ["Реферальная программа", "Referral program"],
   "app.skip": ["Перейти к содержимому", "Skip to content"],
