@@ -71,12 +71,19 @@ def test_a_correction_is_told_without_its_reason_unless_shared_and_not_at_all_by
 
 
 def test_the_balance_shows_corrections_and_withdrawals_so_its_lines_add_up(
-    bot: Bot, services: Services, lookup: FakeLookup, owner: Api
+    bot: Bot, services: Services, lookup: FakeLookup
 ) -> None:
     anna = TgUser(101, "Anna")
     confirm, _ = withdrawal_buttons(bot, services, lookup, anna, "3000.00", 120)  # 300 points earned
     bot.press(anna, confirm)
-    correct(owner, "101", "corr-0004", available_change=-20, total_change=-20, reason="Ошибка начисления")
+    services.ledger.correct_balance(
+        "operator",
+        "101",
+        available_change=-20,
+        total_change=-20,
+        reason="Ошибка",
+        idempotency_key="corr-0004",
+    )
 
     text = bot.say(anna, "💰 Баланс")["text"]
 
