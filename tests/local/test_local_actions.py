@@ -45,7 +45,7 @@ def test_a_purchase_and_an_operators_reply_in_one_line_each(
     assert "(2000.00 RUB, Ozon ID 900000001) added; sync:" in bought.stdout
     assert "attributed 1" in bought.stdout
     assert operator.returncode == 0, operator.stderr
-    assert "[topic] Участник Анна, id 9001:\nКогда начислят баллы?" in operator.stdout
+    assert "[topic] 👤 Участник Анна, id 9001:\nКогда начислят баллы?" in operator.stdout
     replies, _ = bot_replies(runtime, anna.id, seen)
     assert "💬 Оператор:\nБаллы начислены, проверьте баланс" in replies
     assert any("Баланс: " in text for text in balance_of(runtime, anna))
