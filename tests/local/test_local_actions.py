@@ -70,3 +70,30 @@ def test_an_operator_cannot_answer_a_participant_without_a_topic(
 
     assert operator.returncode == 1
     assert "Participant 9009 has no topic yet" in operator.stderr
+
+
+def test_a_quick_restart_keeps_every_port_and_logs_readable_lines(
+    runners: Callable[..., Runner],  # noqa: F811 - the local runner tests' fixture
+    tmp_path: Path,
+) -> None:
+    first = runners("--no-demo")
+    before = first.started()
+    anna = LocalUser(9001, "Анна")
+    post_update(
+        before["gateway"], before["webhook_secret"], message_update(anna, "/start")
+    ).raise_for_status()
+    post_update(
+        before["gateway"], before["webhook_secret"], message_update(anna, "900000001")
+    ).raise_for_status()
+    assert first.stop() == 0
+
+    port = before["gateway"].rsplit(":", 1)[1]
+    again = runners("--no-demo", "--port", port)
+    after = again.started()
+
+    assert [after[key] for key in PORTS] == [before[key] for key in PORTS]
+    assert again.stop() == 0
+    assert not [line for line in first.output.splitlines() if line.startswith("{")]  # no raw JSON
+
+
+PORTS = ("gateway", "dynamodb", "telegram_api", "ozon_api")
