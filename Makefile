@@ -37,6 +37,12 @@ run: $(STAMP)  ## Run the whole system locally (moto, gateway, fake Telegram and
 chat: $(STAMP)  ## Talk to the locally running bot as a Telegram user (USER_ID=5101 NAME=...)
 	$(BIN)/python -m devtools.chat_console --user $(or $(USER_ID),5101) $(if $(NAME),--name "$(NAME)")
 
+purchase: $(STAMP)  ## In the running system: a posting in the fake Ozon, then the sync (OZON_ID=... AMOUNT=2000)
+	$(BIN)/python -m devtools.local_actions purchase --ozon-id "$(OZON_ID)" --amount "$(or $(AMOUNT),1000.00)"
+
+chat-operator: $(STAMP)  ## Write in a participant's topic as an operator (PARTICIPANT=<telegram id>)
+	$(BIN)/python -m devtools.local_actions operator --participant "$(PARTICIPANT)"
+
 check: lint typecheck test  ## Everything CI runs: lint, types, tests
 
 test: e2e-deps  ## Run the test suite

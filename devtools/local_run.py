@@ -69,7 +69,10 @@ def free_port() -> int:
 
 
 def port_is_free(port: int) -> bool:
+    """Free for our servers, which bind with SO_REUSEADDR: a port a stopped run left in TIME_WAIT is free (so
+    a quick restart keeps its ports), one something listens on is not."""
     with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(("127.0.0.1", port))
         except OSError:
@@ -255,6 +258,9 @@ class LocalSystem:
         ozon_url, fake_ozon = self._start_ozon()
         _publish_secrets(os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
         self._load_functions()
+        from devtools import readable_logs
+
+        readable_logs.install()  # the functions' loggers exist now: lines a person reads, not JSON
 
         from devtools.gateway import Gateway, LocalFunction
 

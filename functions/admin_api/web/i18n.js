@@ -5,6 +5,7 @@ import { PHRASES as MONEY_PHRASES } from "/admin/app/phrases/money.js";
 import { PHRASES as RISK_PHRASES } from "/admin/app/phrases/risks.js";
 import { PHRASES as DIALOG_PHRASES } from "/admin/app/phrases/dialog.js";
 import { PHRASES as PAYOUT_PHRASES } from "/admin/app/phrases/payouts.js";
+import { PHRASES as CORRECTION_PHRASES } from "./phrases/corrections.js";
 
 const LANG_KEY = "referral-admin.lang";
 const LANGS = ["ru", "en"];
@@ -15,6 +16,7 @@ const PHRASES = {
   ...MONEY_PHRASES,
   ...RISK_PHRASES,
   ...PAYOUT_PHRASES,
+  ...CORRECTION_PHRASES,
   "app.title": ["Реферальная программа — администрирование", "Referral program — administration"],
   "app.name": ["Реферальная программа", "Referral program"],
   "app.skip": ["Перейти к содержимому", "Skip to content"],

@@ -281,6 +281,8 @@ function correctionForm(card, reload) {
       }),
     ),
     field({ label: t("edit.reason"), name: "reason", kind: "textarea", required: true, wide: true }),
+    field({ label: t("edit.correction_notify"), name: "notify", kind: "checkbox", hint: t("edit.correction_notify_hint") }),
+    field({ label: t("edit.correction_notify_reason"), name: "notify_reason", kind: "checkbox" }),
     h("button", { type: "submit", class: "btn btn-primary" }, t("edit.correction_submit")),
   );
   onSubmit(form, async (data) => {
@@ -288,6 +290,7 @@ function correctionForm(card, reload) {
       available_change: integerOrText(data.get("available_change"), 0),
       total_change: integerOrText(data.get("total_change"), 0),
       reason: String(data.get("reason") || "").trim(),
+      participant_notice: data.get("notify") ? (data.get("notify_reason") ? "change_and_reason" : "change") : "none",
     };
     const signature = JSON.stringify(correction);
     if (!pending || pending.signature !== signature) pending = { signature, key: idempotencyKey() };

@@ -33,7 +33,7 @@ from referral.admin.schemas import (
     participant_row,
 )
 from referral.clock import day_bounds
-from referral.domain.ledger import EntryKind
+from referral.domain.ledger import CorrectionNotice, EntryKind
 from referral.read.feeds import LedgerFilter
 from referral.read.participants import ParticipantFilter, Range
 from referral.read.views import money
@@ -267,6 +267,10 @@ class BalanceCorrection(Strict):
     idempotency_key: Annotated[
         str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="Repeat-safe request id")
     ]
+    participant_notice: CorrectionNotice = Field(
+        default=CorrectionNotice.NONE,
+        description="What the participant is told in the bot: nothing, the change, or also its reason",
+    )
 
 
 @router.post(
@@ -282,6 +286,7 @@ def correct_balance(participant_id: ParticipantId, body: BalanceCorrection) -> D
         total_change=body.total_change,
         reason=body.reason,
         idempotency_key=body.idempotency_key,
+        notice=body.participant_notice,
     )
     return Done(applied=applied)
 

@@ -141,9 +141,26 @@ def check_correction(before: Balances, frozen_corrections: int, delta: BalanceDe
         )
 
 
-def correction_fingerprint(participant_id: str, available_change: int, total_change: int, reason: str) -> str:
-    """What a correction's idempotency key is bound to: a retry must ask for exactly the same change."""
-    request = [participant_id, available_change, total_change, reason]
+class CorrectionNotice(StrEnum):
+    """What the participant is told of an operator's correction: nothing, the change, or also its reason."""
+
+    NONE = "none"
+    CHANGE = "change"
+    CHANGE_AND_REASON = "change_and_reason"
+
+
+def correction_fingerprint(
+    participant_id: str,
+    available_change: int,
+    total_change: int,
+    reason: str,
+    notice: CorrectionNotice = CorrectionNotice.NONE,
+) -> str:
+    """What a correction's idempotency key is bound to: a retry must ask for exactly the same change (and
+    the same notice; a correction without one keeps the fingerprint it always had)."""
+    request: list[object] = [participant_id, available_change, total_change, reason]
+    if notice != CorrectionNotice.NONE:
+        request.append(notice.value)
     return hashlib.sha256(json.dumps(request, ensure_ascii=False).encode()).hexdigest()
 
 

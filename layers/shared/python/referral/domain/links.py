@@ -21,6 +21,8 @@ _OZON_URL = re.compile(r"^https://(www\.)?ozon\.ru/(product|t)/[^\s]{1,400}$")
 class LinkKind(StrEnum):
     PERSONAL = "personal"
     PRODUCT = "product"
+    NAMED = "named"
+    """A plain invitation link with the name its owner gave it ("Instagram"): counted apart, no product."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +33,8 @@ class Link:
     created_at: datetime
     product_name: str | None = None
     product_ref: str | None = None
+    name: str | None = None
+    """The owner's name of a ``NAMED`` link (a product link is named by ``product_name``)."""
     clicks: int = 0
     registrations: int = 0
     purchases: int = 0
@@ -48,11 +52,17 @@ def deep_link(bot_username: str, code: str) -> str:
     return f"https://t.me/{bot_username}?start={code}"
 
 
-def validate_product(name: str, product_ref: str) -> tuple[str, str]:
-    """A product link needs a name and either an Ozon product URL or a SKU."""
+def validate_name(name: str) -> str:
+    """A link's name, whitespace collapsed: 1 to 100 characters."""
     clean_name = " ".join((name or "").split())
     if not 1 <= len(clean_name) <= 100:
-        raise InvalidInput("The product name must be 1 to 100 characters.", reason="product_name_length")
+        raise InvalidInput("The link's name must be 1 to 100 characters.", reason="product_name_length")
+    return clean_name
+
+
+def validate_product(name: str, product_ref: str) -> tuple[str, str]:
+    """A product link needs a name and either an Ozon product URL or a SKU."""
+    clean_name = validate_name(name)
     ref = (product_ref or "").strip()
     if not (_SKU.match(ref) or _OZON_URL.match(ref)):
         raise InvalidInput(

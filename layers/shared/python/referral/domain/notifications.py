@@ -21,6 +21,8 @@ class NotificationKind(StrEnum):
     POINTS_RELEASED = "points_released"
     POINTS_REVERSED = "points_reversed"
     WITHDRAWAL_STATUS = "withdrawal_status"
+    BALANCE_CORRECTED = "balance_corrected"
+    """An operator's correction the operator chose to tell the participant about (``CorrectionNotice``)."""
     OPERATORS_TEXT = "operators_text"
     """A message into the participant's topic in the operators' group: a relay, an announcement, a note."""
     OPERATORS_COPY = "operators_copy"

@@ -45,6 +45,8 @@ class Participant:
     accrued_total: int = 0
     frozen_corrections: int = 0
     """Net frozen points put in by operators' corrections: all a correction may take out of frozen."""
+    corrected_total: int = 0
+    """Net points operators' corrections added to the balance (frozen + available); may be negative."""
     orders_count: int = 0
     purchases_sum: Decimal = Decimal(0)
     first_order_at: datetime | None = None

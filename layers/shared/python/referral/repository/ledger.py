@@ -17,6 +17,7 @@ from pynamodb.expressions.condition import Condition
 from referral.clock import month_of, to_iso
 from referral.domain.audit import AuditRecord
 from referral.domain.ledger import BalanceDelta, EntryKind, LedgerEntry
+from referral.domain.notifications import Notification
 from referral.domain.participants import Participant
 from referral.errors import AlreadyExists, BalanceChanged, DomainError
 from referral.repository import keys, mapping
@@ -28,6 +29,7 @@ from referral.repository.models import (
     LedgerEntryItem,
     ParticipantItem,
 )
+from referral.repository.outbox import add_notices
 from referral.repository.unit_of_work import CommittedNotices, TransactionConflict, UnitOfWork
 
 GUARD = "guard"
@@ -150,8 +152,10 @@ class LedgerRepository:
         reason: str,
         audit: AuditRecord,
         now: datetime,
+        notices: list[Notification] | None = None,
     ) -> None:
-        """R11: the guard of ``idempotency_key`` (with the request's fingerprint), ledger entry, audit.
+        """R11: the guard of ``idempotency_key`` (with the request's fingerprint), ledger entry, audit, and
+        the participant's notice when the operator asked for one.
 
         Refused with ``AlreadyExists`` if the key was used meanwhile, ``BalanceChanged`` if the balance
         no longer covers a negative change.
@@ -161,6 +165,7 @@ class LedgerRepository:
         changes = Changes(uow)
         changes.balance(participant_id, delta, accrued=0)
         changes.profile(participant_id, adds=[(ParticipantItem.frozen_corrections, delta.frozen)])
+        changes.profile(participant_id, adds=[(ParticipantItem.corrected_total, delta.total_change)])
         for condition in _covering(delta):
             changes.profile(participant_id, condition=condition)
         changes.flush()
@@ -175,6 +180,7 @@ class LedgerRepository:
             reason=reason,
         )
         add_audit(uow, audit)
+        add_notices(uow, notices or [], now)
         commit(uow, _correction_refusal)
 
 

@@ -25,6 +25,7 @@ def link_item(link: Link) -> LinkItem:
         created_at=created,
         product_name=link.product_name,
         product_ref=link.product_ref,
+        name=link.name,
         gsi1pk=keys.links_gsi(link.owner_id),
         gsi1sk=keys.dated(created, link.code),
     )

@@ -165,6 +165,8 @@ class ParticipantItem(Entity, discriminator="participant"):
     frozen_corrections = IntegerAttribute(default=0)
     """Net frozen points operators' corrections put in (not backed by accruals in hold): the only frozen
     points a later correction may take out again."""
+    corrected_total = IntegerAttribute(default=0)
+    """Net points operators' corrections added to frozen + available: the breakdown's corrections line."""
 
     orders_count = IntegerAttribute(default=0)
     purchases_sum = DecimalAttribute(default=Decimal)
@@ -225,6 +227,7 @@ class LinkItem(Entity, discriminator="link"):
     created_at = UnicodeAttribute()
     product_name = UnicodeAttribute(null=True)
     product_ref = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
     clicks = IntegerAttribute(default=0)
     registrations = IntegerAttribute(default=0)
     purchases = IntegerAttribute(default=0)

@@ -8,12 +8,15 @@ from datetime import datetime
 from referral.clock import utcnow
 from referral.domain.audit import AuditRecord, Change
 from referral.domain.ledger import (
+    BalanceDelta,
     Balances,
+    CorrectionNotice,
     LedgerEntry,
     check_correction,
     correction_delta,
     correction_fingerprint,
 )
+from referral.domain.notifications import Notification, NotificationKind, draft
 from referral.domain.participants import Participant
 from referral.errors import AlreadyExists, BalanceChanged, Conflict, InsufficientFunds, InvalidInput, NotFound
 from referral.repository.ledger import Guard, LedgerRepository, entry_id_for
@@ -40,15 +43,19 @@ class LedgerService:
         total_change: int,
         reason: str,
         idempotency_key: str,
+        notice: CorrectionNotice | str = CorrectionNotice.NONE,
     ) -> bool:
         """Change "available" and "total" (frozen + available) separately. False if already applied.
 
         The idempotency key is looked up before anything else, so a retry of an applied correction answers
         "already applied" whatever the balances are now; the same key with a different request is refused.
+        ``notice`` says what the participant is told: the notice is written in the correction's own
+        transaction, under an id derived from its key, so it goes out exactly once.
         """
         reason = _valid_request(available_change, total_change, reason, idempotency_key)
+        notice = CorrectionNotice(notice)
         key = f"correction:{idempotency_key}"
-        fingerprint = correction_fingerprint(participant_id, available_change, total_change, reason)
+        fingerprint = correction_fingerprint(participant_id, available_change, total_change, reason, notice)
         participant, guard = self.ledger.participant_and_guard(participant_id, key)
         if guard is not None:
             return _already_applied(guard, fingerprint)
@@ -64,9 +71,10 @@ class LedgerService:
         after = before.apply(delta)
         now = self.clock()
         audit = _correction_audit(actor_id, participant, before, after, reason, idempotency_key, now)
+        notices = _correction_notice(participant_id, delta, after, reason, key, notice)
         try:
             self.ledger.commit_correction(
-                participant_id, delta, key, fingerprint, actor_id, reason, audit, now
+                participant_id, delta, key, fingerprint, actor_id, reason, audit, now, notices
             )
         except AlreadyExists:
             existing = self.ledger.get_guard(key)
@@ -106,6 +114,32 @@ def _correction_audit(
         ),
         reason=reason,
     )
+
+
+def _correction_notice(
+    participant_id: str,
+    delta: BalanceDelta,
+    after: Balances,
+    reason: str,
+    key: str,
+    notice: CorrectionNotice,
+) -> list[Notification]:
+    """The participant's notice, if the operator asked for one; the reason only if they shared it."""
+    if notice == CorrectionNotice.NONE:
+        return []
+    shared = reason if notice == CorrectionNotice.CHANGE_AND_REASON else None
+    return [
+        draft(
+            NotificationKind.BALANCE_CORRECTED,
+            participant_id,
+            (key,),
+            available_change=delta.available,
+            frozen_change=delta.frozen,
+            reason=shared,
+            balance_after=after.balance,
+            available_after=after.available,
+        )
+    ]
 
 
 def _valid_request(available_change: int, total_change: int, reason: str, idempotency_key: str) -> str:

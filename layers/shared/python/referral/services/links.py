@@ -1,4 +1,4 @@
-"""Participants' referral links: the personal one and product links."""
+"""Participants' referral links: the personal one, product links and named plain links."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from referral.clock import utcnow
-from referral.domain.links import Link, LinkKind, new_code, validate_product
+from referral.domain.links import Link, LinkKind, new_code, validate_name, validate_product
 from referral.errors import AlreadyExists, Conflict, Forbidden, NotFound
 from referral.repository.links import LinkRepository
 from referral.repository.participants import ParticipantRepository
@@ -40,6 +40,21 @@ class LinkService:
 
     def create_product_link(self, owner_id: str, product_name: str, product_ref: str) -> Link:
         name, ref = validate_product(product_name, product_ref)
+        return self._create(owner_id, LinkKind.PRODUCT, product_name=name, product_ref=ref)
+
+    def create_named_link(self, owner_id: str, name: str) -> Link:
+        """A plain invitation link the owner names after where they share it ("Instagram", "Чат дома")."""
+        return self._create(owner_id, LinkKind.NAMED, name=validate_name(name))
+
+    def _create(
+        self,
+        owner_id: str,
+        kind: LinkKind,
+        *,
+        name: str | None = None,
+        product_name: str | None = None,
+        product_ref: str | None = None,
+    ) -> Link:
         participant = self.participants.get_participant(owner_id)
         if participant is None:
             raise NotFound("Register first to create links.", reason="not_registered")
@@ -53,10 +68,11 @@ class LinkService:
             link = Link(
                 code=new_code(),
                 owner_id=owner_id,
-                kind=LinkKind.PRODUCT,
+                kind=kind,
                 created_at=self.clock(),
-                product_name=name,
-                product_ref=ref,
+                product_name=product_name,
+                product_ref=product_ref,
+                name=name,
             )
             try:
                 self.links.create_link(link)

@@ -38,6 +38,14 @@ def cancel_only(lang: str) -> dict[str, Any]:
     return {"keyboard": [[{"text": t("btn_cancel", lang)}]], "resize_keyboard": True}
 
 
+def product_or_plain(lang: str) -> dict[str, Any]:
+    """The product step of a new link: a product's URL is typed; "No product" makes a named plain link."""
+    return {
+        "keyboard": [[{"text": t("btn_no_product", lang)}], [{"text": t("btn_cancel", lang)}]],
+        "resize_keyboard": True,
+    }
+
+
 def confirm_withdrawal(lang: str, key: str) -> dict[str, Any]:
     return {
         "inline_keyboard": [

@@ -67,7 +67,23 @@ def render(notification: Notification, lang: str) -> Html:
             return t(f"n_wd_{status}", lang, **values)
     if kind == NotificationKind.OPERATOR_REPLY:
         return t("operator_says", lang, text=p["text"])
+    if kind == NotificationKind.BALANCE_CORRECTED:
+        return _corrected(p, lang)
     raise ValueError(f"cannot render notification {notification.kind}")
+
+
+def _corrected(p: dict[str, Any], lang: str) -> Html:
+    """An operator's correction: each part it changed, signed, and the reason when the operator shared it."""
+    changed = (("correction_available", "available_change"), ("correction_frozen", "frozen_change"))
+    parts = [t(key, lang, points=texts.signed(int(p[name]))) for key, name in changed if int(p.get(name, 0))]
+    values = {
+        "change": Html(", ".join(parts)),
+        "balance": texts.count(int(p["balance_after"]), "points", lang),
+        "available": texts.points(int(p["available_after"])),
+    }
+    if p.get("reason"):
+        return t("n_corrected_reason", lang, reason=p["reason"], **values)
+    return t("n_corrected", lang, **values)
 
 
 class TelegramNotificationSender:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from referral.config import ConfigurationError, optional
 from referral.domain.participants import TelegramProfile
 from referral.domain.settings import LocalizedText
+from referral.telegram.phrases_participant import PHRASES as PARTICIPANT_PHRASES
 
 RU = "ru"
 EN = "en"
@@ -65,6 +66,11 @@ def count(value: int, unit: str, lang: str) -> str:
 
 def points(value: int) -> str:
     return f"{value:,}".replace(",", " ")
+
+
+def signed(value: int) -> str:
+    """A change of points with its sign: ``+1 000``, ``−250`` (a true minus), ``0``."""
+    return f"+{points(value)}" if value > 0 else f"−{points(-value)}" if value < 0 else "0"
 
 
 def money(value: Decimal) -> str:
@@ -196,10 +202,6 @@ PHRASES: dict[str, tuple[str, str]] = {
         "{intro}\n\nШаг 1 из 2: пришлите название товара.",
         "{intro}\n\nStep 1 of 2: send the product name.",
     ),
-    "ask_product_ref": (
-        "Шаг 2 из 2: пришлите ссылку на товар Ozon (https://www.ozon.ru/product/…) или его SKU.",
-        "Step 2 of 2: send the Ozon product URL (https://www.ozon.ru/product/…) or its SKU.",
-    ),
     "bad_product_name": ("Название — от 1 до 100 символов.", "The name must be 1 to 100 characters."),
     "bad_product_ref": (
         "Нужна ссылка вида https://www.ozon.ru/product/… или числовой SKU. Попробуйте ещё раз.",
@@ -213,20 +215,12 @@ PHRASES: dict[str, tuple[str, str]] = {
         "<b>Баланс: {total}</b>\n"
         "• доступно сейчас: {available}\n"
         "• заморожено (период возврата): {frozen}\n"
-        "{reserved}"
-        "\n<b>Начислено всего</b>\n"
-        "• за собственные покупки: {own}\n"
-        "{levels}",
+        "{breakdown}",
         "<b>Balance: {total}</b>\n"
         "• available now: {available}\n"
         "• frozen (return period): {frozen}\n"
-        "{reserved}"
-        "\n<b>Earned in total</b>\n"
-        "• for own purchases: {own}\n"
-        "{levels}",
+        "{breakdown}",
     ),
-    "balance_reserved": ("• в заявках на вывод: {reserved}\n", "• in withdrawal requests: {reserved}\n"),
-    "balance_withdrawn": ("• выведено за всё время: {withdrawn}\n", "• withdrawn in total: {withdrawn}\n"),
     "balance_level": ("• за {level}-й уровень: {points}\n", "• for level {level}: {points}\n"),
     "referrals_title": ("<b>Ваши рефералы</b>", "<b>Your referrals</b>"),
     "referrals_level1": ("<b>1-й уровень: {count}</b>", "<b>Level 1: {count}</b>"),
@@ -356,12 +350,13 @@ PHRASES: dict[str, tuple[str, str]] = {
         "<b>Помощь</b>\n"
         "Напишите свой вопрос одним или несколькими сообщениями прямо сюда — "
         "оператор ответит в этом чате.\n\n"
-        "Команды: /link — моя ссылка, /links — мои ссылки, /newlink — ссылка на товар, /balance — баланс, "
+        "Команды: /link — моя ссылка, /links — мои ссылки, /newlink — ссылка на товар или именная ссылка, "
+        "/balance — баланс, "
         "/referrals — рефералы, /claim — засчитать покупку, /withdraw — вывод, /notifications — уведомления, "
         "/cancel — отменить действие.\n\n{promo}",
         "<b>Help</b>\n"
         "Write your question here in one or more messages — an operator will answer in this chat.\n\n"
-        "Commands: /link — my link, /links — my links, /newlink — product link, /balance — balance, "
+        "Commands: /link — my link, /links — my links, /newlink — product or named link, /balance — balance, "
         "/referrals — referrals, /claim — claim a purchase, /withdraw — withdraw, /notifications — "
         "notifications, /cancel — cancel the current action.\n\n{promo}",
     ),
@@ -427,6 +422,7 @@ PHRASES: dict[str, tuple[str, str]] = {
     ),
     "period_daily": ("день", "daily"),
     "period_weekly": ("неделю", "weekly"),
+    **PARTICIPANT_PHRASES,
 }
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from referral.domain.participants import Participant
+from referral.domain.participants import NetworkLevel, Participant
 from referral.repository.bot_state import DigestCounters
 from referral.telegram import keyboards, texts
 from referral.telegram.calls import EditMessageText
@@ -17,23 +15,7 @@ MAX_LISTED_REFERRALS = 30
 
 def balance(ctx: FlowContext, turn: Turn, participant: Participant) -> None:
     lang = turn.lang
-    settings = ctx.services.settings.current()
-    levels = turn.view().levels
     balances = participant.balances
-    extra = ""
-    if balances.reserved:
-        extra += t("balance_reserved", lang, reserved=texts.points(balances.reserved))
-    if balances.withdrawn:
-        extra += t("balance_withdrawn", lang, withdrawn=texts.points(balances.withdrawn))
-    by_level = "".join(
-        t(
-            "balance_level",
-            lang,
-            level=level,
-            points=texts.points(levels[level].earned if level in levels else 0),
-        )
-        for level in range(1, settings.levels + 1)
-    )
     turn.reply(
         t(
             "balance",
@@ -41,10 +23,43 @@ def balance(ctx: FlowContext, turn: Turn, participant: Participant) -> None:
             total=texts.count(balances.balance, "points", lang),
             available=texts.points(balances.available),
             frozen=texts.points(balances.frozen),
-            reserved=Html(extra),
-            own=texts.points(levels[0].earned if 0 in levels else 0),
-            levels=Html(by_level),
+            breakdown=breakdown(
+                participant, turn.view().levels, ctx.services.settings.current().levels, lang
+            ),
         )
+    )
+
+
+def breakdown(
+    participant: Participant, levels: dict[int, NetworkLevel], shown_levels: int, lang: str
+) -> Html:
+    """Where the balance comes from: what each level earned (net of returns), operators' corrections, less
+    what is in withdrawal requests or withdrawn. The lines add up to the balance: every level that earned
+    anything is listed, even one deeper than the program now pays."""
+    balances = participant.balances
+    deepest = max([shown_levels, *levels])
+    by_level = "".join(
+        t(
+            "balance_level",
+            lang,
+            level=level,
+            points=texts.points(levels[level].earned if level in levels else 0),
+        )
+        for level in range(1, deepest + 1)
+    )
+    deductions = ""
+    if participant.corrected_total:
+        deductions += t("balance_corrections", lang, points=texts.signed(participant.corrected_total))
+    if balances.reserved:
+        deductions += t("balance_reserved", lang, reserved=texts.signed(-balances.reserved))
+    if balances.withdrawn:
+        deductions += t("balance_withdrawn", lang, withdrawn=texts.signed(-balances.withdrawn))
+    return t(
+        "balance_breakdown",
+        lang,
+        own=texts.points(levels[0].earned if 0 in levels else 0),
+        levels=Html(by_level),
+        deductions=Html(deductions),
     )
 
 
@@ -78,16 +93,17 @@ def _deeper_levels(ctx: FlowContext, turn: Turn) -> list[Html]:
     levels = turn.view().levels
     lines = []
     for number in range(2, ctx.services.settings.current().levels + 1):
-        level = levels.get(number)
+        level = levels.get(number) or NetworkLevel(number)
+        last = level.last_order_at
         lines.append(
             t(
-                "referrals_level",
+                "referrals_level" if last else "referrals_level_empty",  # no orders: no "last order —"
                 lang,
                 level=number,
-                count=level.referrals if level else 0,
-                orders=texts.count(level.orders if level else 0, "orders", lang),
-                amount=texts.money(level.amount if level else Decimal(0)),
-                last=texts.date(level.last_order_at if level else None),
+                count=level.referrals,
+                orders=texts.count(level.orders, "orders", lang),
+                amount=texts.money(level.amount),
+                last=texts.date(last),
             )
         )
     return lines

@@ -21,7 +21,9 @@ def start(ctx: FlowContext, turn: Turn, payload: str | None) -> None:
     lang = turn.lang
     opened = ctx.services.participants.open_link(payload, turn.user_id) if payload else None
     if view.participant is not None:
-        if opened is not None and opened.outcome == LinkOpenOutcome.OWN_LINK:
+        if view.participant.blocked:  # no "welcome back": they are told where they stand
+            turn.reply(t("blocked_start", lang), menu=True)
+        elif opened is not None and opened.outcome == LinkOpenOutcome.OWN_LINK:
             turn.reply(t("own_link", lang), menu=True)
         elif opened is not None and opened.outcome == LinkOpenOutcome.ALREADY_REGISTERED:
             turn.reply(t("already_registered", lang), menu=True)

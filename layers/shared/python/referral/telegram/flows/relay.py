@@ -45,8 +45,8 @@ def _acknowledge(turn: Turn, participant: Participant, posted: Posted) -> None:
     """Sent, or kept to go out when the group's rate limit allows: either way the operators get it.
     Refused for good (e.g. the bot may not create topics): the participant is told, whoever runs the bot
     must fix it."""
-    if not posted.refused:
-        turn.reply(t("relayed", turn.lang))
+    if not posted.refused:  # a suspended participant still reaches support, and is told they are suspended
+        turn.reply(t("relayed_blocked" if participant.blocked else "relayed", turn.lang))
         return
     logger.error(
         "participant's message not relayed to operators",

@@ -127,3 +127,4 @@ def _edit(turn: Turn, message_id: int | None, text: Html) -> None:
         turn.reply(text, menu=True)
         return
     turn.call(EditMessageText(turn.private_chat, message_id, text))
+    turn.reply(t("menu_back", turn.lang), menu=True)  # the amount step's Cancel keyboard gives way
