@@ -25,6 +25,9 @@ class NotificationKind(StrEnum):
     """A message into the participant's topic in the operators' group: a relay, an announcement, a note."""
     OPERATORS_COPY = "operators_copy"
     """A participant's media copied into their topic: only the chat and message ids are kept."""
+    CLAIM_APPROVED = "claim_approved"
+    CLAIM_REJECTED = "claim_rejected"
+    """An operator decided a claim held for review (the rejection carries the reason)."""
 
 
 OPERATORS_KINDS = frozenset({NotificationKind.OPERATORS_TEXT, NotificationKind.OPERATORS_COPY})

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from referral.domain.claim_policy import ClaimPolicy
 from referral.errors import InvalidInput, field_errors
 
 MAX_LEVELS = 10
@@ -99,6 +100,7 @@ class Settings(BaseModel):
     max_withdrawal: StrictInt | None = Field(default=None, ge=1, le=1_000_000_000)
     invite_only_new_buyers: StrictBool = False
     texts: Texts = Texts()
+    claims: ClaimPolicy = ClaimPolicy()
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

@@ -260,3 +260,28 @@ def digest_pk(participant_id: str) -> str:
 
 def due_digest_sk(next_at: str, participant_id: str) -> str:
     return f"{next_at}#{participant_id}"
+
+
+# --- order claims ----------------------------------------------------------------------------------------
+
+
+def claim_pk(posting_number: str) -> str:
+    return f"CLAIM#{posting_number}"
+
+
+def claim_review_sk(participant_id: str) -> str:
+    return f"REVIEW#{participant_id}"
+
+
+def claims_gsi(status: str) -> str:
+    """The claims of one review status (``pending``, ``approved``, ``rejected``), oldest first."""
+    return f"CLAIMS#{status}"
+
+
+def claim_attempts_pk(subject: str, subject_id: str) -> str:
+    """Proof attempts of a participant (``P``) or of an order (``O``)."""
+    return f"CLAIMTRY#{subject}#{subject_id}"
+
+
+def claim_attempts_sk(window: int) -> str:
+    return f"W#{window}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from referral.repository.administration import AdministrationRepository
+from referral.repository.claims import ClaimRepository
 from referral.repository.ledger import LedgerRepository
 from referral.repository.links import LinkRepository
 from referral.repository.orders import OrderRepository
@@ -25,6 +26,7 @@ class Repositories:
     withdrawals: WithdrawalRepository
     administration: AdministrationRepository
     outbox: OutboxRepository
+    claims: ClaimRepository
 
     @classmethod
     def build(cls, notices: CommittedNotices | None = None) -> Repositories:
@@ -38,4 +40,5 @@ class Repositories:
             withdrawals=WithdrawalRepository(notices),
             administration=AdministrationRepository(notices),
             outbox=OutboxRepository(notices),
+            claims=ClaimRepository(notices),
         )

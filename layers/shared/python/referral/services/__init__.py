@@ -10,6 +10,7 @@ from datetime import datetime
 from referral.clock import utcnow
 from referral.repository.repositories import Repositories
 from referral.repository.unit_of_work import CommittedNotices
+from referral.services.claims import ClaimService
 from referral.services.ledger import LedgerService
 from referral.services.links import LinkService
 from referral.services.outbox import OutboxService
@@ -35,6 +36,7 @@ class Services:
     ledger: LedgerService
     outbox: OutboxService
     reconciliation: ReconciliationService
+    claims: ClaimService
 
     @classmethod
     def build(
@@ -47,16 +49,20 @@ class Services:
         """``notices`` collects the ids of the notices the services commit, for the caller to deliver."""
         repos = Repositories.build(notices)
         settings = SettingsService(repos.administration, max_age=settings_max_age, clock=clock)
+        purchases = PurchaseService(repos.participants, repos.orders, settings, clock=clock)
         return cls(
             repos=repos,
             settings=settings,
             participants=ParticipantService(repos.participants, repos.links, settings, clock=clock),
             links=LinkService(repos.participants, repos.links, clock=clock),
             tree=ReferralTreeService(repos.participants, repos.tree, clock=clock),
-            purchases=PurchaseService(repos.participants, repos.orders, settings, clock=clock),
+            purchases=purchases,
             release=ReleaseService(repos.orders, clock=clock),
             withdrawals=WithdrawalService(repos.participants, repos.withdrawals, settings, clock=clock),
             ledger=LedgerService(repos.ledger, clock=clock),
             outbox=OutboxService(repos.outbox, clock=clock),
             reconciliation=ReconciliationService(repos.ledger),
+            claims=ClaimService(
+                repos.participants, repos.orders, repos.claims, repos.ledger, purchases, settings, clock=clock
+            ),
         )
