@@ -30,6 +30,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from referral.admin import (
     auth,
+    claims,
     context,
     health,
     journal,
@@ -89,7 +90,7 @@ def parse_json(text: str) -> Any:
 
 
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json)
-for module in (auth, participants, withdrawals, journal, settings, statistics, health):
+for module in (auth, participants, withdrawals, journal, settings, statistics, health, claims):
     app.include_router(module.router, prefix=PREFIX)
 
 
