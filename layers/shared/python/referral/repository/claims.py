@@ -86,18 +86,20 @@ def _decided(review: ClaimReview, status: ReviewStatus, actor_id: str, now: date
 
 
 def _still_pending(review: ClaimReview) -> Condition:
-    return (ClaimReviewItem.status == ReviewStatus.PENDING.value) & (
+    pending: Condition = (ClaimReviewItem.status == ReviewStatus.PENDING.value) & (
         ClaimReviewItem.version == review.version
     )
+    return pending
 
 
 def _held_order(review: ClaimReview, order: Order) -> Condition:
     """The order is still held for this claimant, exactly as it was read."""
-    return (
+    held: Condition = (
         (OrderItem.participant_id == review.participant_id)
         & (OrderItem.attribution == Attribution.CLAIM_UNDER_REVIEW.value)
         & (OrderItem.version == order.version)
     )
+    return held
 
 
 class ClaimRepository:
