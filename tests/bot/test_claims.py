@@ -18,7 +18,7 @@ def test_claim_refusals_are_explained(bot: Bot, services: Services, lookup: Fake
     bot.clock.advance(hours=1)
     before = posting(bot.clock.now - timedelta(days=3), number="1000-0001-1")
     foreign = posting(bot.clock.now, number="1000-0002-1", customer_id="999999999")
-    mine = posting(bot.clock.now, number="1000-0003-1")
+    mine = posting(bot.clock.now, number="1000-0003-1", customer_id="111111111")
     lookup.postings.update({p.posting_number: p for p in (before, foreign, mine)})
 
     def claim(user: TgUser, number: str) -> str:
@@ -51,7 +51,9 @@ def test_a_claim_with_own_rate_says_what_it_earns(bot: Bot, services: Services, 
     anna = TgUser(101, "Anna")
     bot.register(anna, "111111111")
     bot.clock.advance(hours=1)
-    lookup.postings["2000-0001-1"] = posting(bot.clock.now, "1500.00", number="2000-0001-1")
+    lookup.postings["2000-0001-1"] = posting(
+        bot.clock.now, "1500.00", number="2000-0001-1", customer_id="111111111"
+    )
     bot.say(anna, "🧾 Моя покупка")
 
     bot.say(anna, "№ 2000-0001-1")
@@ -71,7 +73,9 @@ def test_dates_are_shown_in_the_programs_time_zone(bot: Bot, services: Services,
     anna = TgUser(101, "Anna")
     bot.register(anna, "111111111")
     bot.clock.advance(hours=10, minutes=30)  # 22:30 UTC on 10 January: already the 11th in Moscow
-    lookup.postings["2000-0002-1"] = posting(bot.clock.now, "1500.00", number="2000-0002-1")
+    lookup.postings["2000-0002-1"] = posting(
+        bot.clock.now, "1500.00", number="2000-0002-1", customer_id="111111111"
+    )
     bot.say(anna, "🧾 Моя покупка")
 
     bot.say(anna, "2000-0002-1")
@@ -88,7 +92,9 @@ def test_points_and_orders_are_counted_in_the_right_plural_form(
     anna = TgUser(101, "Anna")
     bot.register(anna, "111111111")
     bot.clock.advance(hours=1)
-    lookup.postings["2000-0003-1"] = posting(bot.clock.now, "15150.00", number="2000-0003-1")
+    lookup.postings["2000-0003-1"] = posting(
+        bot.clock.now, "15150.00", number="2000-0003-1", customer_id="111111111"
+    )
     bot.say(anna, "🧾 Моя покупка")
 
     bot.say(anna, "2000-0003-1")

@@ -100,7 +100,9 @@ def test_daily_digest_reports_the_period(bot: Bot, services: Services, lookup: F
     bot.press(anna, "dg:daily")
     bot.register(boris, "222222222", personal_code(services, anna))
     bot.clock.advance(hours=1)
-    lookup.postings["3000-0001-1"] = posting(bot.clock.now, "4000.00", number="3000-0001-1")
+    lookup.postings["3000-0001-1"] = posting(
+        bot.clock.now, "4000.00", number="3000-0001-1", customer_id="222222222"
+    )
     bot.say(boris, "/claim")
     bot.say(boris, "3000-0001-1")
     slept: list[float] = []

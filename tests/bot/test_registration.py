@@ -120,7 +120,9 @@ def test_a_three_level_chain_and_the_balances_after_a_purchase(
     assert dana_row is not None and dana_row.ancestors == ("103", "102", "101")
 
     bot.clock.advance(hours=2)
-    order = posting(bot.clock.now - timedelta(hours=1), "2000.00", number="12345678-0001-1")
+    order = posting(
+        bot.clock.now - timedelta(hours=1), "2000.00", number="12345678-0001-1", customer_id="444444444"
+    )
     lookup.postings["12345678-0001-1"] = order
     bot.telegram.reset()
     bot.say(dana, "🧾 Моя покупка")

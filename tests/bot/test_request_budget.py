@@ -64,7 +64,7 @@ def test_a_look_up_leaves_an_open_dialog_step_open(bot: Bot, lookup: FakeLookup)
     anna = TgUser(101, "Anna")
     bot.register(anna, "111111111")
     bot.clock.advance(hours=1)
-    lookup.postings["4000-0001-1"] = posting(bot.clock.now, number="4000-0001-1")
+    lookup.postings["4000-0001-1"] = posting(bot.clock.now, number="4000-0001-1", customer_id="111111111")
 
     bot.say(anna, "🧾 Моя покупка")
     balance = bot.say(anna, "💰 Баланс")

@@ -17,7 +17,14 @@ from tests.support.builders import posting
 def earn_available(bot: Bot, services: Services, lookup: FakeLookup, user: TgUser, amount: str) -> None:
     """The user claims an order that is then delivered and released: its points become available."""
     bot.clock.advance(hours=1)
-    order = posting(bot.clock.now - timedelta(minutes=5), amount, number=f"7{user.id}-0001-1")
+    claimant = services.repos.participants.get_participant(str(user.id))
+    assert claimant is not None
+    order = posting(
+        bot.clock.now - timedelta(minutes=5),
+        amount,
+        number=f"7{user.id}-0001-1",
+        customer_id=claimant.ozon_id,
+    )
     lookup.postings[order.posting_number] = order
     bot.say(user, "/claim")
     bot.say(user, order.posting_number)

@@ -61,7 +61,11 @@ def look_around(bot: Bot, anna: TgUser) -> None:
 def claim_and_withdraw(bot: Bot, services: Services, lookup: FakeLookup, anna: TgUser) -> None:
     services.settings.update("admin", {"own_rate": "100"})
     bot.clock.advance(hours=1)
-    order = posting(bot.clock.now - timedelta(minutes=5), "3000.00", number="7101-0001-1")
+    claimant = services.repos.participants.get_participant("101")
+    assert claimant is not None
+    order = posting(
+        bot.clock.now - timedelta(minutes=5), "3000.00", number="7101-0001-1", customer_id=claimant.ozon_id
+    )
     lookup.postings[order.posting_number] = order
     bot.say(anna, "/claim")
     bot.say(anna, order.posting_number)

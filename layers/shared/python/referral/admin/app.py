@@ -30,6 +30,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from referral.admin import (
     auth,
+    claims,
     context,
     conversations,
     health,
@@ -94,7 +95,8 @@ def parse_json(text: str) -> Any:
 
 
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json)
-for module in (auth, participants, withdrawals, journal, settings, statistics, health, money, orders, risks):
+ROUTE_MODULES = (auth, participants, withdrawals, journal, settings, statistics, health, money, orders, risks, claims)
+for module in ROUTE_MODULES:
     app.include_router(module.router, prefix=PREFIX)
 app.include_router(conversations.router, prefix=PREFIX)
 app.include_router(payouts.router, prefix=PREFIX)

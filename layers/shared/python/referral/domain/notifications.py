@@ -29,6 +29,9 @@ class NotificationKind(StrEnum):
     """A participant's media copied into their topic: only the chat and message ids are kept."""
     OPERATOR_REPLY = "operator_reply"
     """An operator's answer written in the web app, to the participant."""
+    CLAIM_APPROVED = "claim_approved"
+    CLAIM_REJECTED = "claim_rejected"
+    """An operator decided a claim held for review (the rejection carries the reason)."""
 
 
 OPERATORS_KINDS = frozenset({NotificationKind.OPERATORS_TEXT, NotificationKind.OPERATORS_COPY})

@@ -22,6 +22,8 @@ class Attribution(StrEnum):
     """Matched automatically: the posting's Ozon customer id is the participant's Ozon ID."""
     CLAIM = "claim"
     """The participant claimed the order by its number in the bot."""
+    CLAIM_UNDER_REVIEW = "claim_under_review"
+    """Claimed, held for an operator's approval: attributed, nothing accrued (``referral.domain.claims``)."""
 
 
 class AccrualState(StrEnum):
@@ -56,6 +58,8 @@ class Posting:
     delivered_at: datetime | None = None
     lines: tuple[PostingLine, ...] = ()
     """The posting's products; kept on the order for operators (the amount comes from what was paid)."""
+    paid_prices: tuple[Decimal, ...] = ()
+    """Unit prices Ozon reports the buyer paid or saw (``financial_data``): proof of a claim, never stored."""
 
     def __post_init__(self) -> None:
         if not self.posting_number:
@@ -103,6 +107,11 @@ class Order:
     accruals: tuple[AccrualRef, ...] = ()
     applied_returns: tuple[str, ...] = ()
     version: int = 0
+
+    @property
+    def under_review(self) -> bool:
+        """Claimed but not approved yet: it has accrued nothing and counts in no statistics."""
+        return self.attribution == Attribution.CLAIM_UNDER_REVIEW
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from referral.domain.risks import RiskThresholds
+from referral.domain.claim_policy import ClaimPolicy
 from referral.errors import InvalidInput, field_errors
 
 MAX_LEVELS = 10
@@ -101,6 +102,7 @@ class Settings(BaseModel):
     invite_only_new_buyers: StrictBool = False
     texts: Texts = Texts()
     risks: RiskThresholds = RiskThresholds()
+    claims: ClaimPolicy = ClaimPolicy()
 
     @model_validator(mode="after")
     def _consistent(self) -> Settings:

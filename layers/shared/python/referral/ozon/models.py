@@ -179,6 +179,13 @@ class OzonPosting(_Model):
         return sum((p.price * p.quantity for p in self.products), Decimal(0))
 
     @property
+    def paid_prices(self) -> tuple[Decimal, ...]:
+        """Every unit price of the posting's items the buyer may read in the app (a claim's proof)."""
+        financial = self.financial_data.products if self.financial_data else []
+        prices = {p.customer_price for p in financial} | {p.price for p in financial}
+        return tuple(sorted(p for p in prices if p is not None))
+
+    @property
     def domain_status(self) -> str:
         """Ozon's status, with every flavour of cancellation ("cancelled_from_split_pending") as cancelled."""
         return CANCELLED if self.status.startswith("cancelled") else self.status
@@ -196,6 +203,7 @@ class OzonPosting(_Model):
             # Ozon's delivery date where the answer has one; otherwise the order records when the sync saw it
             delivered_at=self.fact_delivery_date if status == DELIVERED else None,
             lines=tuple(PostingLine(p.sku, p.offer_id, p.name, p.price, p.quantity) for p in self.products),
+            paid_prices=self.paid_prices,
         )
 
 

@@ -128,6 +128,7 @@ class DialogState(StrEnum):
     AWAIT_PRODUCT_REF = "await_product_ref"
     AWAIT_AMOUNT = "await_amount"
     AWAIT_CONFIRM = "await_confirm"
+    AWAIT_CLAIM_PROOF = "await_claim_proof"
 
     @classmethod
     def stored(cls, value: str | None) -> DialogState:

@@ -319,3 +319,26 @@ def dialog_pk(participant_id: str) -> str:
 def dialog_line_sk(source: str) -> str:
     """The message a line records: a second recording of the same message finds it."""
     return f"{DIALOG_LINE_PREFIX}{source}"
+# --- order claims ----------------------------------------------------------------------------------------
+
+
+def claim_pk(posting_number: str) -> str:
+    return f"CLAIM#{posting_number}"
+
+
+def claim_review_sk(participant_id: str) -> str:
+    return f"REVIEW#{participant_id}"
+
+
+def claims_gsi(status: str) -> str:
+    """The claims of one review status (``pending``, ``approved``, ``rejected``), oldest first."""
+    return f"CLAIMS#{status}"
+
+
+def claim_attempts_pk(subject: str, subject_id: str) -> str:
+    """Proof attempts of a participant (``P``) or of an order (``O``)."""
+    return f"CLAIMTRY#{subject}#{subject_id}"
+
+
+def claim_attempts_sk(window: int) -> str:
+    return f"W#{window}"

@@ -516,3 +516,34 @@ class OzonConnectionItem(Entity, discriminator="ozon_connection"):
     last_success_at = UnicodeAttribute(null=True)
     last_error_at = UnicodeAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
+
+
+class ClaimReviewItem(Entity, discriminator="claim_review"):
+    """``CLAIM#<posting>`` / ``REVIEW#<participant>``: a claim held for an operator, and its decision.
+
+    ``GSI1PK`` ``CLAIMS#<status>`` lists the claims of a status, oldest first (the review queue).
+    """
+
+    posting_number = UnicodeAttribute()
+    participant_id = UnicodeAttribute()
+    status = UnicodeAttribute()
+    amount = DecimalAttribute()
+    scheme = UnicodeAttribute()
+    order_number = UnicodeAttribute(null=True)
+    order_created_at = UnicodeAttribute()
+    proven = BooleanAttribute(default=False)
+    customer_id_matched = BooleanAttribute(default=False)
+    created_at = UnicodeAttribute()
+    decided_at = UnicodeAttribute(null=True)
+    decided_by = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
+    version = IntegerAttribute(default=1)
+
+
+class ClaimAttemptItem(Entity, discriminator="claim_attempt"):
+    """``CLAIMTRY#P#<participant>`` or ``CLAIMTRY#O#<order>`` / ``W#<window>``: proof attempts in a window.
+
+    Raised by one conditional update per attempt; ``expires_at`` lets TTL remove past windows.
+    """
+
+    tries = IntegerAttribute(default=0)

@@ -196,6 +196,9 @@ class OrderRepository:
                 rate=accrual.rate,
             )
 
+    accrue = _accrue
+    """Every level's accrual into ``uow`` (an approved claim's transaction accrues exactly like this)."""
+
     def commit_delivery(self, order: Order, posting: Posting, accruals: list[Accrual], now: datetime) -> None:
         """The posting was delivered: its frozen accruals join the release schedule (R7).
 

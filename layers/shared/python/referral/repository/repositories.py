@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from referral.repository.administration import AdministrationRepository
+from referral.repository.claims import ClaimRepository
 from referral.repository.ledger import LedgerRepository
 from referral.repository.links import LinkRepository
 from referral.repository.orders import OrderRepository
@@ -27,6 +28,7 @@ class Repositories:
     administration: AdministrationRepository
     outbox: OutboxRepository
     risks: RiskFlagRepository
+    claims: ClaimRepository
 
     @classmethod
     def build(cls, notices: CommittedNotices | None = None) -> Repositories:
@@ -41,4 +43,5 @@ class Repositories:
             administration=AdministrationRepository(notices),
             outbox=OutboxRepository(notices),
             risks=RiskFlagRepository(notices),
+            claims=ClaimRepository(notices),
         )

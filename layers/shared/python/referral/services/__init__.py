@@ -12,6 +12,7 @@ from referral.repository.conversations import DialogRepository
 from referral.repository.repositories import Repositories
 from referral.repository.unit_of_work import CommittedNotices
 from referral.services.conversations import DialogService
+from referral.services.claims import ClaimService
 from referral.services.ledger import LedgerService
 from referral.services.links import LinkService
 from referral.services.outbox import OutboxService
@@ -40,6 +41,7 @@ class Services:
     reconciliation: ReconciliationService
     risks: RiskService
     dialog: DialogService
+    claims: ClaimService
 
     @classmethod
     def build(
@@ -66,6 +68,7 @@ class Services:
             operators_chat_id=operators_chat_id,
             clock=clock,
         )
+        purchases = PurchaseService(repos.participants, repos.orders, settings, clock=clock, risks=risks)
         return cls(
             repos=repos,
             settings=settings,
@@ -74,7 +77,7 @@ class Services:
             ),
             links=LinkService(repos.participants, repos.links, clock=clock),
             tree=ReferralTreeService(repos.participants, repos.tree, clock=clock),
-            purchases=PurchaseService(repos.participants, repos.orders, settings, clock=clock, risks=risks),
+            purchases=purchases,
             release=ReleaseService(repos.orders, clock=clock),
             withdrawals=WithdrawalService(
                 repos.participants,
@@ -89,4 +92,7 @@ class Services:
             reconciliation=ReconciliationService(repos.ledger),
             risks=risks,
             dialog=dialog,
+            claims=ClaimService(
+                repos.participants, repos.orders, repos.claims, repos.ledger, purchases, settings, clock=clock
+            ),
         )

@@ -301,7 +301,7 @@ class PurchaseService:
         accruals = self.orders.get_accruals(posting_number, order.accruals)
         plan = plan_reversal(posting_number, accruals, new_kept)
         network: tuple[tuple[str, int], ...] = ()
-        if order.participant_id is not None:
+        if order.participant_id is not None and not order.under_review:  # a held claim counts nowhere yet
             buyer = self.participants.get_participant(order.participant_id)
             if buyer is not None:
                 network = ((buyer.id, 0), *((a, lvl) for lvl, a in enumerate(buyer.ancestors, start=1)))

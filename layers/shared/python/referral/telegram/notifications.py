@@ -24,6 +24,7 @@ from referral.repository.bot_state import BotState
 from referral.telegram import texts
 from referral.telegram.bot_api import BotApi, BotApiError
 from referral.telegram.calls import SendMessage
+from referral.telegram.claim_texts import decision_notice
 from referral.telegram.operators_group import OperatorsGroupSender
 from referral.telegram.texts import Html, t
 
@@ -69,6 +70,8 @@ def render(notification: Notification, lang: str) -> Html:
         return t("operator_says", lang, text=p["text"])
     if kind == NotificationKind.BALANCE_CORRECTED:
         return _corrected(p, lang)
+    if kind in (NotificationKind.CLAIM_APPROVED, NotificationKind.CLAIM_REJECTED):
+        return decision_notice(kind.value, p, lang)
     raise ValueError(f"cannot render notification {notification.kind}")
 
 

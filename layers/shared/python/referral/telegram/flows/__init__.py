@@ -98,6 +98,8 @@ class ParticipantFlows:
             return
         if state == DialogState.AWAIT_ORDER:
             claims.claim(self.ctx, turn, participant, text)
+        elif state == DialogState.AWAIT_CLAIM_PROOF:
+            claims.claim_proof(self.ctx, turn, participant, text)
         elif state == DialogState.AWAIT_PRODUCT_NAME:
             links.product_name(turn, text)
         elif state == DialogState.AWAIT_PRODUCT_REF:
