@@ -260,3 +260,16 @@ def digest_pk(participant_id: str) -> str:
 
 def due_digest_sk(next_at: str, participant_id: str) -> str:
     return f"{next_at}#{participant_id}"
+
+
+# --- the admin API's guards: used logins, attempts per client ---------------------------------------------
+
+GUARD_SK = "GUARD"
+
+
+def used_login_pk(login_hash: str) -> str:
+    return f"LOGIN#{login_hash}"
+
+
+def attempts_pk(scope: str, client: str, window: int) -> str:
+    return f"ATTEMPTS#{scope}#{client}#{window}"

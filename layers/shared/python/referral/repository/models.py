@@ -493,3 +493,11 @@ class OzonConnectionItem(Entity, discriminator="ozon_connection"):
     last_success_at = UnicodeAttribute(null=True)
     last_error_at = UnicodeAttribute(null=True)
     last_error = UnicodeAttribute(null=True)
+
+
+class GuardMarkItem(Entity, discriminator="guard_mark"):
+    """What the admin API's guards remember until ``expires_at`` (TTL), each under ``GUARD``:
+    ``LOGIN#<hash>`` a Telegram login already used,
+    ``ATTEMPTS#<scope>#<client>#<window>`` the login attempts one client made in one window."""
+
+    attempts = IntegerAttribute(null=True)
