@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 E2E_NODE := tests/e2e/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install e2e-deps run chat check test lint format typecheck bench bench-sync bench-admin layer sizes synth cfn-lint doctor migrate-ozon-ids fuzz deploy clean
+.PHONY: help install e2e-deps run chat check test lint format typecheck bench bench-sync bench-admin layer sizes synth cfn-lint doctor migrate-ozon-ids deploy clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
