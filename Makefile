@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 E2E_NODE := tests/e2e/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install e2e-deps run chat check test lint format typecheck bench bench-sync bench-admin layer sizes synth cfn-lint doctor deploy clean
+.PHONY: help install e2e-deps run chat check test lint format typecheck bench bench-sync bench-admin layer sizes synth cfn-lint doctor migrate-ozon-ids deploy clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -91,6 +91,9 @@ cfn-lint: synth  ## cfn-lint on the synthesized template (ignored checks and why
 
 doctor: $(STAMP)  ## Preflight of a deployment: bot token, webhook, operators' chat, Ozon key and roles, table
 	$(BIN)/python -m devtools.doctor $(DOCTOR_ARGS)
+
+migrate-ozon-ids: $(STAMP)  ## Re-spell stored Ozon IDs canonically (MIGRATE_ARGS=--dry-run first; --local for make run)
+	$(BIN)/python -m devtools.migrate_ozon_ids $(MIGRATE_ARGS)
 
 deploy: layer  ## Deploy to the current AWS account and region (deployment values: see README)
 	npx --yes aws-cdk@2 deploy $(CDK_CONTEXT) $(CDK_ARGS)

@@ -1,4 +1,9 @@
-"""The public HTTP API: Telegram's webhook and the admin API, throttled and access-logged."""
+"""The public HTTP API: Telegram's webhook and the admin API, throttled per route and access-logged.
+
+Each route has a budget of its own, so a flood on one (the login, the admin API) cannot use up another's
+(Telegram's deliveries). HTTP APIs take no WAF; the login counts attempts per client address and account
+in the handler (429 with ``Retry-After``), see the README's deploy section.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +30,14 @@ ACCESS_LOG_FORMAT = {
 }
 RATE_LIMIT = 50
 BURST_LIMIT = 100
+LOGIN_ROUTE = ("POST", "/admin/auth/telegram")
+"""Its own route (to the admin function) so that it can have a budget of its own."""
+ROUTE_THROTTLES = {
+    "POST /telegram/webhook": (50, 100),
+    "POST /admin/auth/telegram": (5, 20),
+    "ANY /admin/{proxy+}": (25, 50),
+}
+"""Requests per second and burst of each route, for all clients together."""
 
 _METHODS = {
     "ANY": apigw.HttpMethod.ANY,
@@ -63,9 +76,17 @@ class HttpApi(Construct):
             "Authorization is in the handlers: Telegram's secret-token header for the webhook, "
             "signed operator session tokens for the admin API",
         )
+        cfn_stage.route_settings = {
+            # A JSON map in CloudFormation: written with its property names as they are spelt there.
+            key: {"ThrottlingRateLimit": rate, "ThrottlingBurstLimit": burst}
+            for key, (rate, burst) in ROUTE_THROTTLES.items()
+        }
         for method, path, function in routes:
-            self.api.add_routes(
-                path=path,
-                methods=[_METHODS[method]],
-                integration=integrations.HttpLambdaIntegration(f"{function.node.id}Integration", function),
-            )
+            integration = integrations.HttpLambdaIntegration(f"{function.node.id}Integration", function)
+            added = [(method, path)] + ([LOGIN_ROUTE] if path.startswith("/admin/") else [])
+            for route_method, route_path in added:
+                for route in self.api.add_routes(
+                    path=route_path, methods=[_METHODS[route_method]], integration=integration
+                ):
+                    # Route settings name routes by key: the stage must come after them.
+                    cfn_stage.add_dependency(route.node.default_child)  # type: ignore[arg-type]

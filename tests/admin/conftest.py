@@ -116,6 +116,7 @@ class Api:
     def __init__(self, clock: FakeClock) -> None:
         self.clock = clock
         self.tokens: dict[str, str] = {}
+        self.logins = 0
 
     def call(self, method: str, path: str, *, as_: str | None = "owner", **kwargs: Any) -> Reply:
         token = self.tokens.get(as_) if as_ else None
@@ -136,9 +137,10 @@ class Api:
         return self.call("DELETE", path, **kwargs)
 
     def login(self, user_id: str, name: str) -> Reply:
-        reply = self.post(
-            "/admin/auth/telegram", widget_login(user_id, int(self.clock.now.timestamp())), as_=None
-        )
+        """A fresh widget login each time (a signed login opens one session only): each one a second older."""
+        self.logins += 1
+        auth_date = int(self.clock.now.timestamp()) - self.logins
+        reply = self.post("/admin/auth/telegram", widget_login(user_id, auth_date), as_=None)
         if reply.status == 200:
             self.tokens[name] = reply.json["token"]
         return reply

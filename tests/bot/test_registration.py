@@ -210,3 +210,14 @@ def test_links_list_shows_counters(bot: Bot, services: Services) -> None:
     assert f"https://t.me/{BOT_USERNAME}?start={personal_code(services, anna)}" in mine["text"]
     assert links["text"].startswith("<b>Ваши ссылки</b>\n\n🔗 Личная ссылка\nhttps://t.me/")
     assert "создана 10.01.2026 · переходов 1 · регистраций 1 · покупок 0" in links["text"]
+
+
+def test_an_equivalent_spelling_of_a_taken_ozon_id_is_refused_politely(bot: Bot, services: Services) -> None:
+    bot.register(TgUser(101, "Anna"), "123456789")
+
+    for n, spelling in enumerate(["000123456789", "１２３４５６７８９", "١٢٣٤٥٦٧٨٩", " 0123456789 "]):
+        answer = bot.register(TgUser(110 + n, "Boris"), spelling)
+        assert answer["text"].startswith("Этот Ozon ID уже привязан к другому участнику."), spelling
+        assert services.repos.participants.get_participant(str(110 + n)) is None
+    anna = services.repos.participants.get_participant("101")
+    assert anna is not None and anna.ozon_id == "123456789"

@@ -111,7 +111,7 @@ def test_functions_read_only_their_own_secrets(template: Template) -> None:
 
 def test_http_api_routes_and_throttling(template: Template) -> None:
     routes = {r["Properties"]["RouteKey"] for r in resources(template, "AWS::ApiGatewayV2::Route").values()}
-    assert routes == {"POST /telegram/webhook", "ANY /admin/{proxy+}"}
+    assert routes == {"POST /telegram/webhook", "ANY /admin/{proxy+}", "POST /admin/auth/telegram"}
     template.has_resource_properties(
         "AWS::ApiGatewayV2::Stage",
         {

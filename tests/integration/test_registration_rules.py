@@ -184,3 +184,14 @@ def test_ancestor_chains_are_kept_up_to_the_deepest_level(services: Services) ->
     deepest = services.participants.get(members[-1].id)
     assert deepest.ancestors == tuple(str(i) for i in range(12, 2, -1))  # 10 nearest, nearest first
     assert services.participants.network("1")[10].referrals == 1
+
+
+def test_r4_an_ozon_id_spelt_another_way_is_the_same_id(services: Services) -> None:
+    full_width = "".join(chr(0xFF10 + int(d)) for d in "00900000002")
+    newcomer = services.participants.register(profile("1"), full_width).participant
+    assert newcomer.ozon_id == "900000002"
+
+    for n, spelling in enumerate(["900000002", "0900000002", "٩٠٠٠٠٠٠٠٢"], start=2):
+        with pytest.raises(OzonIdTaken):
+            services.participants.register(profile(str(n)), spelling)
+        assert services.participants.find(str(n)) is None

@@ -326,6 +326,7 @@ async function startSession(session) {
 }
 
 function logoutNow() {
+  if (state.admin) api.post("/auth/logout").catch(() => {}); // ends the token on the server too
   clearSession();
   state.admin = null;
   stopBadge();

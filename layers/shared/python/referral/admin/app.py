@@ -2,15 +2,14 @@
 
 Every route but the login and the OpenAPI document needs a bearer session token; owner-only routes add
 ``owner_only``. ``resolve`` authenticates before anything reads the request: a caller without a valid
-session gets 401 and learns nothing about what a valid request looks like. Then the body must decode
-(400 if not), and request validation (Pydantic, from the route signatures) refuses a malformed request
-with 422 before any route code runs. Any other failure is a logged 500 in the same error body.
+session gets 401 and learns nothing about what a valid request looks like. Then the body must be JSON
+in UTF-8 (``body``: 415 or 400 if not), and request validation (Pydantic, from the route signatures)
+refuses a malformed request with 422 before any route code runs. Any other failure is a logged 500 in
+the same error body.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from collections.abc import Mapping
 from functools import cache
@@ -31,6 +30,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from referral.admin import (
     auth,
     claims,
+    body,
     context,
     conversations,
     health,
@@ -58,6 +58,7 @@ from referral.errors import (
     field_errors,
 )
 from referral.services.admins import Admin, Unauthorized
+from referral.services.login_guard import TooManyRequests
 
 logger = Logger(child=True)
 
@@ -77,6 +78,9 @@ STATUS = {
     Forbidden: 403,
     NotFound: 404,
     BadRequest: 400,
+    body.BadBody: 400,
+    body.UnsupportedMediaType: 415,
+    TooManyRequests: 429,
     InvalidInput: 422,
     Conflict: 409,
     InsufficientFunds: 409,
@@ -120,7 +124,7 @@ def resolve(event: Mapping[str, Any], lambda_context: LambdaContext) -> dict[str
     try:
         if not _public(request):
             app.append_context(admin=authenticate(request))  # type: ignore[no-untyped-call]
-        _body_decodes(request)
+        body.check(request)
     except Exception as exc:  # every failure becomes an error body, as in routing
         app.clear_context()  # type: ignore[no-untyped-call]
         return _as_result(error_response(exc))
@@ -140,18 +144,6 @@ def authenticate(request: APIGatewayProxyEventV2) -> Admin:
             "Log in first: send the session token as 'Authorization: Bearer <token>'.", reason="no_session"
         )
     return context.current().admins.authenticate(token.strip())
-
-
-def _body_decodes(request: APIGatewayProxyEventV2) -> None:
-    """A body API Gateway passed base64-encoded must be base64 of UTF-8 text (JSON is read from it)."""
-    if not request.body or not request.is_base64_encoded:
-        return
-    try:
-        base64.b64decode(request.body, validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
-        raise BadRequest(
-            "The request body cannot be read: base64 of UTF-8 text expected.", reason="body_encoding"
-        ) from None
 
 
 def _as_result(response: Response[str]) -> dict[str, Any]:
@@ -189,7 +181,11 @@ def domain_error(exc: DomainError) -> Response[str]:
     status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
     if status == 401:
         logger.info("refused: not authenticated", extra={"reason": exc.reason})
-    return error(status, exc.code, exc.message, {**exc.details, "reason": exc.reason})
+    response = error(status, exc.code, exc.message, {**exc.details, "reason": exc.reason})
+    if isinstance(exc, TooManyRequests):
+        logger.warning("refused: too many requests", extra={"reason": exc.reason})
+        response.headers["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def invalid_request(exc: RequestValidationError) -> Response[str]:
@@ -232,11 +228,21 @@ def openapi_json() -> str:
     for path, operations in document.get("paths", {}).items():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            for status in ERROR_STATUSES + ((415,) if "requestBody" in operation else ()):
+            for status in ERROR_STATUSES + _statuses_of(method, path, operation):
                 responses[str(status)] = {"description": _REASONS[status], "content": error_content}
             if (method.upper(), path) in PUBLIC:
                 operation["security"] = []
     return json.dumps(document, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+LIMITED = {("POST", f"{PREFIX}/auth/telegram")}
+"""Routes that count attempts per client and answer 429 (with ``Retry-After``) past the limit."""
+
+
+def _statuses_of(method: str, path: str, operation: dict[str, Any]) -> tuple[int, ...]:
+    """415 where a body may be sent; 429 where attempts are counted."""
+    takes_body = "requestBody" in operation or method.upper() in body.BODY_METHODS
+    return ((415,) if takes_body else ()) + ((429,) if (method.upper(), path) in LIMITED else ())
 
 
 _REASONS = {
@@ -245,7 +251,8 @@ _REASONS = {
     403: "Not allowed for this admin",
     404: "Not found",
     409: "Conflicts with the current state",
-    415: "The body is not sent as application/json",
+    415: "The body is not sent as application/json in UTF-8",
+    429: "Too many attempts from this client; wait the seconds Retry-After says",
     422: "Invalid input",
     500: "Unexpected failure (logged); the request may be retried",
 }

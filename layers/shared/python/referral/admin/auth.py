@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from referral.admin import context
@@ -58,10 +59,26 @@ def admin_out(admin: Admin) -> AdminOut:
     return AdminOut(telegram_id=admin.telegram_id, role=admin.role.value, name=admin.name)
 
 
-@router.post("/auth/telegram", summary="Log in with Telegram Login Widget data", tags=["auth"])
+class LoggedOut(BaseModel):
+    logged_out: bool = True
+
+
+@router.post(
+    "/auth/telegram",
+    summary="Log in with Telegram Login Widget data (each login opens one session)",
+    tags=["auth"],
+)
 def login(data: TelegramLogin) -> Session:
-    token, expires, admin = context.current().admins.login(data.model_dump(exclude_none=True))
+    event = router.current_event
+    source = event.request_context.http.source_ip if isinstance(event, APIGatewayProxyEventV2) else None
+    token, expires, admin = context.current().admins.login(data.model_dump(exclude_none=True), source)
     return Session(token=token, expires_at=expires, admin=admin_out(admin))
+
+
+@router.post("/auth/logout", summary="End this session: its token is refused from now on", tags=["auth"])
+def logout() -> LoggedOut:
+    context.current().admins.logout(router.context["admin"])
+    return LoggedOut()
 
 
 @router.get("/auth/config", summary="How to log in here: the widget's bot and the local login", tags=["auth"])

@@ -22,6 +22,11 @@ class AdminSettings(TelegramSettings, Settings):
     bootstrap_admin_ids: str = ""
     admin_session_seconds: Annotated[int, Field(ge=60, le=86400)] = 3600
     admin_login_max_age_seconds: Annotated[int, Field(ge=60, le=7 * 86400)] = 86400
+    admin_login_attempts_per_address: Annotated[int, Field(ge=1, le=10_000)] = 20
+    """Login attempts one source address may make per window, signed or not."""
+    admin_login_attempts_per_account: Annotated[int, Field(ge=1, le=10_000)] = 10
+    """Signed logins of one Telegram account per window."""
+    admin_login_window_seconds: Annotated[int, Field(ge=10, le=86400)] = 600
     admin_dev_login: bool = False
     """Local runs only: log in by Telegram id without the widget; refused next to deployed secrets."""
 
@@ -42,6 +47,7 @@ class AdminSettings(TelegramSettings, Settings):
     def auth_settings(self) -> AuthSettings:
         """Resolves the secrets (Secrets Manager in AWS, cached) and checks the session secret's length."""
         from referral.services.admins import AuthSettings
+        from referral.services.login_guard import LoginLimits
 
         session_secret = self.admin_session_secret.get()
         if len(session_secret) < 32:
@@ -53,4 +59,9 @@ class AdminSettings(TelegramSettings, Settings):
             bootstrap_ids=frozenset(p.strip() for p in self.bootstrap_admin_ids.split(",") if p.strip()),
             session_seconds=self.admin_session_seconds,
             login_max_age_seconds=self.admin_login_max_age_seconds,
+            login_limits=LoginLimits(
+                per_address=self.admin_login_attempts_per_address,
+                per_account=self.admin_login_attempts_per_account,
+                window_seconds=self.admin_login_window_seconds,
+            ),
         )

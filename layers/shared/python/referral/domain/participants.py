@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -12,7 +13,9 @@ from referral.domain.ledger import Balances
 from referral.domain.settings import Settings
 from referral.errors import InvalidInput
 
-_OZON_ID = re.compile(r"^\d{3,20}$")
+_OZON_ID = re.compile(r"^[0-9]{3,20}$")
+MAX_RAW_OZON_ID = 64
+"""Longer input is not an Ozon ID however many zeros or spaces it has (and int() stays cheap)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,14 +76,44 @@ class NetworkLevel:
     last_order_at: datetime | None = None
 
 
+def canonical_ozon_id(raw: str | None) -> str | None:
+    """The one spelling of an Ozon ID, or None when ``raw`` is not one.
+
+    The marketplace's buyer id is a number: any Unicode decimal digits (full-width, Arabic-Indic...) count
+    as their ASCII digits, whitespace, invisible format characters and a '#' are dropped and so are
+    leading zeros, so that "00123", "１２３" and " 123 " are all "123" (and cannot be claimed twice).
+    """
+    if not raw or len(raw) > MAX_RAW_OZON_ID:
+        return None
+    value = "".join(char for char in raw if not (char.isspace() or char == "#" or _invisible(char)))
+    if not value or not value.isdecimal():
+        return None
+    number = int(value)  # int() reads every Unicode decimal digit
+    return str(number) if number > 0 else None
+
+
 def normalize_ozon_id(raw: str) -> str:
-    """An Ozon ID is the buyer's numeric customer id; spaces and a leading '#' are tolerated."""
-    value = re.sub(r"[\s#]", "", raw or "")
-    if not _OZON_ID.match(value):
+    """An Ozon ID as a participant types it, in its canonical spelling; refused when it is not 3-20 digits."""
+    value = canonical_ozon_id(raw)
+    if value is None or not _OZON_ID.match(value):
         raise InvalidInput(
             "The Ozon ID must be 3 to 20 digits, for example 123456789.", reason="ozon_id_format"
         )
     return value
+
+
+def buyer_ozon_id(reported: str | None) -> str | None:
+    """The buyer id an Ozon answer carries, spelled as participants' ids are (None: no buyer known)."""
+    if reported is None or not reported.strip():
+        return None
+    canonical = canonical_ozon_id(reported)
+    if canonical is None:
+        return None if reported.strip().strip("0") == "" else reported.strip()
+    return canonical
+
+
+def _invisible(char: str) -> bool:
+    return unicodedata.category(char) == "Cf"
 
 
 class SponsorOutcome(StrEnum):

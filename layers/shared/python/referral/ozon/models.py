@@ -25,6 +25,7 @@ from pydantic import (
 )
 
 from referral.domain.orders import CANCELLED, DELIVERED, Posting, PostingLine
+from referral.domain.participants import buyer_ozon_id
 from referral.ozon.errors import RecordError
 
 FBS = "FBS"
@@ -163,9 +164,8 @@ class OzonPosting(_Model):
 
     @property
     def customer_id(self) -> str | None:
-        if self.customer is None or not self.customer.customer_id or self.customer.customer_id == "0":
-            return None
-        return self.customer.customer_id
+        """The buyer in the participants' spelling of Ozon IDs, so that "00123" matches "123"."""
+        return buyer_ozon_id(self.customer.customer_id if self.customer else None)
 
     @property
     def amount(self) -> Decimal:

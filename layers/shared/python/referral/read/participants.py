@@ -18,6 +18,7 @@ from typing import Any
 
 from pynamodb.expressions.condition import Condition
 
+from referral.domain.participants import canonical_ozon_id
 from referral.read.query import (
     SEEK,
     Key,
@@ -163,8 +164,11 @@ def find_participant(participant_id: str) -> ParticipantView | None:
 
 
 def owner_of_ozon_id(ozon_id: str) -> str | None:
-    """Who registered with an Ozon ID (one GetItem)."""
-    identity = get(OzonIdentityItem, keys.ozon_pk(ozon_id), keys.OZON_SK)
+    """Who registered with an Ozon ID, however it is spelt ("00123" finds "123"; one GetItem)."""
+    canonical = canonical_ozon_id(ozon_id)
+    if canonical is None:
+        return None
+    identity = get(OzonIdentityItem, keys.ozon_pk(canonical), keys.OZON_SK)
     return identity.participant_id if identity is not None and identity.participant_id else None
 
 

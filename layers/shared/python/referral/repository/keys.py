@@ -342,3 +342,14 @@ def claim_attempts_pk(subject: str, subject_id: str) -> str:
 
 def claim_attempts_sk(window: int) -> str:
     return f"W#{window}"
+# --- the admin API's guards: used logins, attempts per client ---------------------------------------------
+
+GUARD_SK = "GUARD"
+
+
+def used_login_pk(login_hash: str) -> str:
+    return f"LOGIN#{login_hash}"
+
+
+def attempts_pk(scope: str, client: str, window: int) -> str:
+    return f"ATTEMPTS#{scope}#{client}#{window}"

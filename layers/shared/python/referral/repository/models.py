@@ -547,3 +547,9 @@ class ClaimAttemptItem(Entity, discriminator="claim_attempt"):
     """
 
     tries = IntegerAttribute(default=0)
+class GuardMarkItem(Entity, discriminator="guard_mark"):
+    """What the admin API's guards remember until ``expires_at`` (TTL), each under ``GUARD``:
+    ``LOGIN#<hash>`` a Telegram login already used,
+    ``ATTEMPTS#<scope>#<client>#<window>`` the login attempts one client made in one window."""
+
+    attempts = IntegerAttribute(null=True)

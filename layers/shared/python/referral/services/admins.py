@@ -1,9 +1,11 @@
 """Admins of the admin app: Telegram login, session tokens, and the owners' management of admins (R11).
 
-A session token is ``<payload>.<signature>``: the payload (admin id, session version, expiry) in
+A session token is ``<payload>.<signature>``: the payload (admin id, session id and version, expiry) in
 base64url JSON, signed with HMAC-SHA256 under a key derived from ``ADMIN_SESSION_SECRET``. Tokens are
-short-lived, and every request re-reads the admin: blocking, removing or changing an admin bumps its
-``session_version``, which ends every token issued before at once.
+short-lived, and every request re-reads the admin (one GetItem): blocking, removing or changing an admin
+bumps its ``session_version``, which ends every token issued before at once, and so does logging out (on
+the server: a copied token stops working too). A signed Telegram login opens one session only: its hash
+is remembered until the login is too old anyway.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import hmac
 import json
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -35,6 +37,7 @@ from referral.errors import (
 from referral.repository import admin_accounts
 from referral.repository.administration import AdministrationRepository
 from referral.repository.models import AdminItem
+from referral.services.login_guard import LoginGuard, LoginLimits
 
 CLOCK_SKEW_SECONDS = 60
 
@@ -77,6 +80,7 @@ class AuthSettings:
     login_max_age_seconds: int = 86400
     dev_login: bool = False
     """Local runs only: log in by Telegram id without the widget (no Telegram to sign it locally)."""
+    login_limits: LoginLimits = field(default_factory=LoginLimits)
 
 
 def _session_ended() -> Unauthorized:
@@ -123,17 +127,26 @@ class AdminService:
         self.administration = administration or AdministrationRepository()
         self.clock = clock
         self._signing_key = hashlib.sha256(b"admin-session\x00" + auth.session_secret.encode()).digest()
+        self.guard = LoginGuard(auth.login_limits)
 
     # --- login and sessions ---------------------------------------------------------------------------
 
-    def login(self, fields: Mapping[str, Any]) -> tuple[str, int, Admin]:
-        """Verify Login Widget data; returns (token, expires_at, admin)."""
+    def login(self, fields: Mapping[str, Any], source_address: str | None = None) -> tuple[str, int, Admin]:
+        """Verify Login Widget data, used once; returns (token, expires_at, admin).
+
+        ``TooManyRequests`` when the address, or the account once its signature is verified, made too
+        many attempts in the window.
+        """
+        now = int(self.clock().timestamp())
+        self.guard.count_address(source_address, now)
         if not login_hash_valid(fields, self.auth.bot_token):
             raise Unauthorized("The Telegram login signature is not valid.", reason="login_signature")
-        now = int(self.clock().timestamp())
+        self.guard.count_account(str(fields["id"]), now)
         auth_date = int(fields["auth_date"])
         if auth_date > now + CLOCK_SKEW_SECONDS or now - auth_date > self.auth.login_max_age_seconds:
             raise Unauthorized("The Telegram login is too old; log in again.", reason="login_expired")
+        if not self.guard.use_once(str(fields["hash"]), auth_date + self.auth.login_max_age_seconds):
+            raise Unauthorized("This Telegram login was used already; log in again.", reason="login_replayed")
         return self._open_session(str(fields["id"]), widget_name(fields))
 
     def _open_session(self, telegram_id: str, name: str | None = None) -> tuple[str, int, Admin]:
@@ -171,6 +184,13 @@ class AdminService:
         if admin is None or admin.session_version != claims.get("ver"):
             raise Unauthorized("The session has ended; log in again.", reason="session_ended")
         return admin
+
+    def logout(self, admin: Admin) -> None:
+        """End the admin's sessions on the server: their tokens are refused from now on, wherever copied.
+
+        The session version is what every request checks already, so this costs no extra read.
+        """
+        admin_accounts.end_sessions(admin.telegram_id, admin.session_version)
 
     def _sign(self, claims: dict[str, Any]) -> str:
         payload = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
