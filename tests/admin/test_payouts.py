@@ -181,29 +181,33 @@ def test_the_payouts_export_has_a_row_per_request_with_its_payout_and_operator(
     )
     day = clock.now.date().isoformat()
 
-    reply = owner.get("/admin/exports/payouts.csv", query={"from": day, "to": day, "status": "paid"})
+    english = {"delimiter": "comma", "lang": "en"}
+    reply = owner.get(
+        "/admin/exports/payouts.csv", query={"from": day, "to": day, "status": "paid", **english}
+    )
     everything = owner.get("/admin/exports/payouts.csv", query={"from": day, "to": day})
 
     assert reply.status == 200
-    rows = list(csv.DictReader(io.StringIO(reply.text)))
+    rows = list(csv.DictReader(io.StringIO(reply.text.removeprefix("\ufeff"))))
     assert [
         (
-            r["number"],
-            r["points"],
-            r["rubles"],
-            r["payout_method"],
-            r["payout_details"],
-            r["payout_reference"],
+            r["Request number"],
+            r["Points"],
+            r["Rubles"],
+            r["Payout method"],
+            r["Details (masked)"],
+            r["Payment reference"],
         )
         for r in rows
     ] == [("W-1", "100", "100.00", "sbp", "Tinkoff ***-12-34", "SBP-1")]
-    assert (rows[0]["operator_id"], rows[0]["operator_name"], rows[0]["withdrawal_id"]) == (
+    assert (rows[0]["Operator ID"], rows[0]["Operator"], rows[0]["Request ID"]) == (
         OPERATOR_ID,
         "Olga",
         three[0],
     )
-    assert rows[0]["closed_at"] and rows[0]["created_at"]
-    assert [r["number"] for r in csv.DictReader(io.StringIO(everything.text))] == ["W-1", "W-2", "W-3"]
+    assert rows[0]["Closed at"] and rows[0]["Requested at"]
+    russian = csv.DictReader(io.StringIO(everything.text.removeprefix("\ufeff")), delimiter=";")
+    assert [r["Номер заявки"] for r in russian] == ["W-1", "W-2", "W-3"]
 
 
 def test_the_backfill_numbers_old_requests_once_after_a_dry_run(

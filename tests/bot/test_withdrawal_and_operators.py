@@ -226,7 +226,10 @@ def test_a_withdrawal_is_confirmed_even_when_operators_cannot_be_told_at_once(
     assert edited.text == (
         "✅ Заявка на вывод принята: 250 баллов (250.00 ₽), номер W-1. Оператор напишет вам в этом чате."
     )
-    assert not [c for c in bot.telegram.calls_to("sendMessage") if c.chat_id == 101]  # no apology
+    # no apology: only the main menu coming back
+    assert [c.text for c in bot.telegram.calls_to("sendMessage") if c.chat_id == 101] == [
+        "Главное меню — на кнопках ниже."
+    ]
     assert bot.telegram.calls_to("sendMessage", chat_id=OPERATORS) == []
     [logged] = [r for r in caplog.records if r.levelname == "ERROR" and "not announced" in r.getMessage()]
     assert getattr(logged, "withdrawal_id", None) == withdrawal.withdrawal_id

@@ -29,7 +29,7 @@ pytestmark = pytest.mark.integration
 BUDGETS = {
     REGISTRATION: 5,  # 3 for the registration, 2 for its fraud signals (Ozon ID set, recent referrals)
     PURCHASE: 2,  # one read of the buyer (with the ancestor chain), one transaction
-    WITHDRAWAL_REQUEST: 2,
+    WITHDRAWAL_REQUEST: 3,  # the request number's counter is read before the transaction
     RELEASE.format(k=MATURED): 1 + MATURED,  # one query page + one transaction per accrual
 }
 

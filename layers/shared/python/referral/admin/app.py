@@ -29,8 +29,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from referral.admin import (
     auth,
-    claims,
     body,
+    claims,
     context,
     conversations,
     health,
@@ -38,8 +38,8 @@ from referral.admin import (
     money,
     orders,
     participants,
-    risks,
     payouts,
+    risks,
     settings,
     statistics,
     webapp,
@@ -99,7 +99,19 @@ def parse_json(text: str) -> Any:
 
 
 app = APIGatewayHttpResolver(enable_validation=True, json_body_deserializer=parse_json)
-ROUTE_MODULES = (auth, participants, withdrawals, journal, settings, statistics, health, money, orders, risks, claims)
+ROUTE_MODULES = (
+    auth,
+    participants,
+    withdrawals,
+    journal,
+    settings,
+    statistics,
+    health,
+    money,
+    orders,
+    risks,
+    claims,
+)
 for module in ROUTE_MODULES:
     app.include_router(module.router, prefix=PREFIX)
 app.include_router(conversations.router, prefix=PREFIX)

@@ -37,6 +37,19 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _ISO_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 
 HEADER_WORDS: dict[str, tuple[str, str]] = {
+    "number": ("Номер заявки", "Request number"),
+    "withdrawal_id": ("ID заявки", "Request ID"),
+    "participant_name": ("Имя участника", "Participant name"),
+    "points": ("Баллы", "Points"),
+    "rubles": ("Рубли", "Rubles"),
+    "point_rate": ("Курс, ₽ за балл", "Rate, RUB per point"),
+    "payout_method": ("Способ выплаты", "Payout method"),
+    "payout_details": ("Реквизиты (маскированы)", "Details (masked)"),
+    "payout_reference": ("Номер платежа", "Payment reference"),
+    "operator_id": ("ID оператора", "Operator ID"),
+    "operator_name": ("Оператор", "Operator"),
+    "requested_at": ("Дата заявки", "Requested at"),
+    "closed_at": ("Дата закрытия", "Closed at"),
     "participant_id": ("ID участника", "Participant ID"),
     "name": ("Имя", "Name"),
     "username": ("Username в Telegram", "Telegram username"),

@@ -118,11 +118,11 @@ STATUS_WORDS = {
 
 
 def status_change_html(
-    withdrawal_id: str, before: str, after: str, operator: str, reason: str | None, link: str | None
+    request: str, before: str, after: str, operator: str, reason: str | None, link: str | None
 ) -> str:
     """What the participant's topic is told when an operator moves their request in the web app."""
     text = (
-        f"🔄 <b>Заявка {html.escape(withdrawal_id)}</b>: {STATUS_WORDS.get(before, before)} → "
+        f"🔄 <b>Заявка {html.escape(request)}</b>: {STATUS_WORDS.get(before, before)} → "
         f"<b>{STATUS_WORDS.get(after, after)}</b>\nОператор: {html.escape(operator)} (веб-приложение)"
     )
     if reason:

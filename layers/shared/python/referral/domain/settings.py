@@ -21,8 +21,8 @@ from pydantic import (
     model_validator,
 )
 
-from referral.domain.risks import RiskThresholds
 from referral.domain.claim_policy import ClaimPolicy
+from referral.domain.risks import RiskThresholds
 from referral.errors import InvalidInput, field_errors
 
 MAX_LEVELS = 10

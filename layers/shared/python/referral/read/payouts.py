@@ -27,7 +27,7 @@ PAYOUTS_HEADER = [
     "payout_reference",
     "operator_id",
     "operator_name",
-    "created_at",
+    "requested_at",
     "closed_at",
 ]
 

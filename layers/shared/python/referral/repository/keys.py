@@ -306,6 +306,8 @@ def risk_marker_sk(event_id: str) -> str:
 
 def risk_set_pk(name: str, value: str) -> str:
     return f"RISKSET#{name}#{value}"
+
+
 # --- the participant's dialog with the operators -----------------------------------------------------------
 
 DIALOG_LINE_PREFIX = "LINE#"
@@ -319,6 +321,8 @@ def dialog_pk(participant_id: str) -> str:
 def dialog_line_sk(source: str) -> str:
     """The message a line records: a second recording of the same message finds it."""
     return f"{DIALOG_LINE_PREFIX}{source}"
+
+
 # --- order claims ----------------------------------------------------------------------------------------
 
 
@@ -342,6 +346,8 @@ def claim_attempts_pk(subject: str, subject_id: str) -> str:
 
 def claim_attempts_sk(window: int) -> str:
     return f"W#{window}"
+
+
 # --- the admin API's guards: used logins, attempts per client ---------------------------------------------
 
 GUARD_SK = "GUARD"

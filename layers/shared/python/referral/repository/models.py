@@ -547,6 +547,8 @@ class ClaimAttemptItem(Entity, discriminator="claim_attempt"):
     """
 
     tries = IntegerAttribute(default=0)
+
+
 class GuardMarkItem(Entity, discriminator="guard_mark"):
     """What the admin API's guards remember until ``expires_at`` (TTL), each under ``GUARD``:
     ``LOGIN#<hash>`` a Telegram login already used,

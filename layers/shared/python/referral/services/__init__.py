@@ -11,8 +11,8 @@ from referral.clock import utcnow
 from referral.repository.conversations import DialogRepository
 from referral.repository.repositories import Repositories
 from referral.repository.unit_of_work import CommittedNotices
-from referral.services.conversations import DialogService
 from referral.services.claims import ClaimService
+from referral.services.conversations import DialogService
 from referral.services.ledger import LedgerService
 from referral.services.links import LinkService
 from referral.services.outbox import OutboxService
@@ -93,6 +93,13 @@ class Services:
             risks=risks,
             dialog=dialog,
             claims=ClaimService(
-                repos.participants, repos.orders, repos.claims, repos.ledger, purchases, settings, clock=clock
+                repos.participants,
+                repos.orders,
+                repos.claims,
+                repos.ledger,
+                purchases,
+                settings,
+                clock=clock,
+                flagged=risks,
             ),
         )

@@ -331,7 +331,7 @@ class ClaimService:
         return AuditRecord(
             audit_id=entry_id_for(f"audit:{guard_key}"),
             actor_id=actor_id,
-            action=f"claim.{'approve' if status == ReviewStatus.APPROVED else 'reject'}",
+            action="claim.approve" if status == ReviewStatus.APPROVED else "claim.reject",
             object_type="claim",
             object_id=f"{review.posting_number}/{review.participant_id}",
             object_name=review.posting_number,

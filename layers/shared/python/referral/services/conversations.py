@@ -24,6 +24,7 @@ from referral.domain.conversations import (
 )
 from referral.domain.notifications import Notification, NotificationKind, draft
 from referral.domain.participants import Participant
+from referral.domain.payouts import number_label
 from referral.domain.withdrawals import Withdrawal, WithdrawalStatus
 from referral.errors import Conflict, InvalidInput, NotFound
 from referral.repository.administration import AdministrationRepository
@@ -130,7 +131,12 @@ class DialogService:
         operator = operator_label(actor_id, admin.name if admin is not None else None)
         link = request_link(self.web_app_url, withdrawal.withdrawal_id)
         html = status_change_html(
-            withdrawal.withdrawal_id, withdrawal.status.value, target.value, operator, reason, link
+            number_label(withdrawal.number, withdrawal.withdrawal_id),
+            withdrawal.status.value,
+            target.value,
+            operator,
+            reason,
+            link,
         )
         return [
             draft(

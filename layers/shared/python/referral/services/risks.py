@@ -22,6 +22,7 @@ from referral.domain.audit import AuditRecord, Change
 from referral.domain.participants import Participant
 from referral.domain.risks import FlagStatus, RiskFlag, RiskThresholds, Signal
 from referral.errors import InvalidInput, NotFound
+from referral.read.risks import RiskFilter, open_flags
 from referral.repository.participants import ParticipantRepository
 from referral.repository.risk_flags import RiskFlagRepository
 from referral.services.settings import SettingsService
@@ -141,6 +142,11 @@ class RiskService:
             _failed(flow, participant_id)
 
     # --- operators ----------------------------------------------------------------------------------------
+
+    def is_flagged(self, participant_id: str) -> bool:
+        """Whether the participant has an open flag: under the ``flagged`` policy their claims wait."""
+        flags, _ = open_flags(RiskFilter(participant_id=participant_id), 1, None)
+        return bool(flags)
 
     def get(self, flag_id: str) -> RiskFlag:
         flag = self.flags.get_flag(flag_id)
