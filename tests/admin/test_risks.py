@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from referral.errors import OzonIdTaken
 from referral.services import Services
 
 from tests.admin.conftest import OPERATOR_ID, Api, audits
@@ -17,7 +18,9 @@ def flagged(owner: Api, domain: Services, clock: FakeClock) -> dict[str, str]:
     changes = {"expected_version": 0, "changes": {"risks": limits}}
     assert owner.put("/admin/settings", changes).status == 200
     join(domain, "11", ozon_id="555777")
-    claimant = join(domain, "12", ozon_id="0555777")
+    with pytest.raises(OzonIdTaken):
+        join(domain, "12", ozon_id="0555777")
+    claimant = join(domain, "12")
     for n in range(3):
         clock.advance(minutes=1)
         domain.purchases.claim_order(claimant.id, posting(clock.now, number=f"C-{n}"))

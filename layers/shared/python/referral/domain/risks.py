@@ -144,7 +144,7 @@ def shared_ozon_id(canonical: str, participants: list[str], limits: RiskThreshol
         RiskKind.SHARED_OZON_ID,
         canonical,
         tuple(sorted(participants)),
-        f"{len(participants)} participants registered Ozon IDs that are the same number {canonical}.",
+        f"{len(participants)} people gave Ozon IDs that are the same number {canonical}.",
         {"participants": _ids(participants), "count": len(participants), "ozon_id": canonical},
     )
 

@@ -99,6 +99,8 @@ class ParticipantService:
         if existing is not None:
             raise AlreadyRegistered("You are already registered in the program.")
         if identity is not None and identity.participant_id is not None:
+            if self.risks is not None:
+                self.risks.ozon_id_contested(identity.participant_id, profile.user_id, ozon)
             raise OzonIdTaken("This Ozon ID is already used by another participant.")
         sponsor = self.participants.get_participant(link.owner_id) if link is not None else None
         sponsor, outcome = decide_sponsor(

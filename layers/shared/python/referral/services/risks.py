@@ -71,6 +71,18 @@ class RiskService:
                 recent = self.flags.referrals_since(participant.sponsor_id, since)
                 self._raise(rules.registration_burst(participant.sponsor_id, recent, limits), now)
 
+    def ozon_id_contested(self, owner_id: str, contender_id: str, ozon_id: str) -> None:
+        """A newcomer gave an Ozon ID a participant has (perhaps spelt otherwise): refused, and flagged."""
+        with self._guarded("registration", contender_id) as limits:
+            if limits is None:
+                return
+            canonical = rules.canonical_ozon_id(ozon_id)
+            if not canonical:
+                return
+            self.flags.join_set(OZON_SET, canonical, owner_id)
+            sharing = self.flags.join_set(OZON_SET, canonical, contender_id)
+            self._raise(rules.shared_ozon_id(canonical, sharing, limits), self.clock())
+
     def claimed(self, participant: Participant, posting_number: str) -> None:
         """A claimed order: the claimant's claims in the window, and the sponsor's claim-only referrals."""
         with self._guarded("claim", participant.id) as limits:
