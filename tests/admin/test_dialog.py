@@ -151,7 +151,7 @@ def test_a_status_change_in_the_web_app_is_posted_into_the_topic_with_a_link(
     assert reply.status == 200
     [note] = telegram.calls_to("sendMessage", chat_id=OPERATORS)
     link = f'<a href="{WEB_APP}/#/withdrawals/{withdrawal.withdrawal_id}">'
-    assert f"Заявка {withdrawal.withdrawal_id}</b>: новая → <b>в переговорах</b>" in note.text
+    assert f"Заявка W-{withdrawal.number}</b>: новая → <b>в переговорах</b>" in note.text
     assert f"Оператор: Admin{OPERATOR_ID} (id {OPERATOR_ID})" in note.text
     assert link in note.text
     assert len(telegram.calls_to("sendMessage", chat_id=31)) == 1  # the participant's own notice

@@ -203,7 +203,7 @@ def test_a_correction_that_would_make_a_balance_negative_is_refused_in_russian(
 ) -> None:
     log_in(page, local_system.app_url, "participants/5004")
     expect(page.get_by_role("heading", level=1, name="Глеб")).to_be_visible()
-    stats_before = page.locator(".stat-grid").inner_text()
+    stats_before = page.locator(".stat-grid").first.inner_text()
 
     form = correct(page, -99999, "Списание по ошибке")
 
@@ -214,7 +214,7 @@ def test_a_correction_that_would_make_a_balance_negative_is_refused_in_russian(
     check_accessibility(page, "card with a refused correction")
     page.reload()
     expect(page.get_by_role("heading", level=1, name="Глеб")).to_be_visible()
-    assert page.locator(".stat-grid").inner_text() == stats_before
+    assert page.locator(".stat-grid").first.inner_text() == stats_before
 
 
 def test_a_correction_retried_after_a_lost_answer_is_applied_once_and_said_so(

@@ -300,7 +300,7 @@ def test_every_phrase_the_app_uses_exists_in_both_languages(page: Page, local_sy
         for k in re.findall(r"[\"']([a-z]+\.[a-z_0-9]+)[\"']", text)
         if k.split(".")[0] in groups
     }
-    prefixes = {p for text in sources for p in re.findall(r"`([a-z]+\.[a-z_]*)\$\{", text)}
+    prefixes = {p for text in sources for p in re.findall(r"`([a-z]+\.[a-z_.]*)\$\{", text)}
 
     assert literal - set(keys) == set(), "phrases used but missing from i18n.js"
     unused = {k for k in keys if k not in literal and not any(k.startswith(p) for p in prefixes)}

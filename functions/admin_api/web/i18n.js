@@ -340,7 +340,6 @@ const PHRASES = {
   "w.quick": ["Статус заявки", "Request status"],
   "w.created": ["Создана", "Created"],
   "w.updated": ["Изменена", "Updated"],
-  "w.id": ["Номер", "Number"],
   "w.participant": ["Участник", "Participant"],
   "w.participant_id": ["ID участника", "Participant ID"],
   "w.points": ["Баллы", "Points"],
@@ -362,7 +361,6 @@ const PHRASES = {
   "wevent.status": ["смена статуса", "status change"],
   "wevent.comment": ["комментарий", "comment"],
 
-  "wd.title": ["Заявка {id}", "Request {id}"],
   "wd.details": ["Заявка", "Request"],
   "wd.rate": ["Курс, ₽ за балл", "Rate, RUB per point"],
   "wd.closed_at": ["Закрыта", "Closed"],
@@ -408,7 +406,6 @@ const PHRASES = {
   "j.action": ["Действие", "Action"],
   "j.object_type": ["Объект", "Object"],
   "j.object_id": ["ID объекта", "Object ID"],
-  "j.object_name": ["Название объекта", "Object name"],
   "j.reason": ["Причина", "Reason"],
   "j.none": ["Записей нет", "No records"],
   "j.details": ["Подробности", "Details"],
