@@ -110,6 +110,16 @@ def _financial_flat(p: FakeProduct) -> dict[str, Any]:
     return data
 
 
+def _product_identity(product: FakeProduct) -> dict[str, Any]:
+    """The fields every method's product carries the same way; prices differ in shape per method."""
+    return {
+        "sku": product.sku,
+        "offer_id": f"ART-{product.sku}",
+        "name": product.name,
+        "quantity": product.quantity,
+    }
+
+
 def _financial_nested(p: FakeProduct, *, quantity: bool) -> dict[str, Any]:
     """A financial product of the list methods: ``commission`` as an object (FBO lists carry no quantity)."""
     commission, payout = _commission(p)
@@ -186,14 +196,7 @@ class FakePosting:
         return {
             **self._fbs_common(),
             "products": [
-                {
-                    "sku": p.sku,
-                    "offer_id": f"ART-{p.sku}",
-                    "name": p.name,
-                    "quantity": p.quantity,
-                    "price": {"amount": f"{p.price:.2f}", "currency": "RUB"},
-                    "imei": [],
-                }
+                {**_product_identity(p), "price": {"amount": f"{p.price:.2f}", "currency": "RUB"}, "imei": []}
                 for p in self.products
             ],
             "financial_data": {"products": [_financial_nested(p, quantity=True) for p in self.products]},
@@ -204,14 +207,7 @@ class FakePosting:
             **self._fbs_common(),
             "fact_delivery_date": self.delivered_at,
             "products": [
-                {
-                    "sku": p.sku,
-                    "offer_id": f"ART-{p.sku}",
-                    "name": p.name,
-                    "quantity": p.quantity,
-                    "price": f"{p.price:.4f}",
-                    "currency_code": "RUB",
-                }
+                {**_product_identity(p), "price": f"{p.price:.4f}", "currency_code": "RUB"}
                 for p in self.products
             ],
             "financial_data": {"products": [_financial_flat(p) for p in self.products]},
@@ -235,10 +231,7 @@ class FakePosting:
             **self._fbo_common(),
             "products": [
                 {
-                    "sku": p.sku,
-                    "offer_id": f"ART-{p.sku}",
-                    "name": p.name,
-                    "quantity": p.quantity,
+                    **_product_identity(p),
                     "price": {"amount": f"{p.price:.2f}", "currency": "RUB"},
                     "digital_codes": [],
                 }
@@ -253,10 +246,7 @@ class FakePosting:
             "fact_delivery_date": self.delivered_at,
             "products": [
                 {
-                    "sku": p.sku,
-                    "offer_id": f"ART-{p.sku}",
-                    "name": p.name,
-                    "quantity": p.quantity,
+                    **_product_identity(p),
                     "price": f"{p.price:.4f}",
                     "currency_code": "RUB",
                     "digital_codes": [],

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
@@ -63,6 +63,29 @@ class Order(StrEnum):
     DESC = "desc"
 
 
+RANGE_PARAMETERS = {
+    "registered_at": "registered",
+    "last_order_at": "last_order",
+    "balance": "balance",
+    "referrals": "referrals",
+    "purchases_sum": "purchases",
+    "accrued": "accrued",
+    "withdrawn": "withdrawn",
+}
+"""Each filtered attribute and the name its pair of bounds has in the query (``<name>_from``/``_min``)."""
+DAY_ATTRIBUTES = ("registered_at", "last_order_at")
+
+
+def bounded_ranges(bounds: dict[str, tuple[Any, Any]]) -> dict[str, Range]:
+    """Every lower bound at most its upper one (else 422), and only the ranges that bound something."""
+    ordered(**{RANGE_PARAMETERS[attribute]: pair for attribute, pair in bounds.items()})
+    ranges = {
+        attribute: Range(*day_bounds(*pair)) if attribute in DAY_ATTRIBUTES else Range(*pair)
+        for attribute, pair in bounds.items()
+    }
+    return {attribute: r for attribute, r in ranges.items() if not r.is_open}
+
+
 @router.get(
     "/participants",
     summary="List participants: sort by any attribute, filter, paginate",
@@ -102,30 +125,21 @@ def list_participants(
     withdrawn_min: Points = None,
     withdrawn_max: Points = None,
 ) -> ParticipantPage:
-    ordered(
-        registered=(registered_from, registered_to),
-        last_order=(last_order_from, last_order_to),
-        balance=(balance_min, balance_max),
-        referrals=(referrals_min, referrals_max),
-        purchases=(purchases_min, purchases_max),
-        accrued=(accrued_min, accrued_max),
-        withdrawn=(withdrawn_min, withdrawn_max),
-    )
-    ranges = {
-        "registered_at": Range(*day_bounds(registered_from, registered_to)),
-        "last_order_at": Range(*day_bounds(last_order_from, last_order_to)),
-        "balance": Range(balance_min, balance_max),
-        "referrals": Range(referrals_min, referrals_max),
-        "purchases_sum": Range(purchases_min, purchases_max),
-        "accrued": Range(accrued_min, accrued_max),
-        "withdrawn": Range(withdrawn_min, withdrawn_max),
+    bounds = {
+        "registered_at": (registered_from, registered_to),
+        "last_order_at": (last_order_from, last_order_to),
+        "balance": (balance_min, balance_max),
+        "referrals": (referrals_min, referrals_max),
+        "purchases_sum": (purchases_min, purchases_max),
+        "accrued": (accrued_min, accrued_max),
+        "withdrawn": (withdrawn_min, withdrawn_max),
     }
     flt = ParticipantFilter(
         participant_id=id,
         name=name.strip() or None if name else None,
         blocked=blocked,
         sponsor_id=sponsor_id,
-        ranges={k: v for k, v in ranges.items() if not v.is_open},
+        ranges=bounded_ranges(bounds),
     )
     scope = fingerprint("participants", sort=sort, order=order, flt=repr(flt), ozon_id=ozon_id)
     items, last = context.current().listings.participants(
