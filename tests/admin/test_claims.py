@@ -68,3 +68,26 @@ def test_operators_list_approve_and_reject_claims(
     ]
     told = [c.text for c in telegram.calls_to("sendMessage") if c.chat_id == 52]
     assert told == ["❌ Оператор отклонил заявку на заказ 8000-0002-1. Причина: Не ваш заказ"]
+
+
+def test_the_list_pages_with_a_cursor_bound_to_its_status(
+    owner: Api, domain: Services, clock: FakeClock
+) -> None:
+    domain.settings.update("admin", {"claims": {"review": "all"}})
+    for n in range(3):
+        held_claim(domain, clock, f"8100-000{n}-1", f"6{n}")
+
+    first = owner.get("/admin/claims", query={"limit": "2"}, as_="operator").json
+    second = owner.get(
+        "/admin/claims", query={"limit": "2", "cursor": first["next_cursor"]}, as_="operator"
+    ).json
+    elsewhere = owner.get(
+        "/admin/claims", query={"status": "approved", "cursor": first["next_cursor"]}, as_="operator"
+    )
+    forged = owner.get("/admin/claims", query={"cursor": "forged"}, as_="operator")
+
+    pages = [[c["posting_number"] for c in page["items"]] for page in (first, second)]
+    assert pages == [["8100-0000-1", "8100-0001-1"], ["8100-0002-1"]]
+    assert second["next_cursor"] is None
+    assert (elsewhere.status, elsewhere.error["details"]["reason"]) == (400, "bad_cursor")
+    assert (forged.status, forged.error["details"]["reason"]) == (400, "bad_cursor")

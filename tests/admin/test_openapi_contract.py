@@ -162,7 +162,9 @@ def generated_requests(
     return check  # type: ignore[no-any-return]
 
 
-@pytest.mark.parametrize("path", ["/admin/participants", "/admin/withdrawals", "/admin/journal/actions"])
+@pytest.mark.parametrize(
+    "path", ["/admin/participants", "/admin/withdrawals", "/admin/journal/actions", "/admin/claims"]
+)
 def test_every_list_route_declares_a_cursor(path: str) -> None:
     document = json.loads(DOCUMENT.read_text())
     parameters = {p["name"] for p in document["paths"][path]["get"]["parameters"]}

@@ -12,6 +12,7 @@ import * as orders from "/admin/app/views/orders.js";
 import * as participant from "/admin/app/views/participant.js";
 import * as participants from "/admin/app/views/participants.js";
 import * as risks from "/admin/app/views/risks.js";
+import * as claims from "/admin/app/views/claims.js";
 import * as settings from "/admin/app/views/settings.js";
 import * as statistics from "/admin/app/views/statistics.js";
 import * as withdrawal from "/admin/app/views/withdrawal.js";
@@ -28,6 +29,7 @@ const NAV = [
   ["statistics", "nav.statistics"],
   ["orders", "nav.orders"],
   ["risks", "nav.risks"],
+  ["claims", "nav.claims"],
 ];
 
 const ROUTES = [
@@ -42,6 +44,7 @@ const ROUTES = [
   [/^statistics$/, statistics],
   [/^orders$/, orders],
   [/^risks$/, risks],
+  [/^claims$/, claims],
 ];
 
 const state = {

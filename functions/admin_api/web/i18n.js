@@ -6,6 +6,7 @@ import { PHRASES as RISK_PHRASES } from "/admin/app/phrases/risks.js";
 import { PHRASES as DIALOG_PHRASES } from "/admin/app/phrases/dialog.js";
 import { PHRASES as PAYOUT_PHRASES } from "/admin/app/phrases/payouts.js";
 import { PHRASES as CORRECTION_PHRASES } from "./phrases/corrections.js";
+import { PHRASES as CLAIM_PHRASES } from "/admin/app/phrases/claims.js";
 
 const LANG_KEY = "referral-admin.lang";
 const LANGS = ["ru", "en"];
@@ -17,6 +18,7 @@ const PHRASES = {
   ...RISK_PHRASES,
   ...PAYOUT_PHRASES,
   ...CORRECTION_PHRASES,
+  ...CLAIM_PHRASES,
   "app.title": ["Реферальная программа — администрирование", "Referral program — administration"],
   "app.name": ["Реферальная программа", "Referral program"],
   "app.skip": ["Перейти к содержимому", "Skip to content"],

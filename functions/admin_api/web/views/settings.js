@@ -18,6 +18,7 @@ import {
   showErrors,
 } from "/admin/app/ui.js";
 import { riskSettingsSection } from "/admin/app/views/settings_risks.js";
+import { claimSettingsSection } from "/admin/app/views/settings_claims.js";
 
 const TEXT_KEYS = ["conditions", "welcome", "ozon_id_howto", "withdrawal_instruction", "promo_code", "product_links"];
 const MAX_LEVELS = 10;
@@ -415,6 +416,7 @@ export async function render({ admin, navigate }) {
   const program = h("section", { class: "panel" }, settingsForm(loaded, canEdit, rerender));
   const parts = [pageHeader(t("s.title")), program, await ozonSection(canEdit, rerender)];
   parts.push(await riskSettingsSection(canEdit, rerender));
+  parts.push(await claimSettingsSection(canEdit, rerender));
   if (canEdit) parts.push(await adminsSection(admin));
   return h("div", { class: "view view-settings" }, parts);
 }

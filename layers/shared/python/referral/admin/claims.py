@@ -9,8 +9,9 @@ from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from pydantic import BaseModel, Field
 
 from referral.admin import context
+from referral.admin.pagination import fingerprint, seal, unseal
 from referral.admin.roles import actor
-from referral.admin.schemas import Done, IdText, Limit, Reason, Strict, Timestamp
+from referral.admin.schemas import Cursor, Done, IdText, Limit, Reason, Strict, Timestamp
 from referral.clock import to_iso
 from referral.domain.claims import ReviewStatus
 from referral.read.claims import ClaimView, claims_by_status
@@ -48,8 +49,9 @@ class ClaimOut(BaseModel):
     lines: list[ClaimLineOut]
 
 
-class ClaimList(BaseModel):
+class ClaimPage(BaseModel):
     items: list[ClaimOut]
+    next_cursor: str | None
 
 
 def _out(view: ClaimView) -> ClaimOut:
@@ -79,10 +81,14 @@ def _out(view: ClaimView) -> ClaimOut:
 
 @router.get("/claims", summary="Order claims of a review status, oldest first", tags=["claims"])
 def list_claims(
-    status: Annotated[ReviewStatus, Query()] = ReviewStatus.PENDING, limit: Limit = 50
-) -> ClaimList:
+    status: Annotated[ReviewStatus, Query()] = ReviewStatus.PENDING,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> ClaimPage:
+    scope = fingerprint("claims", status=status.value)
     _ = context.current().listings  # binds the table
-    return ClaimList(items=[_out(v) for v in claims_by_status(status, limit)])
+    views, last = claims_by_status(status, limit, unseal(cursor, scope))
+    return ClaimPage(items=[_out(v) for v in views], next_cursor=seal(last, scope))
 
 
 class Approval(Strict):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from referral.domain.claims import ClaimReview, ReviewStatus
 from referral.repository import keys
@@ -28,13 +29,19 @@ class ClaimView:
     lines: tuple[ClaimLineView, ...]
 
 
-def claims_by_status(status: ReviewStatus, limit: int) -> list[ClaimView]:
-    """The claims of one status, oldest first, joined with their orders and claimants (two batch reads)."""
-    reviews = [
-        claim_review(item)
-        for item in Entity.by_owner.query(keys.claims_gsi(status.value), limit=limit, scan_index_forward=True)
-        if isinstance(item, ClaimReviewItem)
-    ]
+def claims_by_status(
+    status: ReviewStatus, limit: int, start: dict[str, Any] | None = None
+) -> tuple[list[ClaimView], dict[str, Any] | None]:
+    """One page of the claims of one status, oldest first, joined with their orders and claimants (one
+    query and one batch read), and where the next page starts (None at the end)."""
+    page = Entity.by_owner.query(
+        keys.claims_gsi(status.value), limit=limit, scan_index_forward=True, last_evaluated_key=start
+    )
+    reviews = [claim_review(item) for item in page if isinstance(item, ClaimReviewItem)]
+    return _joined(reviews), page.last_evaluated_key
+
+
+def _joined(reviews: list[ClaimReview]) -> list[ClaimView]:
     wanted = {(keys.order_pk(r.posting_number), keys.ORDER_SK) for r in reviews}
     wanted |= {(keys.participant_pk(r.participant_id), keys.PROFILE) for r in reviews}
     orders: dict[str, OrderItem] = {}
