@@ -144,7 +144,10 @@ def change_the_review_mode(page: Page, system: LocalSystem) -> None:
     section.get_by_label("Порог суммы заказа, ₽").fill("-5")
     section.get_by_role("button", name="Сохранить правила проверки").click()
     expect(section.get_by_label("Порог суммы заказа, ₽")).to_have_attribute("aria-invalid", "true")
-    expect(section.get_by_role("alert")).to_be_visible()
+    expect(section.get_by_role("alert")).to_contain_text("Порог суммы заказа, ₽: Не меньше 0.")
+    section.scroll_into_view_if_needed()
+    check_accessibility(page, "the claims settings with an error")
+    screenshot(page, "desktop-settings-claims")
     assert settings_claims(system)["review"] == "all"
     section.get_by_label("Порог суммы заказа, ₽").fill("5 000")
     section.get_by_role("button", name="Сохранить правила проверки").click()
@@ -157,8 +160,12 @@ def test_claims_are_approved_once_rejected_with_a_reason_and_the_review_mode_is_
     page: Page, local_system: LocalSystem, held: tuple[str, str]
 ) -> None:
     approved, rejected = held
-    log_in(page, local_system.app_url, "claims")
+    log_in(page, local_system.app_url, "claims?limit=1")
     expect(page.get_by_role("heading", level=1, name="Заявки на заказы")).to_be_visible()
+    expect(page.locator("article.claim")).to_have_count(1)
+    page.get_by_role("button", name="Показать ещё").click()
+    expect(page.locator("article.claim")).to_have_count(2)
+    open_screen(page, local_system.app_url, "claims", "Заявки на заказы")
     first = page.locator(f"article.claim[data-posting='{approved}']")
     expect(first.get_by_role("link", name="Кирилл (7102)")).to_have_attribute("href", "#/participants/7102")
     expect(first).to_contain_text("2 400,00 ₽")

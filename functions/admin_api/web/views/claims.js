@@ -8,6 +8,12 @@ import { alertBox, announce, dataTable, dl, field, formAlert, idempotencyKey, on
 export const STATUSES = ["pending", "approved", "rejected"];
 const PAGE_SIZE = 20;
 
+/** The page size: `?limit=` of the address (1 to 100), else PAGE_SIZE. */
+function pageSize(query) {
+  const asked = Number(query.get("limit"));
+  return Number.isInteger(asked) && asked >= 1 && asked <= 100 ? asked : PAGE_SIZE;
+}
+
 function evidence(claim) {
   const said = [claim.proven && t("cl.proven"), claim.customer_id_matched && t("cl.id_matched")].filter(Boolean);
   return said.length ? said.join("; ") : t("cl.unproven");
@@ -133,7 +139,7 @@ function statusTabs(current, navigate) {
 }
 
 /** The claims of one status, a page at a time: "Load more" appends the next page while the server has one. */
-function claimList(status, decided) {
+function claimList(status, limit, decided) {
   const cards = h("div", { class: "claims-list", "aria-live": "polite", "aria-busy": "false" });
   const more = h("button", { type: "button", class: "btn", hidden: true }, t("cl.more"));
   const failure = h("div");
@@ -144,7 +150,7 @@ function claimList(status, decided) {
     more.disabled = true;
     replace(failure);
     try {
-      const page = await api.get("/claims", { status, limit: PAGE_SIZE, cursor: append ? cursor : undefined });
+      const page = await api.get("/claims", { status, limit, cursor: append ? cursor : undefined });
       const shown = page.items.map((claim) => claimCard(claim, decided));
       if (append) cards.append(...shown);
       else replace(cards, shown.length ? shown : h("p", { class: "muted empty" }, t(status === "pending" ? "cl.none_pending" : "cl.none")));
@@ -172,7 +178,7 @@ export async function render({ query, navigate }) {
     replace(result, h("p", { class: "alert", role: "status" }, text));
     await list.reload();
   };
-  const list = claimList(status, decided);
+  const list = claimList(status, pageSize(query), decided);
   const view = h(
     "div",
     { class: "view view-claims" },
