@@ -91,3 +91,20 @@ def test_the_list_pages_with_a_cursor_bound_to_its_status(
     assert second["next_cursor"] is None
     assert (elsewhere.status, elsewhere.error["details"]["reason"]) == (400, "bad_cursor")
     assert (forged.status, forged.error["details"]["reason"]) == (400, "bad_cursor")
+
+
+def test_decided_claims_come_newest_decision_first(owner: Api, domain: Services, clock: FakeClock) -> None:
+    domain.settings.update("admin", {"claims": {"review": "all"}})
+    for n in range(3):
+        held_claim(domain, clock, f"8200-000{n}-1", f"7{n}")
+    for n in (1, 0):
+        clock.advance(minutes=1)
+        body = {"participant_id": f"7{n}", "idempotency_key": f"approve-820{n}"}
+        assert owner.post(f"/admin/claims/8200-000{n}-1/approve", body, as_="operator").json["applied"]
+
+    def numbers(status: str) -> list[str]:
+        page = owner.get("/admin/claims", query={"status": status}, as_="operator").json
+        return [c["posting_number"] for c in page["items"]]
+
+    assert numbers("approved") == ["8200-0000-1", "8200-0001-1"]
+    assert numbers("pending") == ["8200-0002-1"]

@@ -79,7 +79,11 @@ def _out(view: ClaimView) -> ClaimOut:
     )
 
 
-@router.get("/claims", summary="Order claims of a review status, oldest first", tags=["claims"])
+@router.get(
+    "/claims",
+    summary="Order claims of a review status: pending oldest first, decided newest decided first",
+    tags=["claims"],
+)
 def list_claims(
     status: Annotated[ReviewStatus, Query()] = ReviewStatus.PENDING,
     limit: Limit = 50,

@@ -32,10 +32,14 @@ class ClaimView:
 def claims_by_status(
     status: ReviewStatus, limit: int, start: dict[str, Any] | None = None
 ) -> tuple[list[ClaimView], dict[str, Any] | None]:
-    """One page of the claims of one status, oldest first, joined with their orders and claimants (one
-    query and one batch read), and where the next page starts (None at the end)."""
+    """One page of the claims of one status joined with their orders and claimants (one query and one
+    batch read), and where the next page starts (None at the end). Waiting claims come oldest first (a
+    queue); decided ones by their decision, newest first (what was done lately)."""
     page = Entity.by_owner.query(
-        keys.claims_gsi(status.value), limit=limit, scan_index_forward=True, last_evaluated_key=start
+        keys.claims_gsi(status.value),
+        limit=limit,
+        scan_index_forward=status is ReviewStatus.PENDING,
+        last_evaluated_key=start,
     )
     reviews = [claim_review(item) for item in page if isinstance(item, ClaimReviewItem)]
     return _joined(reviews), page.last_evaluated_key
