@@ -34,6 +34,7 @@ from referral.admin.schemas import (
 )
 from referral.clock import day_bounds
 from referral.domain.ledger import CorrectionNotice, EntryKind
+from referral.domain.numbers import RublesText
 from referral.read.feeds import LedgerFilter
 from referral.read.participants import ParticipantFilter, Range
 from referral.read.views import money
@@ -42,7 +43,7 @@ router = Router()  # type: ignore[no-untyped-call]
 
 ParticipantId = Annotated[str, Path(pattern=r"^[0-9]{1,20}$", description="Telegram user id")]
 Points = Annotated[int | None, Query(ge=-(10**12), le=10**12)]
-Amount = Annotated[Decimal | None, Query(ge=0, le=10**12, max_digits=16, decimal_places=2)]
+Amount = Annotated[Decimal | None, RublesText, Query(ge=0, le=10**12, max_digits=16, decimal_places=2)]
 Day = Annotated[date | None, Query(description="A day, YYYY-MM-DD (UTC)")]
 
 

@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from referral.admin.schemas_names import PersonOut, person_out
+from referral.domain.numbers import JsonNumbers
 from referral.domain.payouts import Payout, PayoutMethod, number_label, payout
 from referral.errors import InvalidInput
 from referral.read.people import People
@@ -41,7 +42,7 @@ def ordered(**pairs: tuple[Any, Any]) -> None:
         )
 
 
-class Strict(BaseModel):
+class Strict(JsonNumbers):
     """A request body: unknown fields are refused; numbers and switches use pydantic's strict types."""
 
     model_config = ConfigDict(extra="forbid")
