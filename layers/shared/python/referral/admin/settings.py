@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints,
 from referral.admin import context
 from referral.admin.pagination import BadRequest
 from referral.admin.roles import actor, owner_only
-from referral.admin.schemas import IdText, Reason, Strict, Timestamp
+from referral.admin.schemas import IdText, Reason, Strict, Timestamp, non_blank
 from referral.domain.settings import Settings
 from referral.ozon.streams import STREAMS
 from referral.repository.models import AdminItem
@@ -45,7 +45,7 @@ def changes_schema() -> dict[str, Any]:
         optional.default = None
         optional.default_factory = None
         fields[name] = (info.annotation, optional)
-    partial = create_model("SettingsChanges", __base__=Strict, **fields)  # type: ignore[call-overload]
+    partial = create_model("SettingsChanges", __base__=Strict, **fields)
     schema: dict[str, Any] = partial.model_json_schema(ref_template="#/$defs/{model}")
     definitions = schema.pop("$defs", {})
     inlined: dict[str, Any] = _inline(schema, definitions)
@@ -130,7 +130,11 @@ class OzonConnectionIn(Strict):
     client_id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,20}$")]
     api_key: Annotated[
         str | None, StringConstraints(strip_whitespace=True, min_length=10, max_length=200)
-    ] = Field(default=None, description="Write-only; omit to keep the stored key")
+    ] = Field(
+        default=None,
+        description="Write-only; omit to keep the stored key",
+        json_schema_extra={"pattern": r"^\s*[!-~]{10,200}\s*$"},  # an HTTP header's printable ASCII
+    )
 
 
 def _ozon(connection: OzonConnection | None = None) -> OzonConnectionOut:
@@ -225,7 +229,7 @@ def admin_row(item: AdminItem) -> AdminRow:
 class AdminIn(Strict):
     telegram_id: IdText
     role: Role = Role.OPERATOR
-    name: Annotated[str | None, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = None
+    name: Annotated[str | None, non_blank(100)] = None
     reason: Reason | None = None
 
 
