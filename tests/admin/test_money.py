@@ -262,7 +262,7 @@ def test_orders_filter_by_participant_status_attribution_and_period(
 def test_orders_refuse_bad_filters_with_a_4xx(owner: Api) -> None:
     assert owner.get("/admin/orders", query={"attribution": "maybe"}).status == 422
     assert owner.get("/admin/orders", query={"participant_id": "x1"}).status == 422
-    assert owner.get("/admin/orders", query={"from": "2026-02-01", "to": "2026-01-01"}).status in (400, 422)
+    assert owner.get("/admin/orders", query={"from": "0"}).status == 422  # a day is YYYY-MM-DD, not seconds
     assert owner.get("/admin/orders", query={"cursor": "nonsense"}).status == 404
 
 
