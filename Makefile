@@ -9,7 +9,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 E2E_NODE := tests/e2e/node_modules/.package-lock.json
 
 .DEFAULT_GOAL := help
-.PHONY: help install e2e-deps run chat check test lint format typecheck bench bench-sync bench-admin layer sizes synth cfn-lint doctor migrate-ozon-ids deploy clean
+.PHONY: help install e2e-deps run chat check test lint format typecheck fuzz bench bench-sync bench-admin layer sizes synth cfn-lint doctor migrate-ozon-ids deploy clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | sort
@@ -55,6 +55,9 @@ lint: $(STAMP)  ## ruff lint and format check
 format: $(STAMP)  ## Apply ruff fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+fuzz: $(STAMP)  ## Generated requests against the admin API: 500 valid + 500 invalid per operation (FUZZ_EXAMPLES=)
+	FUZZ_EXAMPLES=$(or $(FUZZ_EXAMPLES),500) $(BIN)/python -m pytest -n auto tests/admin/test_openapi_contract.py
 
 typecheck: $(STAMP)  ## mypy (strict)
 	$(BIN)/mypy

@@ -26,9 +26,17 @@ from moto import mock_aws  # noqa: E402
 from referral.repository.table import bind_table, create_table  # noqa: E402
 from referral.services import Services  # noqa: E402
 
+from devtools.request_meter import install  # noqa: E402
 from tests.support.clock import FakeClock  # noqa: E402
 
 TABLE_NAME = "referral-test"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def request_meter() -> None:
+    """Every DynamoDB client the tests create carries the request counter from the start (it counts only
+    inside ``counting()``), so a budget is the same whichever test ran first in the process."""
+    install()
 
 
 @pytest.fixture(autouse=True)

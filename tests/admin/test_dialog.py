@@ -132,7 +132,7 @@ def test_the_dialog_is_listed_newest_first_a_page_at_a_time(
     )
     assert first["topic_url"] is None  # no topic yet: nothing to link to
     other = owner.get("/admin/participants/32/dialog", query={"cursor": first["next_cursor"]})
-    assert other.status == 400
+    assert other.status == 404
 
 
 def test_a_status_change_in_the_web_app_is_posted_into_the_topic_with_a_link(

@@ -94,7 +94,7 @@ def test_a_client_id_that_is_not_digits_is_refused(owner: Api) -> None:
 
 def test_the_first_connection_needs_a_key(owner: Api) -> None:
     reply = owner.put("/admin/settings/ozon", {"client_id": "12345"})
-    assert (reply.status, reply.error["details"]["reason"]) == (422, "ozon_api_key_required")
+    assert (reply.status, reply.error["details"]["reason"]) == (409, "ozon_api_key_required")
 
 
 def test_clearing_falls_back_to_the_deployments_credentials_and_is_audited(

@@ -389,7 +389,7 @@ class LedgerMachine(RuleBasedStateMachine):
         }
         consistent = len(rates) == levels
         updated = self._expect(
-            None if consistent else InvalidInput,
+            None if consistent else Conflict,  # valid values that do not fit together
             lambda: self.services.settings.update(ADMIN, changes, reason="property test"),
             f"settings update {changes}",
         )

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 from referral.domain.settings import Settings, merge_settings
-from referral.errors import InvalidInput
+from referral.errors import Conflict, InvalidInput
 
 
 def test_defaults_follow_the_specification() -> None:
@@ -27,17 +27,31 @@ def test_customer_example_rates_are_accepted() -> None:
 
 
 @pytest.mark.parametrize(
+    "changes",
+    [
+        {"levels": 2},  # the rates in force are for 3 levels
+        {"min_withdrawal": 500, "max_withdrawal": 100},
+    ],
+)
+def test_changes_that_do_not_fit_the_settings_conflict_with_them(changes: dict[str, object]) -> None:
+    """Each value is valid; together with the settings in force they are not (a 409, not a 422)."""
+    with pytest.raises(Conflict) as refused:
+        merge_settings(Settings(), changes)
+    assert refused.value.reason == "settings_misfit"
+    [problem] = refused.value.details["errors"]
+    assert problem["field"] == "settings" and problem["ctx"] == {"rule": "settings_misfit"}
+
+
+@pytest.mark.parametrize(
     ("changes", "field"),
     [
         ({"levels": 0}, "levels"),
         ({"levels": 11, "level_rates": ["1"] * 11}, "levels"),
-        ({"levels": 2}, "settings"),  # rates no longer match the levels
         ({"level_rates": ["-1", "3", "1"]}, "level_rates"),
         ({"own_rate": "-5"}, "own_rate"),
         ({"hold_days": 366}, "hold_days"),
         ({"hold_days": -1}, "hold_days"),
         ({"point_rate": "0"}, "point_rate"),
-        ({"min_withdrawal": 500, "max_withdrawal": 100}, "settings"),
         ({"texts": {"welcome": {"ru": "  ", "en": "Hi"}}}, "texts.welcome.ru"),
         ({"texts": {"welcome": {"ru": "Привет"}}}, "texts.welcome.en"),
     ],

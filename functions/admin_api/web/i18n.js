@@ -127,6 +127,8 @@ const PHRASES = {
   "reason.ozon_api_key_characters": ["Api-Key может содержать только латинские буквы, цифры и знаки, без пробелов и переносов строк: скопируйте его заново из кабинета продавца.", "The Api-Key may contain only Latin letters, digits and punctuation, without spaces or line breaks: copy it again from the Seller account."],
   "reason.ozon_api_key_required": ["Введите и Api-Key: ключ ещё не сохранён.", "Enter the Api-Key too: no key is stored yet."],
   "reason.invalid_settings": ["Проверьте значения настроек:", "Please check the settings:"],
+  "reason.settings_misfit": ["Настройки не согласуются между собой:", "The settings do not fit together:"],
+  "reason.bad_cursor": ["Этой страницы списка больше нет — откройте список заново.", "This page of the list is gone; open the list again."],
   "reason.unknown_settings": ["Неизвестные настройки — обновите страницу.", "Unknown settings; reload the page."],
   "reason.idempotency_key_reused": [
     "Эта отправка формы уже использована для другой операции. Обновите страницу и повторите.",

@@ -186,7 +186,8 @@ function settingsForm(loaded, canEdit, rerender) {
       announce(t("s.saved", { n: saved.version }));
       rerender();
     } catch (error) {
-      if (error instanceof ApiError && error.status === 409) {
+      // Changed meanwhile: offer to reload. Values that do not fit together (a 409 too) are shown as field errors.
+      if (error instanceof ApiError && error.status === 409 && error.details?.reason === "stale") {
         showErrors(form, error);
         const slot = form.querySelector(".form-alert");
         slot.append(h("button", { type: "button", class: "btn", onclick: rerender }, t("s.reload")));

@@ -59,11 +59,15 @@ class OzonIdTaken(Conflict):
     code = "ozon_id_taken"
 
 
-class SelfReferral(InvalidInput):
+class SelfReferral(Conflict):
+    """Someone would become their own sponsor: the tree cannot hold it (well-formed, but a 409)."""
+
     code = "self_referral"
 
 
-class ReferralCycle(InvalidInput):
+class ReferralCycle(Conflict):
+    """The new sponsor is in the participant's own network: the tree as it is would get a loop."""
+
     code = "referral_cycle"
 
 

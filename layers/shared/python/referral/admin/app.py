@@ -19,6 +19,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -116,6 +117,24 @@ for module in ROUTE_MODULES:
     app.include_router(module.router, prefix=PREFIX)
 app.include_router(conversations.router, prefix=PREFIX)
 app.include_router(payouts.router, prefix=PREFIX)
+
+
+def declared_query_only(resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[str]:
+    """A query parameter the route does not declare is refused (422), as the document says: a misspelt
+    filter would otherwise be dropped in silence and the answer hold everything."""
+    route = resolver.context.get("_route")
+    declared = {param.alias for param in route.dependant.query_params} if route is not None else set()
+    unknown = sorted(set(resolver.current_event.query_string_parameters or {}) - declared)
+    if unknown and not webapp.is_app_path(resolver.current_event.path, PREFIX):
+        raise InvalidInput(
+            f"Unknown query parameters: {', '.join(unknown)}.",
+            details={"unknown": unknown},
+            reason="unknown_parameter",
+        )
+    return next_middleware(resolver)
+
+
+app.use(middlewares=[declared_query_only])
 
 
 @cache

@@ -9,12 +9,13 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import BaseModel, ConfigDict, Field, StrictInt
 
 from referral.admin import context
+from referral.domain.numbers import JsonNumbers
 from referral.services.admins import Admin
 
 router = Router()  # type: ignore[no-untyped-call]
 
 
-class TelegramLogin(BaseModel):
+class TelegramLogin(JsonNumbers):
     """Exactly what the Login Widget returned; every field takes part in the signature check."""
 
     model_config = ConfigDict(extra="allow")
@@ -28,7 +29,7 @@ class TelegramLogin(BaseModel):
     hash: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
-class DevLogin(BaseModel):
+class DevLogin(JsonNumbers):
     """Local runs only: the admin to log in as."""
 
     telegram_id: Annotated[str, Field(pattern=r"^[0-9]{1,15}$")]

@@ -6,12 +6,12 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
 from referral.admin import context
 from referral.admin.pagination import fingerprint, seal, unseal
 from referral.admin.roles import actor
-from referral.admin.schemas import Cursor, Limit, Strict, Timestamp
+from referral.admin.schemas import Cursor, Limit, Strict, Timestamp, non_blank
 from referral.clock import to_iso
 from referral.domain.conversations import MAX_REPLY, DialogLine
 from referral.read.conversations import Topic, attachment_url, dialog_page, topic_of
@@ -98,7 +98,7 @@ def list_dialog(participant_id: ParticipantId, limit: Limit = 50, cursor: Cursor
 
 
 class ReplyIn(Strict):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_REPLY)]
+    text: Annotated[str, non_blank(MAX_REPLY)]
     request_key: Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{8,64}$", description="Repeat-safe request id")]
 
 

@@ -20,8 +20,8 @@ from referral.admin.schemas import (
     Until,
     audit_detail,
     audit_row,
+    empty_range,
     ledger_row,
-    ordered,
 )
 from referral.domain.ledger import EntryKind
 from referral.read.feeds import ActionFilter, LedgerFilter
@@ -45,7 +45,8 @@ def list_actions(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> AuditPage:
-    ordered(dates=(since, until))
+    if empty_range(dates=(since, until)):
+        return AuditPage(items=[], next_cursor=None)
     flt = ActionFilter(
         actor_id=actor_id,
         action=action,
@@ -87,7 +88,8 @@ def list_ledger(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> LedgerPage:
-    ordered(dates=(since, until))
+    if empty_range(dates=(since, until)):
+        return LedgerPage(items=[], next_cursor=None)
     flt = LedgerFilter(
         participant_id=participant_id,
         kind=kind.value if kind else None,

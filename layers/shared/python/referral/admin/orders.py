@@ -11,7 +11,7 @@ from pydantic import BaseModel
 
 from referral.admin import context
 from referral.admin.pagination import fingerprint, seal, unseal
-from referral.admin.schemas import Cursor, IdText, Limit, Money, Since, Timestamp, Until, ordered
+from referral.admin.schemas import Cursor, IdText, Limit, Money, Since, Timestamp, Until, empty_range
 from referral.read.orders import NONE, OrderFilter, OrderRow, Seller
 from referral.read.views import money
 from referral.services.money import MoneyService
@@ -91,7 +91,8 @@ def list_orders(
 ) -> OrderPage:
     """A participant's orders are their own partition; otherwise the monthly order feed. A page read
     within the read budget may hold fewer items than asked: follow ``next_cursor``."""
-    ordered(dates=(since, until))
+    if empty_range(dates=(since, until)):
+        return OrderPage(items=[], next_cursor=None)
     flt = OrderFilter(
         participant_id=participant_id,
         status=status,
@@ -145,7 +146,8 @@ def top_sellers(
     until: Until = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 10,
 ) -> TopOut:
-    ordered(dates=(since, until))
+    if empty_range(dates=(since, until)):
+        return TopOut(products=[], links=[], orders_read=0, complete=True)
     top = MoneyService(clock=context.current().clock).top(since, until, limit)
     return TopOut(
         products=[seller_out(s) for s in top.products],

@@ -1,7 +1,8 @@
 """Opaque cursors: the position of a listing, signed so a client can neither forge nor reuse it elsewhere.
 
 A cursor carries DynamoDB's last evaluated key of one listing; it is bound (by a fingerprint) to the
-route and filters it came from. Anything else is refused with 400 before DynamoDB sees it.
+route and filters it came from. Any other cursor names a page that does not exist: 404 (as for an id
+that names no object), before DynamoDB sees it. The client starts again from the first page.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from typing import Any
 
 from referral.admin import context
-from referral.errors import InvalidInput
+from referral.errors import InvalidInput, NotFound
 
 
 class BadRequest(InvalidInput):
@@ -52,7 +53,8 @@ def unseal(cursor: str | None, scope: str) -> Any:
         if data.get("f") != scope:
             raise ValueError("scope")
     except (ValueError, TypeError, UnicodeError, AttributeError):
-        raise BadRequest(
-            "The cursor is not valid for this listing; start from the first page.", reason="bad_cursor"
+        raise NotFound(
+            "No such page: the cursor is not one of this listing's; start from the first page.",
+            reason="bad_cursor",
         ) from None
     return data["p"]

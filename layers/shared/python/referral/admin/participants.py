@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
@@ -16,6 +15,7 @@ from referral.admin.pagination import fingerprint, seal, unseal
 from referral.admin.roles import actor
 from referral.admin.schemas import (
     Cursor,
+    Day,
     Done,
     IdText,
     LedgerPage,
@@ -28,12 +28,13 @@ from referral.admin.schemas import (
     Strict,
     Timestamp,
     Until,
+    empty_range,
     ledger_row,
-    ordered,
     participant_row,
 )
 from referral.clock import day_bounds
 from referral.domain.ledger import CorrectionNotice, EntryKind
+from referral.domain.numbers import RublesText
 from referral.read.feeds import LedgerFilter
 from referral.read.participants import ParticipantFilter, Range
 from referral.read.views import money
@@ -42,8 +43,8 @@ router = Router()  # type: ignore[no-untyped-call]
 
 ParticipantId = Annotated[str, Path(pattern=r"^[0-9]{1,20}$", description="Telegram user id")]
 Points = Annotated[int | None, Query(ge=-(10**12), le=10**12)]
-Amount = Annotated[Decimal | None, Query(ge=0, le=10**12, max_digits=16, decimal_places=2)]
-Day = Annotated[date | None, Query(description="A day, YYYY-MM-DD (UTC)")]
+Amount = Annotated[Decimal | None, RublesText, Query(ge=0, le=10**12, max_digits=16, decimal_places=2)]
+OptionalDay = Annotated[Day | None, Query(description="A day, YYYY-MM-DD (UTC)")]
 
 
 class Sort(StrEnum):
@@ -77,8 +78,7 @@ DAY_ATTRIBUTES = ("registered_at", "last_order_at")
 
 
 def bounded_ranges(bounds: dict[str, tuple[Any, Any]]) -> dict[str, Range]:
-    """Every lower bound at most its upper one (else 422), and only the ranges that bound something."""
-    ordered(**{RANGE_PARAMETERS[attribute]: pair for attribute, pair in bounds.items()})
+    """The ranges that bound something, each as the read side takes it (days cover their whole day)."""
     ranges = {
         attribute: Range(*day_bounds(*pair)) if attribute in DAY_ATTRIBUTES else Range(*pair)
         for attribute, pair in bounds.items()
@@ -110,10 +110,10 @@ def list_participants(
     ] = None,
     blocked: Annotated[bool | None, Query()] = None,
     sponsor_id: Annotated[IdText | None, Query()] = None,
-    registered_from: Day = None,
-    registered_to: Day = None,
-    last_order_from: Day = None,
-    last_order_to: Day = None,
+    registered_from: OptionalDay = None,
+    registered_to: OptionalDay = None,
+    last_order_from: OptionalDay = None,
+    last_order_to: OptionalDay = None,
     balance_min: Points = None,
     balance_max: Points = None,
     referrals_min: Points = None,
@@ -134,6 +134,8 @@ def list_participants(
         "accrued": (accrued_min, accrued_max),
         "withdrawn": (withdrawn_min, withdrawn_max),
     }
+    if empty_range(**{RANGE_PARAMETERS[attribute]: pair for attribute, pair in bounds.items()}):
+        return ParticipantPage(items=[], next_cursor=None)
     flt = ParticipantFilter(
         participant_id=id,
         name=name.strip() or None if name else None,
@@ -253,7 +255,8 @@ def participant_ledger(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> LedgerPage:
-    ordered(dates=(since, until))
+    if empty_range(dates=(since, until)):
+        return LedgerPage(items=[], next_cursor=None)
     flt = LedgerFilter(
         kind=kind.value if kind else None,
         level=level,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
@@ -11,9 +10,12 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from referral.admin import context
 from referral.admin.pagination import fingerprint, unseal
-from referral.admin.schemas import Cursor
-from referral.admin.statistics import CSV_RESPONSE, _csv
+from referral.admin.schemas import Cursor, Day
+from referral.admin.schemas_names import CsvDelimiter, CsvLang
+from referral.admin.statistics import CSV_RESPONSE, csv_response
 from referral.domain.withdrawals import WithdrawalStatus
+from referral.read.exports import Table
+from referral.read.payouts import PAYOUTS_HEADER
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -25,15 +27,19 @@ router = Router()  # type: ignore[no-untyped-call]
     responses=CSV_RESPONSE,
 )
 def export_payouts(
-    since: Annotated[date, Query(alias="from")],
-    until: Annotated[date, Query(alias="to")],
+    since: Annotated[Day, Query(alias="from")],
+    until: Annotated[Day, Query(alias="to")],
     status: Annotated[WithdrawalStatus | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     cursor: Cursor = None,
+    delimiter: CsvDelimiter = "semicolon",
+    lang: CsvLang = None,
 ) -> Response[str]:
     """Oldest first by the request's creation day; the operator is the one who closed (paid) it."""
-    low, high = context.current().statistics.period(since, until)
+    days = context.current().statistics.period(since, until)
     statuses = [status.value] if status else []
-    scope = fingerprint("payouts", f=low, t=high, s=statuses)
-    table = context.current().listings.payouts(low, high, statuses, limit, unseal(cursor, scope))
-    return _csv(table, scope, "payouts.csv")
+    scope = fingerprint("payouts", d=days, s=statuses)
+    if days is None:
+        return csv_response(Table(PAYOUTS_HEADER, []), scope, "payouts.csv")
+    table = context.current().listings.payouts(*days, statuses, limit, unseal(cursor, scope))
+    return csv_response(table, scope, "payouts.csv", days)

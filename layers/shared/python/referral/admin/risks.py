@@ -6,12 +6,22 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field
 
 from referral.admin import context
 from referral.admin.pagination import fingerprint, seal, unseal
 from referral.admin.roles import actor
-from referral.admin.schemas import Cursor, IdText, Limit, Since, Strict, Timestamp, Until, ordered
+from referral.admin.schemas import (
+    Cursor,
+    IdText,
+    Limit,
+    Since,
+    Strict,
+    Timestamp,
+    Until,
+    empty_range,
+    non_blank,
+)
 from referral.clock import to_iso
 from referral.domain.risks import RiskFlag, RiskKind
 from referral.read import risks as listing
@@ -72,7 +82,8 @@ def list_flags(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> RiskFlagPage:
-    ordered(dates=(since, until))
+    if empty_range(dates=(since, until)):
+        return RiskFlagPage(items=[], next_cursor=None)
     flt = listing.RiskFilter(kind=kind, participant_id=participant_id, since=since, until=until)
     scope = fingerprint("risks", flt=repr(flt))
     bind_table_from_env()
@@ -86,7 +97,7 @@ def get_flag(flag_id: FlagId) -> RiskFlagOut:
 
 
 class ResolveIn(Strict):
-    note: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] = Field(
+    note: Annotated[str, non_blank(2000)] = Field(
         description="What the operator found or did; kept in the audit journal"
     )
 

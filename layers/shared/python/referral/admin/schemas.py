@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from referral.admin.schemas_names import PersonOut, person_out
+from referral.domain.numbers import JsonNumbers
 from referral.domain.payouts import Payout, PayoutMethod, number_label, payout
-from referral.errors import InvalidInput
 from referral.read.people import People
 from referral.read.views import AuditView, LedgerEntryView, ParticipantView, WithdrawalView, money
 
@@ -18,30 +19,41 @@ Money = Annotated[
     str, Field(description='RUB amount as a decimal string, e.g. "1500.00"', examples=["1500.00"])
 ]
 
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+def non_blank(max_length: int) -> StringConstraints:
+    """Text with something besides spaces, at most ``max_length`` once trimmed (and so said in the schema)."""
+    return StringConstraints(strip_whitespace=True, min_length=1, pattern=r"\S", max_length=max_length)
+
+
+Reason = Annotated[str, non_blank(500)]
 IdText = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,20}$")]
 Timestamp = Annotated[str, Field(description="UTC ISO time, e.g. 2026-01-10T12:00:00.000000Z")]
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Most items on the page")]
 Cursor = Annotated[str | None, Query(max_length=4096, description="next_cursor of the previous page")]
-Since = Annotated[date | None, Query(alias="from", description="First day, YYYY-MM-DD (UTC)")]
-Until = Annotated[date | None, Query(alias="to", description="Last day, YYYY-MM-DD (UTC), included")]
 
 
-def ordered(**pairs: tuple[Any, Any]) -> None:
-    """Refuse ranges whose lower bound is above the upper one (DynamoDB refuses such key conditions)."""
-    wrong = [
-        name for name, (low, high) in pairs.items() if low is not None and high is not None and low > high
-    ]
-    if wrong:
-        raise InvalidInput(
-            f"The lower bound is above the upper bound: {', '.join(wrong)}.",
-            details={"ranges": wrong},
-            reason="range_reversed",
-        )
+def _iso_day_only(value: object) -> object:
+    """A day is ``YYYY-MM-DD``: pydantic would also take ``0`` or ``1.5`` (seconds since 1970)."""
+    if isinstance(value, str) and not ISO_DAY.fullmatch(value):
+        raise ValueError("a day is written YYYY-MM-DD")
+    return value
 
 
-class Strict(BaseModel):
+ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+Day = Annotated[date, BeforeValidator(_iso_day_only)]
+"""A day in a query, as its schema (``format: date``) says: ``YYYY-MM-DD`` and nothing else."""
+Since = Annotated[Day | None, Query(alias="from", description="First day, YYYY-MM-DD (UTC)")]
+Until = Annotated[Day | None, Query(alias="to", description="Last day, YYYY-MM-DD (UTC), included")]
+
+
+def empty_range(**pairs: tuple[Any, Any]) -> bool:
+    """Whether a range's lower bound is above its upper one: then nothing can match, and the answer is
+    an empty page (DynamoDB itself refuses such key conditions, so it is never asked)."""
+    return any(low is not None and high is not None and low > high for low, high in pairs.values())
+
+
+class Strict(JsonNumbers):
     """A request body: unknown fields are refused; numbers and switches use pydantic's strict types."""
 
     model_config = ConfigDict(extra="forbid")
@@ -292,7 +304,7 @@ class PayoutIn(Strict):
     masked to them)."""
 
     method: PayoutMethod = Field(description="card, sbp, bank_transfer or other")
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = Field(
+    reference: Annotated[str, non_blank(100)] = Field(
         description="The payment's reference, e.g. the bank's transaction or order number"
     )
     details: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=120)] = Field(

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from copy import copy
 from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import BaseModel, Field, StrictBool, StrictInt, StringConstraints, WithJsonSchema, create_model
 
 from referral.admin import context
 from referral.admin.pagination import BadRequest
 from referral.admin.roles import actor, owner_only
-from referral.admin.schemas import IdText, Reason, Strict, Timestamp
+from referral.admin.schemas import IdText, Reason, Strict, Timestamp, non_blank
+from referral.domain.settings import Settings
 from referral.ozon.streams import STREAMS
 from referral.repository.models import AdminItem
 from referral.repository.sync_state import SyncState
@@ -29,19 +31,44 @@ class SettingsOut(BaseModel):
     settings: dict[str, Any]
 
 
+def changes_schema() -> dict[str, Any]:
+    """The JSON Schema of ``changes``: any of the settings, each with its own type and bounds.
+
+    Derived from the settings model, so the document never promises a value the settings refuse; the
+    values themselves are checked by the settings (their errors name the setting, as the form does).
+    Whether changes fit the settings in force (one rate per level, a maximum above the minimum) is a
+    matter of that state: a misfit is a 409.
+    """
+    fields: dict[str, Any] = {}
+    for name, info in Settings.model_fields.items():
+        optional = copy(info)
+        optional.default = None
+        optional.default_factory = None
+        fields[name] = (info.annotation, optional)
+    partial = create_model("SettingsChanges", __base__=Strict, **fields)
+    schema: dict[str, Any] = partial.model_json_schema(ref_template="#/$defs/{model}")
+    definitions = schema.pop("$defs", {})
+    inlined: dict[str, Any] = _inline(schema, definitions)
+    inlined.pop("title", None)
+    return {**inlined, "minProperties": 1, "description": "Settings to replace; texts are merged per key."}
+
+
+def _inline(node: Any, definitions: dict[str, Any]) -> Any:
+    """The schema with each ``$ref`` replaced by its definition (the settings' models nest without cycles)."""
+    if isinstance(node, dict):
+        if "$ref" in node:
+            return _inline(definitions[node["$ref"].rsplit("/", 1)[-1]], definitions)
+        return {key: _inline(value, definitions) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(value, definitions) for value in node]
+    return node
+
+
 class SettingsUpdate(Strict):
     expected_version: Annotated[
         StrictInt, Field(ge=0, le=10**12, description="The version read; a change meanwhile is refused")
     ]
-    changes: Annotated[
-        dict[str, Any],
-        Field(
-            min_length=1,
-            description="Top-level settings to replace (texts are merged per key): levels, level_rates, "
-            "own_rate, "
-            "hold_days, point_rate, min_withdrawal, max_withdrawal, invite_only_new_buyers, texts",
-        ),
-    ]
+    changes: Annotated[dict[str, Any], Field(min_length=1), WithJsonSchema(changes_schema())]
     reason: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=500)] = None
 
 
@@ -59,7 +86,10 @@ def get_settings() -> SettingsOut:
 )
 def update_settings(body: SettingsUpdate) -> SettingsOut:
     settings, version = context.current().services.settings.update(
-        actor(router).telegram_id, body.changes, expected_version=body.expected_version, reason=body.reason
+        actor(router).telegram_id,
+        body.changes,
+        expected_version=body.expected_version,
+        reason=body.reason,
     )
     return SettingsOut(version=version, settings=settings.to_document())
 
@@ -100,7 +130,11 @@ class OzonConnectionIn(Strict):
     client_id: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{1,20}$")]
     api_key: Annotated[
         str | None, StringConstraints(strip_whitespace=True, min_length=10, max_length=200)
-    ] = Field(default=None, description="Write-only; omit to keep the stored key")
+    ] = Field(
+        default=None,
+        description="Write-only; omit to keep the stored key",
+        json_schema_extra={"pattern": r"^\s*[!-~]{10,200}\s*$"},  # an HTTP header's printable ASCII
+    )
 
 
 def _ozon(connection: OzonConnection | None = None) -> OzonConnectionOut:
@@ -195,7 +229,7 @@ def admin_row(item: AdminItem) -> AdminRow:
 class AdminIn(Strict):
     telegram_id: IdText
     role: Role = Role.OPERATOR
-    name: Annotated[str | None, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)] = None
+    name: Annotated[str | None, non_blank(100)] = None
     reason: Reason | None = None
 
 

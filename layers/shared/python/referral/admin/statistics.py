@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -15,7 +14,7 @@ from pydantic import BaseModel
 from referral.admin import context, csv_export
 from referral.admin.pagination import fingerprint, seal, unseal
 from referral.admin.roles import owner_only
-from referral.admin.schemas import Cursor, Money
+from referral.admin.schemas import Cursor, Day, Money
 from referral.admin.schemas_names import CsvDelimiter, CsvLang
 from referral.read.exports import Table
 from referral.read.rollups import UNITS
@@ -26,7 +25,8 @@ router = Router()  # type: ignore[no-untyped-call]
 CSV = "text/csv; charset=utf-8"
 CSV_RESPONSE: dict[int, OpenAPIResponse] = {
     200: {
-        "description": "CSV; when more rows follow, the X-Next-Cursor header holds the next part's cursor",
+        "description": "CSV; when more rows follow, the X-Next-Cursor header holds the next part's cursor; "
+        "an export of a period names the days it covers in X-Period (FROM/TO, absent when none)",
         "content": {"text/csv": {"schema": {"type": "string"}}},
     }
 }
@@ -83,6 +83,10 @@ class RatingRow(BaseModel):
 class Rating(BaseModel):
     kind: str
     items: list[RatingRow]
+    period_from: str | None = None
+    """The first month the rating covers (YYYY-MM); null for all time or an empty period."""
+    period_to: str | None = None
+    """The last month it covers: the period asked for, cut at this month and to at most 24 months."""
     next_cursor: str | None = None
     """Always null: a rating is one page of at most 100."""
 
@@ -109,9 +113,11 @@ def rating(
     month of the request) — as of the last rollup."""
     statistics = context.current().statistics
     months = statistics.months(first, last) if first or last else None
-    ranked = statistics.rating(kind.value, limit, months)
+    ranked = statistics.rating(kind.value, limit, months) if months or not (first or last) else []
     return Rating(
         kind=kind.value,
+        period_from=months[0] if months else None,
+        period_to=months[1] if months else None,
         items=[
             RatingRow(
                 rank=n,
@@ -124,12 +130,15 @@ def rating(
     )
 
 
-def _csv(table: Table, scope: str, name: str) -> Response[str]:
+def csv_response(table: Table, scope: str, name: str, period: tuple[str, str] | None = None) -> Response[str]:
     """Every export's response: the shared writer's format (``referral.admin.csv_export``), chosen by the
-    request's ``delimiter`` and ``lang``, and the next part's cursor in ``X-Next-Cursor``."""
+    request's ``delimiter`` and ``lang``, the next part's cursor in ``X-Next-Cursor`` and, for an export
+    of a period, the days it covers in ``X-Period``."""
     event = router.current_event
-    fmt = csv_export.format_of(event.query_string_parameters, event.get_header_value("accept-language"))
+    fmt = csv_export.format_of(event.query_string_parameters, event.headers.get("accept-language"))
     headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+    if period is not None:
+        headers["X-Period"] = "/".join(period)
     next_cursor = seal(table.position, scope)
     if next_cursor:
         headers["X-Next-Cursor"] = next_cursor
@@ -150,7 +159,7 @@ def export_tree(
 ) -> Response[str]:
     scope = fingerprint("tree")
     table = context.current().statistics.referral_tree(unseal(cursor, scope), limit)
-    return _csv(table, scope, "referral-tree.csv")
+    return csv_response(table, scope, "referral-tree.csv")
 
 
 @router.get(
@@ -160,18 +169,19 @@ def export_tree(
     responses=CSV_RESPONSE,
 )
 def export_purchases(
-    since: Annotated[date, Query(alias="from")],
-    until: Annotated[date, Query(alias="to")],
+    since: Annotated[Day, Query(alias="from")],
+    until: Annotated[Day, Query(alias="to")],
     referrals_only: Annotated[bool, Query()] = True,
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     cursor: Cursor = None,
     delimiter: CsvDelimiter = "semicolon",
     lang: CsvLang = None,
 ) -> Response[str]:
-    low, high = context.current().statistics.period(since, until)
-    scope = fingerprint("purchases", f=low, t=high, r=referrals_only)
-    table = context.current().statistics.purchases(low, high, referrals_only, limit, unseal(cursor, scope))
-    return _csv(table, scope, "purchases.csv")
+    statistics = context.current().statistics
+    days = statistics.period(since, until)
+    scope = fingerprint("purchases", d=days, r=referrals_only)
+    table = statistics.purchases(days, referrals_only, limit, unseal(cursor, scope))
+    return csv_response(table, scope, "purchases.csv", days)
 
 
 @router.get(
@@ -181,8 +191,8 @@ def export_purchases(
     responses=CSV_RESPONSE,
 )
 def export_referral_stats(
-    since: Annotated[date, Query(alias="from")],
-    until: Annotated[date, Query(alias="to")],
+    since: Annotated[Day, Query(alias="from")],
+    until: Annotated[Day, Query(alias="to")],
     limit: Annotated[int, Query(ge=1, le=1000)] = 1000,
     cursor: Cursor = None,
     delimiter: CsvDelimiter = "semicolon",
@@ -191,7 +201,7 @@ def export_referral_stats(
     """Sponsors in the order they registered; a part ends after ``limit`` rows or a bounded amount of
     reading (then it may hold fewer rows), and ``X-Next-Cursor`` says where the next part starts."""
     statistics = context.current().statistics
-    low, high = statistics.period(since, until)
-    scope = fingerprint("referral-stats", f=low, t=high)
-    table = statistics.referral_stats(low, high, limit, unseal(cursor, scope))
-    return _csv(table, scope, "referral-stats.csv")
+    days = statistics.period(since, until)
+    scope = fingerprint("referral-stats", d=days)
+    table = statistics.referral_stats(days, limit, unseal(cursor, scope))
+    return csv_response(table, scope, "referral-stats.csv", days)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler.api_gateway import Router
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from referral.admin import context
 from referral.admin.pagination import fingerprint, seal, unseal
@@ -23,7 +23,8 @@ from referral.admin.schemas import (
     Until,
     WithdrawalPage,
     WithdrawalRow,
-    ordered,
+    empty_range,
+    non_blank,
     withdrawal_row,
 )
 from referral.admin.schemas_names import PersonOut, person_out
@@ -67,7 +68,8 @@ def list_withdrawals(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> WithdrawalPage:
-    ordered(dates=(since, until), points=(points_min, points_max))
+    if empty_range(dates=(since, until), points=(points_min, points_max)):
+        return WithdrawalPage(items=[], next_cursor=None)
     flt = WithdrawalFilter(
         status=status.value if status else None,
         participant_id=participant_id,
@@ -149,7 +151,30 @@ def get_withdrawal(withdrawal_id: WithdrawalId) -> WithdrawalDetail:
     return _detail(withdrawal_id)
 
 
+def required_for(status: str, field: str, schema: dict[str, Any], *, only: bool = False) -> dict[str, Any]:
+    """JSON Schema's way to say "``field`` is required (not null) with ``status``" and, when ``only``,
+    "null with any other status"."""
+    rule: dict[str, Any] = {
+        "if": {"properties": {"status": {"const": status}}, "required": ["status"]},
+        "then": {"required": [field], "properties": {field: schema}},
+    }
+    if only:
+        rule["else"] = {"properties": {field: {"type": "null"}}}
+    return rule
+
+
 class StatusChange(Strict):
+    """Paid needs the payout; rejected needs the reason the participant sees."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                required_for(WithdrawalStatus.PAID, "payout", {"type": "object"}, only=True),
+                required_for(WithdrawalStatus.REJECTED, "reason", {"type": "string", "pattern": r"\S"}),
+            ]
+        }
+    )
+
     status: WithdrawalStatus = Field(description="negotiation, paid, rejected or cancelled")
     reason: Annotated[str | None, StringConstraints(strip_whitespace=True, max_length=500)] = Field(
         default=None, description="Required for rejected: the participant sees it"
@@ -175,7 +200,7 @@ def change_status(withdrawal_id: WithdrawalId, body: StatusChange) -> Withdrawal
 
 
 class CommentIn(Strict):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    text: Annotated[str, non_blank(2000)]
 
 
 @router.post(
@@ -187,6 +212,14 @@ def comment(withdrawal_id: WithdrawalId, body: CommentIn) -> WithdrawalDetail:
 
 
 class BulkChange(Strict):
+    """Paid needs the payout (one for all)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [required_for(WithdrawalStatus.PAID, "payout", {"type": "object"}, only=True)]
+        }
+    )
+
     ids: list[Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{1,64}$")]] = Field(
         min_length=1, max_length=MAX_BULK, description="The requests to move (each on its own)"
     )

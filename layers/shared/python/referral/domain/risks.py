@@ -14,7 +14,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt
+from pydantic import ConfigDict, Field, StrictBool, StrictInt
+
+from referral.domain.numbers import JsonNumbers
 
 EVIDENCE_IDS = 20
 """Most ids a flag's evidence lists; the count says how many there are in all."""
@@ -40,7 +42,7 @@ class FlagStatus(StrEnum):
     RESOLVED = "resolved"
 
 
-class RiskThresholds(BaseModel):
+class RiskThresholds(JsonNumbers):
     """When each signal is raised. Counts are "at least"; windows bound the events counted."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)

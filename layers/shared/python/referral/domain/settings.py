@@ -20,23 +20,38 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from referral.domain.claim_policy import ClaimPolicy
+from referral.domain.numbers import JsonNumbers, decimal_schema
 from referral.domain.risks import RiskThresholds
-from referral.errors import InvalidInput, field_errors
+from referral.errors import Conflict, InvalidInput, field_errors
 
 MAX_LEVELS = 10
 """Deepest level the program can ever reward; ancestor chains are kept this long."""
 
-Rate = Annotated[Decimal, Field(ge=0, le=1000, max_digits=7, decimal_places=2)]
+RATE_TEXT = r"^(1000(\.0{1,2})?|(0|[1-9][0-9]{0,2})(\.[0-9]{1,2})?)$"
+MISFIT = "settings_misfit"
+"""The reason given when settings, each valid, do not fit together."""
+NOT_BLANK = r"\S"
+"""Some text besides spaces (a search, as JSON Schema patterns are)."""
+POINT_RATE_TEXT = (
+    r"^(1000000(\.0{1,4})?|[1-9][0-9]{0,5}(\.[0-9]{1,4})?"
+    r"|0\.([1-9][0-9]{0,3}|0[1-9][0-9]{0,2}|00[1-9][0-9]?|000[1-9]))$"
+)
+
+
+Rate = Annotated[
+    Decimal, Field(ge=0, le=1000, max_digits=7, decimal_places=2), decimal_schema(RATE_TEXT, 0, 1000)
+]
 """Points per 1000 RUB of purchase amount."""
 
 
 class LocalizedText(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    ru: str = Field(min_length=1, max_length=4000)
-    en: str = Field(min_length=1, max_length=4000)
+    ru: str = Field(min_length=1, max_length=4000, json_schema_extra={"pattern": NOT_BLANK})
+    en: str = Field(min_length=1, max_length=4000, json_schema_extra={"pattern": NOT_BLANK})
 
     @field_validator("ru", "en")
     @classmethod
@@ -84,7 +99,7 @@ class Texts(BaseModel):
     )
 
 
-class Settings(BaseModel):
+class Settings(JsonNumbers):
     """The validated settings document. Defaults follow the product specification.
 
     Whole numbers and switches are strict: ``true`` is not a number of days and ``"yes"`` is not a switch.
@@ -93,10 +108,14 @@ class Settings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     levels: StrictInt = Field(default=3, ge=1, le=MAX_LEVELS)
-    level_rates: tuple[Rate, ...] = (Decimal(50), Decimal(50), Decimal(50))
+    level_rates: tuple[Rate, ...] = Field(
+        default=(Decimal(50), Decimal(50), Decimal(50)), min_length=1, max_length=MAX_LEVELS
+    )
     own_rate: Rate = Decimal(0)
     hold_days: StrictInt = Field(default=30, ge=0, le=365)
-    point_rate: Decimal = Field(default=Decimal(1), gt=0, le=1_000_000, max_digits=12, decimal_places=4)
+    point_rate: Annotated[Decimal, decimal_schema(POINT_RATE_TEXT, 1, 1_000_000)] = Field(
+        default=Decimal(1), gt=0, le=1_000_000, max_digits=12, decimal_places=4
+    )
     min_withdrawal: StrictInt = Field(default=100, ge=1, le=100_000_000)
     max_withdrawal: StrictInt | None = Field(default=None, ge=1, le=1_000_000_000)
     invite_only_new_buyers: StrictBool = False
@@ -107,9 +126,9 @@ class Settings(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         if len(self.level_rates) != self.levels:
-            raise ValueError(f"level_rates must have exactly {self.levels} values, one per rewarded level")
+            raise misfit(f"level_rates must have exactly {self.levels} values, one per rewarded level")
         if self.max_withdrawal is not None and self.max_withdrawal < self.min_withdrawal:
-            raise ValueError("max_withdrawal must not be below min_withdrawal")
+            raise misfit("max_withdrawal must not be below min_withdrawal")
         return self
 
     def rate_for_level(self, level: int) -> Decimal:
@@ -128,13 +147,26 @@ class Settings(BaseModel):
         return parse_settings(document)
 
 
+def misfit(message: str) -> PydanticCustomError:
+    """Settings each valid alone that do not fit together: told apart from a wrong value (a 409)."""
+    return PydanticCustomError("value_error", message, {"rule": MISFIT})
+
+
 def parse_settings(document: dict[str, Any]) -> Settings:
-    """Validate a settings document, turning pydantic's report into a domain error with details."""
+    """Validate a settings document, turning pydantic's report into a domain error with details.
+
+    A wrong value is invalid input; values that are each right but do not fit together (say, the
+    levels changed and the rates did not) conflict with the settings they would be combined with.
+    """
     try:
         return Settings.model_validate(document)
     except ValidationError as exc:
         problems = field_errors(exc.errors(include_url=False), whole="settings")
         summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
+        if all(problem.get("ctx", {}).get("rule") == MISFIT for problem in problems):
+            raise Conflict(
+                f"The settings do not fit together: {summary}", details={"errors": problems}, reason=MISFIT
+            ) from None
         raise InvalidInput(
             f"Invalid settings: {summary}", details={"errors": problems}, reason="invalid_settings"
         ) from None

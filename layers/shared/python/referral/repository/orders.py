@@ -166,14 +166,15 @@ class OrderRepository:
         changes = Changes(uow)
         if not plan.posting.is_cancelled:
             count_purchase(uow, changes, plan, level_dates_kept)
-        self._accrue(uow, changes, plan, now)
+        self.accrue(uow, changes, plan, now)
         changes.flush()
         add_notices(uow, notifications, now)
         commit(uow, _purchase_refusal)
 
     @staticmethod
-    def _accrue(uow: UnitOfWork, changes: Changes, plan: AccrualPlan, now: datetime) -> None:
-        """Every level's accrual: the record, frozen points for a participant not blocked, the entry."""
+    def accrue(uow: UnitOfWork, changes: Changes, plan: AccrualPlan, now: datetime) -> None:
+        """Every level's accrual: the record, frozen points for a participant not blocked, the entry
+        (a purchase's transaction, and an approved claim's, accrue exactly like this)."""
         posting_number = plan.posting.posting_number
         for accrual in plan.accruals:
             uow.create(
@@ -196,8 +197,6 @@ class OrderRepository:
                 rate=accrual.rate,
             )
 
-    accrue = _accrue
-    """Every level's accrual into ``uow`` (an approved claim's transaction accrues exactly like this)."""
 
     def commit_delivery(self, order: Order, posting: Posting, accruals: list[Accrual], now: datetime) -> None:
         """The posting was delivered: its frozen accruals join the release schedule (R7).

@@ -229,7 +229,8 @@ class SettingsService:
             raise InvalidInput(problem[1], reason=problem[0])
         before = self.ozon_connection()
         if api_key is None and before.source != "operator":
-            raise InvalidInput(
+            # Keeping the stored key needs one to be stored: a matter of state, not of the request (409).
+            raise Conflict(
                 "Enter the Ozon Api-Key too: no key is stored yet.", reason="ozon_api_key_required"
             )
         changes = [Change("client_id", before.client_id, client_id)]

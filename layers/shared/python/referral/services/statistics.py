@@ -24,7 +24,6 @@ from referral.clock import (
     to_iso,
     utcnow,
 )
-from referral.errors import InvalidInput
 from referral.read import exports, ratings, rollups
 from referral.read.exports import Table
 from referral.read.query import first_registration_month
@@ -56,36 +55,33 @@ class StatisticsService:
 
     # --- periods ---------------------------------------------------------------------------------------
 
-    def period(self, since: date, until: date) -> tuple[str, str]:
-        """A past period of days, at most a year, as ISO days; its end is cut at today."""
-        today = self.clock().date()
-        if until < since:
-            raise InvalidInput("'to' must not be before 'from'.", reason="range_reversed")
-        if until - since > timedelta(days=MAX_PERIOD_DAYS):
-            raise InvalidInput(f"The period may be at most {MAX_PERIOD_DAYS} days.", reason="period_too_long")
-        self._past(since.isoformat(), today.isoformat(), EARLIEST_DAY.isoformat())
-        return since.isoformat(), min(until, today).isoformat()
+    def period(self, since: date, until: date) -> tuple[str, str] | None:
+        """The days of a period an answer covers, as ISO days; ``None`` when no day is left.
 
-    def months(self, first: str | None, last: str | None) -> tuple[str, str]:
-        """A past period of whole months (``YYYY-MM``), at most two years; its end is cut at this month."""
+        A period is the days it names that can hold data: from ``EARLIEST_DAY`` to today, and at most
+        ``MAX_PERIOD_DAYS`` ending at its end (the answer names the days it covers). A reversed or
+        future period holds no day, so its answer is empty rather than an error.
+        """
+        high = min(until, self.clock().date())
+        if high < max(since, EARLIEST_DAY):
+            return None
+        low = max(since, EARLIEST_DAY, high - timedelta(days=MAX_PERIOD_DAYS - 1))
+        return low.isoformat(), high.isoformat()
+
+    def months(self, first: str | None, last: str | None) -> tuple[str, str] | None:
+        """The whole months (``YYYY-MM``) a rating covers, the same way: at most ``MAX_RATING_MONTHS``
+        ending at its last month (cut at this month), none before ``EARLIEST_DAY``; ``None`` when empty."""
         current = month_of(self.clock())
-        last = last or current
-        first = first or last
-        self._past(first, current, EARLIEST_DAY.isoformat()[:7])
-        if month_number(first) > month_number(last):
-            raise InvalidInput("'to' must not be before 'from'.", reason="range_reversed")
-        if len(months_between(first, last)) > MAX_RATING_MONTHS:
-            raise InvalidInput(
-                f"The period may be at most {MAX_RATING_MONTHS} months.", reason="period_too_long"
-            )
-        return first, min(last, current, key=month_number)
-
-    @staticmethod
-    def _past(start: str, now: str, earliest: str) -> None:
-        if start > now:
-            raise InvalidInput("The period starts in the future.", reason="period_in_future")
-        if start < earliest:
-            raise InvalidInput(f"The period may not start before {earliest}.", reason="period_too_early")
+        last = min(last or current, current, key=month_number)
+        if month_number(last) < month_number(EARLIEST_DAY.isoformat()[:7]):
+            return None
+        first = max(
+            first or last,
+            EARLIEST_DAY.isoformat()[:7],
+            months_back(last, MAX_RATING_MONTHS - 1),
+            key=month_number,
+        )
+        return (first, last) if month_number(first) <= month_number(last) else None
 
     # --- rollups --------------------------------------------------------------------------------------
 
@@ -127,12 +123,18 @@ class StatisticsService:
     def referral_tree(start: Any, limit: int) -> Table:
         return exports.referral_tree(start, limit)
 
-    def purchases(self, since: str, until: str, referrals_only: bool, limit: int, start: Any) -> Table:
-        return exports.purchases(since, until, referrals_only, limit, start, self.clock())
+    def purchases(
+        self, period: tuple[str, str] | None, referrals_only: bool, limit: int, start: Any
+    ) -> Table:
+        if period is None:
+            return Table(exports.PURCHASES_HEADER, [])
+        return exports.purchases(*period, referrals_only, limit, start, self.clock())
 
     @staticmethod
-    def referral_stats(since: str, until: str, limit: int, start: Any) -> Table:
-        return exports.referral_stats(since, until, limit, start)
+    def referral_stats(period: tuple[str, str] | None, limit: int, start: Any) -> Table:
+        if period is None:
+            return Table(exports.REFERRAL_STATS_HEADER, [])
+        return exports.referral_stats(*period, limit, start)
 
 
 def _ratings(activity: MonthActivity) -> Totals:
