@@ -89,8 +89,8 @@ def test_the_list_pages_with_a_cursor_bound_to_its_status(
     pages = [[c["posting_number"] for c in page["items"]] for page in (first, second)]
     assert pages == [["8100-0000-1", "8100-0001-1"], ["8100-0002-1"]]
     assert second["next_cursor"] is None
-    assert (elsewhere.status, elsewhere.error["details"]["reason"]) == (400, "bad_cursor")
-    assert (forged.status, forged.error["details"]["reason"]) == (400, "bad_cursor")
+    assert (elsewhere.status, elsewhere.error["details"]["reason"]) == (404, "bad_cursor")
+    assert (forged.status, forged.error["details"]["reason"]) == (404, "bad_cursor")
 
 
 def test_decided_claims_come_newest_decision_first(owner: Api, domain: Services, clock: FakeClock) -> None:

@@ -197,7 +197,6 @@ class OrderRepository:
                 rate=accrual.rate,
             )
 
-
     def commit_delivery(self, order: Order, posting: Posting, accruals: list[Accrual], now: datetime) -> None:
         """The posting was delivered: its frozen accruals join the release schedule (R7).
 
