@@ -1,6 +1,7 @@
 // Order claims under review: the queue by status with each posting's facts; approve or reject the pending ones.
 
 import { api } from "/admin/app/api.js";
+import { operatorCell } from "/admin/app/views/people.js";
 import { h, replace } from "/admin/app/dom.js";
 import { fmt, t } from "/admin/app/i18n.js";
 import { alertBox, announce, dataTable, dl, field, formAlert, idempotencyKey, onSubmit, pageHeader, participantLink } from "/admin/app/ui.js";
@@ -109,7 +110,7 @@ function claimCard(claim, decided) {
       [t("cl.ordered_at"), fmt.dateTime(claim.order_created_at)],
       [t("cl.claimed_at"), fmt.dateTime(claim.created_at)],
       [t("cl.evidence"), evidence(claim)],
-      pending ? null : [t("cl.decided_by"), claim.decided_by || "—"],
+      pending ? null : [t("cl.decided_by"), claim.decided_by ? operatorCell(claim.decider, claim.decided_by) : "—"],
       pending ? null : [t("cl.decided_at"), fmt.dateTime(claim.decided_at)],
       pending ? null : [t("cl.reason"), claim.reason || "—"],
     ]),

@@ -12,9 +12,11 @@ from referral.admin import context
 from referral.admin.pagination import fingerprint, seal, unseal
 from referral.admin.roles import actor
 from referral.admin.schemas import Cursor, Done, IdText, Limit, Reason, Strict, Timestamp
+from referral.admin.schemas_names import PersonOut, person_out
 from referral.clock import to_iso
 from referral.domain.claims import ReviewStatus
 from referral.read.claims import ClaimView, claims_by_status
+from referral.read.people import People
 
 router = Router()  # type: ignore[no-untyped-call]
 
@@ -45,6 +47,8 @@ class ClaimOut(BaseModel):
     customer_id_matched: bool
     decided_at: Timestamp | None
     decided_by: str | None
+    decider: PersonOut | None = None
+    """The operator who decided, by name (one BatchGetItem per page, none for a pending page)."""
     reason: str | None
     lines: list[ClaimLineOut]
 
@@ -54,7 +58,7 @@ class ClaimPage(BaseModel):
     next_cursor: str | None
 
 
-def _out(view: ClaimView) -> ClaimOut:
+def _out(view: ClaimView, people: People) -> ClaimOut:
     review = view.review
     return ClaimOut(
         posting_number=review.posting_number,
@@ -71,6 +75,7 @@ def _out(view: ClaimView) -> ClaimOut:
         customer_id_matched=review.customer_id_matched,
         decided_at=to_iso(review.decided_at) if review.decided_at else None,
         decided_by=review.decided_by,
+        decider=person_out(people.operator(review.decided_by)),
         reason=review.reason,
         lines=[
             ClaimLineOut(name=x.name, sku=x.sku, price=f"{x.price:.2f}", quantity=x.quantity)
@@ -90,9 +95,10 @@ def list_claims(
     cursor: Cursor = None,
 ) -> ClaimPage:
     scope = fingerprint("claims", status=status.value)
-    _ = context.current().listings  # binds the table
+    listings = context.current().listings
     views, last = claims_by_status(status, limit, unseal(cursor, scope))
-    return ClaimPage(items=[_out(v) for v in views], next_cursor=seal(last, scope))
+    people = listings.names_of([], [view.review.decided_by for view in views])
+    return ClaimPage(items=[_out(v, people) for v in views], next_cursor=seal(last, scope))
 
 
 class Approval(Strict):
