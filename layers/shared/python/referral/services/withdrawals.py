@@ -116,7 +116,7 @@ class WithdrawalService:
         """Open a request and reserve the points atomically. ``request_key`` makes retries harmless.
 
         ``payout_details``: where the participant wants the money, when given; only the fraud signals see
-        them (as a one-way fingerprint), the request does not keep them.
+        them (as keyed fingerprints), the request does not keep them.
 
         The key is looked up first: a retry returns the request it opened even if the points are reserved
         by now or the participant was blocked since; the same key for another amount is refused.
@@ -176,7 +176,8 @@ class WithdrawalService:
     ) -> Withdrawal:
         """Move a request along ``new → negotiation → paid | rejected`` (or cancel); audited, announced.
 
-        Paid needs the payout (method and reference; details are stored masked). Refused with
+        Paid needs the payout (method and reference; details are stored masked, with the keyed fingerprints
+        the shared payout signal compares, computed from the details as entered). Refused with
         ``InvalidTransition`` when another operator moved the request meanwhile, and with
         ``BalanceChanged`` (not a status change) when the participant's reserved points no longer hold it.
         """
@@ -190,6 +191,7 @@ class WithdrawalService:
                 reason="rejection_reason_required",
             )
         recorded = _payout_for(target, payout)
+        fingerprints = self.risks.payout_fingerprints(recorded.entered) if self.risks and recorded else ()
         participant = self.participants.get_participant(withdrawal.participant_id)
         effect = transition_effect(target, withdrawal.points)
         now = self.clock()
@@ -198,7 +200,16 @@ class WithdrawalService:
         announced = self.announce(actor_id, withdrawal, target, reason, participant) if self.announce else []
         try:
             self.withdrawals.commit_withdrawal_transition(
-                withdrawal, target, effect, actor_id, reason, audit, now, [notice, *announced], recorded
+                withdrawal,
+                target,
+                effect,
+                actor_id,
+                reason,
+                audit,
+                now,
+                [notice, *announced],
+                recorded,
+                tuple(fingerprint.value for fingerprint in fingerprints),
             )
         except WithdrawalChanged:
             current = self.get(withdrawal_id)
@@ -207,6 +218,9 @@ class WithdrawalService:
                 details={"status": current.status.value},
                 reason="stale",
             ) from None
+        if self.risks is not None:
+            source = f"withdrawal:{withdrawal_id}"
+            self.risks.payout_given(withdrawal.participant_id, fingerprints, source)
         return replace(
             withdrawal,
             status=target,
@@ -270,7 +284,7 @@ def _payout_for(target: WithdrawalStatus, given: Payout | None) -> Payout | None
         return None
     if given is None:
         return None
-    return validated_payout(given.method, given.reference, given.details)
+    return validated_payout(given.method, given.reference, given.entered or given.details)
 
 
 def _status_notice(
