@@ -167,7 +167,7 @@ def _publish_secrets(endpoint: str) -> None:
             client.create_secret(Name=f"{DEFAULT_SECRET_PREFIX}/{name}", SecretString=os.environ[variable])
 
 
-def _payout_fingerprint_key(endpoint: str, keep: Path | None) -> str:
+def _payout_fingerprint_key(keep: Path | None) -> str:
     """The payout fingerprint key as the stack makes it: a generated secret in the local Secrets Manager,
     its ARN in ``PAYOUT_FINGERPRINT_KEY_ARN``. Kept beside the snapshot (``keep``) so that the fingerprints
     in a reloaded table still match."""
@@ -182,7 +182,7 @@ def _payout_fingerprint_key(endpoint: str, keep: Path | None) -> str:
             keep.parent.mkdir(exist_ok=True)
             keep.write_text(value)
             keep.chmod(0o600)
-    client = boto3.client("secretsmanager", endpoint_url=endpoint)
+    client = boto3.client("secretsmanager", endpoint_url=os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"])
     name = f"{DEFAULT_SECRET_PREFIX}/{PAYOUT_FINGERPRINT_KEY_SECRET}"
     arn = str(client.create_secret(Name=name, SecretString=value)["ARN"])
     os.environ.setdefault("PAYOUT_FINGERPRINT_KEY_ARN", arn)
@@ -284,9 +284,7 @@ class LocalSystem:
         telegram_url, fake_telegram = self._start_telegram()
         ozon_url, fake_ozon = self._start_ozon()
         _publish_secrets(os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
-        payout_key_arn = _payout_fingerprint_key(
-            os.environ["AWS_ENDPOINT_URL_DYNAMODB"], PAYOUT_KEY_FILE if self.snapshot else None
-        )
+        payout_key_arn = _payout_fingerprint_key(PAYOUT_KEY_FILE if self.snapshot else None)
         self._load_functions()
         from devtools import readable_logs
 

@@ -135,32 +135,38 @@ class RiskService:
     def dialog_message(self, participant_id: str, text: str | None, source: str) -> None:
         """A participant's message to the operators: the cards and phones in it, compared with others'.
 
-        ``source`` names the message (``tg:<update id>``); the text itself goes nowhere from here."""
-        if self.fingerprinter is None or not text:
-            return
-        with self._guarded("dialog", participant_id) as limits:
-            if limits is None:
-                return
-            self._share(participant_id, self.fingerprinter.of_message(text), source, limits)
+        ``source`` names the message (``tg:<update id>``); the text itself goes nowhere from here, and a
+        message without payout details costs nothing."""
+        fingerprints = self._fingerprinted(text, payout=False)
+        self.payout_given(participant_id, fingerprints, source, flow="dialog")
 
     def payout_fingerprints(self, details: str | None) -> tuple[PayoutFingerprint, ...]:
-        """The keyed fingerprints of payout details an operator recorded (none without the key); never
-        raises: a payout is recorded whatever happens here."""
-        if self.fingerprinter is None or not details:
+        """The keyed fingerprints of payout details an operator recorded (none without the key)."""
+        return self._fingerprinted(details, payout=True)
+
+    def _fingerprinted(self, text: str | None, *, payout: bool) -> tuple[PayoutFingerprint, ...]:
+        """Never raises: a relay or a payout goes on whatever happens here."""
+        if self.fingerprinter is None or not text:
             return ()
         try:
-            return tuple(self.fingerprinter.of_payout(details))
+            found = self.fingerprinter.of_payout(text) if payout else self.fingerprinter.of_message(text)
         except Exception:
-            _failed("payout", "-")
+            _failed("payout" if payout else "dialog", "-")
             return ()
+        return tuple(found)
 
     def payout_given(
-        self, participant_id: str, fingerprints: tuple[PayoutFingerprint, ...], source: str
+        self,
+        participant_id: str,
+        fingerprints: tuple[PayoutFingerprint, ...],
+        source: str,
+        *,
+        flow: str = "payout",
     ) -> None:
         """Payout details of ``participant_id`` (fingerprinted): who else gave the same ones."""
         if not fingerprints:
             return
-        with self._guarded("payout", participant_id) as limits:
+        with self._guarded(flow, participant_id) as limits:
             if limits is None:
                 return
             self._share(participant_id, list(fingerprints), source, limits)

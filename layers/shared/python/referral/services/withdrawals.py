@@ -184,12 +184,7 @@ class WithdrawalService:
         target = WithdrawalStatus(target)
         withdrawal = self.get(withdrawal_id)
         check_transition(withdrawal.status, target)
-        reason = (reason or "").strip() or None
-        if target == WithdrawalStatus.REJECTED and reason is None:
-            raise InvalidInput(
-                "Give the reason for the rejection: the participant will see it.",
-                reason="rejection_reason_required",
-            )
+        reason = _reason_for(target, reason)
         recorded = _payout_for(target, payout)
         fingerprints = self.risks.payout_fingerprints(recorded.entered) if self.risks and recorded else ()
         participant = self.participants.get_participant(withdrawal.participant_id)
@@ -218,9 +213,8 @@ class WithdrawalService:
                 details={"status": current.status.value},
                 reason="stale",
             ) from None
-        if self.risks is not None:
-            source = f"withdrawal:{withdrawal_id}"
-            self.risks.payout_given(withdrawal.participant_id, fingerprints, source)
+        if self.risks is not None:  # after the commit: the signal never fails the payout
+            self.risks.payout_given(withdrawal.participant_id, fingerprints, f"withdrawal:{withdrawal_id}")
         return replace(
             withdrawal,
             status=target,
@@ -273,6 +267,17 @@ class WithdrawalService:
             changes=(Change("comment", None, text),),
         )
         self.withdrawals.add_withdrawal_comment(withdrawal_id, actor_id, text, audit, now)
+
+
+def _reason_for(target: WithdrawalStatus, reason: str | None) -> str | None:
+    """The reason, trimmed; a rejection needs one (the participant is told it)."""
+    reason = (reason or "").strip() or None
+    if target == WithdrawalStatus.REJECTED and reason is None:
+        raise InvalidInput(
+            "Give the reason for the rejection: the participant will see it.",
+            reason="rejection_reason_required",
+        )
+    return reason
 
 
 def _payout_for(target: WithdrawalStatus, given: Payout | None) -> Payout | None:
