@@ -130,7 +130,8 @@ class RiskService:
         self, participant_id: str, payout_details: str | None, *, source: str = "withdrawal"
     ) -> None:
         """A withdrawal request with payout details: the same details given by other participants."""
-        self.payout_given(participant_id, self.payout_fingerprints(payout_details), source)
+        fingerprints = self.payout_fingerprints(payout_details)
+        self.payout_given(participant_id, fingerprints, source, flow="withdrawal")
 
     def dialog_message(self, participant_id: str, text: str | None, source: str) -> None:
         """A participant's message to the operators: the cards and phones in it, compared with others'.

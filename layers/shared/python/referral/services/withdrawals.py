@@ -150,7 +150,8 @@ class WithdrawalService:
         except BalanceChanged:
             raise self._refusal(participant_id) from None
         if self.risks is not None:
-            self.risks.withdrawal_requested(participant_id, payout_details)
+            source = f"withdrawal:{withdrawal_id}"
+            self.risks.withdrawal_requested(participant_id, payout_details, source=source)
         return withdrawal
 
     def _refusal(self, participant_id: str) -> Forbidden | InsufficientFunds:
