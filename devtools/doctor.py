@@ -57,6 +57,8 @@ def _local_environment() -> str:
         "OZON_API_URL": runtime.ozon_api,
         "OPERATORS_CHAT_ID": LOCAL_OPERATORS_CHAT,
     }
+    if runtime.payout_key_arn:
+        values["PAYOUT_FINGERPRINT_KEY_ARN"] = runtime.payout_key_arn
     if runtime.fake_telegram:
         values["TELEGRAM_BOT_TOKEN"] = LOCAL_BOT_TOKEN
     if runtime.fake_ozon:

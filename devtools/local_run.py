@@ -16,6 +16,8 @@
   ``sam local invoke``; the secrets are there under the names the stack uses.
 * The table is saved to ``.local/snapshot.json`` on stop and loaded on the next start (``--no-snapshot``
   starts empty and saves nothing).
+* The payout fingerprint key is a secret in the local Secrets Manager, as the stack makes it, so the shared
+  payout signal works; its value is kept in ``.local/payout-fingerprint-key`` with the snapshot.
 
 Ctrl-C stops everything.
 """
@@ -41,6 +43,8 @@ from typing import Any
 
 RUNTIME_FILE = Path(".local") / "runtime.json"
 SNAPSHOT_FILE = Path(".local") / "snapshot.json"
+PAYOUT_KEY_FILE = Path(".local") / "payout-fingerprint-key"
+"""The local payout fingerprint key, kept with the snapshot (``.local`` is never committed)."""
 LOCAL_BOT_TOKEN = "123456789:LOCAL-development-token"  # noqa: S105 - the fake Bot API accepts any token
 LOCAL_OPERATORS_CHAT = "-1001000000001"
 LOCAL_ADMIN_ID = "100"
@@ -99,6 +103,7 @@ class Runtime:
     fake_telegram: bool
     fake_ozon: bool
     pid: int
+    payout_key_arn: str = ""
 
     def write(self, path: Path = RUNTIME_FILE) -> None:
         path.parent.mkdir(exist_ok=True)
@@ -160,6 +165,28 @@ def _publish_secrets(endpoint: str) -> None:
     for variable, name in SECRET_NAMES.items():
         if os.environ.get(variable):
             client.create_secret(Name=f"{DEFAULT_SECRET_PREFIX}/{name}", SecretString=os.environ[variable])
+
+
+def _payout_fingerprint_key(keep: Path | None) -> str:
+    """The payout fingerprint key as the stack makes it: a generated secret in the local Secrets Manager,
+    its ARN in ``PAYOUT_FINGERPRINT_KEY_ARN``. Kept beside the snapshot (``keep``) so that the fingerprints
+    in a reloaded table still match."""
+    import boto3
+
+    from infra.catalog import DEFAULT_SECRET_PREFIX, PAYOUT_FINGERPRINT_KEY_SECRET
+
+    value = keep.read_text().strip() if keep is not None and keep.exists() else ""
+    if len(value) < 32:
+        value = secrets.token_urlsafe(48)
+        if keep is not None:
+            keep.parent.mkdir(exist_ok=True)
+            keep.write_text(value)
+            keep.chmod(0o600)
+    client = boto3.client("secretsmanager", endpoint_url=os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"])
+    name = f"{DEFAULT_SECRET_PREFIX}/{PAYOUT_FINGERPRINT_KEY_SECRET}"
+    arn = str(client.create_secret(Name=name, SecretString=value)["ARN"])
+    os.environ.setdefault("PAYOUT_FINGERPRINT_KEY_ARN", arn)
+    return os.environ["PAYOUT_FINGERPRINT_KEY_ARN"]
 
 
 def _dynamodb() -> Any:
@@ -257,6 +284,7 @@ class LocalSystem:
         telegram_url, fake_telegram = self._start_telegram()
         ozon_url, fake_ozon = self._start_ozon()
         _publish_secrets(os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
+        payout_key_arn = _payout_fingerprint_key(PAYOUT_KEY_FILE if self.snapshot else None)
         self._load_functions()
         from devtools import readable_logs
 
@@ -285,6 +313,7 @@ class LocalSystem:
             fake_telegram=fake_telegram,
             fake_ozon=fake_ozon,
             pid=os.getpid(),
+            payout_key_arn=payout_key_arn,
         )
         if self.seed_demo and fake_telegram and not self.snapshot_loaded:
             self._seed_demo()

@@ -32,6 +32,8 @@ class FunctionSpec:
     ozon_connection: str = ""
     """The operators' Seller API key secret (``OZON_CONNECTION_SECRET``): ``read`` it, or ``manage`` it
     (create, put a new version, delete: the admin API, where operators enter it)."""
+    payout_fingerprint_key: bool = False
+    """It fingerprints payout details: it gets ``PAYOUT_FINGERPRINT_KEY_ARN`` and may read that secret."""
 
     @property
     def code_folder(self) -> str:
@@ -58,6 +60,9 @@ SECRET_NAMES = {
 OZON_CONNECTION_SECRET = "ozon-api-key-operator"  # noqa: S105 - a name, not a secret
 """The Seller API key operators enter in the admin app (prefixed like the others); the admin API makes it."""
 
+PAYOUT_FINGERPRINT_KEY_SECRET = "payout-fingerprint-key"  # noqa: S105 - a name, not a secret
+"""The key of the payout details' fingerprints (prefixed like the others): the stack generates its value."""
+
 FUNCTIONS: tuple[FunctionSpec, ...] = (
     FunctionSpec(
         "bot_webhook",
@@ -68,6 +73,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         table_actions=(*READS, *TRANSACTIONS, "DeleteItem"),
         talks_to=("telegram", "ozon"),
         ozon_connection="read",
+        payout_fingerprint_key=True,
     ),
     FunctionSpec(
         "admin_api",
@@ -80,6 +86,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         table_actions=(*READS, *TRANSACTIONS),
         talks_to=("telegram", "ozon"),
         ozon_connection="manage",
+        payout_fingerprint_key=True,
     ),
     FunctionSpec(
         "ozon_sync",

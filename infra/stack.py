@@ -109,6 +109,7 @@ class ReferralStack(Stack):
                 table=self.table,
                 secrets=secrets.by_variable,
                 ozon_connection=secrets.ozon_connection,
+                payout_fingerprint_key=secrets.payout_fingerprint_key,
                 environment=environment
                 | ({"OZON_CLIENT_ID": settings.ozon_client_id} if "ozon" in spec.talks_to else {}),
             )

@@ -23,6 +23,7 @@ for _endpoint in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB"):
 
 from aws_lambda_powertools.utilities.parameters.base import DEFAULT_PROVIDERS  # noqa: E402
 from moto import mock_aws  # noqa: E402
+from referral.domain.payout_details import PayoutFingerprinter  # noqa: E402
 from referral.repository.table import bind_table, create_table  # noqa: E402
 from referral.services import Services  # noqa: E402
 
@@ -30,6 +31,8 @@ from devtools.request_meter import install  # noqa: E402
 from tests.support.clock import FakeClock  # noqa: E402
 
 TABLE_NAME = "referral-test"
+PAYOUT_KEY = "k" * 24 + "-test-payout-fingerprint-key"
+"""The payout fingerprint key of the tests' services (the functions read theirs from Secrets Manager)."""
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -67,4 +70,6 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def services(table_name: str, clock: FakeClock) -> Services:
-    return Services.build(clock=clock, settings_max_age=0)
+    return Services.build(
+        clock=clock, settings_max_age=0, payout_fingerprints=PayoutFingerprinter(PAYOUT_KEY.encode())
+    )

@@ -21,6 +21,7 @@ from referral.config import Secret, Settings
 from referral.ozon.config import OzonSettings
 from referral.telegram.config import TelegramSettings
 from referral.wiring import Root, bind
+from referral.wiring.payout_key import PayoutKeySettings
 from referral.wiring.webhook_secret import WebhookSecret
 
 if TYPE_CHECKING:
@@ -39,8 +40,9 @@ OK = {"statusCode": 200, "headers": JSON, "body": "{}"}
 UNAUTHORIZED = {"statusCode": 401, "headers": JSON, "body": '{"ok":false}'}
 
 
-class WebhookSettings(OzonSettings, TelegramSettings, Settings):
-    """``TABLE_NAME``, the bot's settings, the webhook's secret token and the Seller API's (order claims)."""
+class WebhookSettings(OzonSettings, TelegramSettings, PayoutKeySettings, Settings):
+    """``TABLE_NAME``, the bot's settings, the webhook's secret token, the Seller API's (order claims) and
+    where the payout fingerprint key is."""
 
     table_name: str
     telegram_bot_token: Secret
@@ -79,7 +81,9 @@ class Webhook:
             bind(self.settings.table_name)
             clock = clock or utcnow
             notices = CommittedNotices()
-            services = Services.build(clock=clock, notices=notices)
+            services = Services.build(
+                clock=clock, notices=notices, payout_fingerprints=self.settings.payout_fingerprinter()
+            )
             if posting_lookup is None:
                 from referral.ozon.lookup import ConfiguredPostingLookup
 

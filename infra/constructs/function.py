@@ -40,6 +40,7 @@ class ReferralFunction(Construct):
         secrets: dict[str, secretsmanager.ISecret],
         environment: dict[str, str],
         ozon_connection: secretsmanager.ISecret | None = None,
+        payout_fingerprint_key: secretsmanager.ISecret | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.spec = spec
@@ -75,6 +76,9 @@ class ReferralFunction(Construct):
         if spec.ozon_connection and ozon_connection is not None:
             env["OZON_CONNECTION_SECRET_NAME"] = ozon_connection.secret_name
             self._grant_ozon_connection(spec.ozon_connection, ozon_connection)
+        if spec.payout_fingerprint_key and payout_fingerprint_key is not None:
+            env["PAYOUT_FINGERPRINT_KEY_ARN"] = payout_fingerprint_key.secret_arn
+            payout_fingerprint_key.grant_read(self.role)
         self.function = lambda_.Function(
             self,
             "Function",

@@ -46,6 +46,10 @@ def healthy(owner: Api, telegram: FakeTelegram, ozon: FakeOzon, monkeypatch: pyt
     monkeypatch.setenv("OZON_API_KEY", ozon.api_key)
     telegram.add_chat(OPERATORS_CHAT)
     bot_api(telegram, "setWebhook", url=WEBHOOK)
+    key = boto3.client("secretsmanager").create_secret(
+        Name="shop/payout-fingerprint-key", SecretString="k" * 64
+    )
+    monkeypatch.setenv("PAYOUT_FINGERPRINT_KEY_ARN", key["ARN"])
     return owner
 
 
@@ -65,7 +69,15 @@ def test_a_healthy_deployment_passes_every_check(healthy: Api, telegram: FakeTel
 
     assert (reply.status, reply.json["ok"]) == (200, True)
     checks = {c["check"]: c for c in reply.json["checks"]}
-    assert list(checks) == ["bot_token", "webhook", "operators_chat", "ozon_key", "table", "sync_streams"]
+    assert list(checks) == [
+        "bot_token",
+        "webhook",
+        "operators_chat",
+        "ozon_key",
+        "table",
+        "sync_streams",
+        "payout_key",
+    ]
     assert all(c["ok"] and c["problem"] is None and c["advice"] is None for c in checks.values())
     assert checks["webhook"]["facts"]["url"] == WEBHOOK
     assert checks["ozon_key"]["facts"]["roles"] == ["Posting FBO", "Posting FBS", "Returns"]
@@ -220,7 +232,7 @@ def test_doctor_prints_each_check_and_exits_1_on_a_failure(
 ) -> None:
     assert doctor.main(["--api-url", "https://admin.example.com"]) == 0
     healthy_output = capsys.readouterr().out
-    assert healthy_output.count("[ok  ]") == 6
+    assert healthy_output.count("[ok  ]") == 7
 
     ozon.without_role("Posting FBO")
     assert doctor.main(["--api-url", "https://admin.example.com"]) == 1

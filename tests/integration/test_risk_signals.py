@@ -239,9 +239,14 @@ def test_the_same_payout_details_on_two_participants_are_flagged_without_storing
 
     (flag,) = flags(RiskKind.SHARED_PAYOUT)
     assert flag.participant_ids == (first.id, second.id)
-    assert flag.evidence == {"count": 2, "participants": [first.id, second.id]}
+    assert flag.evidence == {
+        "count": 2,
+        "participants": [first.id, second.id],
+        "kind": "other",
+        "last4": "9012",
+    }
     stored = json.dumps(raw_table())
-    assert "9012" not in stored and "4276" not in stored
+    assert "4276" not in stored and "5678" not in stored
 
 
 def test_different_payout_details_or_one_participant_twice_are_not(services: Services) -> None:

@@ -1,4 +1,5 @@
-"""Preflight of a deployment: can the bot, the operators' chat, the Ozon key and the table do their jobs?
+"""Preflight of a deployment: can the bot, the operators' chat, the Ozon key, the table and the payout
+fingerprint key do their jobs?
 
 The same checks run from the command line (``make doctor``) and on the admin dashboard (``GET
 /admin/health``). Each answers with a stable problem code (the web app words it in RU/EN) and one sentence
@@ -23,6 +24,8 @@ from referral.ozon.errors import OzonAuthError, OzonError
 from referral.ozon.streams import STREAMS
 from referral.repository.sync_state import STREAM_FAILING, StreamHealth, SyncState
 from referral.services.settings import SettingsService
+from referral.wiring.payout_key import VARIABLE as PAYOUT_KEY_VARIABLE
+from referral.wiring.payout_key import read_payout_key
 
 USED_METHODS = (
     ozon_client.FBS_LIST,
@@ -65,6 +68,15 @@ ADVICE = {
     "sync_stream_failing": "A sync stream keeps failing: read its reason, fix the key's roles or the method.",
 }
 """One sentence per problem: what to do about it."""
+SIGNAL_ADVICE = {
+    "payout_key_not_configured": "Set PAYOUT_FINGERPRINT_KEY_ARN to the payout-fingerprint-key secret (the "
+    "stack does): until then the shared payout signal is off.",
+    "payout_key_unreadable": "The payout-fingerprint-key secret cannot be read: check it exists and the "
+    "function may read it; the shared payout signal is off until then.",
+    "payout_key_weak": "The payout-fingerprint-key secret is too short: put 32 or more random characters "
+    "in it; the shared payout signal is off until then.",
+}
+"""The fraud signals' inputs: a failure turns a signal off, never a money flow."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +92,9 @@ class CheckResult:
 
     @property
     def advice(self) -> str | None:
-        return ADVICE[self.problem] if self.problem else None
+        if not self.problem:
+            return None
+        return ADVICE.get(self.problem) or SIGNAL_ADVICE[self.problem]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +112,8 @@ class Target:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     sync_streams: Callable[[], list[StreamHealth]] | None = None
     """Each sync stream's health as the last runs recorded it; None: not looked at."""
+    payout_key: Callable[[], str | None] | None = None
+    """Why the payout fingerprint key cannot be used (a problem code; None: it can); None: not checked."""
 
 
 class _TelegramError(Exception):
@@ -246,6 +262,17 @@ def check_sync_streams(target: Target) -> CheckResult:
     return CheckResult("sync_streams", "sync_stream_failing", {"failing": failing})
 
 
+def check_payout_key(target: Target) -> CheckResult:
+    """The payout fingerprint key is configured and readable: without it the shared payout signal is off."""
+    if target.payout_key is None:
+        return CheckResult("payout_key")
+    try:
+        problem = target.payout_key()
+    except Exception:  # reading it never raises; anything else is a key that cannot be used
+        problem = "payout_key_unreadable"
+    return CheckResult("payout_key", problem)
+
+
 def run_checks(target: Target) -> list[CheckResult]:
     """Every check, in the order a fix is best made (the token first: the chat check needs the bot)."""
     bot, bot_id = check_bot(target)
@@ -257,6 +284,7 @@ def run_checks(target: Target) -> list[CheckResult]:
         check_ozon_key(target),
         check_table(target),
         check_sync_streams(target),
+        check_payout_key(target),
     ]
 
 
@@ -271,6 +299,7 @@ def target_from_environment(expected_webhook: str | None, settings: SettingsServ
         ozon_credentials=settings.ozon_credentials,
         table_answers=settings.administration.get_settings_item,
         sync_streams=lambda: list(SyncState().stream_health(STREAMS).values()),
+        payout_key=lambda: read_payout_key(optional(PAYOUT_KEY_VARIABLE)).problem,
     )
 
 

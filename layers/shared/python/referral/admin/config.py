@@ -8,12 +8,13 @@ from pydantic import Field, field_validator, model_validator
 
 from referral.config import ConfigurationError, Secret, Settings
 from referral.telegram.config import TelegramSettings
+from referral.wiring.payout_key import PayoutKeySettings
 
 if TYPE_CHECKING:
     from referral.services.admins import AuthSettings
 
 
-class AdminSettings(TelegramSettings, Settings):
+class AdminSettings(TelegramSettings, PayoutKeySettings, Settings):
     """The admin API's variables, validated once per container (the bot's: for the login and notices)."""
 
     table_name: str

@@ -56,6 +56,7 @@ class AdminContext:
             notices=self.notices,
             web_app_url=self.settings.admin_web_app_url,
             operators_chat_id=self.settings.operators_chat_id,
+            payout_fingerprints=self.settings.payout_fingerprinter(),
         )
 
     @cached_property

@@ -1,14 +1,14 @@
 """Payouts: the request's short number and what an operator records when a request is paid.
 
 A request is named ``W-<number>`` wherever people see it; a request from before numbering (none left
-once the backfill has run) is named by its id. Payout details are stored masked: a card number is never
-kept, only its last four digits.
+once the backfill has run) is named by its id. Payout details are stored masked: a card, account or phone
+number is never kept, only its last four digits.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 from referral.errors import InvalidInput
@@ -20,6 +20,8 @@ MAX_REFERENCE = 100
 _NUMBER = re.compile(r"^\s*(?:[wW]\s*-?\s*)?0*([1-9][0-9]{0,11})\s*$")
 _DIGIT_RUN = re.compile(r"\d(?:[\s\-]?\d){11,}")
 """12 or more digits, perhaps grouped by spaces or dashes: a card (PAN) or an account number."""
+_PHONE = re.compile(r"(?<![\d+])(?:\+\s*7|7|8)[\s\-()]{0,3}9\d\d(?:[\s\-()]{0,3}\d){7}(?!\d)")
+"""A Russian mobile number (an SBP transfer's), however written: +7 (915) 123-45-67, 8 915 1234567, ..."""
 
 
 class PayoutMethod(StrEnum):
@@ -37,6 +39,8 @@ class Payout:
     method: PayoutMethod
     reference: str
     details: str | None = None
+    entered: str | None = field(default=None, repr=False, compare=False)
+    """The details as the operator entered them, for their keyed fingerprint only: never stored or shown."""
 
 
 def number_label(number: int | None, withdrawal_id: str) -> str:
@@ -51,17 +55,19 @@ def parse_number(text: str) -> int | None:
 
 
 def mask_details(text: str) -> str:
-    """Every run of 12+ digits (a card or account number) becomes ``•••• <last 4>``."""
+    """Every run of 12+ digits (a card or account number) and every mobile phone number becomes
+    ``•••• <last 4>``."""
 
     def masked(match: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", match.group(0))
         return f"•••• {digits[-4:]}"
 
-    return _DIGIT_RUN.sub(masked, text)
+    return _PHONE.sub(masked, _DIGIT_RUN.sub(masked, text))
 
 
 def payout(method: PayoutMethod | str | None, reference: str | None, details: str | None) -> Payout:
-    """Validate what the operator entered; the details come back masked."""
+    """Validate what the operator entered; the details come back masked (``entered`` keeps them unmasked
+    for the fingerprint the fraud signals compare, computed before anything is stored)."""
     if method is None:
         raise InvalidInput("Choose how the request was paid.", reason="payout_method_required")
     try:
@@ -88,4 +94,4 @@ def payout(method: PayoutMethod | str | None, reference: str | None, details: st
         raise InvalidInput(
             f"Payout details are at most {MAX_DETAILS} characters.", reason="payout_details_too_long"
         )
-    return Payout(chosen, reference, mask_details(cleaned) or None)
+    return Payout(chosen, reference, mask_details(cleaned) or None, cleaned or None)

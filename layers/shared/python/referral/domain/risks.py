@@ -6,8 +6,6 @@ counts come from ``services.risks``, which gathers them where the data already f
 
 from __future__ import annotations
 
-import hashlib
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +22,8 @@ EVIDENCE_IDS = 20
 
 class RiskKind(StrEnum):
     SHARED_PAYOUT = "shared_payout"
-    """The same payout details on several participants' withdrawal requests."""
+    """The same card, phone or other payout details given by several participants (in their dialog with the
+    operators, or recorded by an operator paying their request)."""
     REGISTRATION_BURST = "registration_burst"
     """Many registrations under one sponsor within a short window."""
     REFUND_RATE = "refund_rate"
@@ -106,20 +105,6 @@ def canonical_ozon_id(raw: str) -> str:
     return digits.lstrip("0") or ("0" if digits else "")
 
 
-def normalized_payout(raw: str) -> str:
-    """Payout details compared as their letters and digits only, case- and width-insensitive."""
-    text = unicodedata.normalize("NFKC", raw or "").casefold()
-    return re.sub(r"[\W_]+", "", text)
-
-
-def payout_fingerprint(raw: str) -> str | None:
-    """A one-way fingerprint of payout details: the details themselves are never stored."""
-    normalized = normalized_payout(raw)
-    if len(normalized) < 4:
-        return None
-    return hashlib.sha256(b"payout-details\x00" + normalized.encode()).hexdigest()[:32]
-
-
 # --- the rules --------------------------------------------------------------------------------------------
 
 
@@ -127,15 +112,25 @@ def _ids(ids: list[str] | tuple[str, ...]) -> list[str]:
     return sorted(ids)[:EVIDENCE_IDS]
 
 
-def shared_payout(fingerprint: str, participants: list[str], limits: RiskThresholds) -> Signal | None:
+def shared_payout(
+    fingerprint: str,
+    participants: list[str],
+    limits: RiskThresholds,
+    *,
+    kind: str = "other",
+    last4: str | None = None,
+) -> Signal | None:
+    """``fingerprint``: the details' keyed fingerprint (the flag's subject); the evidence names only the
+    participants, the kind (card, phone, other) and the last four digits, never the details."""
     if len(participants) < limits.shared_payout_participants:
         return None
+    ending = f" ending in {last4}" if last4 else ""
     return Signal(
         RiskKind.SHARED_PAYOUT,
         fingerprint,
         tuple(sorted(participants)),
-        f"The same payout details were given by {len(participants)} participants.",
-        {"participants": _ids(participants), "count": len(participants)},
+        f"The same payout details ({kind}{ending}) were given by {len(participants)} participants.",
+        {"participants": _ids(participants), "count": len(participants), "kind": kind, "last4": last4},
     )
 
 

@@ -308,6 +308,18 @@ def risk_set_pk(name: str, value: str) -> str:
     return f"RISKSET#{name}#{value}"
 
 
+PAYOUT_SHARER_PREFIX = "P#"
+
+
+def payout_fingerprint_pk(fingerprint: str) -> str:
+    """Who gave payout details with this keyed fingerprint: one item per participant."""
+    return f"PAYFP#{fingerprint}"
+
+
+def payout_sharer_sk(participant_id: str) -> str:
+    return f"{PAYOUT_SHARER_PREFIX}{participant_id}"
+
+
 # --- the participant's dialog with the operators -----------------------------------------------------------
 
 DIALOG_LINE_PREFIX = "LINE#"

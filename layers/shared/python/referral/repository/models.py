@@ -371,6 +371,8 @@ class WithdrawalItem(Entity, discriminator="withdrawal"):
     payout_details = UnicodeAttribute(null=True)
     """Masked: a card number is never stored, only its last four digits."""
     payout_reference = UnicodeAttribute(null=True)
+    payout_fingerprints = ListAttribute[str](of=UnicodeAttribute, null=True)  # type: ignore[arg-type]
+    """Keyed fingerprints of the details the operator recorded (``domain.payout_details``), never them."""
 
 
 class WithdrawalNumberItem(Entity, discriminator="withdrawal_number"):

@@ -146,6 +146,7 @@ class WithdrawalRepository:
         now: datetime,
         notifications: list[Notification],
         payout: Payout | None = None,
+        payout_fingerprints: tuple[str, ...] = (),
     ) -> None:
         """Move the request to ``target`` with the balance ``effect`` of that move, conditioned on its status.
 
@@ -156,7 +157,7 @@ class WithdrawalRepository:
         uow.update(
             WITHDRAWAL,
             WithdrawalItem(keys.withdrawal_pk(withdrawal.withdrawal_id), keys.WITHDRAWAL_SK),
-            _transition_actions(target, reason, to_iso(now), actor_id, payout),
+            _transition_actions(target, reason, to_iso(now), actor_id, payout, payout_fingerprints),
             WithdrawalItem.status == withdrawal.status.value,
         )
         add_event(
@@ -278,7 +279,12 @@ def _withdrawal_item(withdrawal: Withdrawal) -> WithdrawalItem:
 
 
 def _transition_actions(
-    target: WithdrawalStatus, reason: str | None, stamp: str, actor_id: str, payout: Payout | None
+    target: WithdrawalStatus,
+    reason: str | None,
+    stamp: str,
+    actor_id: str,
+    payout: Payout | None,
+    payout_fingerprints: tuple[str, ...] = (),
 ) -> list[Action]:
     actions: list[Action] = [WithdrawalItem.status.set(target.value), WithdrawalItem.updated_at.set(stamp)]
     if target.is_open:
@@ -297,4 +303,6 @@ def _transition_actions(
         actions.append(WithdrawalItem.payout_reference.set(payout.reference))
         if payout.details:
             actions.append(WithdrawalItem.payout_details.set(payout.details))
+    if payout_fingerprints:
+        actions.append(WithdrawalItem.payout_fingerprints.set(list(payout_fingerprints)))
     return actions

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from referral.clock import utcnow
+from referral.domain.payout_details import PayoutFingerprinter
 from referral.repository.conversations import DialogRepository
 from referral.repository.repositories import Repositories
 from referral.repository.unit_of_work import CommittedNotices
@@ -52,13 +53,17 @@ class Services:
         notices: CommittedNotices | None = None,
         web_app_url: str | None = None,
         operators_chat_id: int | None = None,
+        payout_fingerprints: PayoutFingerprinter | None = None,
     ) -> Services:
         """``notices`` collects the ids of the notices the services commit, for the caller to deliver;
         ``web_app_url`` is where the notes posted into the operators' topics link to (none: no link), in
-        ``operators_chat_id`` (none: no notes)."""
+        ``operators_chat_id`` (none: no notes); ``payout_fingerprints`` fingerprints payout details for
+        the shared payout signal (none: that signal is off)."""
         repos = Repositories.build(notices)
         settings = SettingsService(repos.administration, max_age=settings_max_age, clock=clock)
-        risks = RiskService(repos.risks, repos.participants, settings, clock=clock)
+        risks = RiskService(
+            repos.risks, repos.participants, settings, clock=clock, fingerprints=payout_fingerprints
+        )
         dialog = DialogService(
             repos.participants,
             DialogRepository(notices),

@@ -20,10 +20,12 @@ from referral.clock import utcnow
 from referral.domain import risks as rules
 from referral.domain.audit import AuditRecord, Change
 from referral.domain.participants import Participant
+from referral.domain.payout_details import PayoutFingerprint, PayoutFingerprinter
 from referral.domain.risks import FlagStatus, RiskFlag, RiskThresholds, Signal
 from referral.errors import InvalidInput, NotFound
 from referral.read.risks import RiskFilter, open_flags
 from referral.repository.participants import ParticipantRepository
+from referral.repository.payout_fingerprints import PayoutFingerprintRepository
 from referral.repository.risk_flags import RiskFlagRepository
 from referral.services.settings import SettingsService
 
@@ -37,7 +39,6 @@ REFUNDS = "refunds"
 CANCELLED = "cancelled"
 REFERRAL_CLAIMS = "referral_claims"
 OZON_SET = "ozon"
-PAYOUT_SET = "payout"
 
 
 class RiskService:
@@ -48,7 +49,12 @@ class RiskService:
         settings: SettingsService | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,
+        fingerprints: PayoutFingerprinter | None = None,
+        payouts: PayoutFingerprintRepository | None = None,
     ) -> None:
+        """``fingerprints``: the keyed fingerprinter of payout details; None (no key): that signal is off."""
+        self.fingerprinter = fingerprints
+        self.payouts = payouts or PayoutFingerprintRepository()
         self.flags = flags or RiskFlagRepository()
         self.participants = participants or ParticipantRepository()
         self.settings = settings or SettingsService()
@@ -120,16 +126,62 @@ class RiskService:
                 placed = standing + self.flags.counts(CANCELLED, root_id).count
                 self._raise(rules.refund_rate(root_id, refunded, placed, limits), now)
 
-    def withdrawal_requested(self, participant_id: str, payout_details: str | None) -> None:
-        """A withdrawal request with payout details: the same details on other participants' requests."""
-        with self._guarded("withdrawal", participant_id) as limits:
-            if limits is None or not payout_details:
+    def withdrawal_requested(
+        self, participant_id: str, payout_details: str | None, *, source: str = "withdrawal"
+    ) -> None:
+        """A withdrawal request with payout details: the same details given by other participants."""
+        fingerprints = self.payout_fingerprints(payout_details)
+        self.payout_given(participant_id, fingerprints, source, flow="withdrawal")
+
+    def dialog_message(self, participant_id: str, text: str | None, source: str) -> None:
+        """A participant's message to the operators: the cards and phones in it, compared with others'.
+
+        ``source`` names the message (``tg:<update id>``); the text itself goes nowhere from here, and a
+        message without payout details costs nothing."""
+        fingerprints = self._fingerprinted(text, payout=False)
+        self.payout_given(participant_id, fingerprints, source, flow="dialog")
+
+    def payout_fingerprints(self, details: str | None) -> tuple[PayoutFingerprint, ...]:
+        """The keyed fingerprints of payout details an operator recorded (none without the key)."""
+        return self._fingerprinted(details, payout=True)
+
+    def _fingerprinted(self, text: str | None, *, payout: bool) -> tuple[PayoutFingerprint, ...]:
+        """Never raises: a relay or a payout goes on whatever happens here."""
+        if self.fingerprinter is None or not text:
+            return ()
+        try:
+            found = self.fingerprinter.of_payout(text) if payout else self.fingerprinter.of_message(text)
+        except Exception:
+            _failed("payout" if payout else "dialog", "-")
+            return ()
+        return tuple(found)
+
+    def payout_given(
+        self,
+        participant_id: str,
+        fingerprints: tuple[PayoutFingerprint, ...],
+        source: str,
+        *,
+        flow: str = "payout",
+    ) -> None:
+        """Payout details of ``participant_id`` (fingerprinted): who else gave the same ones."""
+        if not fingerprints:
+            return
+        with self._guarded(flow, participant_id) as limits:
+            if limits is None:
                 return
-            fingerprint = rules.payout_fingerprint(payout_details)
-            if fingerprint is None:
-                return
-            sharing = self.flags.join_set(PAYOUT_SET, fingerprint, participant_id)
-            self._raise(rules.shared_payout(fingerprint, sharing, limits), self.clock())
+            self._share(participant_id, list(fingerprints), source, limits)
+
+    def _share(
+        self, participant_id: str, fingerprints: list[PayoutFingerprint], source: str, limits: RiskThresholds
+    ) -> None:
+        now = self.clock()
+        for fingerprint in fingerprints:
+            sharing = self.payouts.join(fingerprint, participant_id, source, now)
+            signal = rules.shared_payout(
+                fingerprint.value, sharing, limits, kind=fingerprint.kind.value, last4=fingerprint.last4
+            )
+            self._raise(signal, now)
 
     def _raise(self, signal: Signal | None, now: datetime) -> None:
         if signal is None:

@@ -116,7 +116,7 @@ class WithdrawalService:
         """Open a request and reserve the points atomically. ``request_key`` makes retries harmless.
 
         ``payout_details``: where the participant wants the money, when given; only the fraud signals see
-        them (as a one-way fingerprint), the request does not keep them.
+        them (as keyed fingerprints), the request does not keep them.
 
         The key is looked up first: a retry returns the request it opened even if the points are reserved
         by now or the participant was blocked since; the same key for another amount is refused.
@@ -150,7 +150,8 @@ class WithdrawalService:
         except BalanceChanged:
             raise self._refusal(participant_id) from None
         if self.risks is not None:
-            self.risks.withdrawal_requested(participant_id, payout_details)
+            source = f"withdrawal:{withdrawal_id}"
+            self.risks.withdrawal_requested(participant_id, payout_details, source=source)
         return withdrawal
 
     def _refusal(self, participant_id: str) -> Forbidden | InsufficientFunds:
@@ -176,20 +177,17 @@ class WithdrawalService:
     ) -> Withdrawal:
         """Move a request along ``new → negotiation → paid | rejected`` (or cancel); audited, announced.
 
-        Paid needs the payout (method and reference; details are stored masked). Refused with
+        Paid needs the payout (method and reference; details are stored masked, with the keyed fingerprints
+        the shared payout signal compares, computed from the details as entered). Refused with
         ``InvalidTransition`` when another operator moved the request meanwhile, and with
         ``BalanceChanged`` (not a status change) when the participant's reserved points no longer hold it.
         """
         target = WithdrawalStatus(target)
         withdrawal = self.get(withdrawal_id)
         check_transition(withdrawal.status, target)
-        reason = (reason or "").strip() or None
-        if target == WithdrawalStatus.REJECTED and reason is None:
-            raise InvalidInput(
-                "Give the reason for the rejection: the participant will see it.",
-                reason="rejection_reason_required",
-            )
+        reason = _reason_for(target, reason)
         recorded = _payout_for(target, payout)
+        fingerprints = self.risks.payout_fingerprints(recorded.entered) if self.risks and recorded else ()
         participant = self.participants.get_participant(withdrawal.participant_id)
         effect = transition_effect(target, withdrawal.points)
         now = self.clock()
@@ -198,7 +196,16 @@ class WithdrawalService:
         announced = self.announce(actor_id, withdrawal, target, reason, participant) if self.announce else []
         try:
             self.withdrawals.commit_withdrawal_transition(
-                withdrawal, target, effect, actor_id, reason, audit, now, [notice, *announced], recorded
+                withdrawal,
+                target,
+                effect,
+                actor_id,
+                reason,
+                audit,
+                now,
+                [notice, *announced],
+                recorded,
+                tuple(fingerprint.value for fingerprint in fingerprints),
             )
         except WithdrawalChanged:
             current = self.get(withdrawal_id)
@@ -207,6 +214,8 @@ class WithdrawalService:
                 details={"status": current.status.value},
                 reason="stale",
             ) from None
+        if self.risks is not None:  # after the commit: the signal never fails the payout
+            self.risks.payout_given(withdrawal.participant_id, fingerprints, f"withdrawal:{withdrawal_id}")
         return replace(
             withdrawal,
             status=target,
@@ -261,6 +270,17 @@ class WithdrawalService:
         self.withdrawals.add_withdrawal_comment(withdrawal_id, actor_id, text, audit, now)
 
 
+def _reason_for(target: WithdrawalStatus, reason: str | None) -> str | None:
+    """The reason, trimmed; a rejection needs one (the participant is told it)."""
+    reason = (reason or "").strip() or None
+    if target == WithdrawalStatus.REJECTED and reason is None:
+        raise InvalidInput(
+            "Give the reason for the rejection: the participant will see it.",
+            reason="rejection_reason_required",
+        )
+    return reason
+
+
 def _payout_for(target: WithdrawalStatus, given: Payout | None) -> Payout | None:
     """The payout of a paid request, validated and masked again here whoever built it (the admin API
     requires it for paid); other moves take none."""
@@ -270,7 +290,7 @@ def _payout_for(target: WithdrawalStatus, given: Payout | None) -> Payout | None
         return None
     if given is None:
         return None
-    return validated_payout(given.method, given.reference, given.details)
+    return validated_payout(given.method, given.reference, given.entered or given.details)
 
 
 def _status_notice(

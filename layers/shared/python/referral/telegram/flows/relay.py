@@ -1,10 +1,14 @@
-"""The participant's side of the operator dialog: questions and media relayed into their topic."""
+"""The participant's side of the operator dialog: questions and media relayed into their topic.
+
+This dialog is where the payout is agreed: cards and phones a participant writes here feed the shared
+payout signal as keyed fingerprints; the message is relayed as it is either way."""
 
 from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 from telegram import Message
 
+from referral.domain.conversations import telegram_source
 from referral.domain.participants import Participant
 from referral.telegram import dialog
 from referral.telegram.conversation import DialogState, Turn
@@ -25,6 +29,7 @@ def relay_text(ctx: FlowContext, turn: Turn, participant: Participant, text: str
         dialog.record(
             ctx.services.dialog, dialog.from_participant(participant, turn.update_id, ctx.clock(), text, None)
         )
+    payout_signal(ctx, turn, participant, text)
 
 
 def relay_media(ctx: FlowContext, turn: Turn, message: Message) -> None:
@@ -39,6 +44,13 @@ def relay_media(ctx: FlowContext, turn: Turn, message: Message) -> None:
     if not posted.refused:
         line = dialog.from_participant(participant, turn.update_id, ctx.clock(), None, message)
         dialog.record(ctx.services.dialog, line)
+    payout_signal(ctx, turn, participant, message.caption)
+
+
+def payout_signal(ctx: FlowContext, turn: Turn, participant: Participant, text: str | None) -> None:
+    """Cards and phones in what the participant wrote feed the shared payout signal (as keyed
+    fingerprints), after the relay: the signal never changes what was relayed, nor fails it."""
+    ctx.services.risks.dialog_message(participant.id, text, telegram_source(turn.update_id))
 
 
 def _acknowledge(turn: Turn, participant: Participant, posted: Posted) -> None:
