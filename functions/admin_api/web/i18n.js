@@ -522,6 +522,7 @@ const PHRASES = {
   "health.check_ozon_key": ["Ключ Ozon и его роли", "Ozon key and its roles"],
   "health.check_table": ["Таблица DynamoDB", "DynamoDB table"],
   "health.check_sync_streams": ["Потоки синхронизации Ozon", "Ozon sync streams"],
+  "health.check_payout_key": ["Ключ отпечатков реквизитов", "Payout fingerprint key"],
   "health.since": ["с", "since"],
   "health.fix_bot_token_missing": ["Запишите токен от @BotFather в секрет telegram-bot-token.", "Put the bot token from @BotFather in the telegram-bot-token secret."],
   "health.fix_bot_token_rejected": ["Telegram не принимает токен: запишите в секрет актуальный токен от @BotFather.", "Telegram rejects the bot token: put the current one from @BotFather in the secret."],
@@ -543,6 +544,9 @@ const PHRASES = {
   "health.fix_ozon_key_expired": ["Ключ Ozon истёк: создайте новый в кабинете продавца и введите его.", "The Ozon key has expired: create a new one in the Seller account and enter it."],
   "health.fix_ozon_roles_missing": ["У ключа Ozon нет ролей для нужных методов: добавьте их в кабинете продавца.", "The Ozon key lacks roles for methods we call: add them in the Seller account."],
   "health.fix_sync_stream_failing": ["Поток синхронизации раз за разом завершается ошибкой: посмотрите причину, добавьте ключу роль или исправьте метод.", "A sync stream keeps failing: read its reason, fix the key's roles or the method."],
+  "health.fix_payout_key_not_configured": ["Задайте PAYOUT_FINGERPRINT_KEY_ARN (стек делает это сам): до тех пор сигнал об общих реквизитах выключен.", "Set PAYOUT_FINGERPRINT_KEY_ARN (the stack does): until then the shared payout signal is off."],
+  "health.fix_payout_key_unreadable": ["Секрет payout-fingerprint-key не читается: проверьте, что он есть и функции разрешено его читать; сигнал об общих реквизитах выключен.", "The payout-fingerprint-key secret cannot be read: check it exists and the function may read it; the shared payout signal is off."],
+  "health.fix_payout_key_weak": ["Секрет payout-fingerprint-key слишком короткий: запишите в него 32 или больше случайных символов.", "The payout-fingerprint-key secret is too short: put 32 or more random characters in it."],
   "health.fix_table_unavailable": ["Таблица DynamoDB не отвечает: проверьте TABLE_NAME и права.", "The DynamoDB table does not answer: check TABLE_NAME and the permissions."],
 
   "a.title": ["Администраторы", "Admins"],

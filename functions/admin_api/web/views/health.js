@@ -5,7 +5,7 @@ import { h } from "/admin/app/dom.js";
 import { fmt, t } from "/admin/app/i18n.js";
 import { alertBox, section } from "/admin/app/ui.js";
 
-const CHECKS = ["bot_token", "webhook", "operators_chat", "ozon_key", "table", "sync_streams"];
+const CHECKS = ["bot_token", "webhook", "operators_chat", "ozon_key", "table", "sync_streams", "payout_key"];
 
 function checkRow(check) {
   const state = check.ok ? t("health.ok") : t("health.fail");

@@ -66,9 +66,7 @@ ADVICE = {
     "ozon_roles_missing": "The Ozon key lacks roles for methods we call: add them in the Seller account.",
     "table_unavailable": "The DynamoDB table does not answer: check TABLE_NAME and the permissions.",
     "sync_stream_failing": "A sync stream keeps failing: read its reason, fix the key's roles or the method.",
-}
-"""One sentence per problem: what to do about it."""
-SIGNAL_ADVICE = {
+    # the fraud signals' input: a failure turns the signal off, never a money flow
     "payout_key_not_configured": "Set PAYOUT_FINGERPRINT_KEY_ARN to the payout-fingerprint-key secret (the "
     "stack does): until then the shared payout signal is off.",
     "payout_key_unreadable": "The payout-fingerprint-key secret cannot be read: check it exists and the "
@@ -76,7 +74,7 @@ SIGNAL_ADVICE = {
     "payout_key_weak": "The payout-fingerprint-key secret is too short: put 32 or more random characters "
     "in it; the shared payout signal is off until then.",
 }
-"""The fraud signals' inputs: a failure turns a signal off, never a money flow."""
+"""One sentence per problem: what to do about it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +92,7 @@ class CheckResult:
     def advice(self) -> str | None:
         if not self.problem:
             return None
-        return ADVICE.get(self.problem) or SIGNAL_ADVICE[self.problem]
+        return ADVICE[self.problem]
 
 
 @dataclass(frozen=True, slots=True)
