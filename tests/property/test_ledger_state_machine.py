@@ -377,7 +377,8 @@ class LedgerMachine(RuleBasedStateMachine):
         sponsor_participant = self.services.repos.participants.get_participant(sponsor) if sponsor else None
         joined = join(self.services, pid, sponsor_participant, ozon_id=ozon_id)
         assert joined.sponsor_id == sponsor
-        self.people[pid] = MParticipant(pid, ozon_id, self.clock.now, sponsor)
+        # the time the table keeps, not the clock's reading after it (the clock ticks on every read)
+        self.people[pid] = MParticipant(pid, ozon_id, joined.registered_at, sponsor)
         return pid
 
     def _update_settings(self, levels: int, rates: list[str], own_rate: str, hold_days: int) -> None:
