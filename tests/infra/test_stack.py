@@ -361,6 +361,8 @@ def test_the_deployed_admin_api_refuses_the_development_login(
             value = table_name  # a reference to the table in the template
         elif name.endswith("_SECRET_ID"):
             secrets.create_secret(Name=value, SecretString="x" * 48)
+        elif name == "PAYOUT_FINGERPRINT_KEY_ARN":  # a reference to the generated secret in the template
+            value = secrets.create_secret(Name="payout-fingerprint-key", SecretString="k" * 64)["ARN"]
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("ADMIN_DEV_LOGIN", raising=False)
     for local_only in ("TELEGRAM_BOT_TOKEN", "ADMIN_SESSION_SECRET"):
