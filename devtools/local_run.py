@@ -41,10 +41,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from devtools.local_secrets import PAYOUT_KEY_FILE, payout_fingerprint_key, publish_secrets
+
 RUNTIME_FILE = Path(".local") / "runtime.json"
 SNAPSHOT_FILE = Path(".local") / "snapshot.json"
-PAYOUT_KEY_FILE = Path(".local") / "payout-fingerprint-key"
-"""The local payout fingerprint key, kept with the snapshot (``.local`` is never committed)."""
 LOCAL_BOT_TOKEN = "123456789:LOCAL-development-token"  # noqa: S105 - the fake Bot API accepts any token
 LOCAL_OPERATORS_CHAT = "-1001000000001"
 LOCAL_ADMIN_ID = "100"
@@ -155,40 +155,6 @@ def _bot_username(api_url: str, token: str) -> str:
     return str(answer["result"]["username"])
 
 
-def _publish_secrets(endpoint: str) -> None:
-    """The local secrets in the local Secrets Manager under the stack's names, for ``sam local invoke``."""
-    import boto3
-
-    from infra.catalog import DEFAULT_SECRET_PREFIX, SECRET_NAMES
-
-    client = boto3.client("secretsmanager", endpoint_url=endpoint)
-    for variable, name in SECRET_NAMES.items():
-        if os.environ.get(variable):
-            client.create_secret(Name=f"{DEFAULT_SECRET_PREFIX}/{name}", SecretString=os.environ[variable])
-
-
-def _payout_fingerprint_key(keep: Path | None) -> str:
-    """The payout fingerprint key as the stack makes it: a generated secret in the local Secrets Manager,
-    its ARN in ``PAYOUT_FINGERPRINT_KEY_ARN``. Kept beside the snapshot (``keep``) so that the fingerprints
-    in a reloaded table still match."""
-    import boto3
-
-    from infra.catalog import DEFAULT_SECRET_PREFIX, PAYOUT_FINGERPRINT_KEY_SECRET
-
-    value = keep.read_text().strip() if keep is not None and keep.exists() else ""
-    if len(value) < 32:
-        value = secrets.token_urlsafe(48)
-        if keep is not None:
-            keep.parent.mkdir(exist_ok=True)
-            keep.write_text(value)
-            keep.chmod(0o600)
-    client = boto3.client("secretsmanager", endpoint_url=os.environ["AWS_ENDPOINT_URL_SECRETS_MANAGER"])
-    name = f"{DEFAULT_SECRET_PREFIX}/{PAYOUT_FINGERPRINT_KEY_SECRET}"
-    arn = str(client.create_secret(Name=name, SecretString=value)["ARN"])
-    os.environ.setdefault("PAYOUT_FINGERPRINT_KEY_ARN", arn)
-    return os.environ["PAYOUT_FINGERPRINT_KEY_ARN"]
-
-
 def _dynamodb() -> Any:
     import boto3
 
@@ -283,8 +249,8 @@ class LocalSystem:
 
         telegram_url, fake_telegram = self._start_telegram()
         ozon_url, fake_ozon = self._start_ozon()
-        _publish_secrets(os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
-        payout_key_arn = _payout_fingerprint_key(PAYOUT_KEY_FILE if self.snapshot else None)
+        publish_secrets(os.environ["AWS_ENDPOINT_URL_DYNAMODB"])
+        payout_key_arn = payout_fingerprint_key(PAYOUT_KEY_FILE if self.snapshot else None)
         self._load_functions()
         from devtools import readable_logs
 

@@ -97,14 +97,25 @@ class Services:
             reconciliation=ReconciliationService(repos.ledger),
             risks=risks,
             dialog=dialog,
-            claims=ClaimService(
-                repos.participants,
-                repos.orders,
-                repos.claims,
-                repos.ledger,
-                purchases,
-                settings,
-                clock=clock,
-                flagged=risks,
-            ),
+            claims=_claims(repos, purchases, settings, risks, clock),
         )
+
+
+def _claims(
+    repos: Repositories,
+    purchases: PurchaseService,
+    settings: SettingsService,
+    risks: RiskService,
+    clock: Callable[[], datetime],
+) -> ClaimService:
+    """Claims accrue as purchases do, and ask the risk flags whether a claimant is flagged."""
+    return ClaimService(
+        repos.participants,
+        repos.orders,
+        repos.claims,
+        repos.ledger,
+        purchases,
+        settings,
+        clock=clock,
+        flagged=risks,
+    )
