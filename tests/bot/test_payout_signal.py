@@ -9,11 +9,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
 
 import boto3
 import pytest
-from botocore.awsrequest import AWSResponse
 from referral.domain.payout_details import luhn_valid
 from referral.domain.risks import RiskFlag, RiskKind
 from referral.read.risks import RiskFilter, open_flags
@@ -22,6 +20,7 @@ from referral.repository.payout_fingerprints import PayoutSharerItem
 
 from tests.bot.conftest import OPERATORS, Bot, TgUser
 from tests.conftest import PAYOUT_KEY
+from tests.support.refusals import refused_writes
 
 ANNA, BORIS = TgUser(101, "Anna", "anna"), TgUser(102, "Boris", "boris")
 
@@ -148,23 +147,8 @@ def test_a_photo_caption_with_a_card_counts_too(two: Bot) -> None:
 @pytest.fixture
 def failing_index(table_name: str) -> Iterator[None]:
     """DynamoDB refusing every write of the fingerprint index."""
-
-    def refuse(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
-        body = params["body"]
-        if "PAYFP#" not in (body.decode() if isinstance(body, bytes) else str(body)):
-            return None
-        parsed = {
-            "Error": {"Code": "ValidationException", "Message": "injected"},
-            "ResponseMetadata": {"HTTPStatusCode": 400, "HTTPHeaders": {}},
-        }
-        return AWSResponse("https://dynamodb.invalid", 400, {}, None), parsed
-
-    client = Entity._get_connection().connection.client
-    client.meta.events.register_first("before-call.dynamodb.PutItem", refuse)
-    try:
+    with refused_writes("PutItem", "PAYFP#"):
         yield
-    finally:
-        client.meta.events.unregister("before-call.dynamodb.PutItem", refuse)
 
 
 def test_a_failing_signal_leaves_the_relay_intact_and_is_logged_and_counted(

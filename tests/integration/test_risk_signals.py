@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from botocore.awsrequest import AWSResponse
 from referral.domain.orders import Attribution
 from referral.domain.participants import Participant
 from referral.domain.risks import FlagStatus, RiskFlag, RiskKind
@@ -19,6 +18,7 @@ from referral.services import Services
 
 from tests.support.builders import join, posting
 from tests.support.clock import FakeClock
+from tests.support.refusals import refused_writes
 
 LIMITS = {
     "enabled": True,
@@ -264,23 +264,8 @@ def test_different_payout_details_or_one_participant_twice_are_not(services: Ser
 @pytest.fixture
 def failing_signals(table_name: str) -> Iterator[None]:
     """DynamoDB failing every write of the signals' sets (the payout and Ozon ID comparisons)."""
-
-    def refuse(params: dict[str, Any], **_: Any) -> tuple[AWSResponse, dict[str, Any]] | None:
-        body = params["body"]
-        if "RISKSET#" not in (body.decode() if isinstance(body, bytes) else str(body)):
-            return None
-        parsed = {
-            "Error": {"Code": "ValidationException", "Message": "injected"},
-            "ResponseMetadata": {"HTTPStatusCode": 400, "HTTPHeaders": {}},
-        }
-        return AWSResponse("https://dynamodb.invalid", 400, {}, None), parsed
-
-    client = Entity._get_connection().connection.client
-    client.meta.events.register_first("before-call.dynamodb.UpdateItem", refuse)
-    try:
+    with refused_writes("UpdateItem", "RISKSET#"):
         yield
-    finally:
-        client.meta.events.unregister("before-call.dynamodb.UpdateItem", refuse)
 
 
 def test_a_failing_signal_never_fails_the_withdrawal_or_the_registration(
